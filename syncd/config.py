@@ -1,0 +1,302 @@
+"""Settings: one frozen object built from a TOML file and ``SYNCD_<SECTION>_<KEY>`` variables.
+
+Every problem is collected and reported at once (a sysadmin fixing a config file one
+error per restart is a sysadmin who gives up), as one :class:`ConfigError`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, get_args, get_type_hints
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+DEFAULT_CONFIG_PATH = Path("/etc/syncd/config.toml")
+
+
+class ConfigError(Exception):
+    """All configuration problems, one per line."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("invalid configuration:\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+def _required() -> Any:
+    return field(default=None, metadata={"required": True})
+
+
+def _secret(required: bool = True) -> Any:
+    return field(default=None, repr=False, metadata={"required": required, "secret": True})
+
+
+@dataclass(frozen=True)
+class OkdeskSettings:
+    url: str = _required()
+    api_token: str = _secret()
+    # Employee who signs the private notices to staff ("the client did not get ...").
+    employee_id: int | None = None
+    create_contacts: bool = True
+    max_requests_per_minute: float = 120.0
+    timeout: float = 30.0
+    connect_timeout: float = 5.0
+    proxy: str | None = None
+    # Account time zone as "+03:00"; empty: learned from Okdesk's own timestamps.
+    timezone: str | None = None
+
+
+@dataclass(frozen=True)
+class TelegramSettings:
+    api_id: int = _required()
+    api_hash: str = _secret()
+    bot_token: str = _secret()
+    default_language: str = "ru"
+    # Shown to clients who cannot be linked automatically ("call +7 495 ...").
+    support_contact: str = ""
+    proxy: str | None = None
+
+
+@dataclass(frozen=True)
+class StateSettings:
+    dir: str = ""
+    database_url: str = ""
+
+
+@dataclass(frozen=True)
+class SyncSettings:
+    poll_interval: float = 15.0
+    # updated_since is honoured only to the minute, and clocks drift: look back this far.
+    poll_overlap: float = 180.0
+    # Shortest time between two reconcile visits of the same issue, whatever the budget allows.
+    reconcile_min_period: float = 60.0
+    # Fraction of okdesk.max_requests_per_minute the reconcile sweep may use.
+    reconcile_share: float = 0.5
+    retry_base: float = 1.0
+    retry_cap: float = 60.0
+    retry_budget: float = 86400.0
+    per_chat_interval: float = 1.0
+    global_rate: float = 30.0
+    max_file_mb: float = 2000.0
+    photo_max_mb: float = 10.0
+    images_as_documents: bool = False
+    shutdown_grace: float = 30.0
+    # How often the outbox is looked at when nothing woke the sender up.
+    sender_idle: float = 1.0
+    status_refresh: float = 3600.0
+
+
+@dataclass(frozen=True)
+class LogSettings:
+    level: str = "INFO"
+    format: str = "auto"  # auto | json | console
+
+
+@dataclass(frozen=True)
+class Settings:
+    okdesk: OkdeskSettings
+    telegram: TelegramSettings
+    state: StateSettings
+    sync: SyncSettings
+    log: LogSettings
+    source: str | None = None
+
+    @property
+    def state_dir(self) -> Path:
+        return Path(self.state.dir)
+
+    @property
+    def database_url(self) -> str:
+        return self.state.database_url or f"sqlite:///{self.state_dir / 'syncd.sqlite3'}"
+
+    @property
+    def session_path(self) -> Path:
+        return self.state_dir / "telegram.session"
+
+    @property
+    def okdesk_api_base(self) -> str:
+        url = self.okdesk.url.rstrip("/")
+        return url if url.endswith("/api/v1") else url + "/api/v1"
+
+    def secrets(self) -> list[str]:
+        """Values that must never reach a log line or a traceback."""
+        return [s for s in (self.okdesk.api_token, self.telegram.api_hash, self.telegram.bot_token) if s]
+
+
+SECTIONS: dict[str, type] = {
+    "okdesk": OkdeskSettings,
+    "telegram": TelegramSettings,
+    "state": StateSettings,
+    "sync": SyncSettings,
+    "log": LogSettings,
+}
+
+
+def find_config_path(explicit: str | None, env: Mapping[str, str]) -> Path | None:
+    if explicit:
+        return Path(explicit)
+    if env.get("SYNCD_CONFIG"):
+        return Path(env["SYNCD_CONFIG"])
+    if DEFAULT_CONFIG_PATH.exists():
+        return DEFAULT_CONFIG_PATH
+    return None
+
+
+def _base_type(hint: Any) -> tuple[type, bool]:
+    """`int | None` -> (int, True); `str` -> (str, False)."""
+    args = [a for a in get_args(hint) if a is not type(None)]
+    if args:
+        return args[0], True
+    return hint, False
+
+
+def _convert(value: Any, hint: Any, where: str, problems: list[str]) -> Any:
+    target, optional = _base_type(hint)
+    base = target.__name__
+    if value is None or (isinstance(value, str) and value == "" and optional):
+        return None
+    try:
+        if base == "bool":
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in ("1", "true", "yes", "on"):
+                return True
+            if text in ("0", "false", "no", "off"):
+                return False
+            raise ValueError
+        if base == "int":
+            if isinstance(value, bool):
+                raise ValueError
+            return int(str(value).strip())
+        if base == "float":
+            if isinstance(value, bool):
+                raise ValueError
+            return float(str(value).strip())
+        if base == "str":
+            if not isinstance(value, (str, int, float)):
+                raise ValueError
+            return str(value)
+    except ValueError:
+        problems.append(f"{where}: expected {base}, got {value!r}" if base != "str" else f"{where}: expected text")
+        return None
+    return value
+
+
+def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    """Build the settings from ``path`` (may be None) and ``env``; raise ConfigError listing all problems."""
+    env = os.environ if env is None else env
+    problems: list[str] = []
+    data: dict[str, Any] = {}
+    config_path = find_config_path(str(path) if path else None, env)
+    if config_path is not None:
+        try:
+            with open(config_path, "rb") as fh:
+                data = tomllib.load(fh)
+        except FileNotFoundError:
+            problems.append(f"config file {config_path} does not exist")
+        except PermissionError:
+            problems.append(f"config file {config_path} is not readable by this user")
+        except tomllib.TOMLDecodeError as exc:
+            problems.append(f"config file {config_path} is not valid TOML: {exc}")
+
+    for name in data:
+        if name not in SECTIONS:
+            problems.append(f"unknown section [{name}] (known: {', '.join(SECTIONS)})")
+
+    built: dict[str, Any] = {}
+    for section_name, cls in SECTIONS.items():
+        section = data.get(section_name, {})
+        if not isinstance(section, dict):
+            problems.append(f"[{section_name}] must be a table")
+            section = {}
+        hints = get_type_hints(cls)
+        known = {f.name for f in fields(cls)}
+        for key in section:
+            if key not in known:
+                problems.append(f"{section_name}.{key}: unknown setting")
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            env_key = f"SYNCD_{section_name.upper()}_{f.name.upper()}"
+            where = f"{section_name}.{f.name}"
+            if env_key in env:
+                raw, where = env[env_key], f"{env_key} (environment)"
+            elif f.name in section:
+                raw = section[f.name]
+            else:
+                raw = f.default
+            value = _convert(raw, hints[f.name], where, problems)
+            if f.metadata.get("required") and value in (None, ""):
+                problems.append(f"{section_name}.{f.name} is required (or set {env_key})")
+            values[f.name] = f.default if value is None and not f.metadata.get("required") else value
+        built[section_name] = values
+
+    _apply_defaults_and_checks(built, env, problems)
+    if problems:
+        raise ConfigError(problems)
+    return Settings(
+        **{name: SECTIONS[name](**values) for name, values in built.items()},
+        source=str(config_path) if config_path else None,
+    )
+
+
+def _apply_defaults_and_checks(built: dict[str, dict[str, Any]], env: Mapping[str, str], problems: list[str]) -> None:
+    state = built["state"]
+    if not state["dir"]:
+        state["dir"] = env.get("STATE_DIRECTORY", "").split(":")[0] or "state"
+    okdesk, sync, log, tg = built["okdesk"], built["sync"], built["log"], built["telegram"]
+    url = okdesk.get("url") or ""
+    if url and not url.startswith(("http://", "https://")):
+        problems.append(f"okdesk.url must start with https:// (got {url!r})")
+    positive = ("poll_interval", "retry_base", "retry_cap", "retry_budget", "global_rate", "max_file_mb", "photo_max_mb")
+    for key in positive:
+        if sync.get(key) is not None and sync[key] <= 0:
+            problems.append(f"sync.{key} must be greater than 0")
+    for key in ("poll_overlap", "per_chat_interval", "shutdown_grace", "reconcile_min_period"):
+        if sync.get(key) is not None and sync[key] < 0:
+            problems.append(f"sync.{key} must not be negative")
+    share = sync.get("reconcile_share")
+    if share is not None and not 0 < share < 1:
+        problems.append("sync.reconcile_share must be between 0 and 1")
+    if sync.get("max_file_mb") and sync["max_file_mb"] > 2000:
+        problems.append("sync.max_file_mb: Telegram bots cannot send files over 2000 MB")
+    rpm = okdesk.get("max_requests_per_minute")
+    if rpm is not None and rpm < 6:
+        problems.append("okdesk.max_requests_per_minute must be at least 6")
+    if log.get("level") and str(log["level"]).upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        problems.append("log.level must be one of DEBUG, INFO, WARNING, ERROR")
+    if log.get("format") not in ("auto", "json", "console"):
+        problems.append("log.format must be one of auto, json, console")
+    if tg.get("default_language") not in ("ru", "en"):
+        problems.append("telegram.default_language must be ru or en")
+    tz = okdesk.get("timezone")
+    if tz and parse_utc_offset(tz) is None:
+        problems.append(f"okdesk.timezone must look like +03:00 (got {tz!r})")
+
+
+def parse_utc_offset(text: str) -> Any:
+    """'+03:00' -> timezone(timedelta(hours=3)); None when malformed."""
+    from datetime import timedelta, timezone
+
+    text = text.strip()
+    if len(text) != 6 or text[0] not in "+-" or text[3] != ":":
+        return None
+    try:
+        hours, minutes = int(text[1:3]), int(text[4:6])
+    except ValueError:
+        return None
+    delta = timedelta(hours=hours, minutes=minutes)
+    return timezone(delta if text[0] == "+" else -delta)
+
+
+def replace(settings: Settings, **sections: dict[str, Any]) -> Settings:
+    """A copy with some section values changed (used by tests and `check`)."""
+    changed = {name: dataclasses.replace(getattr(settings, name), **values) for name, values in sections.items()}
+    return dataclasses.replace(settings, **changed)

@@ -1,0 +1,151 @@
+"""Wiring: the store, the Okdesk client, the Telegram client, the scheduler, the signals."""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import os
+import shutil
+import signal
+from contextlib import suppress
+from pathlib import Path
+from typing import IO
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from telethon import TelegramClient
+
+from syncd.config import Settings, parse_utc_offset
+from syncd.health import Health
+from syncd.logs import get_logger
+from syncd.notices import NoticeQueue, NoticeWorker
+from syncd.okdesk.budget import RequestBudget
+from syncd.okdesk.client import OkdeskClient
+from syncd.poller import Poller
+from syncd.store import Store, make_engine, migrate
+from syncd.store.db import tighten_sqlite_files
+from syncd.sync.retry import RetryPolicy
+from syncd.telegram.bot import Bot
+from syncd.telegram.linking import Linking
+from syncd.telegram.pacing import Pacer
+from syncd.telegram.sender import OutboxSender
+
+log = get_logger(__name__)
+
+
+class AlreadyRunning(Exception):
+    pass
+
+
+def prepare_state_dir(state_dir: Path) -> None:
+    """The state directory holds the bot's key and clients' phones: 0700, and every file in it 0600."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    os.chmod(state_dir, 0o700)
+    for path in state_dir.iterdir():
+        if path.is_file():
+            os.chmod(path, 0o600)
+
+
+def take_lock(state_dir: Path) -> IO[str]:
+    """One process per state directory: two daemons on one SQLite file broke the predecessor."""
+    fh = open(state_dir / "syncd.lock", "a+")  # noqa: SIM115 - held open for the life of the process
+    os.chmod(fh.name, 0o600)
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        fh.close()
+        raise AlreadyRunning(f"another syncd is already running with the state directory {state_dir}") from None
+    return fh
+
+
+def make_okdesk_client(settings: Settings) -> OkdeskClient:
+    tz = parse_utc_offset(settings.okdesk.timezone) if settings.okdesk.timezone else None
+    return OkdeskClient(
+        settings.okdesk.url, settings.okdesk.api_token, timeout=settings.okdesk.timeout,
+        connect_timeout=settings.okdesk.connect_timeout, budget=RequestBudget(settings.okdesk.max_requests_per_minute),
+        retry_cap=settings.sync.retry_cap, proxy=settings.okdesk.proxy, account_tz=tz,
+    )
+
+
+def make_telegram_client(settings: Settings) -> TelegramClient:
+    return TelegramClient(
+        str(settings.session_path), settings.telegram.api_id, settings.telegram.api_hash,
+        # FloodWaits are ours to honour (the pacer pauses every send), not Telethon's to sleep through.
+        flood_sleep_threshold=0,
+        # Our outbox retries with backoff and a budget; RANDOM_ID_DUPLICATE must reach us at once,
+        # not after Telethon's own retries of what it takes for a server error.
+        request_retries=0, raise_last_call_error=True,
+        connection_retries=-1, retry_delay=1, auto_reconnect=True,
+        # Messages sent while the daemon was down arrive through updates.getDifference.
+        catch_up=True,
+    )
+
+
+async def run_daemon(settings: Settings) -> int:
+    state_dir = settings.state_dir
+    prepare_state_dir(state_dir)
+    lock = take_lock(state_dir)
+    tmp_dir = state_dir / "tmp"
+    shutil.rmtree(tmp_dir, ignore_errors=True)  # leftovers of a killed run; their items resend
+    tmp_dir.mkdir(mode=0o700)
+
+    engine = make_engine(settings.database_url)
+    before, after = migrate(engine)
+    log.info("database_ready", schema_before=before, schema=after)
+    store = Store(engine)
+    health = Health()
+    okdesk = make_okdesk_client(settings)
+    policy = RetryPolicy(base=settings.sync.retry_base, cap=settings.sync.retry_cap, budget=settings.sync.retry_budget)
+    notices = NoticeQueue(store, settings.okdesk.employee_id)
+
+    tg = make_telegram_client(settings)
+    await tg.start(bot_token=settings.telegram.bot_token)
+    if settings.session_path.exists():
+        os.chmod(settings.session_path, 0o600)
+    me = await tg.get_me()
+    health.mark("telegram")
+    log.info("telegram_ready", bot_id=me.id, username=me.username)
+
+    sender = OutboxSender(
+        store=store, tg=tg, okdesk=okdesk, pacer=Pacer(settings.sync.per_chat_interval, settings.sync.global_rate),
+        policy=policy, health=health, notices=notices, tmp_dir=tmp_dir, idle=settings.sync.sender_idle,
+        max_file_bytes=int(settings.sync.max_file_mb * 1024 * 1024),
+    )
+    poller = Poller(store=store, okdesk=okdesk, settings=settings, health=health, on_new_work=sender.wake)
+    notice_worker = NoticeWorker(store, okdesk, settings.okdesk.employee_id, policy, health)
+    linking = Linking(store=store, okdesk=okdesk, settings=settings)
+    Bot(tg=tg, store=store, linking=linking, settings=settings, on_unblocked=sender.wake).register()
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+
+    sender_task = asyncio.create_task(sender.run())
+    # The first poll is attempted before `ready`, whatever Okdesk answers: an outage at boot
+    # is logged and retried, never a reason to exit.
+    polled = await asyncio.to_thread(poller.run_cycle)
+    tighten_sqlite_files(engine)
+    log.info("ready", first_poll_ok=polled, followed_issues=store.followed_count())
+
+    scheduler = AsyncIOScheduler(event_loop=loop)
+    scheduler.add_job(poller.run_cycle, "interval", seconds=settings.sync.poll_interval, id="poll",
+                      max_instances=1, coalesce=True, misfire_grace_time=None)
+    scheduler.add_job(notice_worker.run_once, "interval", seconds=max(settings.sync.poll_interval, 1.0),
+                      id="notices", max_instances=1, coalesce=True, misfire_grace_time=None)
+    scheduler.start()
+
+    disconnected = asyncio.ensure_future(tg.disconnected)
+    stop_wait = asyncio.create_task(stop.wait())
+    await asyncio.wait({disconnected, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
+    log.info("stopping", in_flight=sender.in_flight)
+    scheduler.shutdown(wait=False)
+    await sender.stop(settings.sync.shutdown_grace)
+    sender_task.cancel()
+    with suppress(asyncio.CancelledError):
+        await sender_task
+    await tg.disconnect()
+    okdesk.close()
+    engine.dispose()
+    lock.close()
+    log.info("stopped")
+    return 0

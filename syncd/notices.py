@@ -1,0 +1,106 @@
+"""Private comments that tell staff what a client could not get (staff do not know the bot exists).
+
+Notices go through the outbox like deliveries: written first, posted later, exactly once. A
+POST whose outcome is unknown is not repeated blindly: the issue's comments are searched for
+the notice first.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from syncd.clock import utcnow
+from syncd.formatting import text_to_okdesk_html
+from syncd.health import Health
+from syncd.logs import get_logger
+from syncd.okdesk.client import OkdeskClient
+from syncd.okdesk.errors import OkdeskError, OkdeskOutcomeUnknown, OkdeskUnavailable
+from syncd.store import Store
+from syncd.sync.retry import RetryPolicy, account_failure, backoff
+
+KIND = "okdesk_notice"
+log = get_logger(__name__)
+
+
+class NoticeQueue:
+    """Adds notices to the outbox; without ``okdesk.employee_id`` there is nobody to sign them: none."""
+
+    def __init__(self, store: Store, employee_id: int | None) -> None:
+        self.store, self.employee_id = store, employee_id
+
+    @property
+    def enabled(self) -> bool:
+        return self.employee_id is not None
+
+    def add(self, dedupe_key: str, okdesk_issue_id: int | None, text: str) -> None:
+        if not self.enabled or okdesk_issue_id is None:
+            return
+        self.store.add_outbox([self.store.outbox_row(
+            dedupe_key=dedupe_key, kind=KIND, payload=json.dumps({"text": text}, ensure_ascii=False),
+            message_count=0, okdesk_issue_id=okdesk_issue_id)])
+
+
+class NoticeWorker:
+    def __init__(self, store: Store, okdesk: OkdeskClient, employee_id: int | None, policy: RetryPolicy,
+                 health: Health) -> None:
+        self.store, self.okdesk, self.employee_id = store, okdesk, employee_id
+        self.policy, self.health = policy, health
+
+    def run_once(self) -> int:
+        if self.employee_id is None:
+            return 0
+        posted = 0
+        for row in self.store.due_items(KIND, utcnow()):
+            if self._post(row):
+                posted += 1
+        return posted
+
+    def _post(self, row) -> bool:  # type: ignore[no-untyped-def]
+        content = text_to_okdesk_html(json.loads(row.payload)["text"])
+        bound = log.bind(outbox_id=row.id, issue_id=row.okdesk_issue_id)
+        try:
+            if row.last_error and row.last_error.startswith("outcome unknown") and self._already_there(row, content):
+                self.store.mark_done(row.id)
+                bound.info("staff_notice_found_after_unknown_outcome")
+                return True
+            comment = self.okdesk.create_comment(row.okdesk_issue_id, content_html=content,
+                                                 author_id=self.employee_id, author_type="employee", public=False)
+        except OkdeskError as exc:
+            self._failed(row, exc, bound)
+            return False
+        self.health.mark("okdesk")
+        self.store.record_own_comment(row.okdesk_issue_id, comment.id)
+        self.store.mark_done(row.id)
+        bound.info("staff_notice_posted", comment_id=comment.id)
+        return True
+
+    def _already_there(self, row, content: str) -> bool:  # type: ignore[no-untyped-def]
+        for comment in self.okdesk.list_comments(row.okdesk_issue_id):
+            if (comment.author_id == self.employee_id and not comment.public
+                    and _same_text(comment.content_html, content)
+                    and (comment.published_at is None or comment.published_at >= row.created_at - timedelta(minutes=5))):
+                self.store.record_own_comment(row.okdesk_issue_id, comment.id)
+                return True
+        return False
+
+    def _failed(self, row, exc: OkdeskError, bound) -> None:  # type: ignore[no-untyped-def]
+        now = utcnow()
+        error = f"outcome unknown: {exc}" if isinstance(exc, OkdeskOutcomeUnknown) else str(exc)
+        # A notice that was perhaps posted keeps that mark until it is found or posted again.
+        if row.last_error and row.last_error.startswith("outcome unknown") and not error.startswith("outcome"):
+            error = "outcome unknown; then: " + error
+        counts = not isinstance(exc, OkdeskUnavailable) or self.health.ok_since("okdesk", row.last_attempt_at)
+        outcome = account_failure(budget_spent=row.budget_spent, last_attempt_at=row.last_attempt_at, now=now,
+                                  counts=counts, policy=self.policy)
+        delay = getattr(exc, "retry_after", None) or backoff(row.attempts + 1, self.policy)
+        self.store.record_failure(row.id, error=error, next_try_at=now + timedelta(seconds=delay),
+                                  budget_spent=outcome.budget_spent, parked=outcome.parked)
+        bound.warning("staff_notice_failed", error=str(exc), parked=outcome.parked)
+
+
+def _same_text(html_a: str, html_b: str) -> bool:
+    """Okdesk may rewrite HTML: compare the words only."""
+    from syncd.formatting import html_to_telegram
+
+    return html_to_telegram(html_a).text.split() == html_to_telegram(html_b).text.split()

@@ -1,0 +1,256 @@
+"""The poll job: what changed in Okdesk, turned into outbox items through the pure planner.
+
+One idle cycle costs one request: ``/issues/list`` with ``updated_since`` (cursor minus an
+overlap, because Okdesk honours it only to the minute and clocks drift), whose answer is
+compared with what the store remembers; only issues that really changed are fetched.
+Since nobody knows whether a new comment bumps an issue's ``updated_at``, a reconcile sweep
+visits every followed issue in turn, as fast as its share of the request budget allows.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from syncd.clock import utcnow
+from syncd.config import Settings
+from syncd.health import Health
+from syncd.logs import get_logger
+from syncd.okdesk.client import OkdeskClient
+from syncd.okdesk.errors import OkdeskError, OkdeskNotFound
+from syncd.okdesk.models import IssueSummary
+from syncd.store import Store
+from syncd.sync.codec import delivery_payload
+from syncd.sync.planner import Memory, PlanConfig, Recipient, plan_issue
+from syncd.telegram.sender import KIND as TELEGRAM_KIND
+
+log = get_logger(__name__)
+REQUESTS_PER_ISSUE = 2  # GET the issue, GET its comments
+BASELINES_PER_CYCLE = 20
+
+
+class ReconcileBucket:
+    """The reconcile sweep's own share of the Okdesk request budget (tokens are requests)."""
+
+    def __init__(self, per_minute: float, burst: float) -> None:
+        self.rate = per_minute / 60.0
+        self.capacity = max(burst, float(REQUESTS_PER_ISSUE))
+        self.tokens = float(REQUESTS_PER_ISSUE)
+        self._at = time.monotonic()
+
+    def take(self, amount: float) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.capacity, self.tokens + (now - self._at) * self.rate)
+        self._at = now
+        if self.tokens >= amount:
+            self.tokens -= amount
+            return True
+        return False
+
+
+class Poller:
+    def __init__(self, *, store: Store, okdesk: OkdeskClient, settings: Settings, health: Health,
+                 on_new_work: Callable[[], None]) -> None:
+        self.store, self.okdesk, self.settings, self.health = store, okdesk, settings, health
+        self.on_new_work = on_new_work
+        sync = settings.sync
+        reconcile_rpm = settings.okdesk.max_requests_per_minute * sync.reconcile_share
+        self.reconcile_bucket = ReconcileBucket(reconcile_rpm, reconcile_rpm / 60.0 * max(sync.poll_interval, 1.0) * 2)
+        self._status_names: dict[str, str] = json.loads(store.get_value("status_names") or "{}")
+        self._statuses_at = 0.0
+        self._reconcile_period: float | None = None
+        self._lock = threading.Lock()
+        self.cycles = 0
+
+    # ------------------------------------------------------------ the cycle
+
+    def run_cycle(self) -> bool:
+        """One poll; never raises. Returns True when Okdesk answered the main poll request."""
+        with self._lock:
+            self.cycles += 1
+            ok = False
+            try:
+                self._refresh_statuses()
+                self._scan_new_links()
+                ok = self._poll_updates()
+                self._baselines()
+                self._reconcile()
+            except OkdeskError as exc:
+                self.health.error("okdesk", str(exc))
+                log.warning("poll_failed", error=str(exc), kind=exc.kind)
+            except Exception as exc:  # the daemon keeps running whatever a cycle meets
+                self.health.error("okdesk", type(exc).__name__)
+                log.exception("poll_crashed")
+            self.store.set_value("last_poll", json.dumps({"at": utcnow().isoformat(), "ok": ok}))
+            log.debug("poll_done", ok=ok, cycle=self.cycles)
+            return ok
+
+    def _refresh_statuses(self) -> None:
+        if self._status_names and time.monotonic() - self._statuses_at < self.settings.sync.status_refresh:
+            return
+        statuses = self.okdesk.list_statuses()
+        if statuses:
+            self._status_names = {s.code: s.name for s in statuses}
+            self.store.set_value("status_names", json.dumps(self._status_names, ensure_ascii=False))
+        self._statuses_at = time.monotonic()
+
+    def _scan_new_links(self) -> None:
+        """A newly linked contact's issues are followed, old and new alike, from the moment of linking."""
+        for link in self.store.links_unscanned():
+            issues = self.okdesk.list_issues(contact_ids=[link.okdesk_contact_id])
+            rows = [self._follow_row(i, followed_at=link.linked_at) for i in issues]
+            added = self.store.follow_contact_issues(link.tg_user_id, rows)
+            log.info("contact_issues_followed", tg_user_id=link.tg_user_id, issues=len(rows), new=added)
+
+    def _poll_updates(self) -> bool:
+        raw_cursor = self.store.get_value("poll_cursor")
+        cursor = datetime.fromisoformat(raw_cursor) if raw_cursor else utcnow()
+        since = cursor - timedelta(seconds=self.settings.sync.poll_overlap)
+        items = self.okdesk.list_issues_updated_since(since)
+        self.health.mark("okdesk")
+        followed = self.store.followed(i.id for i in items)
+        linked = self.store.linked_contact_ids()
+        failed_at: list[datetime] = []
+        for item in items:
+            memory = followed.get(item.id)
+            if memory is None:
+                if item.contact_id in linked and self._follow_new(item):
+                    self._sync_safely(item.id, failed_at, item)
+                continue
+            if _changed(item, memory):
+                self._sync_safely(item.id, failed_at, item)
+        stamps = [i.updated_at for i in items if i.updated_at is not None]
+        new_cursor = max(stamps, default=None)
+        if new_cursor is not None:
+            # An issue whose fetch failed must come back in the next list: keep the cursor before it.
+            if failed_at:
+                new_cursor = min(new_cursor, min(failed_at) - timedelta(seconds=1))
+            if new_cursor > cursor or raw_cursor is None:
+                self.store.set_value("poll_cursor", new_cursor.isoformat())
+        elif raw_cursor is None:
+            self.store.set_value("poll_cursor", cursor.isoformat())
+        return True
+
+    def _sync_safely(self, issue_id: int, failed_at: list[datetime], item: IssueSummary) -> None:
+        try:
+            self.sync_issue(issue_id)
+        except OkdeskError as exc:
+            failed_at.append(item.updated_at or utcnow())
+            log.warning("issue_sync_failed", issue_id=issue_id, error=str(exc))
+
+    def _follow_new(self, item: IssueSummary) -> bool:
+        """An issue of a linked contact we did not follow yet: created by staff, or given to the contact."""
+        links = self.store.links_for_contacts([item.contact_id] if item.contact_id else [])
+        if not links:
+            return False
+        linked_at = min(link.linked_at for link in links)
+        created = item.created_at
+        # Created after the link: everything in it is news. An old issue handed over now: from now on.
+        followed_at = linked_at if created is not None and created >= linked_at else utcnow()
+        added = self.store.follow_issue(self._follow_row(item, followed_at=followed_at))
+        if added:
+            log.info("issue_followed", issue_id=item.id)
+        return added
+
+    @staticmethod
+    def _follow_row(item: IssueSummary, *, followed_at: datetime) -> dict:
+        return dict(okdesk_issue_id=item.id, okdesk_contact_id=item.contact_id, title=item.title,
+                    status_code=item.status_code, okdesk_updated_at=None, comments_count=None,
+                    comments_last_at=None, followed_at=followed_at, baseline_done=False, last_fetched_at=None)
+
+    def _baselines(self) -> None:
+        for issue_id in self.store.issues_needing_baseline(BASELINES_PER_CYCLE):
+            try:
+                self.sync_issue(issue_id)
+            except OkdeskError as exc:
+                log.warning("baseline_failed", issue_id=issue_id, error=str(exc))
+                return
+
+    def _reconcile(self) -> None:
+        period = self._period()
+        fetched_before = utcnow() - timedelta(seconds=period)
+        while self.reconcile_bucket.take(REQUESTS_PER_ISSUE):
+            due = self.store.issues_for_reconcile(fetched_before, 1)
+            if not due:
+                self.reconcile_bucket.tokens += REQUESTS_PER_ISSUE
+                return
+            try:
+                self.sync_issue(due[0], background=True)
+            except OkdeskNotFound:
+                self.store.update_followed(due[0], last_fetched_at=utcnow())
+            except OkdeskError as exc:
+                log.warning("reconcile_failed", issue_id=due[0], error=str(exc))
+                return
+
+    def _period(self) -> float:
+        """Seconds for a full sweep: the followed issues times their cost over the sweep's share."""
+        rpm = self.settings.okdesk.max_requests_per_minute * self.settings.sync.reconcile_share
+        count = self.store.followed_count()
+        period = max(self.settings.sync.reconcile_min_period, count * REQUESTS_PER_ISSUE / rpm * 60.0)
+        if self._reconcile_period is None or abs(period - self._reconcile_period) > 0.1 * self._reconcile_period:
+            log.info("reconcile_period", seconds=round(period, 1), followed_issues=count)
+            self.store.set_value("reconcile_period", json.dumps({"seconds": period, "followed_issues": count}))
+            self._reconcile_period = period
+        return period
+
+    # ------------------------------------------------------------ one issue
+
+    def sync_issue(self, issue_id: int, *, background: bool = False) -> int:
+        """Fetch one issue and its comments, plan, and commit the plan; returns the items queued."""
+        issue = self.okdesk.get_issue(issue_id, background=background)
+        comments = self.okdesk.list_comments(issue_id, background=background)
+        memory_row = self.store.followed([issue_id]).get(issue_id)
+        if memory_row is None:
+            return 0
+        seen_comments, seen_files = self.store.seen_ids(issue_id)
+        memory = Memory(
+            followed_at=memory_row.followed_at, baseline_done=memory_row.baseline_done,
+            status_code=memory_row.status_code, seen_comment_ids=seen_comments, seen_attachment_ids=seen_files,
+            own_comment_ids=self.store.own_comment_ids(issue_id),
+        )
+        contact_id = issue.contact_id
+        links = self.store.links_for_contacts([contact_id] if contact_id else [])
+        recipients = [Recipient(link.tg_user_id, link.tg_chat_id, link.okdesk_contact_id, link.language)
+                      for link in links]
+        sync = self.settings.sync
+        cfg = PlanConfig(max_file_bytes=int(sync.max_file_mb * 1024 * 1024),
+                         photo_max_bytes=int(sync.photo_max_mb * 1024 * 1024),
+                         images_as_documents=sync.images_as_documents, status_names=self._status_names,
+                         notices_enabled=self.settings.okdesk.employee_id is not None)
+        plan = plan_issue(issue, comments, memory, recipients, cfg)
+        rows = [self.store.outbox_row(dedupe_key=d.dedupe_key, kind=TELEGRAM_KIND, payload=delivery_payload(d),
+                                      message_count=sum(s.message_count for s in d.steps),
+                                      tg_chat_id=d.tg_chat_id, okdesk_issue_id=d.okdesk_issue_id)
+                for d in plan.deliveries]
+        rows += [self.store.outbox_row(dedupe_key=n.dedupe_key, kind="okdesk_notice",
+                                       payload=json.dumps({"text": n.text}, ensure_ascii=False), message_count=0,
+                                       okdesk_issue_id=n.okdesk_issue_id) for n in plan.notices]
+        added = self.store.apply_issue_plan(
+            issue_id, outbox_rows=rows, seen_comment_ids=plan.seen_comment_ids,
+            seen_attachment_ids=plan.seen_attachment_ids,
+            followed_values=dict(title=issue.title, status_code=plan.status_code, okdesk_contact_id=contact_id,
+                                 okdesk_updated_at=issue.updated_at, comments_count=issue.comments_count,
+                                 comments_last_at=issue.comments_last_at, baseline_done=True,
+                                 last_fetched_at=utcnow()),
+        )
+        if not memory.baseline_done:
+            log.info("baseline_seen", issue_id=issue_id, comments=len(plan.seen_comment_ids))
+        if added:
+            log.info("deliveries_planned", issue_id=issue_id, items=added)
+            self.on_new_work()
+        return added
+
+
+def _changed(item: IssueSummary, memory) -> bool:  # type: ignore[no-untyped-def]
+    if not memory.baseline_done:
+        return True
+    if item.updated_at is not None and item.updated_at != memory.okdesk_updated_at:
+        return True
+    if item.status_code and item.status_code != memory.status_code:
+        return True
+    if item.comments_count is not None and item.comments_count != memory.comments_count:
+        return True
+    return item.comments_last_at is not None and item.comments_last_at != memory.comments_last_at

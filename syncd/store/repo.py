@@ -1,0 +1,300 @@
+"""The repository: every read and write the daemon makes, each in its own short transaction.
+
+Methods are synchronous and short; the Telegram side (asyncio) calls them directly, the poller
+(a scheduler thread) too. SQLite in WAL mode and PostgreSQL both serve that well.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, update
+from sqlalchemy.engine import Row
+
+from syncd.clock import utcnow
+from syncd.store.schema import (
+    dialogs,
+    followed_issues,
+    kv,
+    links,
+    message_map,
+    outbox,
+    own_comments,
+    seen_attachments,
+    seen_comments,
+)
+
+PENDING, DONE, FAILED = "pending", "done", "failed"
+
+
+def new_random_id() -> int:
+    """Telegram's random_id is a signed 64-bit integer; never 0."""
+    return secrets.randbelow(2**63 - 1) + 1
+
+
+def insert_ignore(conn: Connection, table: Any, rows: Sequence[dict[str, Any]]) -> int:
+    """INSERT ... ON CONFLICT DO NOTHING on both SQLite and PostgreSQL; returns rows inserted."""
+    if not rows:
+        return 0
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    # RETURNING counts reliably on both dialects; executemany rowcount does not (psycopg says -1).
+    key = list(table.primary_key.columns)[0]
+    stmt = dialect_insert(table).on_conflict_do_nothing().returning(key)
+    return len(conn.execute(stmt, list(rows)).all())
+
+
+class Store:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    # ------------------------------------------------------------ links
+
+    def get_link(self, tg_user_id: int) -> Row | None:
+        with self.engine.connect() as conn:
+            return conn.execute(select(links).where(links.c.tg_user_id == tg_user_id)).first()
+
+    def save_link(self, *, tg_user_id: int, tg_chat_id: int, tg_access_hash: int, okdesk_contact_id: int,
+                  contact_name: str, phone: str | None, language: str) -> None:
+        values = dict(tg_chat_id=tg_chat_id, tg_access_hash=tg_access_hash, okdesk_contact_id=okdesk_contact_id,
+                      contact_name=contact_name, phone=phone, language=language, linked_at=utcnow(),
+                      issues_scanned=False, blocked_at=None)
+        with self.engine.begin() as conn:
+            conn.execute(delete(links).where(links.c.tg_user_id == tg_user_id))
+            conn.execute(insert(links).values(tg_user_id=tg_user_id, **values))
+
+    def touch_link(self, tg_user_id: int, *, access_hash: int | None = None, language: str | None = None) -> bool:
+        """A message from the user: they are reachable again; returns True if they had blocked us."""
+        values: dict[str, Any] = {"blocked_at": None}
+        if access_hash is not None:
+            values["tg_access_hash"] = access_hash
+        if language:
+            values["language"] = language
+        with self.engine.begin() as conn:
+            was_blocked = conn.execute(
+                select(links.c.blocked_at).where(links.c.tg_user_id == tg_user_id)).scalar() is not None
+            conn.execute(update(links).where(links.c.tg_user_id == tg_user_id).values(**values))
+        return was_blocked
+
+    def links_for_contacts(self, contact_ids: Iterable[int]) -> list[Row]:
+        ids = list(set(contact_ids))
+        if not ids:
+            return []
+        with self.engine.connect() as conn:
+            return list(conn.execute(select(links).where(links.c.okdesk_contact_id.in_(ids))))
+
+    def linked_contact_ids(self) -> set[int]:
+        with self.engine.connect() as conn:
+            return set(conn.execute(select(links.c.okdesk_contact_id).distinct()).scalars())
+
+    def links_unscanned(self) -> list[Row]:
+        with self.engine.connect() as conn:
+            return list(conn.execute(select(links).where(links.c.issues_scanned.is_(False))))
+
+    def set_blocked(self, tg_chat_id: int, at: datetime | None) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(links).where(links.c.tg_chat_id == tg_chat_id).values(blocked_at=at))
+
+    def link_by_chat(self, tg_chat_id: int) -> Row | None:
+        with self.engine.connect() as conn:
+            return conn.execute(select(links).where(links.c.tg_chat_id == tg_chat_id)).first()
+
+    # ------------------------------------------------------------ followed issues
+
+    def follow_contact_issues(self, tg_user_id: int, issues: Sequence[dict[str, Any]]) -> int:
+        """Follow the contact's existing issues (baseline pending) and mark the link scanned, atomically."""
+        with self.engine.begin() as conn:
+            added = insert_ignore(conn, followed_issues, issues)
+            conn.execute(update(links).where(links.c.tg_user_id == tg_user_id).values(issues_scanned=True))
+        return added
+
+    def follow_issue(self, row: dict[str, Any]) -> bool:
+        with self.engine.begin() as conn:
+            return insert_ignore(conn, followed_issues, [row]) > 0
+
+    def followed(self, issue_ids: Iterable[int]) -> dict[int, Row]:
+        ids = list(set(issue_ids))
+        out: dict[int, Row] = {}
+        with self.engine.connect() as conn:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start:start + 500]
+                for row in conn.execute(select(followed_issues).where(followed_issues.c.okdesk_issue_id.in_(chunk))):
+                    out[row.okdesk_issue_id] = row
+        return out
+
+    def followed_count(self) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(followed_issues)).scalar_one()
+
+    def issues_needing_baseline(self, limit: int) -> list[int]:
+        with self.engine.connect() as conn:
+            q = (select(followed_issues.c.okdesk_issue_id).where(followed_issues.c.baseline_done.is_(False))
+                 .order_by(followed_issues.c.okdesk_issue_id).limit(limit))
+            return list(conn.execute(q).scalars())
+
+    def issues_for_reconcile(self, fetched_before: datetime, limit: int) -> list[int]:
+        with self.engine.connect() as conn:
+            q = (select(followed_issues.c.okdesk_issue_id)
+                 .where(followed_issues.c.baseline_done.is_(True))
+                 .where(or_(followed_issues.c.last_fetched_at.is_(None),
+                            followed_issues.c.last_fetched_at < fetched_before))
+                 .order_by(followed_issues.c.last_fetched_at.asc().nulls_first(), followed_issues.c.okdesk_issue_id)
+                 .limit(limit))
+            return list(conn.execute(q).scalars())
+
+    def seen_ids(self, issue_id: int) -> tuple[frozenset[int], frozenset[int]]:
+        with self.engine.connect() as conn:
+            comments = conn.execute(select(seen_comments.c.okdesk_comment_id)
+                                    .where(seen_comments.c.okdesk_issue_id == issue_id)).scalars()
+            files = conn.execute(select(seen_attachments.c.okdesk_attachment_id)
+                                 .where(seen_attachments.c.okdesk_issue_id == issue_id)).scalars()
+            return frozenset(comments), frozenset(files)
+
+    def own_comment_ids(self, issue_id: int) -> frozenset[int]:
+        with self.engine.connect() as conn:
+            return frozenset(conn.execute(select(own_comments.c.okdesk_comment_id)
+                                          .where(own_comments.c.okdesk_issue_id == issue_id)).scalars())
+
+    def record_own_comment(self, issue_id: int, comment_id: int) -> None:
+        with self.engine.begin() as conn:
+            insert_ignore(conn, own_comments, [{"okdesk_comment_id": comment_id, "okdesk_issue_id": issue_id,
+                                                "created_at": utcnow()}])
+
+    def update_followed(self, issue_id: int, **values: Any) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(followed_issues).where(followed_issues.c.okdesk_issue_id == issue_id).values(**values))
+
+    def apply_issue_plan(self, issue_id: int, *, outbox_rows: Sequence[dict[str, Any]],
+                         seen_comment_ids: Iterable[int], seen_attachment_ids: Iterable[int],
+                         followed_values: dict[str, Any]) -> int:
+        """Outbox rows, seen marks and the issue's new memory: all or nothing."""
+        with self.engine.begin() as conn:
+            added = insert_ignore(conn, outbox, outbox_rows)
+            insert_ignore(conn, seen_comments, [{"okdesk_issue_id": issue_id, "okdesk_comment_id": c}
+                                                for c in seen_comment_ids])
+            insert_ignore(conn, seen_attachments, [{"okdesk_issue_id": issue_id, "okdesk_attachment_id": a}
+                                                   for a in seen_attachment_ids])
+            conn.execute(update(followed_issues).where(followed_issues.c.okdesk_issue_id == issue_id)
+                         .values(**followed_values))
+        return added
+
+    # ------------------------------------------------------------ outbox
+
+    @staticmethod
+    def outbox_row(*, dedupe_key: str, kind: str, payload: str, message_count: int, tg_chat_id: int | None = None,
+                   okdesk_issue_id: int | None = None) -> dict[str, Any]:
+        now = utcnow()
+        return dict(dedupe_key=dedupe_key, kind=kind, payload=payload, tg_chat_id=tg_chat_id,
+                    okdesk_issue_id=okdesk_issue_id,
+                    random_ids=json.dumps([new_random_id() for _ in range(message_count)]),
+                    progress=0, state=PENDING, attempts=0, next_try_at=now, budget_spent=0.0,
+                    tg_message_ids="[]", created_at=now)
+
+    def add_outbox(self, rows: Sequence[dict[str, Any]]) -> int:
+        with self.engine.begin() as conn:
+            return insert_ignore(conn, outbox, rows)
+
+    def chat_heads(self, kind: str) -> list[Row]:
+        """The oldest pending item of each chat whose user has not blocked the bot."""
+        with self.engine.connect() as conn:
+            heads = (select(func.min(outbox.c.id)).where(outbox.c.state == PENDING, outbox.c.kind == kind)
+                     .group_by(outbox.c.tg_chat_id))
+            q = (select(outbox).where(outbox.c.id.in_(heads))
+                 .where(~outbox.c.tg_chat_id.in_(select(links.c.tg_chat_id).where(links.c.blocked_at.is_not(None))))
+                 .order_by(outbox.c.next_try_at, outbox.c.id))
+            return list(conn.execute(q))
+
+    def due_items(self, kind: str, now: datetime, limit: int = 50) -> list[Row]:
+        with self.engine.connect() as conn:
+            q = (select(outbox).where(outbox.c.state == PENDING, outbox.c.kind == kind, outbox.c.next_try_at <= now)
+                 .order_by(outbox.c.id).limit(limit))
+            return list(conn.execute(q))
+
+    def get_outbox(self, outbox_id: int) -> Row | None:
+        with self.engine.connect() as conn:
+            return conn.execute(select(outbox).where(outbox.c.id == outbox_id)).first()
+
+    def record_step(self, outbox_id: int, progress: int, tg_message_ids: Sequence[int], *, tg_chat_id: int | None,
+                    okdesk_issue_id: int | None, okdesk_comment_id: int | None, done: bool) -> None:
+        """One step of an item succeeded: remember it (and its message ids) before the next step."""
+        now = utcnow()
+        with self.engine.begin() as conn:
+            row = conn.execute(select(outbox.c.tg_message_ids).where(outbox.c.id == outbox_id)).scalar_one()
+            ids = json.loads(row) + [int(m) for m in tg_message_ids]
+            values: dict[str, Any] = dict(progress=progress, tg_message_ids=json.dumps(ids), last_error=None)
+            if done:
+                values.update(state=DONE, done_at=now)
+            conn.execute(update(outbox).where(outbox.c.id == outbox_id).values(**values))
+            if tg_chat_id is not None and okdesk_issue_id is not None:
+                insert_ignore(conn, message_map, [
+                    dict(tg_chat_id=tg_chat_id, tg_message_id=m, okdesk_issue_id=okdesk_issue_id,
+                         okdesk_comment_id=okdesk_comment_id, outbox_id=outbox_id, created_at=now)
+                    for m in tg_message_ids])
+
+    def mark_done(self, outbox_id: int) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(outbox).where(outbox.c.id == outbox_id).values(state=DONE, done_at=utcnow()))
+
+    def record_failure(self, outbox_id: int, *, error: str, next_try_at: datetime, budget_spent: float,
+                       parked: bool, count_attempt: bool = True) -> None:
+        values: dict[str, Any] = dict(last_error=error[:500], next_try_at=next_try_at, budget_spent=budget_spent,
+                                      last_attempt_at=utcnow())
+        if parked:
+            values["state"] = FAILED
+        with self.engine.begin() as conn:
+            stmt = update(outbox).where(outbox.c.id == outbox_id)
+            if count_attempt:
+                values["attempts"] = outbox.c.attempts + 1
+            conn.execute(stmt.values(**values))
+
+    def postpone_chat(self, tg_chat_id: int, until: datetime) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(outbox).where(and_(outbox.c.state == PENDING, outbox.c.tg_chat_id == tg_chat_id,
+                                                   outbox.c.next_try_at < until)).values(next_try_at=until))
+
+    def outbox_counts(self) -> dict[str, Any]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(outbox.c.state, func.count(), func.min(outbox.c.created_at))
+                                .where(outbox.c.state.in_([PENDING, FAILED])).group_by(outbox.c.state))
+            return {state: {"count": count, "oldest": oldest} for state, count, oldest in rows}
+
+    # ------------------------------------------------------------ message map
+
+    def issue_for_message(self, tg_chat_id: int, tg_message_id: int) -> int | None:
+        with self.engine.connect() as conn:
+            return conn.execute(select(message_map.c.okdesk_issue_id).where(
+                message_map.c.tg_chat_id == tg_chat_id, message_map.c.tg_message_id == tg_message_id)).scalar()
+
+    # ------------------------------------------------------------ dialogs
+
+    def get_dialog(self, tg_user_id: int) -> tuple[str, dict[str, Any]] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(dialogs).where(dialogs.c.tg_user_id == tg_user_id)).first()
+        return (row.state, json.loads(row.data)) if row else None
+
+    def set_dialog(self, tg_user_id: int, state: str, data: dict[str, Any]) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(delete(dialogs).where(dialogs.c.tg_user_id == tg_user_id))
+            conn.execute(insert(dialogs).values(tg_user_id=tg_user_id, state=state,
+                                                data=json.dumps(data, ensure_ascii=False), updated_at=utcnow()))
+
+    def clear_dialog(self, tg_user_id: int) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(delete(dialogs).where(dialogs.c.tg_user_id == tg_user_id))
+
+    # ------------------------------------------------------------ kv
+
+    def get_value(self, key: str) -> str | None:
+        with self.engine.connect() as conn:
+            return conn.execute(select(kv.c.value).where(kv.c.key == key)).scalar()
+
+    def set_value(self, key: str, value: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(delete(kv).where(kv.c.key == key))
+            conn.execute(insert(kv).values(key=key, value=value, updated_at=utcnow()))

@@ -1,0 +1,168 @@
+"""The tables. Every natural key has a UNIQUE constraint, so a duplicate is impossible, not unlikely.
+
+The migrations in ``migrations/versions`` create exactly these; a test compares the two.
+"""
+
+from __future__ import annotations
+
+from datetime import timezone
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware datetimes in, aware UTC datetimes out, on SQLite (which keeps no zone) as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):  # type: ignore[no-untyped-def]
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use syncd.clock.utcnow()")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):  # type: ignore[no-untyped-def]
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+# A Telegram user linked to an Okdesk contact. Private chats only, so the chat id is the user id,
+# but both are kept: the sender addresses chats, the handlers know users.
+links = Table(
+    "links",
+    metadata,
+    Column("tg_user_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("tg_chat_id", BigInteger, nullable=False, unique=True),
+    Column("tg_access_hash", BigInteger, nullable=False),
+    Column("okdesk_contact_id", Integer, nullable=False, index=True),
+    Column("contact_name", Text, nullable=False, default=""),
+    # Personal data: kept for relinking and support, never logged.
+    Column("phone", Text, nullable=True),
+    Column("language", String(8), nullable=False, default="ru"),
+    Column("linked_at", UTCDateTime(), nullable=False),
+    # The contact's existing issues are followed once the poller has listed them.
+    Column("issues_scanned", Boolean, nullable=False, default=False),
+    Column("blocked_at", UTCDateTime(), nullable=True),
+)
+
+# An Okdesk issue whose contact is linked; what we last saw of it.
+followed_issues = Table(
+    "followed_issues",
+    metadata,
+    Column("okdesk_issue_id", Integer, primary_key=True, autoincrement=False),
+    Column("okdesk_contact_id", Integer, nullable=True, index=True),
+    Column("title", Text, nullable=False, default=""),
+    Column("status_code", String(100), nullable=True),
+    Column("okdesk_updated_at", UTCDateTime(), nullable=True),
+    Column("comments_count", Integer, nullable=True),
+    Column("comments_last_at", UTCDateTime(), nullable=True),
+    # Everything Okdesk shows from before this moment counts as already seen (no history flood).
+    Column("followed_at", UTCDateTime(), nullable=False),
+    Column("baseline_done", Boolean, nullable=False, default=False),
+    Column("last_fetched_at", UTCDateTime(), nullable=True),
+    Index("ix_followed_issues_last_fetched_at", "last_fetched_at"),
+)
+
+seen_comments = Table(
+    "seen_comments",
+    metadata,
+    Column("okdesk_issue_id", Integer, primary_key=True, autoincrement=False),
+    Column("okdesk_comment_id", Integer, primary_key=True, autoincrement=False),
+)
+
+seen_attachments = Table(
+    "seen_attachments",
+    metadata,
+    Column("okdesk_issue_id", Integer, primary_key=True, autoincrement=False),
+    Column("okdesk_attachment_id", Integer, primary_key=True, autoincrement=False),
+)
+
+# Comments the daemon wrote itself: never forwarded back.
+own_comments = Table(
+    "own_comments",
+    metadata,
+    Column("okdesk_comment_id", Integer, primary_key=True, autoincrement=False),
+    Column("okdesk_issue_id", Integer, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+# Work to do, written before it is attempted and marked done only after it succeeded.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("dedupe_key", String(200), nullable=False, unique=True),
+    Column("kind", String(40), nullable=False),
+    Column("tg_chat_id", BigInteger, nullable=True),
+    Column("okdesk_issue_id", Integer, nullable=True),
+    Column("payload", Text, nullable=False),
+    # One random_id per Telegram message this item sends, chosen before the first attempt.
+    Column("random_ids", Text, nullable=False, default="[]"),
+    # How many of the item's steps are done: a resend after a crash starts there.
+    Column("progress", Integer, nullable=False, default=0),
+    Column("state", String(20), nullable=False, default="pending"),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_try_at", UTCDateTime(), nullable=False),
+    # Seconds of the item's own failures, counted only while its service worked for others.
+    Column("budget_spent", Float, nullable=False, default=0.0),
+    Column("last_attempt_at", UTCDateTime(), nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("tg_message_ids", Text, nullable=False, default="[]"),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("done_at", UTCDateTime(), nullable=True),
+    Index("ix_outbox_state_chat", "state", "tg_chat_id", "id"),
+    Index("ix_outbox_state_kind_next", "state", "kind", "next_try_at"),
+)
+
+# Telegram message <-> Okdesk issue/comment, both ways, for replies and for "did we send it".
+message_map = Table(
+    "message_map",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("tg_chat_id", BigInteger, nullable=False),
+    Column("tg_message_id", BigInteger, nullable=False),
+    Column("okdesk_issue_id", Integer, nullable=False),
+    Column("okdesk_comment_id", Integer, nullable=True),
+    Column("outbox_id", Integer, nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("tg_chat_id", "tg_message_id", name="uq_message_map_tg"),
+    Index("ix_message_map_comment", "okdesk_comment_id"),
+)
+
+# What the next message of a user is for (survives restarts).
+dialogs = Table(
+    "dialogs",
+    metadata,
+    Column("tg_user_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("state", String(40), nullable=False),
+    Column("data", Text, nullable=False, default="{}"),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+# Small named values: the poll cursor, the last poll, the status names.
+kv = Table(
+    "kv",
+    metadata,
+    Column("key", String(100), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)

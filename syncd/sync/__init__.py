@@ -1,0 +1,1 @@
+"""Pure decisions (no I/O): the Okdesk -> Telegram planner, retry accounting, payload codec."""

@@ -1,0 +1,271 @@
+"""The Okdesk -> Telegram planner: pure decisions, no I/O.
+
+Given what Okdesk shows of one issue now and what the store remembers of it, decide which
+Telegram deliveries and which staff notices are due, and what to remember as seen. The
+caller commits the plan's outbox rows and its seen marks in ONE transaction, so a delivery
+is planned exactly once, whatever crashes before or after.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from syncd.formatting import FormattedText, html_to_telegram, split_formatted
+from syncd.formatting.entities import Entity, utf16_len
+from syncd.okdesk.models import Attachment, Comment, Issue
+from syncd.texts import human_size, t
+
+IMAGE_EXTENSIONS = {"jpg", "jpeg", "png", "webp"}
+VIDEO_EXTENSIONS = {"mp4", "m4v", "mov"}
+ALBUM_MAX = 10
+TEXT_LIMIT = 4096
+
+
+@dataclass(frozen=True)
+class Recipient:
+    tg_user_id: int
+    tg_chat_id: int
+    okdesk_contact_id: int
+    language: str = "ru"
+
+
+@dataclass(frozen=True)
+class Memory:
+    """What the store remembers of the issue."""
+
+    followed_at: datetime
+    baseline_done: bool
+    status_code: str | None
+    seen_comment_ids: frozenset[int] = frozenset()
+    seen_attachment_ids: frozenset[int] = frozenset()
+    own_comment_ids: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
+class PlanConfig:
+    max_file_bytes: int
+    photo_max_bytes: int = 10 * 1024 * 1024
+    images_as_documents: bool = False
+    status_names: Mapping[str, str] = field(default_factory=dict)
+    notices_enabled: bool = False
+
+
+@dataclass(frozen=True)
+class FileRef:
+    attachment_id: int
+    file_name: str
+    size: int | None
+    send_as: str  # photo | video | document
+
+
+@dataclass(frozen=True)
+class Step:
+    """One Telegram send: a text message, one file, or an album of 2..10 files."""
+
+    kind: str  # text | file | album
+    text: FormattedText | None = None
+    files: tuple[FileRef, ...] = ()
+
+    @property
+    def message_count(self) -> int:
+        return len(self.files) if self.kind == "album" else 1
+
+
+@dataclass(frozen=True)
+class Delivery:
+    dedupe_key: str
+    tg_chat_id: int
+    okdesk_issue_id: int
+    okdesk_comment_id: int | None
+    what: str  # comment | status | files: for logs and staff notices
+    steps: tuple[Step, ...]
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A private comment telling staff what the client could not get."""
+
+    dedupe_key: str
+    okdesk_issue_id: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    deliveries: tuple[Delivery, ...]
+    notices: tuple[Notice, ...]
+    seen_comment_ids: frozenset[int]
+    seen_attachment_ids: frozenset[int]
+    status_code: str | None
+
+
+def extension(file_name: str) -> str:
+    return file_name.rsplit(".", 1)[-1].lower() if "." in file_name else ""
+
+
+def classify_file(att: Attachment, cfg: PlanConfig) -> str:
+    ext = extension(att.file_name)
+    # Telegram refuses photos over 10 MB; unknown size: try, the sender falls back to a document.
+    fits = att.size is None or att.size <= cfg.photo_max_bytes
+    if ext in IMAGE_EXTENSIONS and not cfg.images_as_documents and fits:
+        return "photo"
+    if ext in VIDEO_EXTENSIONS:
+        return "video"
+    return "document"
+
+
+def plan_issue(issue: Issue, comments: Sequence[Comment], memory: Memory,
+               recipients: Sequence[Recipient], cfg: PlanConfig) -> Plan:
+    seen_comments = set(memory.seen_comment_ids)
+    seen_files = set(memory.seen_attachment_ids)
+    deliveries: list[Delivery] = []
+    notices: list[Notice] = []
+
+    def before_following(ts: datetime | None) -> bool:
+        # Without baseline every existing thing counts as seen; what Okdesk dates after the
+        # moment of following is new even if our first look at it is later.
+        return not memory.baseline_done and (ts is None or ts <= memory.followed_at)
+
+    status_code = issue.status_code
+    if memory.baseline_done and memory.status_code and status_code and status_code != memory.status_code:
+        for rcp in recipients:
+            deliveries.append(_status_delivery(issue, memory.status_code, status_code, rcp, cfg))
+
+    # Comments in Okdesk's order are undocumented: go by time, then id.
+    ordered = sorted(comments, key=lambda c: (c.published_at or memory.followed_at, c.id))
+    for comment in ordered:
+        if comment.id in seen_comments:
+            continue
+        seen_comments.add(comment.id)
+        files = [a for a in comment.attachments if a.id is not None]
+        if before_following(comment.published_at) or not comment.public or comment.id in memory.own_comment_ids:
+            seen_files.update(a.id for a in files if a.id is not None)
+            continue
+        public_files = [a for a in files if a.is_public and a.id not in seen_files]
+        seen_files.update(a.id for a in files if a.id is not None)
+        for rcp in recipients:
+            if comment.author_type == "contact" and comment.author_id == rcp.okdesk_contact_id:
+                continue  # the client's own words, whatever channel they came through
+            deliveries.append(_comment_delivery(issue, comment, public_files, rcp, cfg))
+        notices.extend(_too_large_notices(issue, public_files, cfg) if recipients else [])
+
+    loose = [a for a in issue.attachments if a.id is not None and a.id not in seen_files]
+    seen_files.update(a.id for a in loose if a.id is not None)
+    loose_new = [a for a in loose if a.is_public and not before_following(a.created_at)]
+    if loose_new:
+        for rcp in recipients:
+            deliveries.append(_files_delivery(issue, loose_new, rcp, cfg))
+        notices.extend(_too_large_notices(issue, loose_new, cfg) if recipients else [])
+
+    return Plan(
+        deliveries=tuple(deliveries),
+        notices=tuple(notices) if cfg.notices_enabled else (),
+        seen_comment_ids=frozenset(seen_comments - memory.seen_comment_ids),
+        seen_attachment_ids=frozenset(seen_files - memory.seen_attachment_ids),
+        status_code=status_code or memory.status_code,
+    )
+
+
+# ---------------------------------------------------------------- building deliveries
+
+
+def _status_name(code: str, cfg: PlanConfig) -> str:
+    return cfg.status_names.get(code, code)
+
+
+def _status_delivery(issue: Issue, old: str, new: str, rcp: Recipient, cfg: PlanConfig) -> Delivery:
+    new_name = cfg.status_names.get(new) or issue.status_name or new
+    text = t(rcp.language, "status_changed", issue_id=issue.id, title=issue.title,
+             old=_status_name(old, cfg), new=new_name)
+    stamp = issue.updated_at.isoformat() if issue.updated_at else "?"
+    return Delivery(
+        dedupe_key=_key(f"status:{issue.id}:{old}>{new}:{stamp}:chat:{rcp.tg_chat_id}"),
+        tg_chat_id=rcp.tg_chat_id, okdesk_issue_id=issue.id, okdesk_comment_id=None, what="status",
+        steps=(Step("text", FormattedText(text)),),
+    )
+
+
+def _header(issue: Issue, lang: str, author: str | None) -> FormattedText:
+    title_line = t(lang, "issue_header", issue_id=issue.id, title=issue.title)
+    text = title_line
+    entities = [Entity("bold", 0, utf16_len(title_line))]
+    if author:
+        line = t(lang, "comment_author", author=author)
+        entities.append(Entity("italic", utf16_len(text) + 1, utf16_len(line)))
+        text += "\n" + line
+    return FormattedText(text, tuple(entities))
+
+
+def _file_lines(files: Sequence[Attachment], lang: str, cfg: PlanConfig) -> list[str]:
+    return [t(lang, "file_too_large", name=a.file_name, size=human_size(a.size, lang))
+            for a in files if _too_large(a, cfg)]
+
+
+def _too_large(att: Attachment, cfg: PlanConfig) -> bool:
+    return att.size is not None and att.size > cfg.max_file_bytes
+
+
+def _message_steps(body: FormattedText, files: Sequence[Attachment], lang: str, cfg: PlanConfig) -> tuple[Step, ...]:
+    extra = _file_lines(files, lang, cfg)
+    if extra:
+        body = FormattedText.concat(body, FormattedText("\n\n" + "\n".join(extra)))
+    steps = [Step("text", part) for part in split_formatted(body, TEXT_LIMIT)]
+    return tuple(steps) + _file_steps([a for a in files if not _too_large(a, cfg)], cfg)
+
+
+def _file_steps(files: Sequence[Attachment], cfg: PlanConfig) -> tuple[Step, ...]:
+    refs = [FileRef(a.id, a.file_name, a.size, classify_file(a, cfg)) for a in files if a.id is not None]
+    photos = [r for r in refs if r.send_as == "photo"]
+    others = [r for r in refs if r.send_as != "photo"]
+    steps: list[Step] = []
+    for start in range(0, len(photos), ALBUM_MAX):
+        chunk = tuple(photos[start:start + ALBUM_MAX])
+        steps.append(Step("album", files=chunk) if len(chunk) > 1 else Step("file", files=chunk))
+    steps.extend(Step("file", files=(r,)) for r in others)
+    return tuple(steps)
+
+
+def _comment_delivery(issue: Issue, comment: Comment, files: Sequence[Attachment], rcp: Recipient,
+                      cfg: PlanConfig) -> Delivery:
+    lang = rcp.language
+    header = _header(issue, lang, comment.author_name or None)
+    body = html_to_telegram(comment.content_html)
+    if body.text.strip():
+        message = FormattedText.concat(header, FormattedText("\n\n"), body)
+    else:
+        # A comment of files only still says who sent what (the predecessor dropped these).
+        message = FormattedText.concat(header, FormattedText("\n" + t(lang, "files_only", count=len(files))))
+    return Delivery(
+        dedupe_key=_key(f"comment:{comment.id}:chat:{rcp.tg_chat_id}"),
+        tg_chat_id=rcp.tg_chat_id, okdesk_issue_id=issue.id, okdesk_comment_id=comment.id, what="comment",
+        steps=_message_steps(message, files, lang, cfg),
+    )
+
+
+def _files_delivery(issue: Issue, files: Sequence[Attachment], rcp: Recipient, cfg: PlanConfig) -> Delivery:
+    lang = rcp.language
+    header = _header(issue, lang, None)
+    message = FormattedText.concat(header, FormattedText("\n" + t(lang, "files_added", count=len(files))))
+    ids = ",".join(str(a.id) for a in files)
+    return Delivery(
+        dedupe_key=_key(f"files:{issue.id}:{ids}:chat:{rcp.tg_chat_id}"),
+        tg_chat_id=rcp.tg_chat_id, okdesk_issue_id=issue.id, okdesk_comment_id=None, what="files",
+        steps=_message_steps(message, files, lang, cfg),
+    )
+
+
+def _too_large_notices(issue: Issue, files: Sequence[Attachment], cfg: PlanConfig) -> list[Notice]:
+    limit = human_size(cfg.max_file_bytes)
+    return [
+        Notice(_key(f"notice:too_large:{issue.id}:{a.id}"), issue.id,
+               t("ru", "staff_too_large", name=a.file_name, size=human_size(a.size), limit=limit))
+        for a in files if _too_large(a, cfg)
+    ]
+
+
+def _key(raw: str) -> str:
+    """Natural keys stay readable; the rare very long one is hashed to fit the column."""
+    return raw if len(raw) <= 190 else raw[:120] + "#" + hashlib.sha256(raw.encode()).hexdigest()[:32]

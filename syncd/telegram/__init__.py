@@ -1,0 +1,1 @@
+"""The Telethon side: login, update handlers, the outbox sender, texts and keyboards."""

@@ -1,0 +1,42 @@
+"""What a Telethon exception means for an outbox item."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from telethon import errors
+
+# The user is gone for us until they write again: keep their items, stop trying.
+_BLOCKED = (errors.UserIsBlockedError, errors.InputUserDeactivatedError, errors.UserDeactivatedError,
+            errors.UserDeactivatedBanError, errors.PeerIdInvalidError, errors.UserIdInvalidError)
+# Telegram would not take the file as a photo: the same file goes as a document.
+_PHOTO_REFUSED = {"PHOTO_INVALID_DIMENSIONS", "PHOTO_SAVE_FILE_INVALID", "PHOTO_EXT_INVALID",
+                  "IMAGE_PROCESS_FAILED", "PHOTO_INVALID", "PHOTO_CONTENT_TYPE_INVALID", "PHOTO_FILE_MISSING"}
+
+
+@dataclass(frozen=True)
+class TgFailure:
+    kind: str  # duplicate | flood | blocked | photo_refused | outage | item
+    detail: str
+    wait: float = 0.0
+
+
+def classify(exc: BaseException) -> TgFailure:
+    name = type(exc).__name__
+    if isinstance(exc, errors.RandomIdDuplicateError):
+        return TgFailure("duplicate", "RANDOM_ID_DUPLICATE")
+    if isinstance(exc, (errors.FloodWaitError, errors.FloodPremiumWaitError, errors.SlowModeWaitError)):
+        return TgFailure("flood", f"FLOOD_WAIT_{exc.seconds}", float(exc.seconds or 1))
+    if isinstance(exc, _BLOCKED):
+        return TgFailure("blocked", getattr(exc, "message", name))
+    if isinstance(exc, errors.RPCError):
+        message = (exc.message or name).upper()
+        if message in _PHOTO_REFUSED:
+            return TgFailure("photo_refused", message)
+        if isinstance(exc, (errors.ServerError, errors.TimedOutError)) or exc.code in (-503, 500, 503):
+            return TgFailure("outage", message)
+        return TgFailure("item", message)
+    if isinstance(exc, (ConnectionError, OSError, asyncio.TimeoutError, TimeoutError)):
+        return TgFailure("outage", name)
+    return TgFailure("item", f"{name}: {exc}"[:300])

@@ -1,0 +1,139 @@
+"""Linking a Telegram user to their Okdesk contact by the phone they share with Telegram's own button.
+
+Only the contact button links: the shared contact must carry the sender's own user id (a typed
+number let anyone link to anyone's contact in the predecessor). Exactly one Okdesk contact
+with that number links; several refer the client to support; none creates a contact (when
+``okdesk.create_contacts``) after asking the client's name.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from telethon import Button, events
+
+from syncd.config import Settings
+from syncd.logs import get_logger, register_phone
+from syncd.okdesk.client import OkdeskClient
+from syncd.okdesk.errors import OkdeskError
+from syncd.okdesk.models import Contact
+from syncd.phones import international, lookup_variants, normalize, same_number
+from syncd.store import Store
+from syncd.texts import t
+
+log = get_logger(__name__)
+AWAITING_NAME = "awaiting_name"
+
+
+def _display_name(contact: Contact) -> str:
+    return contact.name or " ".join(p for p in (contact.last_name, contact.first_name) if p) or f"#{contact.id}"
+
+
+def split_full_name(text: str, tg_first: str, tg_last: str) -> tuple[str, str, str | None]:
+    """(first, last, patronymic) from what the client typed.
+
+    Three words follow the Russian order of forms (Фамилия Имя Отчество); two words are taken as
+    people type them in chat ("Иван Петров"); one word is a first name with the Telegram last name.
+    """
+    words = text.split()
+    if len(words) >= 3:
+        return words[1], words[0], " ".join(words[2:])
+    if len(words) == 2:
+        return words[0], words[1], None
+    return words[0], tg_last or "-", None
+
+
+class Linking:
+    def __init__(self, *, store: Store, okdesk: OkdeskClient, settings: Settings) -> None:
+        self.store, self.okdesk, self.settings = store, okdesk, settings
+
+    def _support(self, lang: str) -> str:
+        contact = self.settings.telegram.support_contact
+        return t(lang, "support_suffix", contact=contact) if contact else ""
+
+    async def on_start(self, event: events.NewMessage.Event, lang: str) -> None:
+        link = self.store.get_link(event.sender_id)
+        if link is not None:
+            await event.respond(t(lang, "linked_as", name=link.contact_name), buttons=Button.clear())
+            return
+        self.store.clear_dialog(event.sender_id)
+        button = Button.request_phone(t(lang, "share_phone_button"), resize=True, single_use=True)
+        await event.respond(t(lang, "greeting"), buttons=[[button]])
+
+    async def on_contact(self, event: events.NewMessage.Event, sender: Any, lang: str) -> None:
+        media = event.message.media
+        if not media.user_id or media.user_id != event.sender_id:
+            log.info("contact_refused_not_own", tg_user_id=event.sender_id)
+            await event.respond(t(lang, "not_own_contact"))
+            return
+        phone = media.phone_number or ""
+        register_phone(phone)
+        try:
+            contacts = await asyncio.to_thread(self._find_contacts, phone)
+        except OkdeskError as exc:
+            log.warning("contact_lookup_failed", tg_user_id=event.sender_id, error=str(exc))
+            await event.respond(t(lang, "okdesk_unavailable"))
+            return
+        if len(contacts) > 1:
+            log.info("contact_ambiguous", tg_user_id=event.sender_id, matches=len(contacts))
+            await event.respond(t(lang, "several_contacts", support=self._support(lang)), buttons=Button.clear())
+            return
+        if len(contacts) == 1:
+            await self._link(event, sender, contacts[0], phone, lang)
+            return
+        if not self.settings.okdesk.create_contacts:
+            await event.respond(t(lang, "not_found_call", support=self._support(lang)), buttons=Button.clear())
+            return
+        tg_name = " ".join(p for p in (sender.first_name, sender.last_name) if p).strip()
+        self.store.set_dialog(event.sender_id, AWAITING_NAME, {"phone": phone, "tg_name": tg_name})
+        buttons = [[Button.text(tg_name, resize=True, single_use=True)]] if tg_name else Button.clear()
+        await event.respond(t(lang, "ask_name"), buttons=buttons)
+
+    async def on_name(self, event: events.NewMessage.Event, sender: Any, lang: str, data: dict[str, Any]) -> None:
+        text = (event.raw_text or "").strip()
+        if not 2 <= len(text) <= 100 or text.startswith("/"):
+            await event.respond(t(lang, "name_invalid"))
+            return
+        phone = data["phone"]
+        if text == data.get("tg_name") and sender.first_name:
+            first, last, patronymic = sender.first_name, sender.last_name or "-", None
+        else:
+            first, last, patronymic = split_full_name(text, sender.first_name or "", sender.last_name or "")
+        try:
+            # Someone may have created the contact meanwhile: look again before creating a second one.
+            found = await asyncio.to_thread(self._find_contacts, phone)
+            if len(found) > 1:
+                self.store.clear_dialog(event.sender_id)
+                await event.respond(t(lang, "several_contacts", support=self._support(lang)), buttons=Button.clear())
+                return
+            contact = found[0] if found else await asyncio.to_thread(
+                lambda: self.okdesk.create_contact(first_name=first, last_name=last, patronymic=patronymic,
+                                                   mobile_phone=international(phone)))
+        except OkdeskError as exc:
+            log.warning("contact_create_failed", tg_user_id=event.sender_id, error=str(exc))
+            await event.respond(t(lang, "okdesk_unavailable"))
+            return
+        if not found:
+            log.info("contact_created", tg_user_id=event.sender_id, contact_id=contact.id)
+        await self._link(event, sender, contact, phone, lang)
+
+    def _find_contacts(self, phone: str) -> list[Contact]:
+        """Every contact whose phone or mobile phone IS this number, found by the usual forms."""
+        candidates = {c.id: c for c in self.okdesk.find_contacts_by_phone(lookup_variants(phone))}
+        norm = normalize(phone)
+        if norm and len(norm) >= 10:
+            # Staff type numbers in free form; the search finds those, and we keep exact matches only.
+            for c in self.okdesk.search_contacts(norm[-10:]):
+                candidates.setdefault(c.id, c)
+        return [c for c in candidates.values() if same_number(c.phone, phone) or same_number(c.mobile_phone, phone)]
+
+    async def _link(self, event: events.NewMessage.Event, sender: Any, contact: Contact, phone: str,
+                    lang: str) -> None:
+        name = _display_name(contact)
+        self.store.save_link(tg_user_id=event.sender_id, tg_chat_id=event.chat_id,
+                             tg_access_hash=getattr(sender, "access_hash", 0) or 0, okdesk_contact_id=contact.id,
+                             contact_name=name, phone=international(phone), language=lang)
+        self.store.clear_dialog(event.sender_id)
+        log.info("client_linked", tg_user_id=event.sender_id, contact_id=contact.id)
+        await event.respond(t(lang, "linked_now", name=name), buttons=Button.clear())

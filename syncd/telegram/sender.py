@@ -1,0 +1,253 @@
+"""The outbox sender: turns pending Telegram items into messages, exactly once, in order per chat.
+
+Each item is a list of steps (a text part, a file, an album). Every message a step sends has a
+random_id chosen when the item was written; after a crash the same step is sent again with
+the same random_id, and Telegram answers RANDOM_ID_DUPLICATE instead of sending it twice.
+A step's success is recorded before the next step starts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import shutil
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from telethon import TelegramClient
+from telethon.tl import types
+
+from syncd.clock import utcnow
+from syncd.formatting import FormattedText
+from syncd.health import Health
+from syncd.logs import get_logger
+from syncd.notices import NoticeQueue
+from syncd.okdesk.client import OkdeskClient
+from syncd.okdesk.errors import OkdeskError, OkdeskNotFound, OkdeskTooLarge, OkdeskUnavailable
+from syncd.store import Store
+from syncd.sync.codec import payload_steps
+from syncd.sync.planner import FileRef, Step
+from syncd.sync.retry import RetryPolicy, account_failure, backoff
+from syncd.telegram import media
+from syncd.telegram.errors import TgFailure, classify
+from syncd.telegram.pacing import Pacer
+from syncd.texts import human_size, t
+
+KIND = "telegram"
+log = get_logger(__name__)
+
+
+class StepFailed(Exception):
+    def __init__(self, failure: TgFailure, service: str = "telegram") -> None:
+        super().__init__(failure.detail)
+        self.failure = failure
+        self.service = service
+
+
+class OutboxSender:
+    def __init__(self, *, store: Store, tg: TelegramClient, okdesk: OkdeskClient, pacer: Pacer,
+                 policy: RetryPolicy, health: Health, notices: NoticeQueue, tmp_dir: Path,
+                 idle: float = 1.0, concurrency: int = 8, max_file_bytes: int | None = None) -> None:
+        self.store, self.tg, self.okdesk, self.pacer = store, tg, okdesk, pacer
+        self.policy, self.health, self.notices = policy, health, notices
+        self.tmp_dir, self.idle, self.max_file_bytes = tmp_dir, idle, max_file_bytes
+        self._slots = asyncio.Semaphore(concurrency)
+        self._busy: dict[int, asyncio.Task[None]] = {}
+        self._wake = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping = False
+
+    # ------------------------------------------------------------ control
+
+    def wake(self) -> None:
+        """Thread-safe: the poller calls this after committing new items."""
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    async def run(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        while not self._stopping:
+            try:
+                delay = self._dispatch()
+            except Exception:  # a database hiccup must not end the sender
+                log.exception("sender_dispatch_failed")
+                delay = self.idle
+            self._wake.clear()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=max(0.05, min(delay, self.idle)))
+
+    async def stop(self, grace: float) -> None:
+        """Let in-flight steps finish within ``grace`` seconds; what is cut off is resent next start."""
+        self._stopping = True
+        self._wake.set()
+        tasks = list(self._busy.values())
+        if tasks:
+            _done, pending = await asyncio.wait(tasks, timeout=grace)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._busy)
+
+    def _dispatch(self) -> float:
+        """Start one task per chat whose head item is due; return how long until the next is due."""
+        now = utcnow()
+        next_due = self.idle
+        for row in self.store.chat_heads(KIND):
+            chat = row.tg_chat_id
+            if chat in self._busy:
+                continue
+            wait = max((row.next_try_at - now).total_seconds(), self.pacer.chat_ready_in(chat))
+            if wait > 0:
+                next_due = min(next_due, wait)
+                continue
+            self._busy[chat] = asyncio.create_task(self._run_item(row.id, chat))
+        return next_due
+
+    async def _run_item(self, outbox_id: int, chat: int) -> None:
+        try:
+            async with self._slots:
+                await self._process(outbox_id)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("delivery_crashed", outbox_id=outbox_id, tg_chat_id=chat)
+        finally:
+            self._busy.pop(chat, None)
+            self._wake.set()
+
+    # ------------------------------------------------------------ one item
+
+    async def _process(self, outbox_id: int) -> None:
+        row = self.store.get_outbox(outbox_id)
+        if row is None or row.state != "pending":
+            return
+        what, comment_id, steps = payload_steps(row.payload)
+        bound = log.bind(outbox_id=row.id, tg_chat_id=row.tg_chat_id, issue_id=row.okdesk_issue_id, what=what)
+        link = self.store.link_by_chat(row.tg_chat_id)
+        if link is None:
+            bound.warning("delivery_without_link")
+            self._fail(row, StepFailed(TgFailure("item", "the chat is no longer linked")), bound)
+            return
+        peer = types.InputPeerUser(user_id=link.tg_user_id, access_hash=link.tg_access_hash)
+        random_ids: list[int] = json.loads(row.random_ids)
+        offsets = _random_id_offsets(steps)
+        for index in range(row.progress, len(steps)):
+            step = steps[index]
+            rids = random_ids[offsets[index]:offsets[index] + step.message_count]
+            try:
+                message_ids = await self._send_step(peer, row, step, rids, link.language)
+            except StepFailed as failed:
+                self._fail(row, failed, bound)
+                return
+            self.health.mark("telegram")
+            done = index + 1 == len(steps)
+            self.store.record_step(row.id, index + 1, message_ids, tg_chat_id=row.tg_chat_id,
+                                   okdesk_issue_id=row.okdesk_issue_id, okdesk_comment_id=comment_id, done=done)
+            bound.info("delivered" if done else "delivery_step_sent", step=index + 1, steps=len(steps))
+
+    async def _send_step(self, peer: Any, row: Any, step: Step, rids: list[int], lang: str) -> list[int]:
+        await self.pacer.wait_turn(row.tg_chat_id, step.message_count)
+        if step.kind == "text":
+            assert step.text is not None
+            return await self._call(media.send_text(self.tg, peer, step.text, rids[0]))
+        work = Path(tempfile.mkdtemp(prefix=f"out{row.id}-", dir=self.tmp_dir))
+        try:
+            paths = []
+            for i, ref in enumerate(step.files):
+                path = work / f"{i}{Path(ref.file_name).suffix[:16]}"
+                problem = await self._download(row.okdesk_issue_id, ref, path)
+                if problem is not None:
+                    # The file itself is gone or too big: the client still learns of it, in words.
+                    note = FormattedText(t(lang, problem, name=ref.file_name, size=human_size(ref.size, lang)))
+                    return await self._call(media.send_text(self.tg, peer, note, rids[i]))
+                paths.append(path)
+            return await self._send_files(peer, step, paths, rids)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+    async def _send_files(self, peer: Any, step: Step, paths: list[Path], rids: list[int]) -> list[int]:
+        as_documents = False
+        while True:
+            items = [(p, f.file_name, "document" if as_documents and f.send_as == "photo" else f.send_as)
+                     for p, f in zip(paths, step.files, strict=False)]
+            try:
+                if len(items) == 1:
+                    path, name, send_as = items[0]
+                    return await self._call(media.send_single(self.tg, peer, path, name, send_as, rids[0]))
+                return await self._call(media.send_album(self.tg, peer, items, rids))
+            except StepFailed as failed:
+                # Telegram would not take an image as a photo: the same item goes as a document.
+                if failed.failure.kind != "photo_refused" or as_documents:
+                    raise
+                as_documents = True
+
+    async def _call(self, coro: Any) -> list[int]:
+        try:
+            return await coro
+        except Exception as exc:  # every Telegram failure is sorted below; nothing escapes unclassified
+            failure = classify(exc)
+            if failure.kind == "duplicate":
+                # Sent before a crash: Telegram kept it, we did not record it. Delivered.
+                log.info("random_id_duplicate_counts_as_delivered")
+                return []
+            raise StepFailed(failure) from None
+
+    async def _download(self, issue_id: int, ref: FileRef, path: Path) -> str | None:
+        try:
+            await asyncio.to_thread(self.okdesk.download_attachment, issue_id, ref.attachment_id, path,
+                                    max_bytes=self.max_file_bytes)
+        except OkdeskTooLarge:
+            return "file_too_large"
+        except OkdeskNotFound:
+            return "file_unavailable"
+        except OkdeskUnavailable as exc:
+            raise StepFailed(TgFailure("outage", f"Okdesk: {exc}"), service="okdesk") from None
+        except OkdeskError as exc:
+            raise StepFailed(TgFailure("item", f"Okdesk: {exc}"), service="okdesk") from None
+        self.health.mark("okdesk")
+        return None
+
+    # ------------------------------------------------------------ failures
+
+    def _fail(self, row: Any, failed: StepFailed, bound: Any) -> None:
+        failure, now = failed.failure, utcnow()
+        if failure.kind == "flood":
+            self.pacer.pause(failure.wait)
+            self.store.record_failure(row.id, error=failure.detail, next_try_at=now + timedelta(seconds=failure.wait),
+                                      budget_spent=row.budget_spent, parked=False, count_attempt=False)
+            bound.warning("telegram_flood_wait", seconds=failure.wait)
+            return
+        if failure.kind == "blocked":
+            self.store.set_blocked(row.tg_chat_id, now)
+            self.notices.add(f"notice:blocked:{row.tg_chat_id}:{row.okdesk_issue_id}:{now:%Y%m%d%H%M%S}",
+                             row.okdesk_issue_id, t("ru", "staff_blocked"))
+            bound.warning("client_blocked_bot", error=failure.detail)
+            return
+        counts = failure.kind != "outage" or self.health.ok_since(failed.service, row.last_attempt_at)
+        outcome = account_failure(budget_spent=row.budget_spent, last_attempt_at=row.last_attempt_at, now=now,
+                                  counts=counts, policy=self.policy)
+        delay = backoff(row.attempts + 1, self.policy)
+        self.store.record_failure(row.id, error=failure.detail, next_try_at=now + timedelta(seconds=delay),
+                                  budget_spent=outcome.budget_spent, parked=outcome.parked)
+        if outcome.parked:
+            bound.error("delivery_parked", error=failure.detail, attempts=row.attempts + 1)
+            what = json.loads(row.payload).get("what", "")
+            self.notices.add(f"notice:parked:{row.id}", row.okdesk_issue_id,
+                             t("ru", "staff_parked", what=what, error=failure.detail))
+        else:
+            bound.warning("delivery_failed", error=failure.detail, kind=failure.kind, retry_in=round(delay, 2),
+                          budget_spent=round(outcome.budget_spent, 1))
+
+
+def _random_id_offsets(steps: tuple[Step, ...]) -> list[int]:
+    offsets, total = [], 0
+    for step in steps:
+        offsets.append(total)
+        total += step.message_count
+    return offsets

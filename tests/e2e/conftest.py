@@ -1,0 +1,209 @@
+"""End-to-end fixtures: the Okdesk emulator, the Telegram test server, and `syncd run` as a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.okdesk_emulator import OkdeskEmulator
+from tests.tgserver import TelegramTestServer
+
+REPO = Path(__file__).resolve().parents[2]
+API_TOKEN = "e2e-okdesk-token-3f9c1a7b5d2e8f40"
+BOT_TOKEN = "123456789:AAE2eBotTokenForTestsOnly_abcdefghijk"
+API_HASH = "0123456789abcdef0123456789abcdef"
+
+# Every window shortened so the suite stays fast; tests override what they exercise.
+FAST_SETTINGS: dict[str, dict[str, Any]] = {
+    "sync": {
+        "poll_interval": 0.3,
+        "poll_overlap": 120,
+        "reconcile_min_period": 0.5,
+        "retry_base": 0.2,
+        "retry_cap": 1.0,
+        "per_chat_interval": 0.02,
+        "global_rate": 200,
+        "sender_idle": 0.2,
+        "shutdown_grace": 5,
+    },
+    "okdesk": {"max_requests_per_minute": 6000, "timeout": 3, "connect_timeout": 1},
+    "log": {"level": "DEBUG"},
+}
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+def write_config(path: Path, sections: dict[str, dict[str, Any]]) -> None:
+    lines: list[str] = []
+    for section, values in sections.items():
+        lines.append(f"[{section}]")
+        lines += [f"{key} = {_toml_value(val)}" for key, val in values.items() if val is not None]
+        lines.append("")
+    path.write_text("\n".join(lines), encoding="utf-8")
+    os.chmod(path, 0o600)
+
+
+class Daemon:
+    """`syncd run` in a subprocess, its JSON log lines collected as they come."""
+
+    def __init__(self, workdir: Path, emu: OkdeskEmulator, tg: TelegramTestServer,
+                 overrides: dict[str, dict[str, Any]] | None = None) -> None:
+        self.workdir, self.emu, self.tg = workdir, emu, tg
+        self.state_dir = workdir / "state"
+        self.config_path = workdir / "config.toml"
+        self.log_path = workdir / "daemon.log"
+        self.events: list[dict[str, Any]] = []
+        self.raw_lines: list[str] = []
+        self.proc: subprocess.Popen[bytes] | None = None
+        self._cond = threading.Condition()
+        self.overrides = overrides or {}
+        self.runs = 0
+
+    def config(self) -> dict[str, dict[str, Any]]:
+        sections: dict[str, dict[str, Any]] = {
+            "okdesk": {"url": self.emu.base_url, "api_token": API_TOKEN},
+            "telegram": {"api_id": 12345, "api_hash": API_HASH, "bot_token": BOT_TOKEN},
+            "state": {"dir": str(self.state_dir)},
+        }
+        for source in (FAST_SETTINGS, self.overrides):
+            for section, values in source.items():
+                sections.setdefault(section, {}).update(values)
+        return sections
+
+    def start(self, wait_ready: bool = True, timeout: float = 30) -> Daemon:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        session = self.state_dir / "telegram.session"
+        if not session.exists():
+            self.tg.write_session(session)
+        write_config(self.config_path, self.config())
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SYNCD_")}
+        env.update(PYTHONUNBUFFERED="1", SYNCD_LOG_FORMAT="json", PYTHONPATH=str(REPO))
+        self.runs += 1
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "syncd", "run", "--config", str(self.config_path)],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, cwd=self.workdir,
+        )
+        run = self.runs
+        threading.Thread(target=self._read, args=(self.proc, run), daemon=True).start()
+        if wait_ready:
+            self.wait_event("ready", timeout=timeout, run=run)
+        return self
+
+    def _read(self, proc: subprocess.Popen[bytes], run: int) -> None:
+        assert proc.stdout is not None
+        with open(self.log_path, "ab") as sink:
+            for raw in proc.stdout:
+                sink.write(raw)
+                line = raw.decode("utf-8", "replace").rstrip("\n")
+                try:
+                    event = json.loads(line)
+                except ValueError:
+                    event = {"event": "<non-json>", "line": line}
+                if not isinstance(event, dict):
+                    event = {"event": "<non-json>", "line": line}
+                event["_run"] = run
+                with self._cond:
+                    self.raw_lines.append(line)
+                    self.events.append(event)
+                    self._cond.notify_all()
+
+    def find(self, name: str, run: int | None = None, **fields: Any) -> list[dict[str, Any]]:
+        with self._cond:
+            return [e for e in self.events if e.get("event") == name and (run is None or e["_run"] == run)
+                    and all(e.get(k) == v for k, v in fields.items())]
+
+    def wait_event(self, name: str, timeout: float = 15, run: int | None = None, **fields: Any) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                found = [e for e in self.events if e.get("event") == name and (run is None or e["_run"] == run)
+                         and all(e.get(k) == v for k, v in fields.items())]
+                if found:
+                    return found[-1]
+                if self.proc is not None and self.proc.poll() is not None and name != "stopped":
+                    tail = "\n".join(self.raw_lines[-30:])
+                    raise AssertionError(f"daemon exited ({self.proc.returncode}) before {name!r}:\n{tail}")
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    tail = "\n".join(self.raw_lines[-40:])
+                    raise AssertionError(f"no {name!r} {fields} within {timeout}s; log tail:\n{tail}")
+                self._cond.wait(min(left, 0.2))
+
+    def kill(self) -> None:
+        """SIGKILL: no goodbye, no flush, no finally."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def stop(self, timeout: float = 20) -> int:
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else 0
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError("daemon did not stop on SIGTERM") from None
+
+    def errors(self) -> list[dict[str, Any]]:
+        with self._cond:
+            return [e for e in self.events if e.get("level") in ("error", "critical")]
+
+
+@pytest.fixture
+def emu(tmp_path: Path) -> Iterator[OkdeskEmulator]:
+    server = OkdeskEmulator(api_token=API_TOKEN, files_dir=tmp_path / "okdesk-files")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def tg(tmp_path: Path) -> Iterator[TelegramTestServer]:
+    server = TelegramTestServer(files_dir=tmp_path / "tg-files")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def make_daemon(tmp_path: Path, emu: OkdeskEmulator, tg: TelegramTestServer) -> Iterator[Callable[..., Daemon]]:
+    made: list[Daemon] = []
+
+    def factory(**overrides: dict[str, Any]) -> Daemon:
+        daemon = Daemon(tmp_path / f"d{len(made)}", emu, tg, overrides)
+        daemon.workdir.mkdir()
+        made.append(daemon)
+        return daemon
+
+    yield factory
+    for daemon in made:
+        if daemon.proc is not None and daemon.proc.poll() is None:
+            daemon.proc.kill()
+            daemon.proc.wait()
+
+
+@pytest.fixture
+def employee(emu: OkdeskEmulator) -> int:
+    return emu.add_employee("Сергей", "Иванов")

@@ -1,0 +1,64 @@
+"""Steps the end-to-end tests share: linking a client, waiting for what Telegram received."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.e2e.conftest import Daemon
+
+
+def texts_to(tg: Any, user: Any) -> list[str]:
+    return [m.text or "" for m in tg.sent_to(user)]
+
+
+def wait_text(tg: Any, user: Any, needle: str, timeout: float = 15, count: int = 1) -> list[Any]:
+    """Wait until ``count`` messages to ``user`` contain ``needle``; return them."""
+    def found() -> list[Any] | None:
+        hits = [m for m in tg.sent_to(user) if needle in (m.text or "")]
+        return hits if len(hits) >= count else None
+
+    result = tg.wait_for(found, timeout=timeout)
+    assert result, f"no message with {needle!r} to user {user.id}; got {texts_to(tg, user)}"
+    return result
+
+
+def link_client(tg: Any, emu: Any, daemon: Daemon, *, first: str = "Иван", last: str = "Петров",
+                phone: str = "79123456789", contact_phone: str | None = "+79123456789",
+                lang: str = "ru") -> tuple[Any, int]:
+    """A Telegram user shares their phone and gets linked to an (existing) Okdesk contact."""
+    contact_id = None
+    if contact_phone is not None:
+        contact_id = emu.add_contact(first, last, phone=contact_phone)
+    user = tg.add_user(first_name=first, last_name=last, phone=phone, lang_code=lang)
+    tg.send_text(user, "/start")
+    wait_text(tg, user, "Здравствуйте" if lang == "ru" else "Hello")
+    tg.send_contact(user, phone=phone, first_name=first, last_name=last, user_id=user.id)
+    wait_text(tg, user, "Готово" if lang == "ru" else "Done")
+    daemon.wait_event("contact_issues_followed", tg_user_id=user.id)
+    return user, contact_id
+
+
+def wait_baseline(daemon: Daemon, issue_id: int, timeout: float = 15) -> None:
+    """The issue is followed and its history marked seen."""
+    daemon.wait_event("baseline_seen", timeout=timeout, issue_id=issue_id)
+
+
+def outbox(daemon: Daemon) -> list[dict[str, Any]]:
+    """The daemon's outbox as it is on disk (read-only; the daemon may be running or dead)."""
+    import json
+    import sqlite3
+
+    db = daemon.state_dir / "syncd.sqlite3"
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    conn.row_factory = sqlite3.Row
+    try:
+        rows = [dict(r) for r in conn.execute("SELECT * FROM outbox ORDER BY id")]
+    finally:
+        conn.close()
+    for row in rows:
+        row["random_ids"] = json.loads(row["random_ids"])
+    return rows
+
+
+def stored_random_ids(daemon: Daemon) -> set[int]:
+    return {rid for row in outbox(daemon) for rid in row["random_ids"]}

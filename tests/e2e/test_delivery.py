@@ -1,0 +1,140 @@
+"""Staff comments and status changes reach the linked client in Telegram, once, and nothing else does."""
+
+from __future__ import annotations
+
+import pytest
+from telethon.tl import types
+
+from tests.e2e.helpers import link_client, stored_random_ids, texts_to, wait_baseline, wait_text
+
+pytestmark = pytest.mark.e2e
+
+VARIANTS = {
+    "least-convenient": {},
+    "comments-bump-updated_at": {"comments_bump_updated_at": True},
+    "list-has-comments": {"list_items_include_comments": True},
+    "both": {"comments_bump_updated_at": True, "list_items_include_comments": True},
+}
+
+
+@pytest.fixture(params=list(VARIANTS))
+def variant(request: pytest.FixtureRequest, emu) -> str:  # type: ignore[no-untyped-def]
+    for key, value in VARIANTS[request.param].items():
+        setattr(emu.options, key, value)
+    return request.param
+
+
+def test_public_staff_comment_arrives_once_with_header_author_and_formatting(variant, make_daemon, emu, tg,
+                                                                              employee) -> None:
+    daemon = make_daemon().start()
+    user, contact_id = link_client(tg, emu, daemon)
+    issue_id = emu.add_issue("Не печатает принтер", contact_id=contact_id)
+    wait_baseline(daemon, issue_id)
+    emu.add_comment(issue_id, '<div style="height: auto;"><div><p>Здравствуйте!</p><p>Замените <b>картридж</b>'
+                              '&nbsp;&laquo;HP&raquo;<br>и перезагрузите.</p><ul><li>раз</li><li>два</li></ul>'
+                              '<a href="https://kb.example.ru/x">инструкция</a></div></div>',
+                    author=("employee", employee))
+    (msg,) = wait_text(tg, user, "картридж")
+    assert msg.text.startswith(f"Заявка #{issue_id} «Не печатает принтер»\nИванов Сергей:")
+    assert "Здравствуйте!\n\nЗамените картридж" in msg.text and "«HP»\nи перезагрузите." in msg.text
+    assert "• раз\n• два" in msg.text and "<" not in msg.text
+    assert any(isinstance(e, types.MessageEntityBold) for e in msg.entities or [])
+    assert any(isinstance(e, types.MessageEntityTextUrl) and e.url == "https://kb.example.ru/x"
+               for e in msg.entities or [])
+    # The random_id Telegram received is the one the daemon stored before sending.
+    assert msg.random_id in stored_random_ids(daemon)
+    # Nothing arrives twice, however many more polls and reconcile sweeps run.
+    daemon.wait_event("reconcile_period")
+    cycles = len(daemon.find("poll_done"))
+    tg.wait_for(lambda: len(daemon.find("poll_done")) >= cycles + 5, timeout=15)
+    assert len([t for t in texts_to(tg, user) if "картридж" in t]) == 1
+
+
+def test_no_history_flood_then_every_new_thing_arrives(make_daemon, emu, tg, employee) -> None:
+    contact_id = emu.add_contact("Иван", "Петров", phone="+79123456789")
+    old_issue = emu.add_issue("Старая заявка", contact_id=contact_id, status="in_progress")
+    emu.add_comment(old_issue, "<p>старый ответ</p>", author=("employee", employee))
+    daemon = make_daemon().start()
+    user, _ = link_client(tg, emu, daemon, contact_phone=None)
+    wait_baseline(daemon, old_issue)
+    emu.add_comment(old_issue, "<p>новый ответ</p>", author=("employee", employee))
+    wait_text(tg, user, "новый ответ")
+    assert not any("старый ответ" in t for t in texts_to(tg, user))
+    assert not any("→" in t for t in texts_to(tg, user))  # the current status is not news
+
+
+def test_never_forwarded_private_own_and_clients_own_comments_but_colleagues_are(make_daemon, emu, tg,
+                                                                                 employee) -> None:
+    daemon = make_daemon().start()
+    user, contact_id = link_client(tg, emu, daemon)
+    colleague = emu.add_contact("Коллега", "Клиента", phone="+79990000000")
+    issue_id = emu.add_issue("Доступ к 1С", contact_id=contact_id)
+    wait_baseline(daemon, issue_id)
+    emu.add_comment(issue_id, "<p>внутренняя заметка</p>", public=False, author=("employee", employee))
+    emu.add_comment(issue_id, "<p>пишу с почты сам</p>", author=("contact", contact_id))
+    emu.add_comment(issue_id, "<p>от коллеги</p>", author=("contact", colleague))
+    emu.add_comment(issue_id, "<p>финальный ответ</p>", author=("employee", employee))
+    wait_text(tg, user, "финальный ответ")
+    wait_text(tg, user, "от коллеги")
+    texts = texts_to(tg, user)
+    assert not any("внутренняя" in t or "пишу с почты" in t for t in texts)
+
+
+def test_status_change_is_announced_with_names_from_okdesk_once(variant, make_daemon, emu, tg, employee) -> None:
+    daemon = make_daemon().start()
+    user, contact_id = link_client(tg, emu, daemon)
+    issue_id = emu.add_issue("Сломался сканер", contact_id=contact_id)
+    wait_baseline(daemon, issue_id)
+    emu.set_status(issue_id, "in_progress", author=("employee", employee))
+    wait_text(tg, user, f"#{issue_id} «Сломался сканер»: Открыта → В работе")
+    # The comment written with a status change arrives too (the predecessor lost it).
+    emu.set_status(issue_id, "completed", comment_html="<p>Заменили ролик</p>", author=("employee", employee))
+    wait_text(tg, user, "В работе → Решена")
+    wait_text(tg, user, "Заменили ролик")
+    # A restart must not announce the same change again.
+    assert daemon.stop() == 0
+    daemon.start()
+    cycles = len(daemon.find("poll_done"))
+    tg.wait_for(lambda: len(daemon.find("poll_done")) >= cycles + 5, timeout=15)
+    assert len([t for t in texts_to(tg, user) if "→ Решена" in t]) == 1
+
+
+def test_issue_created_by_staff_for_the_client_is_followed(variant, make_daemon, emu, tg, employee) -> None:
+    daemon = make_daemon().start()
+    user, contact_id = link_client(tg, emu, daemon)
+    issue_id = emu.add_issue("Плановая замена ИБП", contact_id=contact_id)
+    emu.add_comment(issue_id, "<p>Приедем в четверг</p>", author=("employee", employee))
+    (msg,) = wait_text(tg, user, "Приедем в четверг")
+    assert f"#{issue_id}" in msg.text
+    assert daemon.find("issue_followed", issue_id=issue_id)
+
+
+def test_a_long_comment_is_split_without_losing_a_character(make_daemon, emu, tg, employee) -> None:
+    daemon = make_daemon().start()
+    user, contact_id = link_client(tg, emu, daemon)
+    issue_id = emu.add_issue("Лог ошибки", contact_id=contact_id)
+    wait_baseline(daemon, issue_id)
+    lines = [f"строка {n:04d} журнала: всё ещё не работает" for n in range(300)]
+    emu.add_comment(issue_id, "<p>" + "<br>".join(lines) + "</p>", author=("employee", employee))
+    wait_text(tg, user, "строка 0299")
+    parts = [m.text for m in tg.sent_to(user) if "строка" in (m.text or "")]
+    assert len(parts) >= 3 and all(len(p) <= 4096 for p in parts)
+    joined = "".join(parts)
+    assert all(line in joined for line in lines)
+
+
+def test_two_clients_of_one_issue_each_get_it_the_other_issue_nobody(make_daemon, emu, tg, employee) -> None:
+    daemon = make_daemon().start()
+    alice, alice_contact = link_client(tg, emu, daemon, first="Алиса", last="Белова", phone="79161110000",
+                                       contact_phone="+79161110000")
+    bob, bob_contact = link_client(tg, emu, daemon, first="Борис", last="Орлов", phone="79162220000",
+                                   contact_phone="+79162220000")
+    stranger = emu.add_contact("Нет", "Телеграма", phone="+79163330000")
+    ours = emu.add_issue("Алисина заявка", contact_id=alice_contact)
+    theirs = emu.add_issue("Чужая заявка", contact_id=stranger)
+    wait_baseline(daemon, ours)
+    emu.add_comment(theirs, "<p>не для Алисы</p>", author=("employee", employee))
+    emu.add_comment(ours, "<p>для Алисы</p>", author=("employee", employee))
+    wait_text(tg, alice, "для Алисы")
+    assert not any("не для Алисы" in t for t in texts_to(tg, alice) + texts_to(tg, bob))
+    assert bob_contact != alice_contact

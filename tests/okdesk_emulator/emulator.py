@@ -1,0 +1,343 @@
+"""OkdeskEmulator: the test-facing control API (docs/dev/test-harness-api.md)."""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from . import shapes
+from .context import Context, RequestRecord
+from .faults import Fault
+from .model import Store
+from .options import Options
+from .server import EmulatorServer
+from .storage import FileStore, StoredFile
+from .timefmt import parse_offset
+
+
+@dataclass
+class Upload:
+    """A file for add_comment / add_issue / add_issue_attachment: bytes or a path."""
+
+    name: str
+    data: bytes | None = None
+    path: Path | str | None = None
+    is_public: bool = True
+    description: str = ""
+    content_type: str | None = None
+
+
+class OkdeskEmulator:
+    """A local Okdesk REST API on 127.0.0.1 with switchable undocumented behaviour.
+
+    Two employees exist from the start: the owner of the api_token
+    (`api_employee_id`, author of REST status changes and of REST-created issues
+    without `author`) and a human agent (`default_employee_id`, the default author
+    of add_issue/add_comment/set_status so the daemon does not mistake them for
+    its own echo).
+    """
+
+    def __init__(
+        self,
+        api_token: str = "secret-token",
+        tz_offset: str = "+03:00",
+        files_dir: Path | str | None = None,
+        options: Options | None = None,
+    ):
+        self.api_token = api_token
+        self.tz = parse_offset(tz_offset)
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        if files_dir is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="okdesk-emulator-")
+            files_dir = self._tmp.name
+        self.files_dir = Path(files_dir)
+        opts = options or Options()
+        self._ctx = Context(api_token, opts, Store(self.tz, opts), FileStore(self.files_dir))
+        self._server: EmulatorServer | None = None
+        self._thread: threading.Thread | None = None
+        self._ctx.api_employee_id = self.add_employee("API", "Интеграция")
+        self.default_employee_id = self.add_employee("Сергей", "Иванов", patronymic="Петрович")
+
+    # -- lifecycle --------------------------------------------------------------------
+    def start(self, port: int = 0) -> OkdeskEmulator:
+        """Serve on 127.0.0.1:port (0 = any free port; pass the old port to restart)."""
+        if self._server is not None:
+            raise RuntimeError("emulator already running")
+        self._ctx.stopping.clear()
+        self._server = EmulatorServer(self._ctx, port)
+        self._ctx.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="okdesk-emulator",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and cut open connections; data is kept (start() again works)."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        self._ctx.stopping.set()  # wakes handlers sleeping in faults/latency
+        server.shutdown()
+        server.drop_all_connections()
+        server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> OkdeskEmulator:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        return self._ctx.base_url
+
+    @property
+    def api_url(self) -> str:
+        return f"{self._ctx.base_url}/api/v1"
+
+    @property
+    def port(self) -> int:
+        return int(self._ctx.base_url.rsplit(":", 1)[1])
+
+    @property
+    def options(self) -> Options:
+        return self._ctx.options
+
+    @options.setter
+    def options(self, value: Options) -> None:
+        self._ctx.options = value
+        self._ctx.store.options = value
+
+    @property
+    def api_employee_id(self) -> int:
+        return self._ctx.api_employee_id
+
+    @api_employee_id.setter
+    def api_employee_id(self, employee_id: int) -> None:
+        if employee_id not in self._ctx.store.employees:
+            raise ValueError(f"no employee {employee_id}")
+        self._ctx.api_employee_id = employee_id
+
+    @property
+    def internal_errors(self) -> list[str]:
+        """Tracebacks of emulator bugs (answered as 500); tests may assert it is empty."""
+        return list(self._ctx.internal_errors)
+
+    # -- data -------------------------------------------------------------------------
+    @property
+    def _store(self) -> Store:
+        return self._ctx.store
+
+    def _author(self, author: tuple[str, int] | None) -> tuple[str, int]:
+        return author if author is not None else ("employee", self.default_employee_id)
+
+    def _ingest(self, uploads: Iterable[Upload]) -> list[StoredFile]:
+        # Copied outside the model lock: big fixture files must not stall requests.
+        return [
+            self._ctx.files.ingest(
+                upload.name,
+                data=upload.data,
+                source=Path(upload.path) if upload.path is not None else None,
+                is_public=upload.is_public,
+                description=upload.description,
+                content_type=upload.content_type,
+            )
+            for upload in uploads
+        ]
+
+    def add_employee(self, first_name: str, last_name: str, **fields: Any) -> int:
+        """fields: patronymic, position, email, login, phone, active."""
+        return self._store.add_employee(first_name, last_name, **fields).id
+
+    def add_company(self, name: str) -> int:
+        return self._store.add_company(name).id
+
+    def add_contact(
+        self,
+        first_name: str,
+        last_name: str,
+        phone: str | None = None,
+        mobile_phone: str | None = None,
+        company_id: int | None = None,
+        patronymic: str | None = None,
+        **fields: Any,
+    ) -> int:
+        """fields: email, position, comment, login, crm_1c_id, parameters, access_level."""
+        return self._store.add_contact(
+            first_name,
+            last_name,
+            phone=phone,
+            mobile_phone=mobile_phone,
+            company_id=company_id,
+            patronymic=patronymic,
+            **fields,
+        ).id
+
+    def add_issue(
+        self,
+        title: str,
+        contact_id: int | None = None,
+        status: str = "opened",
+        description: str = "",
+        author: tuple[str, int] | None = None,
+        *,
+        company_id: int | None = None,
+        assignee_id: int | None = None,
+        issue_type: str = "service",
+        priority: str = "normal",
+        custom_parameters: dict[str, Any] | None = None,
+        attachments: Iterable[Upload] = (),
+    ) -> int:
+        if contact_id is not None and contact_id not in self._store.contacts:
+            raise ValueError(f"no contact {contact_id}")
+        files = self._ingest(attachments)
+        return self._store.add_issue(
+            title=title,
+            author=self._author(author),
+            description=description,
+            status=status,
+            type_code=issue_type,
+            priority_code=priority,
+            contact_id=contact_id,
+            company_id=company_id,
+            assignee_id=assignee_id,
+            parameters=custom_parameters,
+            files=files,
+        ).id
+
+    def add_comment(
+        self,
+        issue_id: int,
+        content_html: str,
+        public: bool = True,
+        author: tuple[str, int] | None = None,
+        attachments: Iterable[Upload] = (),
+    ) -> int:
+        files = self._ingest(attachments)
+        with self._store.lock:
+            issue = self._store.require_issue(issue_id)
+            return self._store.add_comment(
+                issue, content_html, public, self._author(author), files
+            ).id
+
+    def add_issue_attachment(self, issue_id: int, upload: Upload) -> int:
+        """A file added to the issue without a comment; bumps issue.updated_at."""
+        files = self._ingest([upload])
+        with self._store.lock:
+            return self._store.add_issue_files(self._store.require_issue(issue_id), files)[0]
+
+    def set_status(
+        self,
+        issue_id: int,
+        code: str,
+        comment_html: str | None = None,
+        comment_public: bool = True,
+        author: tuple[str, int] | None = None,
+    ) -> None:
+        with self._store.lock:
+            self._store.change_status(
+                self._store.require_issue(issue_id),
+                code,
+                self._author(author),
+                comment=comment_html,
+                comment_public=comment_public,
+            )
+
+    # -- inspection -------------------------------------------------------------------
+    def get_issue(self, issue_id: int) -> dict[str, Any]:
+        """The GET /issues/{id} object, bypassing HTTP, faults and the log."""
+        with self._store.lock:
+            return shapes.issue_json(self._store, self._store.require_issue(issue_id))
+
+    def get_comments(self, issue_id: int) -> list[dict[str, Any]]:
+        """API-shaped comments in creation order (never shuffled)."""
+        with self._store.lock:
+            issue = self._store.require_issue(issue_id)
+            return [
+                shapes.comment_json(self._store, self._store.comments[i]) for i in issue.comment_ids
+            ]
+
+    def get_contacts(self) -> list[dict[str, Any]]:
+        with self._store.lock:
+            contacts = self._store.contacts
+            return [shapes.contact_json(self._store, contacts[i]) for i in sorted(contacts)]
+
+    def get_employees(self) -> list[dict[str, Any]]:
+        with self._store.lock:
+            employees = self._store.employees
+            return [shapes.employee_json(employees[i]) for i in sorted(employees)]
+
+    def issue_ids(self) -> list[int]:
+        with self._store.lock:
+            return sorted(self._store.issues)
+
+    def get_attachment(self, attachment_id: int) -> dict[str, Any]:
+        """API shape plus "issue_id", "comment_id" and the on-disk "path" (to hash it)."""
+        with self._store.lock:
+            attachment = self._store.attachments[attachment_id]
+            return {
+                **shapes.attachment_json(attachment),
+                "issue_id": attachment.issue_id,
+                "comment_id": attachment.comment_id,
+                "path": attachment.disk_path,
+            }
+
+    @property
+    def statuses(self) -> list[dict[str, Any]]:
+        """Live list: append {"code", "name"} to add a custom status."""
+        return self._store.statuses
+
+    @property
+    def priorities(self) -> list[dict[str, Any]]:
+        return self._store.priorities
+
+    @property
+    def issue_types(self) -> list[dict[str, Any]]:
+        return self._store.issue_types
+
+    # -- faults and observation -------------------------------------------------------
+    def add_fault(self, fault: Fault) -> Fault:
+        return self._ctx.faults.add(fault)
+
+    def clear_faults(self) -> None:
+        self._ctx.faults.clear()
+
+    @property
+    def faults(self) -> list[Fault]:
+        return self._ctx.faults.active()
+
+    @property
+    def requests(self) -> list[RequestRecord]:
+        return self._ctx.log.snapshot()
+
+    def count_requests(self, path_regex: str | None = None, method: str | None = None) -> int:
+        return self._ctx.log.count(path_regex, method)
+
+    def reset_requests(self) -> None:
+        self._ctx.log.reset()
+
+    def wait_for_requests(
+        self,
+        count: int,
+        path_regex: str | None = None,
+        method: str | None = None,
+        timeout: float = 10.0,
+    ) -> bool:
+        """Block until at least `count` matching requests are logged (no blind sleeps)."""
+        return self._ctx.log.wait_for(count, path_regex, method, timeout)

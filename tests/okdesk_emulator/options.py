@@ -1,0 +1,60 @@
+"""Behaviour switches of the Okdesk emulator.
+
+Every switch covers a point where the public Okdesk documentation is silent or
+contradictory (see /work/shared/okdesk-api.md).  Defaults pick the *least convenient*
+documented variant, so the daemon is tested against the harshest plausible server.
+The attributes may be changed while the emulator runs; they are read per request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+CONTACT_NOT_FOUND_VARIANTS = ("404", "empty_body", "empty_array", "null", "empty_object")
+
+
+@dataclass
+class Options:
+    # Open question 3: does a new comment touch issue.updated_at?  Default: no, so a
+    # poller relying only on updated_since misses new comments.
+    comments_bump_updated_at: bool = False
+    # Open question 13: do /issues/list items carry comments{count,last_at}?  Default: no.
+    list_items_include_comments: bool = False
+    # Open question 6: order of GET .../comments is undocumented; default: random.
+    shuffle_comments: bool = True
+    # §2.4: page[size] above this -> 422.
+    max_page_size: int = 50
+    # page[size] used by /issues/list when the client sends none (unknown in Okdesk).
+    default_page_size: int = 50
+    # Keyset lists (/contacts/list, /employees/list): max and default page[size] (§5.5).
+    max_keyset_page_size: int = 100
+    default_keyset_page_size: int = 50
+    # Open question 7: comment files also listed in issue.attachments (same ids).
+    comment_files_in_issue_attachments: bool = True
+    # Open question 2: answer of GET /contacts/?phone= when nothing matches.
+    contact_not_found: str = "404"
+    # §4: a download link lives this many seconds after GET .../attachments/{id}.
+    attachment_url_ttl: float = 30.0
+    # Status of an expired/unknown download link (S3 answers 403 AccessDenied).
+    expired_link_status: int = 403
+    # Extra seconds added before every response (including fault answers).
+    latency: float = 0.0
+    # Open question 9: force comments written by contacts to be public.  Default: no,
+    # the stored flag is whatever the client sent (omitted -> false).
+    contact_comments_always_public: bool = False
+    # Contact "name" composition: "last_first" ("Фамилия Имя Отчество", as employee
+    # names in the doc examples) or "first_last" (the doc's contact sample "Егор Егоров").
+    contact_name_order: str = "last_first"
+    # Idle keep-alive connections are closed after this many seconds (nginx default 75).
+    keepalive_timeout: float = 75.0
+
+    def __setattr__(self, name: str, value: object) -> None:
+        # Catch typos in tests ("emu.options.shufle_comments = False") instead of
+        # silently creating a new attribute that nothing reads.
+        if name not in self.__dataclass_fields__:
+            raise AttributeError(f"unknown emulator option {name!r}")
+        if name == "contact_not_found" and value not in CONTACT_NOT_FOUND_VARIANTS:
+            raise ValueError(f"contact_not_found must be one of {CONTACT_NOT_FOUND_VARIANTS}")
+        if name == "contact_name_order" and value not in ("last_first", "first_last"):
+            raise ValueError("contact_name_order must be 'last_first' or 'first_last'")
+        object.__setattr__(self, name, value)

@@ -1,0 +1,72 @@
+"""URL routing: which handler serves a method + path, and whether it needs api_token."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from . import routes_issues as issues
+from . import routes_other as other
+
+Handler = Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    pattern: re.Pattern[str]
+    handler: Handler
+    authenticated: bool = True  # storage links are the only public route
+    reads_body: bool = False
+
+
+def _route(method: str, path: str, handler: Handler, **flags: bool) -> Route:
+    # {name} -> an integer path segment; {name:seg} -> any single segment.
+    regex = re.sub(r"\{(\w+)\}", r"(?P<\1>\\d+)", path)
+    regex = re.sub(r"\{(\w+):seg\}", r"(?P<\1>[^/]+)", regex)
+    return Route(method, re.compile(f"^{regex}$"), handler, **flags)
+
+
+API = "/api/v1"
+ROUTES = [
+    _route("GET", f"{API}/issues/list", issues.list_issues),
+    _route("GET", f"{API}/issues/count", issues.count_issues),
+    _route("GET", f"{API}/issues/statuses", other.list_statuses),
+    _route("GET", f"{API}/issues/priorities", other.list_priorities),
+    _route("GET", f"{API}/issues/types", other.list_types),
+    _route("GET", f"{API}/dictionaries/issues/types", other.list_types),
+    _route("POST", f"{API}/issues", issues.create_issue, reads_body=True),
+    _route("GET", f"{API}/issues/{{issue_id}}", issues.get_issue),
+    _route("GET", f"{API}/issues/{{issue_id}}/comments", issues.list_comments),
+    _route("POST", f"{API}/issues/{{issue_id}}/comments", issues.create_comment, reads_body=True),
+    _route(
+        "GET", f"{API}/issues/{{issue_id}}/attachments/{{attachment_id}}", issues.get_attachment
+    ),
+    _route("POST", f"{API}/issues/{{issue_id}}/statuses", issues.change_status, reads_body=True),
+    _route("GET", f"{API}/contacts", other.find_contacts),
+    _route("GET", f"{API}/contacts/list", other.list_contacts),
+    _route("POST", f"{API}/contacts", other.create_contact, reads_body=True),
+    _route("PATCH", f"{API}/contacts/{{contact_id}}", other.update_contact, reads_body=True),
+    _route("GET", f"{API}/employees/list", other.list_employees),
+    _route("GET", "/storage/{token:seg}/{name:seg}", other.download, authenticated=False),
+]
+
+
+def resolve(method: str, path: str) -> tuple[Route, dict[str, Any]] | None:
+    """Find the route; a trailing slash is accepted everywhere (§1), HEAD acts as GET."""
+    if len(path) > 1:
+        path = path.rstrip("/")
+    wanted = "GET" if method == "HEAD" else method
+    for route in ROUTES:
+        if route.method != wanted:
+            continue
+        match = route.pattern.match(path)
+        if match:
+            args = {
+                key: int(value) if key.endswith("_id") else value
+                for key, value in match.groupdict().items()
+            }
+            return route, args
+    return None

@@ -1,0 +1,117 @@
+"""Injected faults: scripted RPC errors, flood-wait windows, and withheld answers."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import threading
+import time
+from dataclasses import dataclass
+
+from .limits import RpcFail
+from .rpc import matches
+
+
+@dataclass
+class FloodWindow:
+    """FLOOD_WAIT window: every call of `method` between start and end got FLOOD_WAIT_N."""
+
+    method: str
+    seconds: int
+    start: float
+    end: float
+
+
+@dataclass
+class _FailRule:
+    method: str
+    error: str
+    code: int
+    times: int | None  # None: forever
+
+
+@dataclass
+class _FloodRule:
+    method: str
+    seconds: int
+    times: int
+
+
+class Hold:
+    """The next call of `method` is executed and recorded, but its answer is withheld
+    until release(). `reached` is set once the held call has been executed. If the client
+    connection closes meanwhile the answer is dropped, as a lost answer would be."""
+
+    def __init__(self, method: str, loop: asyncio.AbstractEventLoop) -> None:
+        self.method = method
+        self.reached = threading.Event()
+        self.delivered = threading.Event()  # the answer was written to the client
+        self.dropped = threading.Event()  # the connection closed before release
+        self._loop = loop
+        self._released = asyncio.Event()  # only touched on the server loop
+        self.armed = True
+
+    def release(self) -> None:
+        self._loop.call_soon_threadsafe(self._released.set)
+
+    async def wait_released(self) -> None:
+        await self._released.wait()
+
+
+class Faults:
+    """Consulted before every RPC executes (only on the server loop)."""
+
+    def __init__(self) -> None:
+        self._fail_rules: list[_FailRule] = []
+        self._flood_rules: list[_FloodRule] = []
+        self.flood_windows: list[FloodWindow] = []
+        self._holds: list[Hold] = []
+
+    def add_fail(self, method: str, error: str, code: int, times: int | None) -> None:
+        self._fail_rules.append(_FailRule(method, error, code, times))
+
+    def add_flood(self, method: str, seconds: int, times: int) -> None:
+        self._flood_rules.append(_FloodRule(method, seconds, times))
+
+    def add_hold(self, hold: Hold) -> None:
+        self._holds.append(hold)
+
+    def clear(self) -> None:
+        self._fail_rules.clear()
+        self._flood_rules.clear()
+        for hold in self._holds:
+            hold.armed = False
+        self._holds.clear()
+
+    def check(self, names: tuple[str, str]) -> None:
+        """Raise the RpcFail an injected fault dictates for this call, if any."""
+        for rule in self._fail_rules:
+            if matches(rule.method, names):
+                if rule.times is not None:
+                    rule.times -= 1
+                    if rule.times <= 0:
+                        self._fail_rules.remove(rule)
+                raise RpcFail(rule.error, rule.code)
+
+        now = time.time()
+        # Inside an open window Telegram keeps refusing with the remaining seconds.
+        for window in self.flood_windows:
+            if window.start <= now < window.end and matches(window.method, names):
+                raise RpcFail(f"FLOOD_WAIT_{max(1, math.ceil(window.end - now))}", 420)
+        for flood in self._flood_rules:
+            if matches(flood.method, names):
+                flood.times -= 1
+                if flood.times <= 0:
+                    self._flood_rules.remove(flood)
+                self.flood_windows.append(
+                    FloodWindow(names[0], flood.seconds, now, now + flood.seconds)
+                )
+                raise RpcFail(f"FLOOD_WAIT_{flood.seconds}", 420)
+
+    def take_hold(self, names: tuple[str, str]) -> Hold | None:
+        for hold in self._holds:
+            if hold.armed and matches(hold.method, names):
+                hold.armed = False
+                self._holds.remove(hold)
+                return hold
+        return None

@@ -1,0 +1,200 @@
+"""Uploads, downloads and the media the bot sends (single files and albums)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telethon.tl import functions, types
+
+from .images import sniff_image
+from .limits import (
+    PHOTO_SIZE_MAX,
+    RpcFail,
+    check_album_size,
+    check_photo,
+    check_reply_markup,
+    check_text,
+)
+from .media import file_type, lookup, message_media, register_document, register_photo
+from .rpc import Ctx, rpc
+from .rpc_messages import (
+    answer_updates,
+    check_random_id,
+    create_outgoing,
+    reply_to_id,
+    writable_peer,
+)
+from .state import StoredMedia, random_long
+
+_MiB = 1024 * 1024
+
+
+@rpc(functions.upload.SaveFilePartRequest)
+def save_file_part(ctx: Ctx, req: Any) -> bool:
+    ctx.files.save_part(ctx.owner, req.file_id, req.file_part, req.bytes)
+    return True
+
+
+@rpc(functions.upload.SaveBigFilePartRequest)
+def save_big_file_part(ctx: Ctx, req: Any) -> bool:
+    ctx.files.save_part(
+        ctx.owner, req.file_id, req.file_part, req.bytes, total_parts=req.file_total_parts
+    )
+    return True
+
+
+@rpc(functions.upload.GetFileRequest)
+def get_file(ctx: Ctx, req: Any) -> types.upload.File:
+    loc = req.location
+    stored = ctx.state.media.get(getattr(loc, "id", None))
+    is_photo_loc = isinstance(loc, types.InputPhotoFileLocation)
+    if (
+        stored is None
+        or not isinstance(loc, (types.InputPhotoFileLocation, types.InputDocumentFileLocation))
+        or stored.tl.access_hash != loc.access_hash
+        or (stored.kind == "photo") != is_photo_loc
+    ):
+        raise RpcFail("LOCATION_INVALID")
+    # Only the full-size file exists: documents have no thumbnails here, photos one size.
+    sizes = {s.type for s in stored.tl.sizes} if is_photo_loc else {""}
+    if loc.thumb_size not in sizes:
+        raise RpcFail("LOCATION_INVALID")
+    _check_range(req.offset, req.limit, precise=bool(req.precise))
+    return types.upload.File(
+        type=file_type(stored.mime_type),
+        mtime=int(stored.tl.date.timestamp()),
+        bytes=stored.blob.read(req.offset, req.limit),
+    )
+
+
+def _check_range(offset: int, limit: int, *, precise: bool) -> None:
+    """https://core.telegram.org/api/files#downloading-files"""
+    if precise:
+        if limit <= 0 or limit % 1024 or limit > _MiB:
+            raise RpcFail("LIMIT_INVALID")
+        if offset < 0 or offset % 1024:
+            raise RpcFail("OFFSET_INVALID")
+        return
+    if limit <= 0 or limit % 4096 or _MiB % limit:
+        raise RpcFail("LIMIT_INVALID")
+    if offset < 0 or offset % 4096:
+        raise RpcFail("OFFSET_INVALID")
+    if offset // _MiB != (offset + limit - 1) // _MiB:
+        raise RpcFail("LIMIT_INVALID")
+
+
+def resolve_media(ctx: Ctx, media: Any) -> tuple[Any, StoredMedia | None]:
+    """InputMedia -> (MessageMedia, stored file or None), storing uploaded files."""
+    state = ctx.state
+    if isinstance(media, types.InputMediaUploadedPhoto):
+        blob = ctx.files.take(ctx.owner, media.file)
+        # Sniff the whole file: JPEG frame headers may sit after large EXIF blocks.
+        info = sniff_image(blob.read_all()) if blob.size <= PHOTO_SIZE_MAX else None
+        check_photo(blob.size, info)
+        assert info is not None  # check_photo refuses undecodable images
+        stored = register_photo(state, blob, info, media.file.name)
+        return message_media(stored), stored
+    if isinstance(media, types.InputMediaUploadedDocument):
+        blob = ctx.files.take(ctx.owner, media.file)
+        if media.thumb is not None:
+            ctx.files.take(ctx.owner, media.thumb)  # checked like Telegram, then unused
+        stored = register_document(
+            state, blob, media.mime_type, list(media.attributes), media.file.name
+        )
+        return message_media(stored), stored
+    if isinstance(media, types.InputMediaPhoto):
+        stored = lookup(state, media.id, photo=True)
+        return message_media(stored), stored
+    if isinstance(media, types.InputMediaDocument):
+        stored = lookup(state, media.id, photo=False)
+        return message_media(stored), stored
+    if isinstance(media, types.InputMediaContact):
+        known = next((u for u in state.users.values() if u.phone == media.phone_number), None)
+        return (
+            types.MessageMediaContact(
+                phone_number=media.phone_number,
+                first_name=media.first_name,
+                last_name=media.last_name,
+                vcard=media.vcard,
+                user_id=known.id if known else 0,
+            ),
+            None,
+        )
+    if isinstance(media, types.InputMediaGeoPoint):
+        point = media.geo_point
+        if not isinstance(point, types.InputGeoPoint):
+            raise RpcFail("MEDIA_INVALID")
+        geo = types.GeoPoint(long=point.long, lat=point.lat, access_hash=random_long())
+        return types.MessageMediaGeo(geo=geo), None
+    if media is None or isinstance(media, types.InputMediaEmpty):
+        raise RpcFail("MEDIA_EMPTY")
+    raise RpcFail(f"MEDIA_{type(media).__name__.upper()}_NOT_IMPLEMENTED_IN_TEST_SERVER")
+
+
+@rpc(functions.messages.SendMediaRequest)
+def send_media(ctx: Ctx, req: Any) -> types.Updates:
+    peer = writable_peer(ctx, req.peer)
+    check_text(req.message, req.entities, caption=True)
+    check_reply_markup(req.reply_markup)
+    check_random_id(ctx.state, req.random_id)
+    media, stored = resolve_media(ctx, req.media)
+    msg, updates = create_outgoing(
+        ctx,
+        method="SendMedia",
+        peer=peer,
+        random_id=req.random_id,
+        text=req.message,
+        entities=req.entities,
+        reply_markup=req.reply_markup,
+        reply_to_msg_id=reply_to_id(req.reply_to),
+        stored=stored,
+        media=media,
+    )
+    return answer_updates(ctx, updates, [msg])
+
+
+@rpc(functions.messages.UploadMediaRequest)
+def upload_media(ctx: Ctx, req: Any) -> Any:
+    ctx.state.resolve_peer(req.peer)
+    media, _stored = resolve_media(ctx, req.media)
+    return media
+
+
+@rpc(functions.messages.SendMultiMediaRequest)
+def send_multi_media(ctx: Ctx, req: Any) -> types.Updates:
+    peer = writable_peer(ctx, req.peer)
+    items = req.multi_media
+    check_album_size(len(items))
+    seen: set[int] = set()
+    for item in items:
+        if isinstance(
+            item.media, (types.InputMediaUploadedPhoto, types.InputMediaUploadedDocument)
+        ):
+            # Albums take media uploaded beforehand with messages.uploadMedia.
+            raise RpcFail("MEDIA_INVALID")
+        check_text(item.message, item.entities, caption=True)
+        check_random_id(ctx.state, item.random_id)
+        if item.random_id in seen:
+            raise RpcFail("RANDOM_ID_DUPLICATE", 500)
+        seen.add(item.random_id)
+    resolved = [resolve_media(ctx, item.media) for item in items]
+
+    grouped_id = random_long()
+    updates: list[Any] = []
+    messages = []
+    for item, (media, stored) in zip(items, resolved, strict=True):
+        msg, item_updates = create_outgoing(
+            ctx,
+            method="SendMultiMedia",
+            peer=peer,
+            random_id=item.random_id,
+            text=item.message,
+            entities=item.entities,
+            reply_to_msg_id=reply_to_id(req.reply_to),
+            stored=stored,
+            media=media,
+            grouped_id=grouped_id,
+        )
+        messages.append(msg)
+        updates.extend(item_updates)
+    return answer_updates(ctx, updates, messages)

@@ -1,0 +1,171 @@
+"""The state store on SQLite and on PostgreSQL (127.0.0.1:5432; skipped with a reason when absent)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import stat
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from syncd.clock import utcnow
+from syncd.store import SchemaError, Store, make_engine, migrate
+from syncd.store.db import check_schema_current, current_revision, head_revision
+from syncd.store.schema import metadata
+
+PG_ADMIN_URL = os.environ.get("SYNCD_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def _pg_available() -> str | None:
+    try:
+        engine = sa.create_engine(PG_ADMIN_URL, connect_args={"connect_timeout": 2})
+        with engine.connect():
+            pass
+        engine.dispose()
+        return None
+    except Exception as exc:  # noqa: BLE001 - any failure means "no server here"
+        return f"no PostgreSQL at {PG_ADMIN_URL.split('@')[-1]}: {type(exc).__name__}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'state' / 'syncd.sqlite3'}"
+        return
+    reason = _pg_available()
+    if reason:
+        pytest.skip(reason)
+    name = "syncd_t_" + secrets.token_hex(4)
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f"CREATE DATABASE {name}"))
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[Store]:
+    engine = make_engine(db_url)
+    migrate(engine)
+    yield Store(engine)
+    engine.dispose()
+
+
+def test_migrations_build_exactly_the_declared_schema(db_url: str) -> None:
+    engine = make_engine(db_url)
+    before, after = migrate(engine)
+    assert before is None and after == head_revision()
+    with engine.connect() as conn:
+        diffs = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert diffs == []
+    assert migrate(engine) == (head_revision(), head_revision())  # idempotent
+    check_schema_current(engine)
+    engine.dispose()
+
+
+def test_a_database_newer_than_the_code_is_refused(db_url: str) -> None:
+    engine = make_engine(db_url)
+    migrate(engine)
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = '9999_future'"))
+    with pytest.raises(SchemaError, match="newer version"):
+        migrate(engine)
+    assert current_revision(engine) == "9999_future"
+    engine.dispose()
+
+
+def test_sqlite_files_are_private(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'syncd.sqlite3'}"
+    engine = make_engine(url)
+    migrate(engine)
+    for path in tmp_path.iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    engine.dispose()
+
+
+def _link(store: Store, user: int, contact: int = 7) -> None:
+    store.save_link(tg_user_id=user, tg_chat_id=user, tg_access_hash=42, okdesk_contact_id=contact,
+                    contact_name="Петров Иван", phone="+79123456789", language="ru")
+
+
+def test_outbox_natural_key_makes_a_duplicate_impossible(store: Store) -> None:
+    row = store.outbox_row(dedupe_key="comment:1:chat:5", kind="telegram", payload="{}", message_count=2,
+                           tg_chat_id=5, okdesk_issue_id=1)
+    assert store.add_outbox([row]) == 1
+    again = store.outbox_row(dedupe_key="comment:1:chat:5", kind="telegram", payload="{}", message_count=2,
+                             tg_chat_id=5, okdesk_issue_id=1)
+    assert store.add_outbox([again]) == 0
+    (head,) = store.chat_heads("telegram")
+    assert head.random_ids == row["random_ids"]  # the first random_ids stay: they may already be in Telegram
+
+
+def test_chat_heads_one_per_chat_in_order_and_blocked_chats_skipped(store: Store) -> None:
+    for user in (5, 6):
+        _link(store, user)
+    rows = [store.outbox_row(dedupe_key=f"k{i}", kind="telegram", payload="{}", message_count=1,
+                             tg_chat_id=5 if i < 3 else 6) for i in range(5)]
+    store.add_outbox(rows)
+    heads = {r.tg_chat_id: r.dedupe_key for r in store.chat_heads("telegram")}
+    assert heads == {5: "k0", 6: "k3"}
+    store.set_blocked(6, utcnow())
+    assert [r.tg_chat_id for r in store.chat_heads("telegram")] == [5]
+    assert store.touch_link(6) is True and len(store.chat_heads("telegram")) == 2
+
+
+def test_steps_are_recorded_with_their_message_ids_both_ways(store: Store) -> None:
+    store.add_outbox([store.outbox_row(dedupe_key="c", kind="telegram", payload="{}", message_count=2,
+                                       tg_chat_id=5, okdesk_issue_id=77)])
+    (row,) = store.chat_heads("telegram")
+    store.record_step(row.id, 1, [900], tg_chat_id=5, okdesk_issue_id=77, okdesk_comment_id=3, done=False)
+    store.record_step(row.id, 2, [901], tg_chat_id=5, okdesk_issue_id=77, okdesk_comment_id=3, done=True)
+    done = store.get_outbox(row.id)
+    assert done.state == "done" and done.progress == 2 and done.tg_message_ids == "[900, 901]"
+    assert store.issue_for_message(5, 901) == 77 and store.issue_for_message(5, 902) is None
+
+
+def test_failure_accounting_and_parking(store: Store) -> None:
+    store.add_outbox([store.outbox_row(dedupe_key="c", kind="telegram", payload="{}", message_count=1,
+                                       tg_chat_id=5)])
+    (row,) = store.chat_heads("telegram")
+    later = utcnow() + timedelta(seconds=30)
+    store.record_failure(row.id, error="boom", next_try_at=later, budget_spent=12.5, parked=False)
+    again = store.get_outbox(row.id)
+    assert again.attempts == 1 and again.budget_spent == 12.5 and again.next_try_at == later.replace(
+        microsecond=later.microsecond)
+    assert again.next_try_at.tzinfo is not None
+    store.record_failure(row.id, error="boom", next_try_at=later, budget_spent=99, parked=True)
+    assert store.chat_heads("telegram") == []
+    assert store.outbox_counts()["failed"]["count"] == 1
+
+
+def test_issue_plan_is_applied_all_or_nothing(store: Store) -> None:
+    now = utcnow()
+    store.follow_issue(dict(okdesk_issue_id=1, okdesk_contact_id=7, title="t", status_code=None,
+                            okdesk_updated_at=None, comments_count=None, comments_last_at=None, followed_at=now,
+                            baseline_done=False, last_fetched_at=None))
+    good = store.outbox_row(dedupe_key="a", kind="telegram", payload="{}", message_count=1, tg_chat_id=5)
+    broken = dict(good, dedupe_key="b", kind=None)  # NOT NULL violated: the whole plan must roll back
+    with pytest.raises(sa.exc.IntegrityError):
+        store.apply_issue_plan(1, outbox_rows=[good, broken], seen_comment_ids=[10], seen_attachment_ids=[20],
+                               followed_values={"baseline_done": True})
+    assert store.seen_ids(1) == (frozenset(), frozenset())
+    assert store.chat_heads("telegram") == []
+    assert store.followed([1])[1].baseline_done is False
+
+
+def test_dialog_state_survives_a_new_store(store: Store) -> None:
+    store.set_dialog(5, "awaiting_name", {"phone": "79123456789"})
+    fresh = Store(store.engine)
+    assert fresh.get_dialog(5) == ("awaiting_name", {"phone": "79123456789"})
+    fresh.clear_dialog(5)
+    assert store.get_dialog(5) is None
