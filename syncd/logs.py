@@ -16,7 +16,8 @@ from typing import Any
 
 import structlog
 
-_TOKEN_IN_URL = re.compile(r"(api_token=)[^&\s'\"]+", re.IGNORECASE)
+# Query parameters that carry a secret or personal data (urllib3 logs every URL it fetches).
+_SECRET_PARAM = re.compile(r"((?:api_token|phone|mobile_phone|search_string)=)[^&\s'\"]+", re.IGNORECASE)
 _BOT_TOKEN = re.compile(r"\b\d{5,12}:[A-Za-z0-9_-]{30,}\b")
 _MASK = "***"
 
@@ -38,7 +39,7 @@ class _Secrets:
         for value in self._values:
             if value in text:
                 text = text.replace(value, _MASK)
-        text = _TOKEN_IN_URL.sub(r"\1" + _MASK, text)
+        text = _SECRET_PARAM.sub(r"\1" + _MASK, text)
         return _BOT_TOKEN.sub(_MASK, text)
 
 
@@ -56,7 +57,7 @@ def register_phone(phone: str | None) -> None:
     digits = "".join(ch for ch in phone if ch.isdigit())
     forms = {phone, digits, "+" + digits}
     if len(digits) == 11 and digits[0] in "78":
-        forms |= {"7" + digits[1:], "8" + digits[1:], "+7" + digits[1:]}
+        forms |= {"7" + digits[1:], "8" + digits[1:], "+7" + digits[1:], digits[1:]}
     SECRETS.add(*forms)
 
 

@@ -107,8 +107,9 @@ class TimestampParser:
 
     @property
     def account_tz(self) -> tzinfo:
+        # A configured zone is the sysadmin's word and wins; otherwise Okdesk's own offsets tell.
         with self._lock:
-            return self._learned or self._configured or MOSCOW
+            return self._configured or self._learned or MOSCOW
 
     def __call__(self, value: Any) -> datetime | None:
         parsed, learned = parse_timestamp(value, self.account_tz)

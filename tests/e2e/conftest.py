@@ -145,6 +145,17 @@ class Daemon:
                     raise AssertionError(f"no {name!r} {fields} within {timeout}s; log tail:\n{tail}")
                 self._cond.wait(min(left, 0.2))
 
+    def wait_cycles(self, cycles: int = 3, timeout: float = 15) -> None:
+        """Let ``cycles`` more poll cycles finish (to show that nothing more happens)."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            start = sum(1 for e in self.events if e.get("event") == "poll_done")
+            while sum(1 for e in self.events if e.get("event") == "poll_done") < start + cycles:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"fewer than {cycles} poll cycles within {timeout}s")
+                self._cond.wait(min(left, 0.2))
+
     def kill(self) -> None:
         """SIGKILL: no goodbye, no flush, no finally."""
         assert self.proc is not None
@@ -202,6 +213,11 @@ def make_daemon(tmp_path: Path, emu: OkdeskEmulator, tg: TelegramTestServer) -> 
         if daemon.proc is not None and daemon.proc.poll() is None:
             daemon.proc.kill()
             daemon.proc.wait()
+    # Whatever a test did, no secret ever reaches the daemon's output.
+    for daemon in made:
+        text = daemon.log_path.read_text(encoding="utf-8") if daemon.log_path.exists() else ""
+        for secret in (API_TOKEN, BOT_TOKEN, API_HASH):
+            assert secret not in text, f"a secret leaked into {daemon.log_path}"
 
 
 @pytest.fixture

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 from tests.e2e.conftest import Daemon
@@ -20,6 +22,18 @@ def wait_text(tg: Any, user: Any, needle: str, timeout: float = 15, count: int =
     result = tg.wait_for(found, timeout=timeout)
     assert result, f"no message with {needle!r} to user {user.id}; got {texts_to(tg, user)}"
     return result
+
+
+def eventually(predicate: Callable[[], Any], timeout: float = 15, what: str = "condition") -> Any:
+    """For state that announces no event (the emulator's data): look again every 50 ms."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not met within {timeout}s")
+        time.sleep(0.05)
 
 
 def link_client(tg: Any, emu: Any, daemon: Daemon, *, first: str = "Иван", last: str = "Петров",

@@ -45,8 +45,7 @@ def test_public_staff_comment_arrives_once_with_header_author_and_formatting(var
     assert msg.random_id in stored_random_ids(daemon)
     # Nothing arrives twice, however many more polls and reconcile sweeps run.
     daemon.wait_event("reconcile_period")
-    cycles = len(daemon.find("poll_done"))
-    tg.wait_for(lambda: len(daemon.find("poll_done")) >= cycles + 5, timeout=15)
+    daemon.wait_cycles(5)
     assert len([t for t in texts_to(tg, user) if "картридж" in t]) == 1
 
 
@@ -94,8 +93,7 @@ def test_status_change_is_announced_with_names_from_okdesk_once(variant, make_da
     # A restart must not announce the same change again.
     assert daemon.stop() == 0
     daemon.start()
-    cycles = len(daemon.find("poll_done"))
-    tg.wait_for(lambda: len(daemon.find("poll_done")) >= cycles + 5, timeout=15)
+    daemon.wait_cycles(5)
     assert len([t for t in texts_to(tg, user) if "→ Решена" in t]) == 1
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from telethon.tl import types
 
 from tests.e2e.helpers import link_client, texts_to, wait_text
 

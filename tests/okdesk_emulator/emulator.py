@@ -6,6 +6,7 @@ import tempfile
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -258,6 +259,22 @@ class OkdeskEmulator:
                 comment=comment_html,
                 comment_public=comment_public,
             )
+
+    def backdate_issue(self, issue_id: int, moment: datetime) -> None:
+        """Move the issue's creation, status history and last update back to ``moment``.
+
+        Real accounts have history: an issue last touched months ago is in no
+        ``updated_since`` window, which is what the polling benchmark needs. Comments and
+        files keep their own times.
+        """
+        with self._store.lock:
+            issue = self._store.require_issue(issue_id)
+            moment = moment.astimezone(self.tz)
+            moment = moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+            issue.created_at = issue.updated_at = moment
+            issue.status_history = [(code, moment) for code, _ in issue.status_history]
+            if issue.completed_at is not None:
+                issue.completed_at = moment
 
     # -- inspection -------------------------------------------------------------------
     def get_issue(self, issue_id: int) -> dict[str, Any]:

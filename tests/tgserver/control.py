@@ -290,8 +290,11 @@ class TelegramTestServer(UserActions):
     ) -> None:
         self._mutate(lambda: self._faults.add_flood(method, seconds, times))
 
-    def fail_next(self, method: str, error: str, code: int = 400, times: int | None = 1) -> None:
-        self._mutate(lambda: self._faults.add_fail(method, error, code, times))
+    def fail_next(self, method: str, error: str, code: int = 400, times: int | None = 1,
+                  user: TgUser | None = None) -> None:
+        """`user`: only calls addressed to that user fail (one chat's trouble, not everyone's)."""
+        peer = user.id if user is not None else None
+        self._mutate(lambda: self._faults.add_fail(method, error, code, times, peer))
 
     def hold(self, method: str = "SendMessage") -> Hold:
         assert self._loop is not None

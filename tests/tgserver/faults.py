@@ -28,6 +28,7 @@ class _FailRule:
     error: str
     code: int
     times: int | None  # None: forever
+    peer_user_id: int | None = None  # only calls addressed to this user
 
 
 @dataclass
@@ -67,8 +68,9 @@ class Faults:
         self.flood_windows: list[FloodWindow] = []
         self._holds: list[Hold] = []
 
-    def add_fail(self, method: str, error: str, code: int, times: int | None) -> None:
-        self._fail_rules.append(_FailRule(method, error, code, times))
+    def add_fail(self, method: str, error: str, code: int, times: int | None,
+                 peer_user_id: int | None = None) -> None:
+        self._fail_rules.append(_FailRule(method, error, code, times, peer_user_id))
 
     def add_flood(self, method: str, seconds: int, times: int) -> None:
         self._flood_rules.append(_FloodRule(method, seconds, times))
@@ -83,9 +85,12 @@ class Faults:
             hold.armed = False
         self._holds.clear()
 
-    def check(self, names: tuple[str, str]) -> None:
+    def check(self, names: tuple[str, str], request: object = None) -> None:
         """Raise the RpcFail an injected fault dictates for this call, if any."""
+        peer_user_id = getattr(getattr(request, "peer", None), "user_id", None)
         for rule in self._fail_rules:
+            if rule.peer_user_id is not None and rule.peer_user_id != peer_user_id:
+                continue
             if matches(rule.method, names):
                 if rule.times is not None:
                     rule.times -= 1

@@ -134,7 +134,7 @@ class ServerCore:
         with state.cond:
             error = None
             try:
-                self.faults.check(names)
+                self.faults.check(names, request)
                 handler = HANDLERS.get(type(request))
                 if handler is None:
                     log.warning("test server: %s is not implemented", names[1])

@@ -249,9 +249,11 @@ def test_parse_timestamp_variants(text, expected, learned) -> None:
 
 
 def test_account_tz_is_learned_and_filters_use_it() -> None:
-    parser = TimestampParser(timezone(timedelta(hours=7)))
-    assert parser.account_tz.utcoffset(None) == timedelta(hours=7)  # configured
+    configured = TimestampParser(timezone(timedelta(hours=7)))
+    configured("2026-01-01T00:00:00.000+05:00")
+    assert configured.account_tz.utcoffset(None) == timedelta(hours=7)  # the configured zone wins
     assert TimestampParser().account_tz == MOSCOW  # default
+    parser = TimestampParser()
     parser("2026-01-01T00:00:00.000+05:00")
     parser("2026-01-01T00:00:00Z")  # UTC rendering says nothing about the account
     assert parser.account_tz.utcoffset(None) == timedelta(hours=5)
