@@ -60,7 +60,7 @@ class Poller:
         reconcile_rpm = settings.okdesk.max_requests_per_minute * sync.reconcile_share
         self.reconcile_bucket = ReconcileBucket(reconcile_rpm, reconcile_rpm / 60.0 * max(sync.poll_interval, 1.0) * 2)
         self._status_names: dict[str, str] = json.loads(store.get_value("status_names") or "{}")
-        self._statuses_at = 0.0
+        self._statuses_due = 0.0  # monotonic time of the next refresh of the status names
         self._reconcile_period: float | None = None
         self._lock = threading.Lock()
         self.cycles = 0
@@ -89,18 +89,29 @@ class Poller:
             return ok
 
     def _refresh_statuses(self) -> None:
-        if self._status_names and time.monotonic() - self._statuses_at < self.settings.sync.status_refresh:
+        now = time.monotonic()
+        if now < self._statuses_due:
             return
-        statuses = self.okdesk.list_statuses()
+        try:
+            statuses = self.okdesk.list_statuses()
+        except OkdeskError as exc:
+            # Names are a nicety: the issue's own status name or its code stands in meanwhile.
+            log.warning("status_names_unavailable", error=str(exc))
+            self._statuses_due = now + min(60.0, self.settings.sync.status_refresh)
+            return
         if statuses:
             self._status_names = {s.code: s.name for s in statuses}
             self.store.set_value("status_names", json.dumps(self._status_names, ensure_ascii=False))
-        self._statuses_at = time.monotonic()
+        self._statuses_due = now + self.settings.sync.status_refresh
 
     def _scan_new_links(self) -> None:
         """A newly linked contact's issues are followed, old and new alike, from the moment of linking."""
         for link in self.store.links_unscanned():
-            issues = self.okdesk.list_issues(contact_ids=[link.okdesk_contact_id])
+            try:
+                issues = self.okdesk.list_issues(contact_ids=[link.okdesk_contact_id])
+            except OkdeskError as exc:
+                log.warning("contact_issues_unavailable", tg_user_id=link.tg_user_id, error=str(exc))
+                continue
             rows = [self._follow_row(i, followed_at=link.linked_at) for i in issues]
             added = self.store.follow_contact_issues(link.tg_user_id, rows)
             log.info("contact_issues_followed", tg_user_id=link.tg_user_id, issues=len(rows), new=added)

@@ -168,3 +168,34 @@ def test_no_notices_without_an_employee_to_sign_them(make_daemon, emu, tg, emplo
     assert "big.bin" in msg.text
     daemon.wait_cycles(3)
     assert [c for c in emu.get_comments(issue_id) if not c["public"]] == []
+
+
+def test_while_telegram_is_down_for_everyone_items_wait_without_spending_their_budget(make_daemon, emu, tg,
+                                                                                      employee) -> None:
+    daemon = make_daemon(okdesk={"employee_id": employee}, sync={"retry_budget": 1.5, "retry_cap": 0.3}).start()
+    user, contact_id = link_client(tg, emu, daemon)
+    issue_id = emu.add_issue("Авария Telegram", contact_id=contact_id)
+    wait_baseline(daemon, issue_id)
+    # Telegram answers every send with a server error, for several retry budgets' time.
+    tg.fail_next("SendMessage", "INTERNAL_SERVER_ERROR", code=500, times=None)
+    emu.add_comment(issue_id, "<p>переживёт аварию</p>", author=("employee", employee))
+    eventually(lambda: len(daemon.find("delivery_failed")) >= 8, timeout=30, what="retries during the outage")
+    assert daemon.find("delivery_parked") == []
+    tg.clear_faults()
+    wait_text(tg, user, "переживёт аварию", timeout=20)
+    eventually(lambda: [r["state"] for r in outbox(daemon)] == ["done"], what="the item recorded as done")
+    assert not any("не получил" in c["content"] for c in emu.get_comments(issue_id))
+
+
+def test_status_names_refused_by_okdesk_do_not_stop_delivery(make_daemon, emu, tg, employee) -> None:
+    emu.add_fault(Fault(kind="status", status=403, path=r"/issues/statuses", times=None))
+    daemon = make_daemon().start()
+    user, contact_id = link_client(tg, emu, daemon)
+    issue_id = emu.add_issue("Без справочника", contact_id=contact_id)
+    wait_baseline(daemon, issue_id)
+    emu.add_comment(issue_id, "<p>справочник не нужен</p>", author=("employee", employee))
+    wait_text(tg, user, "справочник не нужен")
+    emu.set_status(issue_id, "in_progress", author=("employee", employee))
+    # The issue's own status name stands in for the dictionary.
+    wait_text(tg, user, "→ В работе")
+    assert len(daemon.find("status_names_unavailable")) == 1

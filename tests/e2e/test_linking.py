@@ -30,7 +30,10 @@ def test_start_greets_and_offers_the_share_phone_button(make_daemon, emu, tg) ->
     assert daemon.stop() == 0
 
 
-def test_links_by_the_shared_own_phone_in_any_stored_form(make_daemon, emu, tg) -> None:
+@pytest.mark.parametrize("not_found", ["404", "empty_body", "empty_array", "null", "empty_object"])
+def test_links_by_the_shared_own_phone_in_any_stored_form(not_found, make_daemon, emu, tg) -> None:
+    # Okdesk's answer for "no contact with this phone" is undocumented: every variant is survived.
+    emu.options.contact_not_found = not_found
     daemon = make_daemon().start()
     # Staff typed the number in free form: found through the usual forms, compared exactly.
     user, contact_id = link_client(tg, emu, daemon, phone="79123456789", contact_phone="8 (912) 345-67-89")
