@@ -114,6 +114,9 @@ def setup_logging(level: str = "INFO", fmt: str = "auto", secrets: Iterable[str]
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # Libraries that warn through `warnings` (Telethon about the session) go through the same
+    # formatter: JSON for journald, and redacted, instead of raw lines on stderr.
+    logging.captureWarnings(True)
     # Telethon is chatty at INFO about every reconnect; keep it at WARNING unless debugging.
     # Its DEBUG is every packet: INFO at most, even when we debug.
     logging.getLogger("telethon").setLevel(logging.INFO if level.upper() == "DEBUG" else logging.WARNING)

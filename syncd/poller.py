@@ -62,6 +62,8 @@ class Poller:
         self._status_names: dict[str, str] = json.loads(store.get_value("status_names") or "{}")
         self._statuses_due = 0.0  # monotonic time of the next refresh of the status names
         self._reconcile_period: float | None = None
+        # Monotonic time at which the stored poll cursor was known to be no later than Okdesk's clock.
+        self._cursor_at: float | None = None
         self._lock = threading.Lock()
         self.cycles = 0
 
@@ -121,6 +123,7 @@ class Poller:
         cursor = datetime.fromisoformat(raw_cursor) if raw_cursor else utcnow()
         since = cursor - timedelta(seconds=self.settings.sync.poll_overlap)
         items = self.okdesk.list_issues_updated_since(since)
+        answered = time.monotonic()
         self.health.mark("okdesk")
         followed = self.store.followed(i.id for i in items)
         linked = self.store.linked_contact_ids()
@@ -135,12 +138,23 @@ class Poller:
                 self._sync_safely(item.id, failed_at, item)
         stamps = [i.updated_at for i in items if i.updated_at is not None]
         new_cursor = max(stamps, default=None)
+        if self._cursor_at is not None:
+            # Okdesk's clock has moved on at least as far as our monotonic one since the cursor was
+            # last a lower bound of it (no skew between the hosts involved). Without this, a quiet
+            # account would re-list its last burst of updates in every poll, page after page, until
+            # something newer happened (tests/bench/bench_poll_cost.py).
+            aged = cursor + timedelta(seconds=answered - self._cursor_at)
+            new_cursor = aged if new_cursor is None else max(new_cursor, aged)
         if new_cursor is not None:
             # An issue whose fetch failed must come back in the next list: keep the cursor before it.
             if failed_at:
                 new_cursor = min(new_cursor, min(failed_at) - timedelta(seconds=1))
             if new_cursor > cursor or raw_cursor is None:
                 self.store.set_value("poll_cursor", new_cursor.isoformat())
+            if new_cursor >= cursor or raw_cursor is None:
+                # Only a cursor drawn from Okdesk's own timestamps is aged: the first one, taken
+                # from our clock when the account is empty, may be ahead of Okdesk's.
+                self._cursor_at = answered
         elif raw_cursor is None:
             self.store.set_value("poll_cursor", cursor.isoformat())
         return True

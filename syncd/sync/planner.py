@@ -257,13 +257,18 @@ def _files_delivery(issue: Issue, files: Sequence[Attachment], rcp: Recipient, c
     )
 
 
+def too_large_notice(issue_id: int, attachment_id: int, file_name: str, size: int | None,
+                     max_file_bytes: int) -> Notice:
+    """The one notice per file over the limit, whoever finds out (the planner from Okdesk's size,
+    the sender when the download outgrows it): one natural key, so staff read it once."""
+    return Notice(_key(f"notice:too_large:{issue_id}:{attachment_id}"), issue_id,
+                  t("ru", "staff_too_large", name=file_name, size=human_size(size),
+                    limit=human_size(max_file_bytes)))
+
+
 def _too_large_notices(issue: Issue, files: Sequence[Attachment], cfg: PlanConfig) -> list[Notice]:
-    limit = human_size(cfg.max_file_bytes)
-    return [
-        Notice(_key(f"notice:too_large:{issue.id}:{a.id}"), issue.id,
-               t("ru", "staff_too_large", name=a.file_name, size=human_size(a.size), limit=limit))
-        for a in files if _too_large(a, cfg)
-    ]
+    return [too_large_notice(issue.id, a.id, a.file_name, a.size, cfg.max_file_bytes)
+            for a in files if a.id is not None and _too_large(a, cfg)]
 
 
 def _key(raw: str) -> str:

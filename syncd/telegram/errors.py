@@ -6,6 +6,7 @@ import asyncio
 from dataclasses import dataclass
 
 from telethon import errors
+from telethon.errors.rpcerrorlist import rpc_errors_dict
 
 # The user is gone for us until they write again: keep their items, stop trying.
 _BLOCKED = (errors.UserIsBlockedError, errors.InputUserDeactivatedError, errors.UserDeactivatedError,
@@ -13,6 +14,15 @@ _BLOCKED = (errors.UserIsBlockedError, errors.InputUserDeactivatedError, errors.
 # Telegram would not take the file as a photo: the same file goes as a document.
 _PHOTO_REFUSED = {"PHOTO_INVALID_DIMENSIONS", "PHOTO_SAVE_FILE_INVALID", "PHOTO_EXT_INVALID",
                   "IMAGE_PROCESS_FAILED", "PHOTO_INVALID", "PHOTO_CONTENT_TYPE_INVALID", "PHOTO_FILE_MISSING"}
+
+
+# Telethon gives the errors it knows a class whose ``message`` is only the generic "BAD_REQUEST":
+# the name Telegram sent is recovered from the class.
+_NAME_OF = {cls: name for name, cls in rpc_errors_dict.items()}
+
+
+def error_name(exc: errors.RPCError) -> str:
+    return _NAME_OF.get(type(exc)) or (exc.message or type(exc).__name__).upper()
 
 
 @dataclass(frozen=True)
@@ -29,9 +39,9 @@ def classify(exc: BaseException) -> TgFailure:
     if isinstance(exc, (errors.FloodWaitError, errors.FloodPremiumWaitError, errors.SlowModeWaitError)):
         return TgFailure("flood", f"FLOOD_WAIT_{exc.seconds}", float(exc.seconds or 1))
     if isinstance(exc, _BLOCKED):
-        return TgFailure("blocked", getattr(exc, "message", name))
+        return TgFailure("blocked", error_name(exc) if isinstance(exc, errors.RPCError) else name)
     if isinstance(exc, errors.RPCError):
-        message = (exc.message or name).upper()
+        message = error_name(exc)
         if message in _PHOTO_REFUSED:
             return TgFailure("photo_refused", message)
         if isinstance(exc, (errors.ServerError, errors.TimedOutError)) or exc.code in (-503, 500, 503):

@@ -7,15 +7,24 @@ before the first attempt.
 
 from __future__ import annotations
 
+import contextlib
 import mimetypes
 from pathlib import Path
 from typing import Any
 
 from telethon import TelegramClient, utils
+from telethon.errors import MultiError
 from telethon.tl import functions, types
 
 from syncd.formatting import FormattedText
 from syncd.telegram.entities import to_telethon
+
+with contextlib.suppress(ImportError):
+    # hachoir (which Telethon asks for a video's size and duration) prints its parsers' warnings
+    # to stdout, in the middle of our JSON log lines.
+    import hachoir.core.config as _hachoir_config
+
+    _hachoir_config.quiet = True
 
 
 def _mime(file_name: str) -> str:
@@ -66,14 +75,43 @@ async def send_single(client: TelegramClient, peer: Any, path: Path, file_name: 
     return sent_message_ids(result, [random_id])
 
 
-async def send_album(client: TelegramClient, peer: Any, items: list[tuple[Path, str, str]],
-                     random_ids: list[int]) -> list[int]:
-    """2..10 items: each uploaded and registered with UploadMedia, then one SendMultiMedia."""
-    singles = []
-    for (path, file_name, send_as), random_id in zip(items, random_ids, strict=False):
-        uploaded = await uploaded_media(client, path, file_name, send_as)
-        registered = await client(functions.messages.UploadMediaRequest(peer=peer, media=uploaded))
-        singles.append(types.InputSingleMedia(media=utils.get_input_media(registered), random_id=random_id,
-                                              message=""))
+async def prepare_album_item(client: TelegramClient, peer: Any, path: Path, file_name: str, send_as: str) -> Any:
+    """Upload one album item and register it with UploadMedia; Telegram refuses a bad photo here,
+    before anything is sent, so the caller can still send that one item another way."""
+    uploaded = await uploaded_media(client, path, file_name, send_as)
+    registered = await client(functions.messages.UploadMediaRequest(peer=peer, media=uploaded))
+    return utils.get_input_media(registered)
+
+
+async def send_prepared(client: TelegramClient, peer: Any, input_media: Any, random_id: int) -> list[int]:
+    """One already registered file as its own message (no second upload)."""
+    result = await client(functions.messages.SendMediaRequest(
+        peer=peer, media=input_media, message="", random_id=random_id,
+    ))
+    return sent_message_ids(result, [random_id])
+
+
+async def send_album(client: TelegramClient, peer: Any, items: list[tuple[Any, int]]) -> list[int]:
+    """2..10 registered items (input media, random_id) as one SendMultiMedia: one album."""
+    singles = [types.InputSingleMedia(media=m, random_id=r, message="") for m, r in items]
     result = await client(functions.messages.SendMultiMediaRequest(peer=peer, multi_media=singles))
-    return sent_message_ids(result, random_ids)
+    return sent_message_ids(result, [r for _m, r in items])
+
+
+async def send_each(client: TelegramClient, peer: Any, items: list[tuple[Any, int]]) -> list[tuple[list[int], Exception | None]]:
+    """2+ registered items, each its own message, in one batch: (message ids, error) per item.
+
+    One batch rather than one call each: Telethon sleeps 2 s after every error it classes as a
+    server error, RANDOM_ID_DUPLICATE included, but not when several requests go together.
+    Not ``ordered``: a request chained with invokeAfterMsg fails (MSG_WAIT_FAILED) when the one
+    before it failed, and here the ones before are expected to fail as duplicates.
+    """
+    requests = [functions.messages.SendMediaRequest(peer=peer, media=m, message="", random_id=r)
+                for m, r in items]
+    try:
+        results = await client(requests)
+        errors: list[Exception | None] = [None] * len(items)
+    except MultiError as multi:
+        results, errors = multi.results, multi.exceptions
+    return [([] if res is None else sent_message_ids(res, [r]), err)
+            for (_m, r), res, err in zip(items, results, errors, strict=True)]

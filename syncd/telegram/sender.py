@@ -29,7 +29,7 @@ from syncd.okdesk.client import OkdeskClient
 from syncd.okdesk.errors import OkdeskError, OkdeskNotFound, OkdeskTooLarge, OkdeskUnavailable
 from syncd.store import Store
 from syncd.sync.codec import payload_steps
-from syncd.sync.planner import FileRef, Step
+from syncd.sync.planner import FileRef, Step, too_large_notice
 from syncd.sync.retry import RetryPolicy, account_failure, backoff
 from syncd.telegram import media
 from syncd.telegram.errors import TgFailure, classify
@@ -158,36 +158,83 @@ class OutboxSender:
             return await self._call(media.send_text(self.tg, peer, step.text, rids[0]))
         work = Path(tempfile.mkdtemp(prefix=f"out{row.id}-", dir=self.tmp_dir))
         try:
-            paths = []
+            ready: list[tuple[int, Path, FileRef]] = []
+            notes: list[tuple[int, FormattedText]] = []
             for i, ref in enumerate(step.files):
                 path = work / f"{i}{Path(ref.file_name).suffix[:16]}"
                 problem = await self._download(row.okdesk_issue_id, ref, path)
-                if problem is not None:
-                    # The file itself is gone or too big: the client still learns of it, in words.
-                    note = FormattedText(t(lang, problem, name=ref.file_name, size=human_size(ref.size, lang)))
-                    return await self._call(media.send_text(self.tg, peer, note, rids[i]))
-                paths.append(path)
-            return await self._send_files(peer, step, paths, rids)
+                if problem is None:
+                    ready.append((i, path, ref))
+                else:
+                    # That one file is gone or too big: the client learns of it in words, under the
+                    # file's own random_id, and the other files still go as planned.
+                    notes.append((i, FormattedText(t(lang, problem, name=ref.file_name,
+                                                     size=human_size(ref.size, lang)))))
+            message_ids = await self._send_files(peer, ready, rids) if ready else []
+            for i, note in notes:
+                message_ids += await self._call(media.send_text(self.tg, peer, note, rids[i]))
+            return message_ids
         finally:
             shutil.rmtree(work, ignore_errors=True)
 
-    async def _send_files(self, peer: Any, step: Step, paths: list[Path], rids: list[int]) -> list[int]:
-        as_documents = False
-        while True:
-            items = [(p, f.file_name, "document" if as_documents and f.send_as == "photo" else f.send_as)
-                     for p, f in zip(paths, step.files, strict=False)]
+    async def _send_files(self, peer: Any, ready: list[tuple[int, Path, FileRef]], rids: list[int]) -> list[int]:
+        """One file alone, or an album; an image Telegram refuses as a photo goes as a document on its own."""
+        if len(ready) == 1:
+            i, path, ref = ready[0]
+            return await self._send_single(peer, path, ref, rids[i])
+        prepared: list[tuple[Any, int]] = []
+        refused: list[tuple[int, Path, FileRef]] = []
+        for i, path, ref in ready:
             try:
-                if len(items) == 1:
-                    path, name, send_as = items[0]
-                    return await self._call(media.send_single(self.tg, peer, path, name, send_as, rids[0]))
-                return await self._call(media.send_album(self.tg, peer, items, rids))
+                prepared.append((await self._call(media.prepare_album_item(self.tg, peer, path, ref.file_name,
+                                                                           ref.send_as)), rids[i]))
             except StepFailed as failed:
-                # Telegram would not take an image as a photo: the same item goes as a document.
-                if failed.failure.kind != "photo_refused" or as_documents:
+                # Albums cannot mix documents with photos: the refused image leaves the album.
+                if failed.failure.kind != "photo_refused" or ref.send_as != "photo":
                     raise
-                as_documents = True
+                refused.append((i, path, ref))
+        message_ids: list[int] = []
+        if len(prepared) == 1:
+            message_ids += await self._call(media.send_prepared(self.tg, peer, *prepared[0]))
+        elif prepared:
+            message_ids += await self._send_album(peer, prepared)
+        for i, path, ref in refused:
+            message_ids += await self._call(media.send_single(self.tg, peer, path, ref.file_name, "document", rids[i]))
+        return message_ids
 
-    async def _call(self, coro: Any) -> list[int]:
+    async def _send_single(self, peer: Any, path: Path, ref: FileRef, rid: int) -> list[int]:
+        try:
+            return await self._call(media.send_single(self.tg, peer, path, ref.file_name, ref.send_as, rid))
+        except StepFailed as failed:
+            # Telegram would not take the image as a photo: the same item, same random_id, as a document.
+            if failed.failure.kind != "photo_refused" or ref.send_as != "photo":
+                raise
+            return await self._call(media.send_single(self.tg, peer, path, ref.file_name, "document", rid))
+
+    async def _send_album(self, peer: Any, prepared: list[tuple[Any, int]]) -> list[int]:
+        try:
+            return await media.send_album(self.tg, peer, prepared)
+        except Exception as exc:  # sorted below, as in _call
+            failure = classify(exc)
+            if failure.kind != "duplicate":
+                raise StepFailed(failure) from None
+        # Telegram refuses the whole album when any of its random_ids was used: it was sent before a
+        # crash, or an earlier try split it differently (a file unavailable then). Each item alone
+        # settles it: those Telegram has are answered RANDOM_ID_DUPLICATE, the rest are sent now.
+        log.info("random_id_duplicate_in_album_resolving_items", items=len(prepared))
+        try:
+            outcomes = await media.send_each(self.tg, peer, prepared)
+        except Exception as exc:
+            raise StepFailed(classify(exc)) from None
+        message_ids: list[int] = []
+        for ids, error in outcomes:
+            failure = classify(error) if error is not None else None
+            if failure is not None and failure.kind != "duplicate":
+                raise StepFailed(failure)
+            message_ids += ids
+        return message_ids
+
+    async def _call(self, coro: Any) -> Any:
         try:
             return await coro
         except Exception as exc:  # every Telegram failure is sorted below; nothing escapes unclassified
@@ -203,6 +250,9 @@ class OutboxSender:
             await asyncio.to_thread(self.okdesk.download_attachment, issue_id, ref.attachment_id, path,
                                     max_bytes=self.max_file_bytes)
         except OkdeskTooLarge:
+            if self.max_file_bytes is not None:
+                notice = too_large_notice(issue_id, ref.attachment_id, ref.file_name, ref.size, self.max_file_bytes)
+                self.notices.add(notice.dedupe_key, notice.okdesk_issue_id, notice.text)
             return "file_too_large"
         except OkdeskNotFound:
             return "file_unavailable"

@@ -136,3 +136,14 @@ def test_two_clients_of_one_issue_each_get_it_the_other_issue_nobody(make_daemon
     wait_text(tg, alice, "для Алисы")
     assert not any("не для Алисы" in t for t in texts_to(tg, alice) + texts_to(tg, bob))
     assert bob_contact != alice_contact
+
+
+def test_a_comment_whose_answer_carries_no_public_flag_is_not_dropped(make_daemon, emu, tg, employee) -> None:
+    """The predecessor dropped comments without the flag; a reply never reached the client."""
+    daemon = make_daemon().start()
+    user, contact_id = link_client(tg, emu, daemon)
+    issue_id = emu.add_issue("Без флага", contact_id=contact_id)
+    wait_baseline(daemon, issue_id)
+    emu.add_comment(issue_id, "<p>ответ без флага</p>", public=None, author=("employee", employee))
+    assert "public" not in emu.get_comments(issue_id)[-1]
+    wait_text(tg, user, "ответ без флага")

@@ -226,10 +226,12 @@ class OkdeskEmulator:
         self,
         issue_id: int,
         content_html: str,
-        public: bool = True,
+        public: bool | None = True,
         author: tuple[str, int] | None = None,
         attachments: Iterable[Upload] = (),
     ) -> int:
+        """``public=None``: a comment whose answers carry no public flag at all (seen in the wild:
+        the predecessor dropped such comments); it is visible to the client in the web portal."""
         files = self._ingest(attachments)
         with self._store.lock:
             issue = self._store.require_issue(issue_id)

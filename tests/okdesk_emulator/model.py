@@ -118,7 +118,7 @@ class Comment:
     id: int
     issue_id: int
     content: str
-    public: bool
+    public: bool | None  # None: answers omit the flag
     published_at: datetime
     author: Author
     attachment_ids: list[int] = field(default_factory=list)
@@ -314,7 +314,7 @@ class Store:
         self,
         issue: Issue,
         content: str,
-        public: bool,
+        public: bool | None,
         author: Author,
         files: Sequence[StoredFile] = (),
     ) -> Comment:

@@ -31,6 +31,9 @@ class Options:
     default_keyset_page_size: int = 50
     # Open question 7: comment files also listed in issue.attachments (same ids).
     comment_files_in_issue_attachments: bool = True
+    # Open question 7: the shape of a comment's attachments is undocumented; False drops
+    # attachment_file_size there (the single-attachment endpoint still gives it).
+    comment_attachment_sizes: bool = True
     # Open question 2: answer of GET /contacts/?phone= when nothing matches.
     contact_not_found: str = "404"
     # §4: a download link lives this many seconds after GET .../attachments/{id}.

@@ -52,8 +52,8 @@ def _code_name(definition: dict[str, Any] | None, code: str) -> dict[str, Any]:
     return {"code": code, "name": definition.get("name") if definition else code}
 
 
-def attachment_json(attachment: Attachment) -> dict[str, Any]:
-    return {
+def attachment_json(attachment: Attachment, with_size: bool = True) -> dict[str, Any]:
+    shape = {
         "id": attachment.id,
         "attachment_file_name": attachment.file_name,
         "description": attachment.description,
@@ -61,18 +61,25 @@ def attachment_json(attachment: Attachment) -> dict[str, Any]:
         "is_public": attachment.is_public,
         "created_at": iso(attachment.created_at),
     }
+    if not with_size:
+        del shape["attachment_file_size"]
+    return shape
 
 
 def comment_json(store: Store, comment: Comment) -> dict[str, Any]:
     kind, author_id = comment.author
-    return {
+    shape: dict[str, Any] = {
         "id": comment.id,
         "content": comment.content,
         "public": comment.public,
         "published_at": iso(comment.published_at),
         "author": {"id": author_id, "name": person_name(store, kind, author_id), "type": kind},
-        "attachments": [attachment_json(store.attachments[i]) for i in comment.attachment_ids],
+        "attachments": [attachment_json(store.attachments[i], store.options.comment_attachment_sizes)
+                        for i in comment.attachment_ids],
     }
+    if comment.public is None:
+        del shape["public"]
+    return shape
 
 
 def comments_summary(store: Store, issue: Issue) -> dict[str, Any]:
