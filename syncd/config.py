@@ -6,7 +6,6 @@ error per restart is a sysadmin who gives up), as one :class:`ConfigError`.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import sys
 from collections.abc import Mapping
@@ -61,7 +60,6 @@ class TelegramSettings:
     default_language: str = "ru"
     # Shown to clients who cannot be linked automatically ("call +7 495 ...").
     support_contact: str = ""
-    proxy: str | None = None
 
 
 @dataclass(frozen=True)
@@ -127,7 +125,11 @@ class Settings:
 
     def secrets(self) -> list[str]:
         """Values that must never reach a log line or a traceback."""
-        return [s for s in (self.okdesk.api_token, self.telegram.api_hash, self.telegram.bot_token) if s]
+        values = [self.okdesk.api_token, self.telegram.api_hash, self.telegram.bot_token]
+        proxy = self.okdesk.proxy or ""
+        if "@" in proxy:  # user:password@host: the whole credential part is a secret
+            values.append(proxy.split("://", 1)[-1].rsplit("@", 1)[0])
+        return [s for s in values if s]
 
 
 SECTIONS: dict[str, type] = {
@@ -295,8 +297,3 @@ def parse_utc_offset(text: str) -> Any:
     delta = timedelta(hours=hours, minutes=minutes)
     return timezone(delta if text[0] == "+" else -delta)
 
-
-def replace(settings: Settings, **sections: dict[str, Any]) -> Settings:
-    """A copy with some section values changed (used by tests and `check`)."""
-    changed = {name: dataclasses.replace(getattr(settings, name), **values) for name, values in sections.items()}
-    return dataclasses.replace(settings, **changed)

@@ -81,6 +81,8 @@ def make_telegram_client(settings: Settings) -> TelegramClient:
 
 
 async def run_daemon(settings: Settings) -> int:
+    # Everything this process creates (database, WAL, the Telegram session) is private from birth.
+    os.umask(0o077)
     state_dir = settings.state_dir
     prepare_state_dir(state_dir)
     lock = take_lock(state_dir)
@@ -137,9 +139,18 @@ async def run_daemon(settings: Settings) -> int:
     disconnected = asyncio.ensure_future(tg.disconnected)
     stop_wait = asyncio.create_task(stop.wait())
     await asyncio.wait({disconnected, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
+    # Telethon reconnects by itself forever; if it gave up, something is wrong for good (the
+    # session was revoked, say): exit non-zero so systemd restarts us and the sysadmin sees it.
+    exit_code = 0 if stop.is_set() else 1
+    if exit_code:
+        log.error("telegram_disconnected_for_good")
     log.info("stopping", in_flight=sender.in_flight)
     scheduler.shutdown(wait=False)
-    await sender.stop(settings.sync.shutdown_grace)
+    grace = settings.sync.shutdown_grace
+    # The poll thread finishes the issue at hand, then the sends in flight get their grace.
+    if not await asyncio.to_thread(poller.stop, grace):
+        log.warning("poll_still_running_at_stop")
+    await sender.stop(grace)
     sender_task.cancel()
     with suppress(asyncio.CancelledError):
         await sender_task
@@ -147,5 +158,5 @@ async def run_daemon(settings: Settings) -> int:
     okdesk.close()
     engine.dispose()
     lock.close()
-    log.info("stopped")
-    return 0
+    log.info("stopped", exit_code=exit_code)
+    return exit_code

@@ -20,6 +20,7 @@ from syncd.store import Store
 from syncd.sync.retry import RetryPolicy, account_failure, backoff
 
 KIND = "okdesk_notice"
+OUTCOME_UNKNOWN = "outcome unknown"
 log = get_logger(__name__)
 
 
@@ -59,15 +60,19 @@ class NoticeWorker:
     def _post(self, row) -> bool:  # type: ignore[no-untyped-def]
         content = text_to_okdesk_html(json.loads(row.payload)["text"])
         bound = log.bind(outbox_id=row.id, issue_id=row.okdesk_issue_id)
+        maybe_posted = bool(row.last_error) and row.last_error.startswith(OUTCOME_UNKNOWN)
         try:
-            if row.last_error and row.last_error.startswith("outcome unknown") and self._already_there(row, content):
+            if maybe_posted and self._already_there(row, content):
                 self.store.mark_done(row.id)
                 bound.info("staff_notice_found_after_unknown_outcome")
                 return True
+            # Written before the POST: a crash between Okdesk's write and ours must make the next
+            # attempt look for the comment first, not post it twice.
+            self.store.mark_uncertain(row.id, f"{OUTCOME_UNKNOWN}: posting")
             comment = self.okdesk.create_comment(row.okdesk_issue_id, content_html=content,
                                                  author_id=self.employee_id, author_type="employee", public=False)
         except OkdeskError as exc:
-            self._failed(row, exc, bound)
+            self._failed(row, exc, bound, maybe_posted)
             return False
         self.health.mark("okdesk")
         self.store.record_own_comment(row.okdesk_issue_id, comment.id)
@@ -84,12 +89,11 @@ class NoticeWorker:
                 return True
         return False
 
-    def _failed(self, row, exc: OkdeskError, bound) -> None:  # type: ignore[no-untyped-def]
+    def _failed(self, row, exc: OkdeskError, bound, maybe_posted: bool) -> None:  # type: ignore[no-untyped-def]
         now = utcnow()
-        error = f"outcome unknown: {exc}" if isinstance(exc, OkdeskOutcomeUnknown) else str(exc)
-        # A notice that was perhaps posted keeps that mark until it is found or posted again.
-        if row.last_error and row.last_error.startswith("outcome unknown") and not error.startswith("outcome"):
-            error = "outcome unknown; then: " + error
+        # Only an answer that proves nothing was written clears the doubt of an earlier attempt.
+        unknown = maybe_posted or isinstance(exc, OkdeskOutcomeUnknown)
+        error = f"{OUTCOME_UNKNOWN}: {exc}" if unknown else str(exc)
         counts = not isinstance(exc, OkdeskUnavailable) or self.health.ok_since("okdesk", row.last_attempt_at)
         outcome = account_failure(budget_spent=row.budget_spent, last_attempt_at=row.last_attempt_at, now=now,
                                   counts=counts, policy=self.policy)

@@ -15,21 +15,23 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from sqlalchemy.engine import Row
+
 from syncd.clock import utcnow
 from syncd.config import Settings
 from syncd.health import Health
+from syncd.issue_sync import REQUESTS_PER_ISSUE, IssueSync
 from syncd.logs import get_logger
 from syncd.okdesk.client import OkdeskClient
 from syncd.okdesk.errors import OkdeskError, OkdeskNotFound
 from syncd.okdesk.models import IssueSummary
 from syncd.store import Store
-from syncd.sync.codec import delivery_payload
-from syncd.sync.planner import Memory, PlanConfig, Recipient, plan_issue
-from syncd.telegram.sender import KIND as TELEGRAM_KIND
 
 log = get_logger(__name__)
-REQUESTS_PER_ISSUE = 2  # GET the issue, GET its comments
 BASELINES_PER_CYCLE = 20
+# How many polls in a row an issue that fails to fetch may hold the cursor back; then the
+# reconcile sweep is left to catch it, so one broken issue cannot stall the poll for good.
+MAX_CURSOR_HOLDS = 5
 
 
 class ReconcileBucket:
@@ -50,6 +52,9 @@ class ReconcileBucket:
             return True
         return False
 
+    def refund(self, amount: float) -> None:
+        self.tokens = min(self.capacity, self.tokens + amount)
+
 
 class Poller:
     def __init__(self, *, store: Store, okdesk: OkdeskClient, settings: Settings, health: Health,
@@ -64,17 +69,36 @@ class Poller:
         self._reconcile_period: float | None = None
         # Monotonic time at which the stored poll cursor was known to be no later than Okdesk's clock.
         self._cursor_at: float | None = None
+        self._holds: dict[int, int] = {}  # issue id -> polls in a row its failed fetch held the cursor
+        self._tz_learned = settings.okdesk.timezone is not None
         self._lock = threading.Lock()
+        self.stopping = threading.Event()
         self.cycles = 0
+        self.issues = IssueSync(store=store, okdesk=okdesk, settings=settings,
+                                status_names=lambda: self._status_names, on_new_work=on_new_work)
+
+    def sync_issue(self, issue_id: int, *, background: bool = False) -> int:
+        return self.issues.sync_issue(issue_id, background=background)
+
+    def stop(self, timeout: float) -> bool:
+        """Ask a running cycle to end after the issue at hand; True once no cycle runs."""
+        self.stopping.set()
+        if self._lock.acquire(timeout=timeout):
+            self._lock.release()
+            return True
+        return False
 
     # ------------------------------------------------------------ the cycle
 
     def run_cycle(self) -> bool:
         """One poll; never raises. Returns True when Okdesk answered the main poll request."""
         with self._lock:
+            if self.stopping.is_set():
+                return False
             self.cycles += 1
             ok = False
             try:
+                self._learn_timezone()
                 self._refresh_statuses()
                 self._scan_new_links()
                 ok = self._poll_updates()
@@ -89,6 +113,18 @@ class Poller:
             self.store.set_value("last_poll", json.dumps({"at": utcnow().isoformat(), "ok": ok}))
             log.debug("poll_done", ok=ok, cycle=self.cycles)
             return ok
+
+    def _learn_timezone(self) -> None:
+        """`updated_since` is read in the account's zone: learn it from one timestamp before the
+        first poll, or an account west of Moscow would be asked about its future."""
+        if self._tz_learned:
+            return
+        try:
+            self.okdesk.list_issues(page_size=1, max_pages=1)
+        except OkdeskError as exc:
+            log.warning("timezone_not_learned", error=str(exc))
+            return
+        self._tz_learned = True
 
     def _refresh_statuses(self) -> None:
         now = time.monotonic()
@@ -129,12 +165,14 @@ class Poller:
         linked = self.store.linked_contact_ids()
         failed_at: list[datetime] = []
         for item in items:
-            memory = followed.get(item.id)
-            if memory is None:
+            if self.stopping.is_set():
+                return True  # the cursor stays: the next start lists these again
+            row = followed.get(item.id)
+            if row is None:
                 if item.contact_id in linked and self._follow_new(item):
                     self._sync_safely(item.id, failed_at, item)
                 continue
-            if _changed(item, memory):
+            if _changed(item, row):
                 self._sync_safely(item.id, failed_at, item)
         stamps = [i.updated_at for i in items if i.updated_at is not None]
         new_cursor = max(stamps, default=None)
@@ -163,8 +201,13 @@ class Poller:
         try:
             self.sync_issue(issue_id)
         except OkdeskError as exc:
-            failed_at.append(item.updated_at or utcnow())
-            log.warning("issue_sync_failed", issue_id=issue_id, error=str(exc))
+            holds = self._holds.get(issue_id, 0) + 1
+            self._holds[issue_id] = holds
+            if holds <= MAX_CURSOR_HOLDS:
+                failed_at.append(item.updated_at or utcnow())
+            log.warning("issue_sync_failed", issue_id=issue_id, error=str(exc), holds=holds)
+        else:
+            self._holds.pop(issue_id, None)
 
     def _follow_new(self, item: IssueSummary) -> bool:
         """An issue of a linked contact we did not follow yet: created by staff, or given to the contact."""
@@ -173,8 +216,14 @@ class Poller:
             return False
         linked_at = min(link.linked_at for link in links)
         created = item.created_at
-        # Created after the link: everything in it is news. An old issue handed over now: from now on.
-        followed_at = linked_at if created is not None and created >= linked_at else utcnow()
+        # Created after the link: everything in it is news. An old issue handed over to the contact:
+        # from the hand-over on, which Okdesk dates (updated_at); the overlap keeps the note staff
+        # typically write just before handing it over.
+        if created is not None and created >= linked_at:
+            followed_at = linked_at
+        else:
+            handed_over = (item.updated_at or utcnow()) - timedelta(seconds=self.settings.sync.poll_overlap)
+            followed_at = max(linked_at, handed_over)
         added = self.store.follow_issue(self._follow_row(item, followed_at=followed_at))
         if added:
             log.info("issue_followed", issue_id=item.id)
@@ -188,6 +237,8 @@ class Poller:
 
     def _baselines(self) -> None:
         for issue_id in self.store.issues_needing_baseline(BASELINES_PER_CYCLE):
+            if self.stopping.is_set():
+                return
             try:
                 self.sync_issue(issue_id)
             except OkdeskError as exc:
@@ -197,10 +248,10 @@ class Poller:
     def _reconcile(self) -> None:
         period = self._period()
         fetched_before = utcnow() - timedelta(seconds=period)
-        while self.reconcile_bucket.take(REQUESTS_PER_ISSUE):
+        while not self.stopping.is_set() and self.reconcile_bucket.take(REQUESTS_PER_ISSUE):
             due = self.store.issues_for_reconcile(fetched_before, 1)
             if not due:
-                self.reconcile_bucket.tokens += REQUESTS_PER_ISSUE
+                self.reconcile_bucket.refund(REQUESTS_PER_ISSUE)
                 return
             try:
                 self.sync_issue(due[0], background=True)
@@ -221,61 +272,15 @@ class Poller:
             self._reconcile_period = period
         return period
 
-    # ------------------------------------------------------------ one issue
 
-    def sync_issue(self, issue_id: int, *, background: bool = False) -> int:
-        """Fetch one issue and its comments, plan, and commit the plan; returns the items queued."""
-        issue = self.okdesk.get_issue(issue_id, background=background)
-        comments = self.okdesk.list_comments(issue_id, background=background)
-        memory_row = self.store.followed([issue_id]).get(issue_id)
-        if memory_row is None:
-            return 0
-        seen_comments, seen_files = self.store.seen_ids(issue_id)
-        memory = Memory(
-            followed_at=memory_row.followed_at, baseline_done=memory_row.baseline_done,
-            status_code=memory_row.status_code, seen_comment_ids=seen_comments, seen_attachment_ids=seen_files,
-            own_comment_ids=self.store.own_comment_ids(issue_id),
-        )
-        contact_id = issue.contact_id
-        links = self.store.links_for_contacts([contact_id] if contact_id else [])
-        recipients = [Recipient(link.tg_user_id, link.tg_chat_id, link.okdesk_contact_id, link.language)
-                      for link in links]
-        sync = self.settings.sync
-        cfg = PlanConfig(max_file_bytes=int(sync.max_file_mb * 1024 * 1024),
-                         photo_max_bytes=int(sync.photo_max_mb * 1024 * 1024),
-                         images_as_documents=sync.images_as_documents, status_names=self._status_names,
-                         notices_enabled=self.settings.okdesk.employee_id is not None)
-        plan = plan_issue(issue, comments, memory, recipients, cfg)
-        rows = [self.store.outbox_row(dedupe_key=d.dedupe_key, kind=TELEGRAM_KIND, payload=delivery_payload(d),
-                                      message_count=sum(s.message_count for s in d.steps),
-                                      tg_chat_id=d.tg_chat_id, okdesk_issue_id=d.okdesk_issue_id)
-                for d in plan.deliveries]
-        rows += [self.store.outbox_row(dedupe_key=n.dedupe_key, kind="okdesk_notice",
-                                       payload=json.dumps({"text": n.text}, ensure_ascii=False), message_count=0,
-                                       okdesk_issue_id=n.okdesk_issue_id) for n in plan.notices]
-        added = self.store.apply_issue_plan(
-            issue_id, outbox_rows=rows, seen_comment_ids=plan.seen_comment_ids,
-            seen_attachment_ids=plan.seen_attachment_ids,
-            followed_values=dict(title=issue.title, status_code=plan.status_code, okdesk_contact_id=contact_id,
-                                 okdesk_updated_at=issue.updated_at, comments_count=issue.comments_count,
-                                 comments_last_at=issue.comments_last_at, baseline_done=True,
-                                 last_fetched_at=utcnow()),
-        )
-        if not memory.baseline_done:
-            log.info("baseline_seen", issue_id=issue_id, comments=len(plan.seen_comment_ids))
-        if added:
-            log.info("deliveries_planned", issue_id=issue_id, items=added)
-            self.on_new_work()
-        return added
-
-
-def _changed(item: IssueSummary, memory) -> bool:  # type: ignore[no-untyped-def]
-    if not memory.baseline_done:
+def _changed(item: IssueSummary, followed: Row) -> bool:
+    """Does the list item show anything the followed issue's row has not seen?"""
+    if not followed.baseline_done:
         return True
-    if item.updated_at is not None and item.updated_at != memory.okdesk_updated_at:
+    if item.updated_at is not None and item.updated_at != followed.okdesk_updated_at:
         return True
-    if item.status_code and item.status_code != memory.status_code:
+    if item.status_code and item.status_code != followed.status_code:
         return True
-    if item.comments_count is not None and item.comments_count != memory.comments_count:
+    if item.comments_count is not None and item.comments_count != followed.comments_count:
         return True
-    return item.comments_last_at is not None and item.comments_last_at != memory.comments_last_at
+    return item.comments_last_at is not None and item.comments_last_at != followed.comments_last_at

@@ -100,7 +100,7 @@ def language_for(tg_lang_code: str | None, default: str = "ru") -> str:
         return "en"
     if code in RUSSIAN_FOR:
         return "ru"
-    return default if not code else ("en" if default == "en" else default)
+    return default
 
 
 def t(lang: str, key: str, **values: object) -> str:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -111,8 +109,3 @@ def tighten_sqlite_files(engine: Engine) -> None:
         if candidate.exists():
             os.chmod(candidate, 0o600)
 
-
-@contextmanager
-def transaction(engine: Engine) -> Iterator[Connection]:
-    with engine.begin() as conn:
-        yield conn

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Row
 
 from syncd.clock import utcnow
@@ -253,10 +253,10 @@ class Store:
                 values["attempts"] = outbox.c.attempts + 1
             conn.execute(stmt.values(**values))
 
-    def postpone_chat(self, tg_chat_id: int, until: datetime) -> None:
+    def mark_uncertain(self, outbox_id: int, note: str) -> None:
+        """Before a write whose outcome could be lost: the next attempt must look before it writes."""
         with self.engine.begin() as conn:
-            conn.execute(update(outbox).where(and_(outbox.c.state == PENDING, outbox.c.tg_chat_id == tg_chat_id,
-                                                   outbox.c.next_try_at < until)).values(next_try_at=until))
+            conn.execute(update(outbox).where(outbox.c.id == outbox_id).values(last_error=note))
 
     def outbox_counts(self) -> dict[str, Any]:
         with self.engine.connect() as conn:

@@ -39,5 +39,8 @@ def account_failure(*, budget_spent: float, last_attempt_at: datetime | None, no
     ``counts`` is False for an outage of the whole service; then the item keeps waiting, unpunished.
     """
     if counts and last_attempt_at is not None:
-        budget_spent += max((now - last_attempt_at).total_seconds(), 0.0)
+        # At most two backoff caps per failure: time the daemon was stopped, or the client had
+        # blocked the bot, is nobody's failure to deliver.
+        gap = min(max((now - last_attempt_at).total_seconds(), 0.0), 2 * policy.cap)
+        budget_spent += gap
     return FailureOutcome(budget_spent, counts and budget_spent >= policy.budget)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
 from telethon import TelegramClient, events
 from telethon.tl import types
@@ -21,15 +23,32 @@ class Bot:
                  on_unblocked: Callable[[], None]) -> None:
         self.tg, self.store, self.linking, self.settings = tg, store, linking, settings
         self.on_unblocked = on_unblocked
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._waiting: dict[int, int] = {}
 
     def register(self) -> None:
         self.tg.add_event_handler(self.on_message, events.NewMessage(incoming=True))
 
     async def on_message(self, event: events.NewMessage.Event) -> None:
+        # Telethon runs handlers concurrently; one user's messages are taken one at a time, so a
+        # double tap on a button cannot, say, create their Okdesk contact twice.
         try:
-            await self._handle(event)
+            async with self._one_at_a_time(event.sender_id or 0):
+                await self._handle(event)
         except Exception:  # one bad update must not stop the handlers
             log.exception("message_handler_failed", tg_user_id=event.sender_id)
+
+    @asynccontextmanager
+    async def _one_at_a_time(self, tg_user_id: int) -> AsyncIterator[None]:
+        lock = self._locks.setdefault(tg_user_id, asyncio.Lock())
+        self._waiting[tg_user_id] = self._waiting.get(tg_user_id, 0) + 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self._waiting[tg_user_id] -= 1
+            if not self._waiting[tg_user_id]:  # nobody else queued: forget the user's lock
+                del self._waiting[tg_user_id], self._locks[tg_user_id]
 
     async def _handle(self, event: events.NewMessage.Event) -> None:
         if not event.is_private:

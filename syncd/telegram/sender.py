@@ -54,7 +54,9 @@ class OutboxSender:
         self.store, self.tg, self.okdesk, self.pacer = store, tg, okdesk, pacer
         self.policy, self.health, self.notices = policy, health, notices
         self.tmp_dir, self.idle, self.max_file_bytes = tmp_dir, idle, max_file_bytes
-        self._slots = asyncio.Semaphore(concurrency)
+        # Only file steps take a slot (downloads and uploads can last minutes): a text to one chat
+        # never waits behind another chat's video.
+        self._file_slots = asyncio.Semaphore(concurrency)
         self._busy: dict[int, asyncio.Task[None]] = {}
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -111,8 +113,7 @@ class OutboxSender:
 
     async def _run_item(self, outbox_id: int, chat: int) -> None:
         try:
-            async with self._slots:
-                await self._process(outbox_id)
+            await self._process(outbox_id)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -152,10 +153,14 @@ class OutboxSender:
             bound.info("delivered" if done else "delivery_step_sent", step=index + 1, steps=len(steps))
 
     async def _send_step(self, peer: Any, row: Any, step: Step, rids: list[int], lang: str) -> list[int]:
-        await self.pacer.wait_turn(row.tg_chat_id, step.message_count)
         if step.kind == "text":
             assert step.text is not None
+            await self.pacer.wait_turn(row.tg_chat_id)
             return await self._call(media.send_text(self.tg, peer, step.text, rids[0]))
+        async with self._file_slots:
+            return await self._send_file_step(peer, row, step, rids, lang)
+
+    async def _send_file_step(self, peer: Any, row: Any, step: Step, rids: list[int], lang: str) -> list[int]:
         work = Path(tempfile.mkdtemp(prefix=f"out{row.id}-", dir=self.tmp_dir))
         try:
             ready: list[tuple[int, Path, FileRef]] = []
@@ -170,6 +175,8 @@ class OutboxSender:
                     # file's own random_id, and the other files still go as planned.
                     notes.append((i, FormattedText(t(lang, problem, name=ref.file_name,
                                                      size=human_size(ref.size, lang)))))
+            # Paced when the files are in hand: a long download must not spend the chat's turn.
+            await self.pacer.wait_turn(row.tg_chat_id, step.message_count)
             message_ids = await self._send_files(peer, ready, rids) if ready else []
             for i, note in notes:
                 message_ids += await self._call(media.send_text(self.tg, peer, note, rids[i]))

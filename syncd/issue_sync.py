@@ -1,0 +1,79 @@
+"""One issue, end to end: fetch it and its comments, let the planner decide, commit the plan.
+
+The plan's outbox rows, its seen marks and the issue's new memory go in ONE transaction, so
+whatever crashes before or after, a delivery is planned exactly once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+
+from syncd.clock import utcnow
+from syncd.config import Settings
+from syncd.logs import get_logger
+from syncd.notices import KIND as NOTICE_KIND
+from syncd.okdesk.client import OkdeskClient
+from syncd.store import Store
+from syncd.sync.codec import delivery_payload
+from syncd.sync.planner import Memory, PlanConfig, Recipient, plan_issue
+from syncd.telegram.sender import KIND as TELEGRAM_KIND
+
+log = get_logger(__name__)
+REQUESTS_PER_ISSUE = 2  # GET the issue, GET its comments
+
+
+class IssueSync:
+    def __init__(self, *, store: Store, okdesk: OkdeskClient, settings: Settings,
+                 status_names: Callable[[], Mapping[str, str]], on_new_work: Callable[[], None]) -> None:
+        self.store, self.okdesk, self.settings = store, okdesk, settings
+        self.status_names, self.on_new_work = status_names, on_new_work
+
+    def _plan_config(self) -> PlanConfig:
+        sync = self.settings.sync
+        return PlanConfig(max_file_bytes=int(sync.max_file_mb * 1024 * 1024),
+                          photo_max_bytes=int(sync.photo_max_mb * 1024 * 1024),
+                          images_as_documents=sync.images_as_documents, status_names=self.status_names(),
+                          notices_enabled=self.settings.okdesk.employee_id is not None)
+
+    def sync_issue(self, issue_id: int, *, background: bool = False) -> int:
+        """Fetch one followed issue and its comments, plan, and commit the plan; returns the items queued."""
+        # The issue first, then its comments: a comment's files listed among the issue's attachments
+        # then always come with that comment, never as "files added" of their own.
+        issue = self.okdesk.get_issue(issue_id, background=background)
+        comments = self.okdesk.list_comments(issue_id, background=background)
+        followed = self.store.followed([issue_id]).get(issue_id)
+        if followed is None:
+            return 0
+        seen_comments, seen_files = self.store.seen_ids(issue_id)
+        memory = Memory(
+            followed_at=followed.followed_at, baseline_done=followed.baseline_done,
+            status_code=followed.status_code, seen_comment_ids=seen_comments, seen_attachment_ids=seen_files,
+            own_comment_ids=self.store.own_comment_ids(issue_id),
+        )
+        contact_id = issue.contact_id
+        links = self.store.links_for_contacts([contact_id] if contact_id else [])
+        recipients = [Recipient(link.tg_user_id, link.tg_chat_id, link.okdesk_contact_id, link.language)
+                      for link in links]
+        plan = plan_issue(issue, comments, memory, recipients, self._plan_config())
+        rows = [self.store.outbox_row(dedupe_key=d.dedupe_key, kind=TELEGRAM_KIND, payload=delivery_payload(d),
+                                      message_count=sum(s.message_count for s in d.steps),
+                                      tg_chat_id=d.tg_chat_id, okdesk_issue_id=d.okdesk_issue_id)
+                for d in plan.deliveries]
+        rows += [self.store.outbox_row(dedupe_key=n.dedupe_key, kind=NOTICE_KIND,
+                                       payload=json.dumps({"text": n.text}, ensure_ascii=False), message_count=0,
+                                       okdesk_issue_id=n.okdesk_issue_id) for n in plan.notices]
+        added = self.store.apply_issue_plan(
+            issue_id, outbox_rows=rows, seen_comment_ids=plan.seen_comment_ids,
+            seen_attachment_ids=plan.seen_attachment_ids,
+            followed_values=dict(title=issue.title, status_code=plan.status_code, okdesk_contact_id=contact_id,
+                                 okdesk_updated_at=issue.updated_at, comments_count=issue.comments_count,
+                                 comments_last_at=issue.comments_last_at, baseline_done=True,
+                                 last_fetched_at=utcnow()),
+        )
+        if not memory.baseline_done:
+            log.info("baseline_seen", issue_id=issue_id, comments=len(plan.seen_comment_ids))
+        if added:
+            log.info("deliveries_planned", issue_id=issue_id, items=added)
+            self.on_new_work()
+        return added
