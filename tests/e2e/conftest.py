@@ -223,3 +223,20 @@ def make_daemon(tmp_path: Path, emu: OkdeskEmulator, tg: TelegramTestServer) -> 
 @pytest.fixture
 def employee(emu: OkdeskEmulator) -> int:
     return emu.add_employee("Сергей", "Иванов")
+
+
+# Okdesk behaviours nobody could confirm (okdesk-api.md, open questions 3 and 13). The emulator's
+# default is the least convenient; tests taking the `variant` fixture run under each.
+VARIANTS: dict[str, dict[str, bool]] = {
+    "least-convenient": {},
+    "comments-bump-updated_at": {"comments_bump_updated_at": True},
+    "list-has-comments": {"list_items_include_comments": True},
+    "both": {"comments_bump_updated_at": True, "list_items_include_comments": True},
+}
+
+
+@pytest.fixture(params=list(VARIANTS))
+def variant(request: pytest.FixtureRequest, emu: OkdeskEmulator) -> str:
+    for key, value in VARIANTS[request.param].items():
+        setattr(emu.options, key, value)
+    return request.param

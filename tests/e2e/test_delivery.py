@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 import pytest
 from telethon.tl import types
 
 from tests.e2e.helpers import link_client, stored_random_ids, texts_to, wait_baseline, wait_text
 
 pytestmark = pytest.mark.e2e
-
-VARIANTS = {
-    "least-convenient": {},
-    "comments-bump-updated_at": {"comments_bump_updated_at": True},
-    "list-has-comments": {"list_items_include_comments": True},
-    "both": {"comments_bump_updated_at": True, "list_items_include_comments": True},
-}
-
-
-@pytest.fixture(params=list(VARIANTS))
-def variant(request: pytest.FixtureRequest, emu) -> str:  # type: ignore[no-untyped-def]
-    for key, value in VARIANTS[request.param].items():
-        setattr(emu.options, key, value)
-    return request.param
-
 
 def test_public_staff_comment_arrives_once_with_header_author_and_formatting(variant, make_daemon, emu, tg,
                                                                               employee) -> None:
@@ -147,3 +134,21 @@ def test_a_comment_whose_answer_carries_no_public_flag_is_not_dropped(make_daemo
     emu.add_comment(issue_id, "<p>ответ без флага</p>", public=None, author=("employee", employee))
     assert "public" not in emu.get_comments(issue_id)[-1]
     wait_text(tg, user, "ответ без флага")
+
+
+def test_an_old_issue_handed_to_the_client_brings_the_hand_over_note_not_its_history(variant, make_daemon, emu, tg,
+                                                                                     employee) -> None:
+    # A short overlap, so "history" can be a few seconds old here.
+    daemon = make_daemon(sync={"poll_overlap": 1}).start()
+    user, contact_id = link_client(tg, emu, daemon)
+    colleague = emu.add_contact("Прежний", "Заявитель", phone="+79990001111")
+    issue_id = emu.add_issue("Переданная заявка", contact_id=colleague)
+    emu.add_comment(issue_id, "<p>давняя переписка</p>", author=("employee", employee))
+    emu.backdate_issue(issue_id, datetime.now(timezone.utc) - timedelta(days=30))
+    daemon.wait_cycles(8)  # the old comment is now older than the overlap
+    emu.add_comment(issue_id, "<p>передаю заявку вам</p>", author=("employee", employee))
+    emu.set_contact(issue_id, contact_id)
+    wait_text(tg, user, "передаю заявку вам", timeout=20)
+    emu.add_comment(issue_id, "<p>уже после передачи</p>", author=("employee", employee))
+    wait_text(tg, user, "уже после передачи", timeout=20)
+    assert not any("давняя переписка" in t for t in texts_to(tg, user))

@@ -16,6 +16,7 @@ import pytest
 
 from tests.e2e.conftest import Daemon
 from tests.e2e.helpers import (
+    eventually,
     link_client,
     outbox,
     stored_random_ids,
@@ -66,7 +67,7 @@ def count(tg: Any, user: Any, needle: str) -> int:
     return sum(needle in t for t in texts_to(tg, user))
 
 
-def test_kill_after_telegram_stored_a_message_before_the_daemon_recorded_it(make_daemon, emu, tg, employee) -> None:
+def test_kill_after_telegram_stored_a_message_before_the_daemon_recorded_it(variant, make_daemon, emu, tg, employee) -> None:
     daemon, user, issue_id = start(make_daemon, emu, tg)
     hold = tg.hold("SendMessage")
     emu.add_comment(issue_id, "<p>ровно один раз</p>", author=("employee", employee))
@@ -283,3 +284,30 @@ def test_restarted_again_and_again_while_twenty_comments_are_delivered(make_daem
     rids = [s.random_id for s in tg.sent_to(user) if any(t in (s.text or "") for t in texts)]
     assert len(set(rids)) == len(rids) and set(rids) <= stored_random_ids(daemon)
     assert daemon.runs >= 4  # killed mid-delivery at least three times
+
+
+def _staff_notices(emu: Any, issue_id: int, employee: int) -> list[dict[str, Any]]:
+    return [c for c in emu.get_comments(issue_id) if c["author"]["id"] == employee and not c["public"]]
+
+
+def test_kill_after_okdesk_wrote_a_staff_notice_before_the_daemon_recorded_it(make_daemon, emu, tg,
+                                                                              employee) -> None:
+    """A POST whose answer never came is not repeated blindly: the restart finds the notice first."""
+    daemon, user, issue_id = start(make_daemon, emu, tg, sync={"max_file_mb": 0.01},
+                                   okdesk={"employee_id": employee})
+    # Okdesk writes the comment, then never answers.
+    emu.add_fault(Fault(kind="after_effect_timeout", method="POST", path=r"/comments", delay=60, times=1))
+    emu.add_comment(issue_id, "<p>архив</p>", author=("employee", employee),
+                    attachments=[Upload("архив.7z", data=os.urandom(50_000))])
+    wait_text(tg, user, "архив.7z")
+    eventually(lambda: _staff_notices(emu, issue_id, employee), what="Okdesk wrote the notice")
+    # The window: Okdesk has the notice, the daemon's outbox does not say it is done.
+    (notice_row,) = [r for r in outbox(daemon) if r["kind"] == "okdesk_notice"]
+    assert notice_row["state"] == "pending" and notice_row["last_error"].startswith("outcome unknown")
+    daemon.kill()
+    emu.clear_faults()
+    restart(daemon)
+    daemon.wait_event("staff_notice_found_after_unknown_outcome", run=daemon.runs, timeout=20)
+    daemon.wait_cycles(4)
+    assert len(_staff_notices(emu, issue_id, employee)) == 1
+    assert [r["state"] for r in outbox(daemon) if r["kind"] == "okdesk_notice"] == ["done"]

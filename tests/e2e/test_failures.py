@@ -74,7 +74,7 @@ def test_okdesk_down_at_boot_is_not_a_reason_to_exit(make_daemon, emu, tg, emplo
     wait_text(tg, user, "всё поднялось", timeout=20)
 
 
-def test_refused_connections_then_okdesk_comes_back(make_daemon, emu, tg, employee) -> None:
+def test_refused_connections_then_okdesk_comes_back(variant, make_daemon, emu, tg, employee) -> None:
     daemon = make_daemon().start()
     user, contact_id = link_client(tg, emu, daemon)
     issue_id = emu.add_issue("Переезд сервера", contact_id=contact_id)

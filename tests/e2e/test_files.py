@@ -122,7 +122,7 @@ def test_a_single_image_arrives_as_a_photo_with_identical_bytes(make_daemon, emu
     settled(daemon, tg, user, 1)
 
 
-def test_several_images_arrive_as_one_album_in_order(make_daemon, emu, tg, employee) -> None:
+def test_several_images_arrive_as_one_album_in_order(variant, make_daemon, emu, tg, employee) -> None:
     daemon, user, issue_id = start(make_daemon, emu, tg)
     images = [png(n) for n in range(3)]
     emu.add_comment(issue_id, "<p>Три фото</p>", author=("employee", employee),
@@ -288,7 +288,7 @@ def test_a_file_found_too_large_only_while_downloading_is_noted_once_for_client_
     assert len(notices) == 1 and "образ.iso" in notices[0]["content"]
 
 
-def test_files_added_without_a_comment_arrive(make_daemon, emu, tg, employee) -> None:
+def test_files_added_without_a_comment_arrive(variant, make_daemon, emu, tg, employee) -> None:
     daemon, user, issue_id = start(make_daemon, emu, tg)
     data = png(5)
     emu.add_issue_attachment(issue_id, Upload("план этажа.png", data=data))

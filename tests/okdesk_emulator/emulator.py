@@ -262,6 +262,15 @@ class OkdeskEmulator:
                 comment_public=comment_public,
             )
 
+    def set_contact(self, issue_id: int, contact_id: int | None) -> None:
+        """Staff give the issue to another client (a field change: bumps updated_at)."""
+        with self._store.lock:
+            issue = self._store.require_issue(issue_id)
+            if contact_id is not None and contact_id not in self._store.contacts:
+                raise KeyError(f"no contact {contact_id}")
+            issue.contact_id = contact_id
+            issue.updated_at = self._store.now()
+
     def backdate_issue(self, issue_id: int, moment: datetime) -> None:
         """Move the issue's creation, status history and last update back to ``moment``.
 
