@@ -248,7 +248,12 @@ class Poller:
     def _reconcile(self) -> None:
         period = self._period()
         fetched_before = utcnow() - timedelta(seconds=period)
-        while not self.stopping.is_set() and self.reconcile_bucket.take(REQUESTS_PER_ISSUE):
+        # A background request may wait for room in the shared budget, and the sweep's own bucket
+        # refills meanwhile: unbounded, one cycle's sweep could run on for hours while every poll
+        # is skipped behind it. What is left over waits for the next cycle.
+        deadline = time.monotonic() + self.settings.sync.poll_interval / 2
+        while (not self.stopping.is_set() and time.monotonic() < deadline
+               and self.reconcile_bucket.take(REQUESTS_PER_ISSUE)):
             due = self.store.issues_for_reconcile(fetched_before, 1)
             if not due:
                 self.reconcile_bucket.refund(REQUESTS_PER_ISSUE)

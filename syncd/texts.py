@@ -83,9 +83,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "status_changed": "#{issue_id} “{title}”: {old} → {new}",
         "file_too_large": "📎 {name} ({size}) is too large for Telegram; it is available in the request.",
         "file_unavailable": "📎 {name} could not be retrieved.",
-        "staff_parked": "",
-        "staff_blocked": "",
-        "staff_too_large": "",
+        # Staff notices exist in Russian only: they are written into Okdesk, whose staff read Russian.
         "unit_b": "B",
         "unit_kb": "KB",
         "unit_mb": "MB",
@@ -104,8 +102,7 @@ def language_for(tg_lang_code: str | None, default: str = "ru") -> str:
 
 
 def t(lang: str, key: str, **values: object) -> str:
-    table = TEXTS.get(lang, TEXTS["ru"])
-    text = table.get(key) or TEXTS["ru"][key]
+    text = TEXTS.get(lang, TEXTS["ru"]).get(key) or TEXTS["ru"][key]
     return text.format(**values) if values else text
 
 

@@ -21,7 +21,10 @@ def flag(value: bool) -> str:
 
 
 def items(data: Any, key: str | None = None) -> list[Any]:
-    """A list answer: a bare array normally; tolerate ``{key: [...]}``, one object, null, {}."""
+    """A lenient list answer, for the contact lookups only: a bare array, ``{key: [...]}``,
+    one object (the documented exact-match answer), and null/{} meaning none. The other
+    list endpoints ask the transport for ``expect_list`` instead: there "nothing" in an odd
+    shape is an outage, not an empty list."""
     if data is None:
         return []
     if isinstance(data, list):

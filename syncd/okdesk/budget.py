@@ -1,25 +1,36 @@
-"""A shared request budget for one Okdesk account (token bucket).
+"""A shared request budget for one Okdesk account (an exact sliding window).
 
 Okdesk publishes no rate limit, yet a daemon that polls and reconciles can easily flood a
-small account. Every request the client makes takes a token first. Background work
-(reconcile sweeps, backfills) may only use the upper part of the bucket, so the foreground
-poll that delivers new messages always finds a token. A 429 pauses everybody at once.
+small account. The brief promises that requests never exceed ``max_per_minute`` in *any*
+60-second window, which a token bucket cannot keep: a full bucket lets a burst of
+``max_per_minute`` go at once and refills another ``max_per_minute`` within the same minute.
+So the budget remembers when each request of the last minute went and admits a new one only
+while fewer than ``max_per_minute`` are in that window.
+
+Every request the client makes is admitted here first. Background work (reconcile sweeps,
+backfills) may only use the lower part of the window, so the foreground poll that delivers
+new messages always finds room. A 429 pauses everybody at once.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
+
+WINDOW = 60.0  # seconds
 
 
 class RequestBudget:
-    """Token bucket: capacity ``max_per_minute``, refilled at ``max_per_minute / 60`` per second.
+    """At most ``max_per_minute`` requests in any ``WINDOW``-second window.
 
-    A background request may take a token only while, after taking it, at least
-    ``background_reserve`` of the capacity is still left (clamped so that a full bucket
-    always admits one). ``clock`` is injectable for tests (monotonic seconds).
+    A request taken at ``t`` counts against the window until ``t + WINDOW`` (exclusive), so a
+    half-open window ``[s, s + WINDOW)`` never holds more than the cap. A background request
+    may go only while the window holds fewer than ``max_per_minute * (1 - background_reserve)``
+    requests (always > 0, so an empty window admits one). ``clock`` is injectable for tests
+    (monotonic seconds).
     """
 
     def __init__(
@@ -29,16 +40,16 @@ class RequestBudget:
         *,
         background_reserve: float = 0.5,
     ) -> None:
-        if not max_per_minute > 0:
-            raise ValueError("max_per_minute must be positive")
+        if not max_per_minute >= 1:
+            raise ValueError("max_per_minute must be at least 1")
         if not 0.0 <= background_reserve < 1.0:
             raise ValueError("background_reserve must be within [0, 1)")
-        self.capacity = float(max_per_minute)
-        self.rate = self.capacity / 60.0
+        # A fractional cap cannot be spent in part: 120.7/min allows 120 requests.
+        self.limit = math.floor(max_per_minute)
+        self.background_limit = self.limit * (1.0 - background_reserve)
         self.background_reserve = background_reserve
         self.clock = clock
-        self._tokens = self.capacity
-        self._stamp = clock()
+        self._taken: deque[float] = deque()  # clock() of each request in the window, oldest first
         self._paused_until = float("-inf")
         self._cond = threading.Condition(threading.Lock())
         self._counts: Counter[str] = Counter()
@@ -46,44 +57,42 @@ class RequestBudget:
 
     # ------------------------------------------------------------ internals (lock held)
 
-    def _refill(self, now: float) -> None:
-        if now > self._stamp:
-            self._tokens = min(self.capacity, self._tokens + (now - self._stamp) * self.rate)
-            self._stamp = now
-
-    def _needed(self, background: bool) -> float:
-        if not background:
-            return 1.0
-        return min(self.capacity, self.background_reserve * self.capacity + 1.0)
+    def _prune(self, now: float) -> None:
+        while self._taken and now - self._taken[0] >= WINDOW:
+            self._taken.popleft()
 
     def _wait_time(self, now: float, background: bool) -> float:
-        """0 when a token can be taken now, else seconds until that may be so."""
+        """0 when a request may go now, else seconds until that may be so."""
         if now < self._paused_until:
             return self._paused_until - now
-        self._refill(now)
-        needed = self._needed(background)
-        if self._tokens >= needed:
+        self._prune(now)
+        allowed = self.background_limit if background else self.limit
+        if len(self._taken) < allowed:
             return 0.0
-        return (needed - self._tokens) / self.rate
+        # Room appears when enough of the oldest have left: for the foreground the oldest
+        # one; a background request needs the window down below its lower limit.
+        must_leave = len(self._taken) - math.ceil(allowed) + 1
+        return max(self._taken[must_leave - 1] + WINDOW - now, 1e-3)
 
     # ------------------------------------------------------------ public
 
     def try_acquire(self, background: bool = False) -> bool:
         with self._cond:
-            if self._wait_time(self.clock(), background) > 0:
+            now = self.clock()
+            if self._wait_time(now, background) > 0:
                 return False
-            self._tokens -= 1.0
+            self._taken.append(now)
             return True
 
     def acquire(self, background: bool = False, timeout: float | None = None) -> bool:
-        """Block until a token is taken (True) or ``timeout`` seconds passed (False)."""
+        """Block until the request may go (True) or ``timeout`` seconds passed (False)."""
         with self._cond:
             start = self.clock()
             while True:
                 now = self.clock()
                 wait = self._wait_time(now, background)
                 if wait <= 0:
-                    self._tokens -= 1.0
+                    self._taken.append(now)
                     return True
                 if timeout is not None:
                     left = start + timeout - now
@@ -95,7 +104,7 @@ class RequestBudget:
                 self._cond.wait(min(wait, 1.0))
 
     def pause_until(self, monotonic_ts: float) -> None:
-        """Nobody gets a token before ``monotonic_ts`` (in ``clock`` seconds); only extends."""
+        """Nobody may go before ``monotonic_ts`` (in ``clock`` seconds); only extends."""
         with self._cond:
             if monotonic_ts > self._paused_until:
                 self._paused_until = monotonic_ts
@@ -107,10 +116,11 @@ class RequestBudget:
             return self._paused_until if self._paused_until > self.clock() else None
 
     @property
-    def tokens(self) -> float:
+    def tokens(self) -> int:
+        """How many foreground requests may still go in the current window (pause aside)."""
         with self._cond:
-            self._refill(self.clock())
-            return self._tokens
+            self._prune(self.clock())
+            return self.limit - len(self._taken)
 
     # ------------------------------------------------------------ counters
 

@@ -35,19 +35,11 @@ from .models import (
     parse_priority,
     parse_status,
 )
-from .paging import newer, walk_keyset, walk_numbered, when
+from .paging import union_newest, walk_keyset, walk_numbered, when
 from .timeutil import TimestampParser, format_filter
-from .transport import Transport, log
+from .transport import Transport, default_user_agent, log
 
 EMPLOYEE_PAGE = 100  # the documented maximum of keyset pages
-
-
-def _default_user_agent() -> str:
-    try:
-        from syncd import __version__
-    except ImportError:  # pragma: no cover
-        __version__ = "dev"
-    return f"syncd/{__version__}"
 
 
 class OkdeskClient:
@@ -81,7 +73,7 @@ class OkdeskClient:
             backoff_base=backoff_base,
             proxy=proxy,
             verify=verify,
-            user_agent=user_agent or _default_user_agent(),
+            user_agent=user_agent or default_user_agent(),
         )
         self.budget = budget
 
@@ -125,6 +117,12 @@ class OkdeskClient:
     def _get(self, path: str, kind: str, background: bool, params: Any = None) -> Any:
         return self._t.request("GET", path, params=params, kind=kind, background=background)
 
+    def _get_list(self, path: str, kind: str, background: bool, params: Any = None) -> list[Any]:
+        """A list endpoint: anything but a JSON array is OkdeskUnavailable (classify_response)."""
+        return self._t.request(
+            "GET", path, params=params, kind=kind, background=background, expect_list=True
+        )
+
     # ---------------------------------------------------------------- issues
 
     def _walk_issues(
@@ -132,7 +130,7 @@ class OkdeskClient:
     ) -> tuple[list[IssueSummary], bool]:
         def fetch(number: int) -> tuple[int, list[IssueSummary]]:
             page = params + [("page[size]", page_size), ("page[number]", number)]
-            raw = bodies.items(self._get("/issues/list", "issues.list", background, page), "issues")
+            raw = self._get_list("/issues/list", "issues.list", background, page)
             return len(raw), [s for s in (parse_issue_summary(i, self._ts) for i in raw) if s]
 
         return walk_numbered(fetch, page_size, max_pages)
@@ -154,10 +152,7 @@ class OkdeskClient:
             # The list moved while we walked it, so an item may have slipped back onto a page
             # already read. A second walk finds it; the union keeps each issue's latest version.
             log.debug("okdesk_issue_list_shifted")
-            merged = {i.id: i for i in issues}
-            for i in self._walk_issues(params, page_size, background, None)[0]:
-                merged[i.id] = newer(merged.get(i.id), i)
-            issues = list(merged.values())
+            issues = union_newest(issues, self._walk_issues(params, page_size, background, None)[0])
         return sorted(issues, key=lambda i: (when(i.updated_at), i.id))
 
     def list_issues(
@@ -190,8 +185,8 @@ class OkdeskClient:
 
     def list_comments(self, issue_id: int, *, background: bool = False) -> list[Comment]:
         """All comments, sorted by (published_at, id): Okdesk's own order is undocumented."""
-        data = self._get(f"/issues/{int(issue_id)}/comments", "comments.list", background)
-        parsed = (parse_comment(i, self._ts) for i in bodies.items(data, "comments"))
+        data = self._get_list(f"/issues/{int(issue_id)}/comments", "comments.list", background)
+        parsed = (parse_comment(i, self._ts) for i in data)
         return sorted((c for c in parsed if c), key=lambda c: (when(c.published_at), c.id))
 
     # ---------------------------------------------------------------- attachments
@@ -305,13 +300,12 @@ class OkdeskClient:
                 params.append(("page[from_id]", from_id))
             while True:
                 try:
-                    data = self._get(paths[0], "employees.list", background, params)
+                    raw = self._get_list(paths[0], "employees.list", background, params)
                     break
                 except OkdeskNotFound:
                     if len(paths) == 1 or from_id is not None:
                         raise
                     paths.pop(0)
-            raw = bodies.items(data, "employees")
             return len(raw), [e for e in (parse_employee(i) for i in raw) if e]
 
         return walk_keyset(fetch, EMPLOYEE_PAGE)
@@ -396,9 +390,9 @@ class OkdeskClient:
     # ---------------------------------------------------------------- dictionaries
 
     def list_statuses(self, *, background: bool = False) -> list[Status]:
-        data = self._get("/issues/statuses", "statuses.list", background)
-        return [s for s in (parse_status(i) for i in bodies.items(data, "statuses")) if s]
+        data = self._get_list("/issues/statuses", "statuses.list", background)
+        return [s for s in (parse_status(i) for i in data) if s]
 
     def list_priorities(self, *, background: bool = False) -> list[Priority]:
-        data = self._get("/issues/priorities", "priorities.list", background)
-        return [p for p in (parse_priority(i) for i in bodies.items(data, "priorities")) if p]
+        data = self._get_list("/issues/priorities", "priorities.list", background)
+        return [p for p in (parse_priority(i) for i in data) if p]

@@ -137,6 +137,19 @@ def _parse_json(raw: bytes) -> tuple[bool, Any]:
         return False, None
 
 
+def _shape(raw: bytes, data: Any) -> str:
+    """What a parsed body is, in words (never its content: it may echo the token)."""
+    if not raw.strip():
+        return "an empty body"
+    if data is None:
+        return "null"
+    if error_body(data)[0]:
+        return "an error body"
+    if isinstance(data, Mapping):
+        return "an object"
+    return f"a JSON {type(data).__name__}"
+
+
 def classify_response(
     status: int,
     headers: Mapping[str, str],
@@ -144,16 +157,30 @@ def classify_response(
     what: str,
     idempotent: bool,
     scrub: Callable[[Any], Any],
+    *,
+    expect_list: bool = False,
 ) -> tuple[Any, OkdeskError | None]:
     """(parsed JSON, None) for a usable 2xx answer, else (None, the error to raise).
 
-    ``scrub`` removes the token from anything echoed back by the server.
+    ``scrub`` removes the token from anything echoed back by the server. ``expect_list``:
+    the endpoint answers a bare JSON array, and any other 2xx body is OkdeskUnavailable
+    (kind ``not_a_list``). Taking an empty body, null or ``{}`` for "no items" is unsafe:
+    an empty comment list at an issue's baseline would make its whole history look new,
+    an empty ``/issues/list`` would hide changes.
     """
     ok, data = _parse_json(raw)
     if 200 <= status < 300:
         if not ok:
             return None, OkdeskUnavailable(
                 f"{what}: malformed JSON in the answer", status=status, kind="malformed_json"
+            )
+        if expect_list and not isinstance(data, list):
+            is_err, errors = error_body(data)
+            return None, OkdeskUnavailable(
+                f"{what}: expected a list, got {_shape(raw, data)}",
+                status=status,
+                errors=scrub(errors) if is_err else None,
+                kind="not_a_list",
             )
         is_err, errors = error_body(data)
         if not is_err:

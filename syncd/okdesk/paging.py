@@ -38,6 +38,14 @@ def newer(old: Any, new: Any) -> Any:
     return old
 
 
+def union_newest(first: list[T], second: list[T]) -> list[T]:
+    """Two walks of one list merged by id, each item in its latest version."""
+    merged = {item.id: item for item in first}
+    for item in second:
+        merged[item.id] = newer(merged.get(item.id), item)
+    return list(merged.values())
+
+
 def walk_numbered(
     fetch: Callable[[int], tuple[int, list[T]]], page_size: int, max_pages: int | None = None
 ) -> tuple[list[T], bool]:

@@ -47,6 +47,14 @@ MAX_REDIRECTS = 3
 _MASK = "***"
 
 
+def default_user_agent() -> str:
+    try:
+        from syncd import __version__
+    except ImportError:  # pragma: no cover
+        __version__ = "dev"
+    return f"syncd/{__version__}"
+
+
 def normalize_api_root(base_url: str) -> str:
     """``https://x.okdesk.ru``, ``…/``, ``…/api/v1``, ``…/api/v1/`` -> ``https://x.okdesk.ru/api/v1``."""
     root = base_url.strip().rstrip("/")
@@ -170,9 +178,11 @@ class Transport:
         json_body: Any = None,
         body: MultipartBody | None = None,
         background: bool = False,
+        expect_list: bool = False,
     ) -> Any:
         """Send one API call and return its parsed JSON (None for an empty body or ``null``).
 
+        ``expect_list``: a 2xx answer that is not a JSON array is OkdeskUnavailable.
         GETs are retried on OkdeskUnavailable (incl. 429) with capped exponential backoff;
         other methods are sent exactly once.
         """
@@ -180,7 +190,9 @@ class Transport:
         attempts = 1 + (self.get_retries if idempotent else 0)
         for attempt in range(attempts):
             try:
-                return self._request_once(method, path, kind, params, json_body, body, background)
+                return self._request_once(
+                    method, path, kind, params, json_body, body, background, expect_list
+                )
             except OkdeskUnavailable as err:
                 if attempt + 1 >= attempts:
                     raise
@@ -205,6 +217,7 @@ class Transport:
         json_body: Any,
         body: MultipartBody | None,
         background: bool,
+        expect_list: bool = False,
     ) -> Any:
         idempotent = method.upper() in ("GET", "HEAD")
         url = self.api_root + path
@@ -255,6 +268,7 @@ class Transport:
                 f"{method} {path}",
                 idempotent,
                 self.scrub,
+                expect_list=expect_list,
             )
             if isinstance(err, OkdeskRateLimited) and self.budget is not None:
                 # One 429 stops every thread: hammering on would only extend the penalty.

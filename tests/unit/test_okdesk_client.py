@@ -3,11 +3,14 @@ client itself against the Okdesk emulator (tests/okdesk_emulator) over 127.0.0.1
 
 from __future__ import annotations
 
+import bisect
 import email.parser
 import email.policy
 import hashlib
 import json
+import math
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -35,6 +38,7 @@ from syncd.okdesk import (
     RequestBudget,
     UploadFile,
 )
+from syncd.okdesk import budget as budget_module
 from syncd.okdesk.http_errors import classify_response, parse_retry_after
 from syncd.okdesk.models import parse_comment, parse_contact, parse_issue, parse_issue_summary
 from syncd.okdesk.multipart import BodyFileChanged, FilePart, MultipartBody
@@ -144,28 +148,46 @@ class FakeClock:
         return self.now
 
 
-def test_budget_bucket_refills_at_the_configured_rate() -> None:
+def test_budget_window_admits_the_cap_then_waits_for_the_oldest_to_leave() -> None:
     clock = FakeClock()
-    budget = RequestBudget(60, clock)  # 60 tokens, 1 per second
+    budget = RequestBudget(60, clock)
     assert sum(budget.try_acquire() for _ in range(100)) == 60
-    assert not budget.try_acquire()
-    clock.now += 2.5
-    assert budget.try_acquire() and budget.try_acquire() and not budget.try_acquire()
-    clock.now += 1000
-    assert budget.tokens == 60  # never above capacity
+    assert budget.tokens == 0
+    clock.now += 59.9  # a token bucket would have refilled all 60 by now: 120 in one minute
+    assert not budget.try_acquire() and budget.tokens == 0
+    clock.now += 0.1  # a request leaves the window exactly 60 s after it went
+    assert budget.tokens == 60
+    spread = RequestBudget(3, clock)
+    t0 = clock.now
+    for offset in (0, 10, 20):
+        clock.now = t0 + offset
+        assert spread.try_acquire()
+    clock.now = t0 + 59.999
+    assert not spread.try_acquire()
+    clock.now = t0 + 60  # only the first one has left
+    assert spread.try_acquire() and not spread.try_acquire()
+    clock.now = t0 + 70
+    assert spread.try_acquire() and spread.tokens == 0
+    assert RequestBudget(2.9, clock).limit == 2  # a fraction of a request cannot go
+    with pytest.raises(ValueError):
+        RequestBudget(0.5, clock)
 
 
 def test_budget_background_leaves_the_reserve_to_the_foreground() -> None:
     clock = FakeClock()
     budget = RequestBudget(60, clock, background_reserve=0.5)
-    taken = sum(budget.try_acquire(background=True) for _ in range(100))
-    assert taken == 30  # stops once only the reserve (30) is left
+    t0 = clock.now
+    assert sum(budget.try_acquire(background=True) for _ in range(100)) == 30
+    clock.now = t0 + 10
+    assert not budget.try_acquire(background=True)
     assert sum(budget.try_acquire() for _ in range(100)) == 30  # the foreground gets it all
-    clock.now += 10  # +10 tokens: still below the reserve, background keeps waiting
+    clock.now = t0 + 60  # the background 30 left; the foreground 30 still fill the lower half
     assert not budget.try_acquire(background=True)
     assert budget.try_acquire()
-    tiny = RequestBudget(1, clock)  # a full tiny bucket still admits one background request
-    assert tiny.try_acquire(background=True)
+    clock.now = t0 + 70  # now only that last one is in the window
+    assert sum(budget.try_acquire(background=True) for _ in range(100)) == 29
+    tiny = RequestBudget(1, clock)  # an empty window always admits one background request
+    assert tiny.try_acquire(background=True) and not tiny.try_acquire()
 
 
 def test_budget_pause_until_stops_everyone() -> None:
@@ -178,6 +200,82 @@ def test_budget_pause_until_stops_everyone() -> None:
     assert not budget.try_acquire()
     clock.now += 0.2
     assert budget.try_acquire()
+
+
+def _max_in_any_window(stamps: list[float], window: float) -> int:
+    """Most stamps in any half-open window [s, s + window): the worst one starts at a stamp."""
+    stamps = sorted(stamps)
+    return max(
+        (bisect.bisect_left(stamps, s + window) - i for i, s in enumerate(stamps)), default=0
+    )
+
+
+def test_budget_no_window_ever_holds_more_than_the_cap_under_greedy_threads() -> None:
+    """Greedy threads (foreground and background, try_acquire and acquire) take whatever they
+    can while an injected clock jumps forward in steps, landing on window edges too. The
+    clock stands still while they race, so each admission's time is known exactly."""
+    rng = random.Random(20240601)
+    clock = FakeClock()
+    cap, workers = 30, 6
+    budget = RequestBudget(cap, clock, background_reserve=0.5)
+    go, done = threading.Barrier(workers + 1), threading.Barrier(workers + 1)
+    got = [0] * workers
+    stop = False
+
+    def worker(n: int) -> None:
+        background = n % 2 == 1
+        while True:
+            go.wait()
+            if stop:
+                return
+            while (
+                budget.try_acquire(background) if n % 3 else budget.acquire(background, timeout=0)
+            ):
+                got[n] += 1
+            done.wait()
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(workers)]
+    for t in threads:
+        t.start()
+    stamps: list[float] = []
+    try:
+        for _ in range(400):
+            clock.now += rng.choice([0.0, 0.001, 0.5, 1.0, 7.0, 29.999, 30.0, 59.999, 60.0])
+            before = sum(got)
+            go.wait()
+            done.wait()
+            stamps += [clock.now] * (sum(got) - before)
+    finally:
+        stop = True
+        go.wait()
+        for t in threads:
+            t.join()
+    assert _max_in_any_window(stamps, 60.0) == cap  # reached, never exceeded
+    assert len(stamps) > 10 * cap  # the load really was greedy over many windows
+
+
+def test_budget_acquire_blocks_until_the_oldest_leaves(monkeypatch) -> None:
+    """Real time with the window shrunk to 0.2 s: blocked threads go as requests leave it."""
+    monkeypatch.setattr(budget_module, "WINDOW", 0.2)
+    budget = RequestBudget(5)
+    stamps: list[float] = []
+    lock = threading.Lock()
+    deadline = time.monotonic() + 0.7
+
+    def work(background: bool) -> None:
+        while time.monotonic() < deadline:
+            if budget.acquire(background, timeout=0.05):
+                with lock:
+                    stamps.append(time.monotonic())
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=work, args=(n % 2 == 1,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    windows = math.ceil((time.monotonic() - started) / 0.2)
+    assert 5 * 3 <= len(stamps) <= 5 * windows  # kept going, never beyond the cap
 
 
 def test_budget_acquire_blocks_until_a_token_or_the_timeout() -> None:
@@ -361,6 +459,8 @@ def test_page_walk_flags_a_list_that_moved() -> None:
 # ================================================================ against the emulator
 
 from tests.okdesk_emulator import Fault, OkdeskEmulator, Upload  # noqa: E402
+from tests.okdesk_emulator import server as emu_server  # noqa: E402
+from tests.okdesk_emulator.context import Response  # noqa: E402
 
 
 @pytest.fixture
@@ -526,6 +626,84 @@ def test_error_body_errors_are_kept(emu, client) -> None:
     with pytest.raises(OkdeskNotFound) as info:
         client.get_issue(emu.add_issue("x"))
     assert info.value.status == 200 and info.value.errors == {"base": ["Заявка удалена"]}
+
+
+@pytest.fixture
+def raw_fault_bodies(monkeypatch):
+    """Let an "error_body" fault answer raw bytes (an empty body, a bare null): the emulator
+    JSON-encodes every other fault body."""
+    original = emu_server.fault_response
+
+    def answer(fault: Fault) -> Response:
+        if isinstance(fault.body, bytes):
+            return Response(200, fault.body)
+        return original(fault)
+
+    monkeypatch.setattr(emu_server, "fault_response", answer)
+
+
+LIST_CALLS = {
+    "comments": (r"/issues/\d+/comments$", lambda c, issue: c.list_comments(issue)),
+    "updated_since": (r"/issues/list$", lambda c, issue: c.list_issues_updated_since(None)),
+    "issues": (r"/issues/list$", lambda c, issue: c.list_issues(contact_ids=[1])),
+    "statuses": (r"/issues/statuses$", lambda c, issue: c.list_statuses()),
+    "priorities": (r"/issues/priorities$", lambda c, issue: c.list_priorities()),
+    "employees": (r"/employees", lambda c, issue: c.list_employees()),
+}
+NOT_LISTS = {
+    "empty_body": b"",
+    "null": b"null",
+    "empty_object": b"{}",
+    "errors": b'{"errors": "x"}',
+    "one_object": b'{"id": 1, "title": "t"}',
+    "string": b'""',
+}
+
+
+@pytest.mark.usefixtures("raw_fault_bodies")
+@pytest.mark.parametrize("body", list(NOT_LISTS.values()), ids=list(NOT_LISTS))
+@pytest.mark.parametrize("call", list(LIST_CALLS))
+def test_list_endpoints_refuse_a_200_that_is_not_a_list(emu, call, body) -> None:
+    """An odd "nothing" is an outage, never an empty list: at an issue's baseline an empty
+    comment list would make its whole history look new; an empty /issues/list hides changes."""
+    issue = emu.add_issue("x")
+    path, fetch = LIST_CALLS[call]
+    emu.add_fault(Fault("error_body", path=path, body=body, times=None))
+    with make_client(emu, get_retries=0) as c, pytest.raises(OkdeskUnavailable) as info:
+        fetch(c, issue)
+    err = info.value
+    assert (type(err), err.kind, err.status) == (OkdeskUnavailable, "not_a_list", 200)
+    assert err.errors == ("x" if body == NOT_LISTS["errors"] else None)
+    assert settled(emu).count_requests(path) == 1
+    assert_clean(err)
+
+
+def test_not_a_list_is_retried_and_sanitized(emu, client) -> None:
+    issue = emu.add_issue("x")
+    emu.add_comment(issue, "<p>1</p>")
+    path = r"/issues/\d+/comments$"
+    emu.add_fault(Fault("error_body", path=path, body={}))  # one glitch: the retry heals it
+    assert len(client.list_comments(issue)) == 1
+    assert settled(emu).count_requests(path) == 2
+    # Token echoed in an error body: scrubbed from the kept errors and from every rendering.
+    emu.add_fault(Fault("error_body", path=path, body={"errors": f"bad {TOKEN}"}, times=None))
+    with pytest.raises(OkdeskUnavailable) as info:
+        client.list_comments(issue)
+    assert info.value.kind == "not_a_list" and info.value.errors == "bad ***"
+    assert_clean(info.value)
+
+
+def test_an_empty_array_is_an_empty_list_and_a_bad_later_page_fails_the_walk(emu, client) -> None:
+    assert client.list_comments(emu.add_issue("no comments")) == []
+    for n in range(3):
+        emu.add_issue(f"i{n}")
+    # The first page answers normally (a "slow" fault of no delay), the second is empty.
+    emu.add_fault(Fault("slow", delay=0, path=r"/issues/list$"))
+    emu.add_fault(Fault("error_body", path=r"/issues/list$", body={}, times=None))
+    with pytest.raises(OkdeskUnavailable) as info:
+        client.list_issues_updated_since(None, page_size=2)
+    assert info.value.kind == "not_a_list"
+    assert settled(emu).count_requests(r"/issues/list$") == 4  # page 1, then page 2 three times
 
 
 def test_validation_error_carries_the_field_errors(emu, client) -> None:
