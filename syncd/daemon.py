@@ -145,11 +145,14 @@ async def run_daemon(settings: Settings) -> int:
     if exit_code:
         log.error("telegram_disconnected_for_good")
     log.info("stopping", in_flight=sender.in_flight)
-    scheduler.shutdown(wait=False)
     grace = settings.sync.shutdown_grace
-    # The poll thread finishes the issue at hand, then the sends in flight get their grace.
-    if not await asyncio.to_thread(poller.stop, grace):
-        log.warning("poll_still_running_at_stop")
+    # No new runs; the poll and notice threads finish what they hold (shutting the scheduler down
+    # first would cancel them mid-run), then the sends in flight get their grace.
+    scheduler.pause()
+    for job in (poller, notice_worker):
+        if not await asyncio.to_thread(job.stop, grace):
+            log.warning("job_still_running_at_stop", job=type(job).__name__)
+    scheduler.shutdown(wait=False)
     await sender.stop(grace)
     sender_task.cancel()
     with suppress(asyncio.CancelledError):

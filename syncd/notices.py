@@ -8,6 +8,7 @@ the notice first.
 from __future__ import annotations
 
 import json
+import threading
 from datetime import timedelta
 
 from syncd.clock import utcnow
@@ -47,15 +48,28 @@ class NoticeWorker:
                  health: Health) -> None:
         self.store, self.okdesk, self.employee_id = store, okdesk, employee_id
         self.policy, self.health = policy, health
+        self._running = threading.Lock()
+        self.stopping = threading.Event()
 
     def run_once(self) -> int:
         if self.employee_id is None:
             return 0
         posted = 0
-        for row in self.store.due_items(KIND, utcnow()):
-            if self._post(row):
-                posted += 1
+        with self._running:
+            for row in self.store.due_items(KIND, utcnow()):
+                if self.stopping.is_set():
+                    break
+                if self._post(row):
+                    posted += 1
         return posted
+
+    def stop(self, timeout: float) -> bool:
+        """Let the notice at hand finish; True once no run is in progress."""
+        self.stopping.set()
+        if self._running.acquire(timeout=timeout):
+            self._running.release()
+            return True
+        return False
 
     def _post(self, row) -> bool:  # type: ignore[no-untyped-def]
         content = text_to_okdesk_html(json.loads(row.payload)["text"])

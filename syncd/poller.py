@@ -252,7 +252,11 @@ class Poller:
         # refills meanwhile: unbounded, one cycle's sweep could run on for hours while every poll
         # is skipped behind it. What is left over waits for the next cycle.
         deadline = time.monotonic() + self.settings.sync.poll_interval / 2
+        budget = self.okdesk.budget
         while (not self.stopping.is_set() and time.monotonic() < deadline
+               # Never wait for room in the shared budget: the poll thread would stall behind
+               # it. No room for a whole visit now means the sweep goes on next cycle.
+               and (budget is None or budget.has_room(REQUESTS_PER_ISSUE, background=True))
                and self.reconcile_bucket.take(REQUESTS_PER_ISSUE)):
             due = self.store.issues_for_reconcile(fetched_before, 1)
             if not due:

@@ -20,7 +20,10 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable
 
-WINDOW = 60.0  # seconds
+# The promise is about any 60 s as Okdesk sees them; a request stamped here reaches Okdesk a
+# little later, by varying amounts (a benchmark saw the 1st and the 121st request of a 120/min
+# budget arrive 59.998 s apart). One second of margin absorbs that jitter.
+WINDOW = 61.0  # seconds
 
 
 class RequestBudget:
@@ -83,6 +86,17 @@ class RequestBudget:
                 return False
             self._taken.append(now)
             return True
+
+    def has_room(self, count: int = 1, background: bool = False) -> bool:
+        """Could ``count`` requests go now without waiting? (Nothing is taken.)"""
+        with self._cond:
+            now = self.clock()
+            if now < self._paused_until:
+                return False
+            self._prune(now)
+            allowed = self.background_limit if background else self.limit
+            # The same rule as _wait_time, for the last of the ``count``: fewer than allowed before it.
+            return len(self._taken) + count - 1 < allowed
 
     def acquire(self, background: bool = False, timeout: float | None = None) -> bool:
         """Block until the request may go (True) or ``timeout`` seconds passed (False)."""

@@ -6,7 +6,6 @@ on ``sys.path`` here before the test harness is imported.
 
 from __future__ import annotations
 
-import contextlib
 import shutil
 import sys
 import tempfile
@@ -79,8 +78,12 @@ class Bench:
     def __exit__(self, *exc: object) -> None:
         proc = self.daemon.proc
         if proc is not None and proc.poll() is None:
-            with contextlib.suppress(AssertionError):  # it is killed then; the report matters more
+            started = time.monotonic()
+            try:
                 self.daemon.stop()
+            except AssertionError:  # it was killed; the figures matter more, but say so
+                print(f"note: the daemon did not stop within {time.monotonic() - started:.0f} s of SIGTERM "
+                      f"and was killed ({self.root.name})", flush=True)
         self.tg.stop()
         self.emu.stop()
         shutil.rmtree(self.root, ignore_errors=True)

@@ -36,6 +36,7 @@ def test_sigterm_stops_cleanly_and_the_state_is_private(make_daemon, emu, tg, em
     wait_text(tg, user, "до остановки")
     assert daemon.stop() == 0
     daemon.wait_event("stopped")
+    assert daemon.errors() == []  # a stop in the middle of a poll is not an error
     assert stat.S_IMODE(daemon.state_dir.stat().st_mode) == 0o700
     for path in daemon.state_dir.iterdir():
         if path.is_file():

@@ -26,24 +26,26 @@ class FakeClock:
 
 
 def test_budget_window_admits_the_cap_then_waits_for_the_oldest_to_leave() -> None:
+    window = budget_module.WINDOW  # 60 s plus a second of margin for network jitter
+    assert 60 < window <= 62
     clock = FakeClock()
     budget = RequestBudget(60, clock)
     assert sum(budget.try_acquire() for _ in range(100)) == 60
     assert budget.tokens == 0
     clock.now += 59.9  # a token bucket would have refilled all 60 by now: 120 in one minute
     assert not budget.try_acquire() and budget.tokens == 0
-    clock.now += 0.1  # a request leaves the window exactly 60 s after it went
+    clock.now += window - 59.9  # a request leaves the window WINDOW seconds after it went
     assert budget.tokens == 60
     spread = RequestBudget(3, clock)
     t0 = clock.now
     for offset in (0, 10, 20):
         clock.now = t0 + offset
         assert spread.try_acquire()
-    clock.now = t0 + 59.999
+    clock.now = t0 + window - 0.001
     assert not spread.try_acquire()
-    clock.now = t0 + 60  # only the first one has left
+    clock.now = t0 + window  # only the first one has left
     assert spread.try_acquire() and not spread.try_acquire()
-    clock.now = t0 + 70
+    clock.now = t0 + window + 10
     assert spread.try_acquire() and spread.tokens == 0
     assert RequestBudget(2.9, clock).limit == 2  # a fraction of a request cannot go
     with pytest.raises(ValueError):
@@ -51,17 +53,20 @@ def test_budget_window_admits_the_cap_then_waits_for_the_oldest_to_leave() -> No
 
 
 def test_budget_background_leaves_the_reserve_to_the_foreground() -> None:
+    window = budget_module.WINDOW
     clock = FakeClock()
     budget = RequestBudget(60, clock, background_reserve=0.5)
     t0 = clock.now
     assert sum(budget.try_acquire(background=True) for _ in range(100)) == 30
+    assert not budget.has_room(background=True) and budget.has_room(30) and not budget.has_room(31)
     clock.now = t0 + 10
     assert not budget.try_acquire(background=True)
     assert sum(budget.try_acquire() for _ in range(100)) == 30  # the foreground gets it all
-    clock.now = t0 + 60  # the background 30 left; the foreground 30 still fill the lower half
+    clock.now = t0 + window  # the background 30 left; the foreground 30 still fill the lower half
     assert not budget.try_acquire(background=True)
     assert budget.try_acquire()
-    clock.now = t0 + 70  # now only that last one is in the window
+    clock.now = t0 + window + 10  # now only that last one is in the window
+    assert budget.has_room(29, background=True) and not budget.has_room(30, background=True)
     assert sum(budget.try_acquire(background=True) for _ in range(100)) == 29
     tiny = RequestBudget(1, clock)  # an empty window always admits one background request
     assert tiny.try_acquire(background=True) and not tiny.try_acquire()
