@@ -157,3 +157,12 @@ def human_seconds(seconds: float) -> str:
     if seconds < 7200:
         return f"{seconds / 60:.1f} min"
     return f"{seconds / 3600:.1f} h"
+
+
+def verdict(failures: list[str]) -> int:
+    """Print the outcome and return the script's exit code (1 when a target was missed)."""
+    if failures:
+        print("\nTARGET MISSED:\n  " + "\n  ".join(failures))
+        return 1
+    print("\nall targets met")
+    return 0

@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from _common import PRODUCTION, Bench, merge, table
+from _common import PRODUCTION, Bench, merge, table, verdict
 
 from tests.okdesk_emulator import Upload
 
@@ -153,11 +153,7 @@ def main() -> int:
         failures.append(f"peak RSS {peak:.1f} MB >= {TARGET_MB:g} MB")
     for error in errors:
         print(f"note: daemon logged {error.get('level')} {error.get('event')!r}")
-    if failures:
-        print("\nTARGET MISSED:\n  " + "\n  ".join(failures))
-        return 1
-    print("\nall targets met")
-    return 0
+    return verdict(failures)
 
 
 if __name__ == "__main__":

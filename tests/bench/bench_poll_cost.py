@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from _common import PRODUCTION, Bench, human_seconds, merge, table
+from _common import PRODUCTION, Bench, human_seconds, merge, table, verdict
 
 SIZES = (10, 100, 1000, 10000)
 # New issues per size, one linked contact each: several contacts with many issues, few clients.
@@ -461,11 +461,7 @@ def main() -> int:
             raise job.error
     failures = report(phases, errors, burst, overload)
     print(f"\nwall time {time.monotonic() - wall:.0f} s")
-    if failures:
-        print("\nTARGET MISSED:\n  " + "\n  ".join(failures))
-        return 1
-    print("\nall targets met")
-    return 0
+    return verdict(failures)
 
 
 if __name__ == "__main__":

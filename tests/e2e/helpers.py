@@ -52,6 +52,15 @@ def link_client(tg: Any, emu: Any, daemon: Daemon, *, first: str = "Иван", l
     return user, contact_id
 
 
+def link_two_clients(tg: Any, emu: Any, daemon: Daemon) -> tuple[tuple[Any, int], tuple[Any, int]]:
+    """Alice and Bob, each linked to a contact of their own: ((alice, contact), (bob, contact))."""
+    alice = link_client(tg, emu, daemon, first="Алиса", last="Белова", phone="79161110000",
+                        contact_phone="+79161110000")
+    bob = link_client(tg, emu, daemon, first="Борис", last="Орлов", phone="79162220000",
+                      contact_phone="+79162220000")
+    return alice, bob
+
+
 def wait_baseline(daemon: Daemon, issue_id: int, timeout: float = 15) -> None:
     """The issue is followed and its history marked seen."""
     daemon.wait_event("baseline_seen", timeout=timeout, issue_id=issue_id)

@@ -7,7 +7,14 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from telethon.tl import types
 
-from tests.e2e.helpers import link_client, stored_random_ids, texts_to, wait_baseline, wait_text
+from tests.e2e.helpers import (
+    link_client,
+    link_two_clients,
+    stored_random_ids,
+    texts_to,
+    wait_baseline,
+    wait_text,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -110,10 +117,7 @@ def test_a_long_comment_is_split_without_losing_a_character(make_daemon, emu, tg
 
 def test_two_clients_of_one_issue_each_get_it_the_other_issue_nobody(make_daemon, emu, tg, employee) -> None:
     daemon = make_daemon().start()
-    alice, alice_contact = link_client(tg, emu, daemon, first="Алиса", last="Белова", phone="79161110000",
-                                       contact_phone="+79161110000")
-    bob, bob_contact = link_client(tg, emu, daemon, first="Борис", last="Орлов", phone="79162220000",
-                                   contact_phone="+79162220000")
+    (alice, alice_contact), (bob, bob_contact) = link_two_clients(tg, emu, daemon)
     stranger = emu.add_contact("Нет", "Телеграма", phone="+79163330000")
     ours = emu.add_issue("Алисина заявка", contact_id=alice_contact)
     theirs = emu.add_issue("Чужая заявка", contact_id=stranger)

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.helpers import eventually, link_client, outbox, texts_to, wait_baseline, wait_text
+from tests.e2e.helpers import (
+    eventually,
+    link_client,
+    link_two_clients,
+    outbox,
+    texts_to,
+    wait_baseline,
+    wait_text,
+)
 from tests.okdesk_emulator import Fault
 
 pytestmark = pytest.mark.e2e
@@ -103,10 +111,7 @@ def test_a_telegram_error_is_retried_and_delivered_once(make_daemon, emu, tg, em
 
 def test_a_failing_chat_waits_alone_and_is_parked_with_a_notice_to_staff(make_daemon, emu, tg, employee) -> None:
     daemon = make_daemon(okdesk={"employee_id": employee}, sync={"retry_budget": 3, "retry_cap": 0.5}).start()
-    alice, alice_contact = link_client(tg, emu, daemon, first="Алиса", last="Белова", phone="79161110000",
-                                       contact_phone="+79161110000")
-    bob, bob_contact = link_client(tg, emu, daemon, first="Борис", last="Орлов", phone="79162220000",
-                                   contact_phone="+79162220000")
+    (alice, alice_contact), (bob, bob_contact) = link_two_clients(tg, emu, daemon)
     a_issue = emu.add_issue("Заявка Алисы", contact_id=alice_contact)
     b_issue = emu.add_issue("Заявка Бориса", contact_id=bob_contact)
     wait_baseline(daemon, a_issue)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.helpers import link_client, wait_baseline, wait_text
+from tests.e2e.helpers import link_client, link_two_clients, wait_baseline, wait_text
 
 pytestmark = pytest.mark.e2e
 
@@ -14,10 +14,7 @@ SENDS = ("SendMessage", "SendMedia", "SendMultiMedia")
 def test_a_burst_of_fifty_comments_is_paced_in_order_without_flood_waits(make_daemon, emu, tg, employee) -> None:
     emu.options.comments_bump_updated_at = True
     daemon = make_daemon(sync={"per_chat_interval": 0.1, "global_rate": 8}).start()
-    alice, alice_contact = link_client(tg, emu, daemon, first="Алиса", last="Белова", phone="79161110000",
-                                       contact_phone="+79161110000")
-    bob, bob_contact = link_client(tg, emu, daemon, first="Борис", last="Орлов", phone="79162220000",
-                                   contact_phone="+79162220000")
+    (alice, alice_contact), (bob, bob_contact) = link_two_clients(tg, emu, daemon)
     a_issue = emu.add_issue("Много ответов", contact_id=alice_contact)
     b_issue = emu.add_issue("Тоже много", contact_id=bob_contact)
     wait_baseline(daemon, a_issue)
