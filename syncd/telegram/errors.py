@@ -26,27 +26,29 @@ def error_name(exc: errors.RPCError) -> str:
 
 
 @dataclass(frozen=True)
-class TgFailure:
+class SendFailure:
+    """Why one step of a delivery failed: Telegram's answer, or the Okdesk download before it."""
+
     kind: str  # duplicate | flood | blocked | photo_refused | outage | item
     detail: str
     wait: float = 0.0
 
 
-def classify(exc: BaseException) -> TgFailure:
+def classify(exc: BaseException) -> SendFailure:
     name = type(exc).__name__
     if isinstance(exc, errors.RandomIdDuplicateError):
-        return TgFailure("duplicate", "RANDOM_ID_DUPLICATE")
+        return SendFailure("duplicate", "RANDOM_ID_DUPLICATE")
     if isinstance(exc, (errors.FloodWaitError, errors.FloodPremiumWaitError, errors.SlowModeWaitError)):
-        return TgFailure("flood", f"FLOOD_WAIT_{exc.seconds}", float(exc.seconds or 1))
+        return SendFailure("flood", f"FLOOD_WAIT_{exc.seconds}", float(exc.seconds or 1))
     if isinstance(exc, _BLOCKED):
-        return TgFailure("blocked", error_name(exc) if isinstance(exc, errors.RPCError) else name)
+        return SendFailure("blocked", error_name(exc) if isinstance(exc, errors.RPCError) else name)
     if isinstance(exc, errors.RPCError):
         message = error_name(exc)
         if message in _PHOTO_REFUSED:
-            return TgFailure("photo_refused", message)
+            return SendFailure("photo_refused", message)
         if isinstance(exc, (errors.ServerError, errors.TimedOutError)) or exc.code in (-503, 500, 503):
-            return TgFailure("outage", message)
-        return TgFailure("item", message)
+            return SendFailure("outage", message)
+        return SendFailure("item", message)
     if isinstance(exc, (ConnectionError, OSError, asyncio.TimeoutError, TimeoutError)):
-        return TgFailure("outage", name)
-    return TgFailure("item", f"{name}: {exc}"[:300])
+        return SendFailure("outage", name)
+    return SendFailure("item", f"{name}: {exc}"[:300])

@@ -32,7 +32,7 @@ from syncd.sync.codec import payload_steps
 from syncd.sync.planner import FileRef, Step, too_large_notice
 from syncd.sync.retry import RetryPolicy, account_failure, backoff
 from syncd.telegram import media
-from syncd.telegram.errors import TgFailure, classify
+from syncd.telegram.errors import SendFailure, classify
 from syncd.telegram.pacing import Pacer
 from syncd.texts import human_size, t
 
@@ -41,7 +41,7 @@ log = get_logger(__name__)
 
 
 class StepFailed(Exception):
-    def __init__(self, failure: TgFailure, service: str = "telegram") -> None:
+    def __init__(self, failure: SendFailure, service: str = "telegram") -> None:
         super().__init__(failure.detail)
         self.failure = failure
         self.service = service
@@ -133,7 +133,7 @@ class OutboxSender:
         link = self.store.link_by_chat(row.tg_chat_id)
         if link is None:
             bound.warning("delivery_without_link")
-            self._fail(row, StepFailed(TgFailure("item", "the chat is no longer linked")), bound)
+            self._fail(row, StepFailed(SendFailure("item", "the chat is no longer linked")), bound)
             return
         peer = types.InputPeerUser(user_id=link.tg_user_id, access_hash=link.tg_access_hash)
         random_ids: list[int] = json.loads(row.random_ids)
@@ -264,9 +264,9 @@ class OutboxSender:
         except OkdeskNotFound:
             return "file_unavailable"
         except OkdeskUnavailable as exc:
-            raise StepFailed(TgFailure("outage", f"Okdesk: {exc}"), service="okdesk") from None
+            raise StepFailed(SendFailure("outage", f"Okdesk: {exc}"), service="okdesk") from None
         except OkdeskError as exc:
-            raise StepFailed(TgFailure("item", f"Okdesk: {exc}"), service="okdesk") from None
+            raise StepFailed(SendFailure("item", f"Okdesk: {exc}"), service="okdesk") from None
         self.health.mark("okdesk")
         return None
 
