@@ -156,7 +156,7 @@ class Poller:
 
     def _poll_updates(self) -> bool:
         raw_cursor = self.store.get_value("poll_cursor")
-        cursor = datetime.fromisoformat(raw_cursor) if raw_cursor else utcnow()
+        cursor = datetime.fromisoformat(raw_cursor) if raw_cursor else self.okdesk.okdesk_now()
         since = cursor - timedelta(seconds=self.settings.sync.poll_overlap)
         items = self.okdesk.list_issues_updated_since(since)
         answered = time.monotonic()
@@ -222,7 +222,8 @@ class Poller:
         if created is not None and created >= linked_at:
             followed_at = linked_at
         else:
-            handed_over = (item.updated_at or utcnow()) - timedelta(seconds=self.settings.sync.poll_overlap)
+            handed_over = (item.updated_at or self.okdesk.okdesk_now()) - timedelta(
+                seconds=self.settings.sync.poll_overlap)
             followed_at = max(linked_at, handed_over)
         added = self.store.follow_issue(self._follow_row(item, followed_at=followed_at))
         if added:

@@ -8,7 +8,7 @@ is unsure (see shared/okdesk-api.md) every variant seen in the wild is accepted.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +81,12 @@ class OkdeskClient:
         return f"OkdeskClient({self._t.api_root!r})"
 
     # ---------------------------------------------------------------- state
+
+    def okdesk_now(self) -> datetime:
+        """Now on Okdesk's clock (ours until Okdesk answered once), for comparisons with its timestamps."""
+        offset = self._t.clock_offset or 0.0
+        # The Date header is whole seconds and a little late: within that noise, clocks agree.
+        return datetime.now(timezone.utc) + timedelta(seconds=offset if abs(offset) > 2.0 else 0.0)
 
     @property
     def account_tz(self) -> tzinfo:

@@ -13,7 +13,10 @@ import random
 import socket
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator, Mapping
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from http.cookiejar import DefaultCookiePolicy
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -126,6 +129,8 @@ class Transport:
         self._lock = threading.Lock()
         self.requests_made = 0
         self.last_success_at: float | None = None
+        # (monotonic time, a lower bound of Okdesk's clock minus ours) per answer, newest last.
+        self._clock_samples: deque[tuple[float, float]] = deque(maxlen=256)
         self.last_error: str | None = None
 
     # ---------------------------------------------------------------- bookkeeping
@@ -155,6 +160,31 @@ class Transport:
                 self.last_error = str(err)
             elif err is None or err.status is not None:
                 self.last_success_at = time.monotonic()
+
+    def _note_clock(self, date_header: str | None) -> None:
+        """A lower bound of Okdesk's clock against ours, from its Date header: the header is whole
+        seconds, rounded down, and we read it after it was written. Erring towards Okdesk's past is
+        the safe side for "what counts as history" (a comment is rather delivered than lost)."""
+        if not date_header:
+            return
+        try:
+            server_now = parsedate_to_datetime(date_header)
+        except (TypeError, ValueError, IndexError):
+            return
+        if server_now.tzinfo is None:
+            return
+        lower = (server_now - datetime.now(timezone.utc)).total_seconds()
+        with self._lock:
+            self._clock_samples.append((time.monotonic(), lower))
+
+    @property
+    def clock_offset(self) -> float | None:
+        """Okdesk's clock minus ours, in seconds: the tightest lower bound of the last ten minutes
+        (a single answer read late, on a busy machine, would say Okdesk is further behind)."""
+        horizon = time.monotonic() - 600.0
+        with self._lock:
+            recent = [lower for at, lower in self._clock_samples if at >= horizon]
+        return max(recent) if recent else None
 
     def _log(self, method: str, path: str, status: int | None, started: float, **kw: Any) -> None:
         log.debug(
@@ -258,6 +288,7 @@ class Transport:
                 raise failure
             assert resp is not None
             self._log(method, path, resp.status_code, started)
+            self._note_clock(resp.headers.get("Date"))
             if resp.is_redirect and idempotent:
                 url = self._redirect_target(resp, path)
                 continue

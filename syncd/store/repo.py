@@ -61,9 +61,10 @@ class Store:
             return conn.execute(select(links).where(links.c.tg_user_id == tg_user_id)).first()
 
     def save_link(self, *, tg_user_id: int, tg_chat_id: int, tg_access_hash: int, okdesk_contact_id: int,
-                  contact_name: str, phone: str | None, language: str) -> None:
+                  contact_name: str, phone: str | None, language: str, linked_at: datetime | None = None) -> None:
+        """``linked_at`` is on Okdesk's clock: what its timestamps date before it is history."""
         values = dict(tg_chat_id=tg_chat_id, tg_access_hash=tg_access_hash, okdesk_contact_id=okdesk_contact_id,
-                      contact_name=contact_name, phone=phone, language=language, linked_at=utcnow(),
+                      contact_name=contact_name, phone=phone, language=language, linked_at=linked_at or utcnow(),
                       issues_scanned=False, blocked_at=None)
         with self.engine.begin() as conn:
             conn.execute(delete(links).where(links.c.tg_user_id == tg_user_id))

@@ -133,7 +133,9 @@ class Linking:
         name = _display_name(contact)
         self.store.save_link(tg_user_id=event.sender_id, tg_chat_id=event.chat_id,
                              tg_access_hash=getattr(sender, "access_hash", 0) or 0, okdesk_contact_id=contact.id,
-                             contact_name=name, phone=international(phone), language=lang)
+                             contact_name=name, phone=international(phone), language=lang,
+                             # Compared with Okdesk's own timestamps at baseline: its clock, not ours.
+                             linked_at=self.okdesk.okdesk_now())
         self.store.clear_dialog(event.sender_id)
         log.info("client_linked", tg_user_id=event.sender_id, contact_id=contact.id)
         await event.respond(t(lang, "linked_now", name=name), buttons=Button.clear())

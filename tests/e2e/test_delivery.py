@@ -15,6 +15,7 @@ from tests.e2e.helpers import (
     wait_baseline,
     wait_text,
 )
+from tests.okdesk_emulator import Fault
 
 pytestmark = pytest.mark.e2e
 
@@ -156,3 +157,28 @@ def test_an_old_issue_handed_to_the_client_brings_the_hand_over_note_not_its_his
     emu.add_comment(issue_id, "<p>уже после передачи</p>", author=("employee", employee))
     wait_text(tg, user, "уже после передачи", timeout=20)
     assert not any("давняя переписка" in t for t in texts_to(tg, user))
+
+
+@pytest.mark.parametrize("okdesk_clock", [-300, 300], ids=["okdesk-behind", "okdesk-ahead"])
+def test_okdesk_clock_far_from_ours_loses_nothing_and_floods_nothing(okdesk_clock, make_daemon, emu, tg,
+                                                                      employee) -> None:
+    """What counts as history is judged on Okdesk's clock (its Date header), not on ours."""
+    # History is written five (Okdesk) seconds before the clock settles: the Date header is whole
+    # seconds, so history younger than that is within the estimate's noise.
+    emu.options.clock_offset = okdesk_clock - 5
+    contact_id = emu.add_contact("Иван", "Петров", phone="+79123456789")
+    issue_id = emu.add_issue("Часы", contact_id=contact_id)
+    emu.add_comment(issue_id, "<p>до подключения</p>", author=("employee", employee))
+    emu.options.clock_offset = okdesk_clock
+    daemon = make_daemon().start()
+    # The first look at the issue is held back until after a comment written after the link.
+    emu.add_fault(Fault(kind="status", status=503, path=rf"/issues/{issue_id}/comments", times=None))
+    user, _ = link_client(tg, emu, daemon, contact_phone=None)
+    emu.add_comment(issue_id, "<p>после подключения</p>", author=("employee", employee))
+    emu.clear_faults()
+    wait_baseline(daemon, issue_id, timeout=40)
+    wait_text(tg, user, "после подключения", timeout=40)
+    # And status changes are seen by the poll itself, not only by the reconcile sweep.
+    emu.set_status(issue_id, "in_progress", author=("employee", employee))
+    wait_text(tg, user, "→ В работе", timeout=40)
+    assert not any("до подключения" in t for t in texts_to(tg, user))

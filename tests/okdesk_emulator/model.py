@@ -12,7 +12,7 @@ import itertools
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -170,7 +170,7 @@ class Store:
         }
 
     def now(self) -> datetime:
-        return clock_now(self.tz)
+        return clock_now(self.tz) + timedelta(seconds=self.options.clock_offset)
 
     def _next_id(self, kind: str) -> int:
         return next(self._counters[kind])

@@ -31,6 +31,9 @@ class Options:
     default_keyset_page_size: int = 50
     # Open question 7: comment files also listed in issue.attachments (same ids).
     comment_files_in_issue_attachments: bool = True
+    # Okdesk's clock against the machine's, in seconds (negative: Okdesk is behind). Moves every
+    # timestamp the emulator writes and its Date header; real hosts drift.
+    clock_offset: float = 0.0
     # Open question 7: the shape of a comment's attachments is undocumented; False drops
     # attachment_file_size there (the single-attachment endpoint still gives it).
     comment_attachment_sizes: bool = True

@@ -224,7 +224,7 @@ class _Handler(BaseHTTPRequestHandler):
         lines = [
             f"HTTP/1.1 {response.status} {reason}",
             "Server: nginx",
-            f"Date: {self.date_time_string()}",
+            f"Date: {self.date_time_string(time.time() + self.server.ctx.options.clock_offset)}",
             f"Content-Type: {response.content_type}",
             f"Content-Length: {length}",
         ]
