@@ -11,6 +11,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -18,30 +19,29 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from tests.e2e.conftest import API_TOKEN, Daemon  # noqa: E402
+from syncd.config import OkdeskSettings, SyncSettings  # noqa: E402
+from tests.e2e.conftest import API_TOKEN, FAST_SETTINGS, Daemon  # noqa: E402
 from tests.e2e.helpers import link_client  # noqa: E402
 from tests.okdesk_emulator import OkdeskEmulator  # noqa: E402
 from tests.tgserver import TelegramTestServer  # noqa: E402
 
+
 # The e2e FAST_SETTINGS shorten every window; measurements put the production defaults back
 # (syncd/config.py) so the figures say something about a real deployment. Only the poll
 # interval stays a benchmark choice, and every benchmark prints the one it used.
-PRODUCTION: dict[str, dict[str, Any]] = {
-    "sync": {
-        "poll_overlap": 180.0,
-        "reconcile_min_period": 60.0,
-        "reconcile_share": 0.5,
-        "retry_base": 1.0,
-        "retry_cap": 60.0,
-        "per_chat_interval": 1.0,
-        "global_rate": 30.0,
-        "sender_idle": 1.0,
-        "shutdown_grace": 10.0,
-    },
+def _production() -> dict[str, dict[str, Any]]:
+    """Every setting the e2e FAST_SETTINGS shorten, back at its default, read from the code."""
+    sections = {"sync": SyncSettings, "okdesk": OkdeskSettings}
+    defaults = {f.name: f.default for cls in sections.values() for f in fields(cls)}
+    out = {name: {key: defaults[key] for key in FAST_SETTINGS.get(name, {})} for name in sections}
+    out["sync"].pop("poll_interval", None)
+    out["sync"]["shutdown_grace"] = 10.0  # a benchmark need not wait the full grace at its end
     # DEBUG: the poll_done and okdesk_request events are what the benchmarks read.
-    "okdesk": {"max_requests_per_minute": 120.0, "timeout": 30.0, "connect_timeout": 5.0},
-    "log": {"level": "DEBUG"},
-}
+    out["log"] = {"level": "DEBUG"}
+    return out
+
+
+PRODUCTION: dict[str, dict[str, Any]] = _production()
 
 
 def merge(*layers: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:

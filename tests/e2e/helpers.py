@@ -52,6 +52,16 @@ def link_client(tg: Any, emu: Any, daemon: Daemon, *, first: str = "Иван", l
     return user, contact_id
 
 
+def start_with_issue(make_daemon: Any, emu: Any, tg: Any, title: str,
+                     **overrides: dict[str, Any]) -> tuple[Daemon, Any, int]:
+    """A running daemon, one linked client, and one issue of theirs already baselined."""
+    daemon = make_daemon(**overrides).start()
+    user, contact_id = link_client(tg, emu, daemon)
+    issue_id = emu.add_issue(title, contact_id=contact_id)
+    wait_baseline(daemon, issue_id)
+    return daemon, user, issue_id
+
+
 def link_two_clients(tg: Any, emu: Any, daemon: Daemon) -> tuple[tuple[Any, int], tuple[Any, int]]:
     """Alice and Bob, each linked to a contact of their own: ((alice, contact), (bob, contact))."""
     alice = link_client(tg, emu, daemon, first="Алиса", last="Белова", phone="79161110000",

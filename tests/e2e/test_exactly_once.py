@@ -17,11 +17,10 @@ import pytest
 from tests.e2e.conftest import Daemon
 from tests.e2e.helpers import (
     eventually,
-    link_client,
     outbox,
+    start_with_issue,
     stored_random_ids,
     texts_to,
-    wait_baseline,
     wait_text,
 )
 from tests.okdesk_emulator import Fault, Upload
@@ -33,11 +32,7 @@ DUPLICATE = "RANDOM_ID_DUPLICATE"
 
 
 def start(make_daemon: Any, emu: Any, tg: Any, **overrides: dict[str, Any]) -> tuple[Daemon, Any, int]:
-    daemon = make_daemon(**overrides).start()
-    user, contact_id = link_client(tg, emu, daemon)
-    issue_id = emu.add_issue("Авария на складе", contact_id=contact_id)
-    wait_baseline(daemon, issue_id)
-    return daemon, user, issue_id
+    return start_with_issue(make_daemon, emu, tg, "Авария на складе", **overrides)
 
 
 def items(daemon: Daemon) -> list[dict[str, Any]]:

@@ -18,11 +18,10 @@ from telethon.tl import types
 from tests.e2e.conftest import Daemon
 from tests.e2e.helpers import (
     eventually,
-    link_client,
     outbox,
+    start_with_issue,
     stored_random_ids,
     texts_to,
-    wait_baseline,
     wait_text,
 )
 from tests.okdesk_emulator import Fault, Upload
@@ -73,11 +72,7 @@ def mp4(width: int = 640, height: int = 360, seconds: int = 3) -> bytes:
 
 
 def start(make_daemon: Any, emu: Any, tg: Any, **overrides: dict[str, Any]) -> tuple[Daemon, Any, int]:
-    daemon = make_daemon(**overrides).start()
-    user, contact_id = link_client(tg, emu, daemon)
-    issue_id = emu.add_issue("Фото с объекта", contact_id=contact_id)
-    wait_baseline(daemon, issue_id)
-    return daemon, user, issue_id
+    return start_with_issue(make_daemon, emu, tg, "Фото с объекта", **overrides)
 
 
 def media_to(tg: Any, user: Any) -> list[Any]:
