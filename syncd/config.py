@@ -50,6 +50,12 @@ class OkdeskSettings:
     proxy: str | None = None
     # Account time zone as "+03:00"; empty: learned from Okdesk's own timestamps.
     timezone: str | None = None
+    # Type and priority codes of issues clients create from Telegram; empty: the account's defaults.
+    issue_type: str = ""
+    issue_priority: str = ""
+    # Status codes (comma-separated) of finished issues; every other status counts as open.
+    completed_statuses: str = "completed"
+    closed_statuses: str = "closed"
 
 
 @dataclass(frozen=True)
@@ -89,6 +95,19 @@ class SyncSettings:
     # How often the outbox is looked at when nothing woke the sender up.
     sender_idle: float = 1.0
     status_refresh: float = 3600.0
+    # Two messages with the same text and files from one client within this many seconds are
+    # one request: at most one issue.
+    duplicate_window: float = 60.0
+    # After "Comment" on a card, the client's next message within this many seconds is the comment.
+    comment_window: float = 1800.0
+    # An upload Okdesk keeps failing (5xx) for this long is taken as a refusal of the files.
+    file_retry_window: float = 300.0
+    # An album arrives as several messages: it is one unit once this many seconds passed quietly.
+    album_settle: float = 1.5
+    # Messages of one client taken per minute; more wait their turn (never dropped).
+    client_messages_per_minute: float = 20.0
+    # Clients whose messages are posted to Okdesk at the same time.
+    inbound_concurrency: int = 4
 
 
 @dataclass(frozen=True)
@@ -117,6 +136,12 @@ class Settings:
     @property
     def session_path(self) -> Path:
         return self.state_dir / "telegram.session"
+
+    @property
+    def finished_statuses(self) -> frozenset[str]:
+        """Status codes of completed or closed issues: "My issues" lists the others first."""
+        codes = f"{self.okdesk.completed_statuses},{self.okdesk.closed_statuses}"
+        return frozenset(c.strip() for c in codes.split(",") if c.strip())
 
     @property
     def okdesk_api_base(self) -> str:
@@ -257,11 +282,13 @@ def _apply_defaults_and_checks(built: dict[str, dict[str, Any]], env: Mapping[st
     url = okdesk.get("url") or ""
     if url and not url.startswith(("http://", "https://")):
         problems.append(f"okdesk.url must start with https:// (got {url!r})")
-    positive = ("poll_interval", "retry_base", "retry_cap", "retry_budget", "global_rate", "max_file_mb", "photo_max_mb")
+    positive = ("poll_interval", "retry_base", "retry_cap", "retry_budget", "global_rate", "max_file_mb", "photo_max_mb",
+                "client_messages_per_minute", "inbound_concurrency")
     for key in positive:
         if sync.get(key) is not None and sync[key] <= 0:
             problems.append(f"sync.{key} must be greater than 0")
-    for key in ("poll_overlap", "per_chat_interval", "shutdown_grace", "reconcile_min_period"):
+    for key in ("poll_overlap", "per_chat_interval", "shutdown_grace", "reconcile_min_period", "duplicate_window",
+                "comment_window", "file_retry_window", "album_settle"):
         if sync.get(key) is not None and sync[key] < 0:
             problems.append(f"sync.{key} must not be negative")
     share = sync.get("reconcile_share")

@@ -16,6 +16,9 @@ from telethon import TelegramClient
 
 from syncd.config import Settings, parse_utc_offset
 from syncd.health import Health
+from syncd.inbound.intake import Intake
+from syncd.inbound.menu import Menu
+from syncd.inbound.worker import InboundWorker
 from syncd.logs import get_logger
 from syncd.notices import NoticeQueue, NoticeWorker
 from syncd.okdesk.budget import RequestBudget
@@ -28,6 +31,7 @@ from syncd.telegram.bot import Bot
 from syncd.telegram.linking import Linking
 from syncd.telegram.pacing import Pacer
 from syncd.telegram.sender import OutboxSender
+from syncd.telegram.userlocks import UserLocks
 
 log = get_logger(__name__)
 
@@ -115,7 +119,14 @@ async def run_daemon(settings: Settings) -> int:
     poller = Poller(store=store, okdesk=okdesk, settings=settings, health=health, on_new_work=sender.wake)
     notice_worker = NoticeWorker(store, okdesk, settings.okdesk.employee_id, policy, health)
     linking = Linking(store=store, okdesk=okdesk, settings=settings)
-    Bot(tg=tg, store=store, linking=linking, settings=settings, on_unblocked=sender.wake).register()
+    inbound = InboundWorker(tg=tg, store=store, okdesk=okdesk, settings=settings, policy=policy, health=health,
+                            tmp_dir=tmp_dir, idle=settings.sync.sender_idle)
+    locks = UserLocks()
+    intake = Intake(tg=tg, store=store, okdesk=okdesk, settings=settings, locks=locks, on_new_job=inbound.wake)
+    menu = Menu(tg=tg, store=store, okdesk=okdesk, settings=settings, intake=intake,
+                status_names=lambda: poller.status_names)
+    Bot(tg=tg, store=store, linking=linking, settings=settings, on_unblocked=sender.wake, locks=locks,
+        intake=intake, menu=menu).register()
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -123,11 +134,14 @@ async def run_daemon(settings: Settings) -> int:
         loop.add_signal_handler(sig, stop.set)
 
     sender_task = asyncio.create_task(sender.run())
+    inbound_task = asyncio.create_task(inbound.run())
     # The first poll is attempted before `ready`, whatever Okdesk answers: an outage at boot
     # is logged and retried, never a reason to exit.
     polled = await asyncio.to_thread(poller.run_cycle)
     tighten_sqlite_files(engine)
     log.info("ready", first_poll_ok=polled, followed_issues=store.followed_count())
+    # Messages a crash caught half-way, and questions never asked, are taken up again.
+    resume_task = asyncio.create_task(intake.resume())
 
     scheduler = AsyncIOScheduler(event_loop=loop)
     scheduler.add_job(poller.run_cycle, "interval", seconds=settings.sync.poll_interval, id="poll",
@@ -144,7 +158,7 @@ async def run_daemon(settings: Settings) -> int:
     exit_code = 0 if stop.is_set() else 1
     if exit_code:
         log.error("telegram_disconnected_for_good")
-    log.info("stopping", in_flight=sender.in_flight)
+    log.info("stopping", in_flight=sender.in_flight, inbound_in_flight=inbound.in_flight)
     grace = settings.sync.shutdown_grace
     # No new runs; the poll and notice threads finish what they hold (shutting the scheduler down
     # first would cancel them mid-run), then the sends in flight get their grace.
@@ -153,10 +167,11 @@ async def run_daemon(settings: Settings) -> int:
         if not await asyncio.to_thread(job.stop, grace):
             log.warning("job_still_running_at_stop", job=type(job).__name__)
     scheduler.shutdown(wait=False)
-    await sender.stop(grace)
-    sender_task.cancel()
-    with suppress(asyncio.CancelledError):
-        await sender_task
+    await asyncio.gather(sender.stop(grace), inbound.stop(grace))
+    for task in (sender_task, inbound_task, resume_task):
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task
     await tg.disconnect()
     okdesk.close()
     engine.dispose()

@@ -80,6 +80,10 @@ class Poller:
     def sync_issue(self, issue_id: int, *, background: bool = False) -> int:
         return self.issues.sync_issue(issue_id, background=background)
 
+    @property
+    def status_names(self) -> dict[str, str]:
+        return self._status_names
+
     def stop(self, timeout: float) -> bool:
         """Ask a running cycle to end after the issue at hand; True once no cycle runs."""
         self.stopping.set()
@@ -161,6 +165,9 @@ class Poller:
         items = self.okdesk.list_issues_updated_since(since)
         answered = time.monotonic()
         self.health.mark("okdesk")
+        # Asked after the list and before `followed`: an issue the daemon is creating right now is
+        # either already followed (with its files seen) or its contact is still listed here.
+        creating = self.store.contacts_creating_issues()
         followed = self.store.followed(i.id for i in items)
         linked = self.store.linked_contact_ids()
         failed_at: list[datetime] = []
@@ -168,6 +175,11 @@ class Poller:
             if self.stopping.is_set():
                 return True  # the cursor stays: the next start lists these again
             row = followed.get(item.id)
+            if row is None and item.contact_id in creating:
+                # Perhaps the issue a client's message is becoming: its own files must not come back as
+                # "files added". The next poll sees it again (the cursor is held for it).
+                failed_at.append(item.updated_at or utcnow())
+                continue
             if row is None:
                 if item.contact_id in linked and self._follow_new(item):
                     self._sync_safely(item.id, failed_at, item)

@@ -51,6 +51,77 @@ TEXTS: dict[str, dict[str, str]] = {
             "[syncd] Файл «{name}» ({size}) больше предела для Telegram ({limit}); клиент получил только "
             "его название."
         ),
+        "menu_new": "📝 Новая заявка",
+        "menu_issues": "📋 Мои заявки",
+        "menu_help": "❓ Помощь",
+        "menu_shown": "Выберите действие в меню ниже или просто напишите, что случилось.",
+        "help": (
+            "Что умеет этот бот:\n"
+            "• «Новая заявка» — опишите проблему текстом, фото, видео или файлами, и мы создадим заявку.\n"
+            "• «Мои заявки» — ваши заявки, их статус и последние ответы.\n"
+            "• Чтобы дополнить заявку, ответьте (Reply) на любое сообщение бота о ней или нажмите "
+            "«Комментировать» в карточке заявки.\n"
+            "Ответы сотрудников и смена статуса приходят сюда автоматически."
+        ),
+        "ask_new_issue": (
+            "Опишите проблему одним сообщением: текст, фото, видео, файлы или альбом. "
+            "Из него будет создана заявка."
+        ),
+        "cancel_button": "✖ Отмена",
+        "cancelled": "Отменено.",
+        "issue_created": (
+            "✅ Заявка #{issue_id} «{title}» создана. Ответы сотрудников придут сюда. "
+            "Чтобы дополнить заявку, ответьте на это сообщение."
+        ),
+        "comment_added": "✅ Комментарий добавлен в заявку #{issue_id}.",
+        "already_created": "Такая заявка уже создана: #{issue_id}.",
+        "already_creating": "Такая заявка уже создаётся, подождите немного.",
+        "ask_where": "Куда добавить это сообщение?",
+        "add_to_button": "➕ В #{issue_id} «{title}»",
+        "offer_create": "У вас нет открытых заявок. Создать заявку из этого сообщения?",
+        "create_button": "📝 Создать заявку",
+        "choice_taken": "Это сообщение уже обработано.",
+        "not_yours": "Эта заявка вам недоступна.",
+        "issues_empty": "У вас пока нет заявок. Нажмите «Новая заявка», чтобы создать первую.",
+        "issues_header": "Ваши заявки ({total}). Страница {page} из {pages}:",
+        "card": "Заявка #{issue_id} «{title}»\nСтатус: {status}\nСоздана: {created}",
+        "card_comments": "Последние ответы:",
+        "card_no_comments": "Ответов пока нет.",
+        "comment_button": "💬 Комментировать",
+        "refresh_button": "🔄 Обновить",
+        "back_button": "◀ К списку",
+        "ask_comment": (
+            "Напишите комментарий к заявке #{issue_id}: текст, фото, видео или файлы. "
+            "Следующее ваше сообщение в течение {minutes} мин. будет добавлено в заявку."
+        ),
+        "files_not_attached": "⚠️ Не все файлы удалось прикрепить к заявке #{issue_id}:\n{lines}",
+        "file_line": "• {name} — {reason}",
+        "reason_over_limit": "файл больше {limit}",
+        "reason_okdesk_too_large": "служба поддержки не принимает такие большие файлы",
+        "reason_okdesk_refused": "служба поддержки не приняла файл: {detail}",
+        "reason_okdesk_down": "служба поддержки не принимала файлы {minutes} мин.",
+        "reason_unavailable": "файл не удалось получить из Telegram",
+        "slow_down": (
+            "Вы отправляете много сообщений подряд. Все они будут переданы в службу поддержки, "
+            "но с небольшой задержкой."
+        ),
+        "post_refused": (
+            "Не удалось передать ваше сообщение в службу поддержки ({reason}). "
+            "Пожалуйста, попробуйте ещё раз или обратитесь в поддержку."
+        ),
+        "post_failed": (
+            "Ваше сообщение пока не удалось передать в службу поддержки. Мы продолжаем попытки; "
+            "если дело срочное, свяжитесь с поддержкой другим способом."
+        ),
+        "kind_location": "Местоположение",
+        "kind_contact": "Контакт",
+        "kind_poll": "Опрос",
+        "kind_dice": "Кубик",
+        "kind_other": "Сообщение из Telegram",
+        "contact_line": "Контакт: {contact}",
+        "poll_line": "Опрос: {question}",
+        "unsupported_line": "[Сообщение этого типа не поддерживается]",
+        "okdesk_file_dropped": "[Файл «{name}» не прикреплён: {reason}]",
         "unit_b": "Б",
         "unit_kb": "КБ",
         "unit_mb": "МБ",
@@ -83,6 +154,73 @@ TEXTS: dict[str, dict[str, str]] = {
         "status_changed": "#{issue_id} “{title}”: {old} → {new}",
         "file_too_large": "📎 {name} ({size}) is too large for Telegram; it is available in the request.",
         "file_unavailable": "📎 {name} could not be retrieved.",
+        "menu_new": "📝 New request",
+        "menu_issues": "📋 My requests",
+        "menu_help": "❓ Help",
+        "menu_shown": "Choose from the menu below or just write what happened.",
+        "help": (
+            "What this bot can do:\n"
+            "• “New request”: describe the problem in text, photos, videos or files, and we create a request.\n"
+            "• “My requests”: your requests, their status and the latest replies.\n"
+            "• To add to a request, reply to any bot message about it or press “Comment” on its card.\n"
+            "Staff replies and status changes arrive here by themselves."
+        ),
+        "ask_new_issue": (
+            "Describe the problem in one message: text, photos, videos, files or an album. "
+            "A request will be created from it."
+        ),
+        "cancel_button": "✖ Cancel",
+        "cancelled": "Cancelled.",
+        "issue_created": (
+            "✅ Request #{issue_id} “{title}” created. Staff replies will arrive here. "
+            "To add to it, reply to this message."
+        ),
+        "comment_added": "✅ Comment added to request #{issue_id}.",
+        "already_created": "This request has already been created: #{issue_id}.",
+        "already_creating": "This request is being created already, please wait a moment.",
+        "ask_where": "Where should this message go?",
+        "add_to_button": "➕ To #{issue_id} “{title}”",
+        "offer_create": "You have no open requests. Create a request from this message?",
+        "create_button": "📝 Create a request",
+        "choice_taken": "This message has already been handled.",
+        "not_yours": "This request is not available to you.",
+        "issues_empty": "You have no requests yet. Press “New request” to create one.",
+        "issues_header": "Your requests ({total}). Page {page} of {pages}:",
+        "card": "Request #{issue_id} “{title}”\nStatus: {status}\nCreated: {created}",
+        "card_comments": "Latest replies:",
+        "card_no_comments": "No replies yet.",
+        "comment_button": "💬 Comment",
+        "refresh_button": "🔄 Refresh",
+        "back_button": "◀ Back to list",
+        "ask_comment": (
+            "Write your comment on request #{issue_id}: text, photos, videos or files. "
+            "Your next message within {minutes} min will be added to the request."
+        ),
+        "files_not_attached": "⚠️ Some files could not be attached to request #{issue_id}:\n{lines}",
+        "file_line": "• {name}: {reason}",
+        "reason_over_limit": "the file is larger than {limit}",
+        "reason_okdesk_too_large": "the helpdesk does not accept files this large",
+        "reason_okdesk_refused": "the helpdesk refused the file: {detail}",
+        "reason_okdesk_down": "the helpdesk did not accept files for {minutes} min",
+        "reason_unavailable": "the file could not be retrieved from Telegram",
+        "slow_down": (
+            "You are sending many messages in a row. All of them will reach the helpdesk, with a short delay."
+        ),
+        "post_refused": (
+            "Your message could not be passed to the helpdesk ({reason}). Please try again or contact support."
+        ),
+        "post_failed": (
+            "Your message has not reached the helpdesk yet. We keep trying; if it is urgent, "
+            "please contact support another way."
+        ),
+        "kind_location": "Location",
+        "kind_contact": "Contact",
+        "kind_poll": "Poll",
+        "kind_dice": "Dice",
+        "kind_other": "Message from Telegram",
+        "contact_line": "Contact: {contact}",
+        "poll_line": "Poll: {question}",
+        "unsupported_line": "[This kind of message is not supported]",
         # Staff notices exist in Russian only: they are written into Okdesk, whose staff read Russian.
         "unit_b": "B",
         "unit_kb": "KB",

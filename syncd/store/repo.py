@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Engine, delete, func, insert, or_, select, up
 from sqlalchemy.engine import Row
 
 from syncd.clock import utcnow
+from syncd.store.inbound_repo import InboundStore
 from syncd.store.schema import (
     dialogs,
     followed_issues,
@@ -50,7 +51,7 @@ def insert_ignore(conn: Connection, table: Any, rows: Sequence[dict[str, Any]]) 
     return len(conn.execute(stmt, list(rows)).all())
 
 
-class Store:
+class Store(InboundStore):
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 

@@ -166,3 +166,58 @@ kv = Table(
     Column("value", Text, nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
 )
+
+# Every private message a client sent the bot, recorded before anything is done with it: Telegram
+# may hand a message over again (catch-up after a restart), and the key makes that a no-op.
+inbox_messages = Table(
+    "inbox_messages",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("tg_chat_id", BigInteger, nullable=False),
+    Column("tg_message_id", BigInteger, nullable=False),
+    Column("tg_user_id", BigInteger, nullable=False),
+    Column("grouped_id", BigInteger, nullable=True),
+    Column("reply_to_msg_id", BigInteger, nullable=True),
+    # Telegram's date of the message.
+    Column("sent_at", UTCDateTime(), nullable=False),
+    # What the message says and which files it carries (syncd.inbound.content, as JSON).
+    Column("content", Text, nullable=False),
+    # The serialized TL media, to download the file later (after a restart too).
+    Column("media", Text, nullable=True),
+    # The job the message belongs to; NULL while an album is still arriving.
+    Column("job_id", Integer, nullable=True, index=True),
+    Column("received_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("tg_chat_id", "tg_message_id", name="uq_inbox_messages_tg"),
+    Index("ix_inbox_messages_group", "tg_chat_id", "grouped_id"),
+)
+
+# One message or one album on its way into Okdesk as a comment or an issue.
+inbound_jobs = Table(
+    "inbound_jobs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("tg_user_id", BigInteger, nullable=False),
+    Column("tg_chat_id", BigInteger, nullable=False),
+    # asking | queued | posting | done | duplicate | refused | failed
+    Column("state", String(20), nullable=False),
+    Column("action", String(20), nullable=True),  # comment | create
+    # The issue commented on, or the issue created.
+    Column("okdesk_issue_id", Integer, nullable=True),
+    Column("okdesk_comment_id", Integer, nullable=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("sent_at", UTCDateTime(), nullable=False),
+    # The bot's message offering a choice, while the job is asking.
+    Column("ask_message_id", BigInteger, nullable=True),
+    # On Okdesk's clock: what a POST whose outcome is unknown may have created is dated after it.
+    Column("first_attempt_at", UTCDateTime(), nullable=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_try_at", UTCDateTime(), nullable=False),
+    Column("budget_spent", Float, nullable=False, default=0.0),
+    # Files Okdesk refused or that could not be taken: [{"name", "reason"}], as JSON.
+    Column("dropped_files", Text, nullable=False, default="[]"),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("done_at", UTCDateTime(), nullable=True),
+    Index("ix_inbound_jobs_state_next", "state", "next_try_at"),
+    Index("ix_inbound_jobs_user_fingerprint", "tg_user_id", "fingerprint"),
+)

@@ -34,13 +34,16 @@ def step_to_json(step: Step) -> dict[str, Any]:
             {"attachment_id": f.attachment_id, "file_name": f.file_name, "size": f.size, "send_as": f.send_as}
             for f in step.files
         ]
+    if step.buttons:
+        out["buttons"] = [[list(button) for button in row] for row in step.buttons]
     return out
 
 
 def step_from_json(data: dict[str, Any]) -> Step:
     text = _text_from_json(data["text"]) if "text" in data else None
     files = tuple(FileRef(**f) for f in data.get("files", []))
-    return Step(data["kind"], text, files)
+    buttons = tuple(tuple((str(label), str(cb)) for label, cb in row) for row in data.get("buttons", []))
+    return Step(data["kind"], text, files, buttons)
 
 
 def delivery_payload(delivery: Delivery) -> str:

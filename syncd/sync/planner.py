@@ -68,6 +68,8 @@ class Step:
     kind: str  # text | file | album
     text: FormattedText | None = None
     files: tuple[FileRef, ...] = ()
+    # Inline buttons under a text step: rows of (label, callback data).
+    buttons: tuple[tuple[tuple[str, str], ...], ...] = ()
 
     @property
     def message_count(self) -> int:

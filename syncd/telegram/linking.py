@@ -14,6 +14,7 @@ from typing import Any
 from telethon import Button, events
 
 from syncd.config import Settings
+from syncd.inbound.menu import menu_keyboard
 from syncd.logs import get_logger, register_phone
 from syncd.okdesk.client import OkdeskClient
 from syncd.okdesk.errors import OkdeskError
@@ -55,7 +56,7 @@ class Linking:
     async def on_start(self, event: events.NewMessage.Event, lang: str) -> None:
         link = self.store.get_link(event.sender_id)
         if link is not None:
-            await event.respond(t(lang, "linked_as", name=link.contact_name), buttons=Button.clear())
+            await event.respond(t(lang, "linked_as", name=link.contact_name), buttons=menu_keyboard(lang))
             return
         self.store.clear_dialog(event.sender_id)
         button = Button.request_phone(t(lang, "share_phone_button"), resize=True, single_use=True)
@@ -138,4 +139,4 @@ class Linking:
                              linked_at=self.okdesk.okdesk_now())
         self.store.clear_dialog(event.sender_id)
         log.info("client_linked", tg_user_id=event.sender_id, contact_id=contact.id)
-        await event.respond(t(lang, "linked_now", name=name), buttons=Button.clear())
+        await event.respond(t(lang, "linked_now", name=name), buttons=menu_keyboard(lang))

@@ -12,7 +12,7 @@ import mimetypes
 from pathlib import Path
 from typing import Any
 
-from telethon import TelegramClient, utils
+from telethon import Button, TelegramClient, utils
 from telethon.errors import MultiError
 from telethon.tl import functions, types
 
@@ -55,6 +55,16 @@ def sent_message_ids(result: Any, random_ids: list[int]) -> list[int]:
         return [result.id]
     by_random = {u.random_id: u.id for u in getattr(result, "updates", []) if isinstance(u, types.UpdateMessageID)}
     return [by_random[r] for r in random_ids if r in by_random]
+
+
+def inline_markup(buttons: Any) -> Any:
+    """Rows of (label, callback data) as Telegram's inline keyboard; None without buttons."""
+    if not buttons:
+        return None
+    # Telethon builds the buttons: its layer's button types change between releases.
+    return types.ReplyInlineMarkup(rows=[
+        types.KeyboardButtonRow(buttons=[Button.inline(label, data.encode()) for label, data in row])
+        for row in buttons])
 
 
 async def send_text(client: TelegramClient, peer: Any, text: FormattedText, random_id: int,

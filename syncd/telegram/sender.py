@@ -156,7 +156,8 @@ class OutboxSender:
         if step.kind == "text":
             assert step.text is not None
             await self.pacer.wait_turn(row.tg_chat_id)
-            return await self._call(media.send_text(self.tg, peer, step.text, rids[0]))
+            return await self._call(media.send_text(self.tg, peer, step.text, rids[0],
+                                                    reply_markup=media.inline_markup(step.buttons)))
         async with self._file_slots:
             return await self._send_file_step(peer, row, step, rids, lang)
 

@@ -35,6 +35,7 @@ FAST_SETTINGS: dict[str, dict[str, Any]] = {
         "global_rate": 200,
         "sender_idle": 0.2,
         "shutdown_grace": 5,
+        "album_settle": 0.3,
     },
     "okdesk": {"max_requests_per_minute": 6000, "timeout": 3, "connect_timeout": 1},
     "log": {"level": "DEBUG"},

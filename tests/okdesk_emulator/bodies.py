@@ -9,9 +9,13 @@ from typing import Any, BinaryIO
 from urllib.parse import parse_qsl
 
 from .multipart import MultipartParser, UploadedFile, boundary_of
-from .params import ApiError, nest
+from .params import ApiError, human_size, nest
 
 MAX_JSON_BODY = 32 * 1024 * 1024
+
+
+def msg_request_too_large(limit: int) -> str:
+    return f"Размер запроса превышает допустимый ({human_size(limit)})"
 
 
 class BodyReader:
@@ -19,10 +23,15 @@ class BodyReader:
 
     Framing errors raise ApiError(400); the connection must then be closed because
     the position of the next request is unknown (`broken` tells the server).
+    With `limit` (Options.max_request_bytes) a body over that many bytes raises
+    ApiError(413): up front for a declared Content-Length (`enforce_limit`), or once the
+    bytes read pass it (chunked).  The limit is then lifted so `drain()` can skip the rest.
     """
 
-    def __init__(self, rfile: BinaryIO, headers: Mapping[str, str]):
+    def __init__(self, rfile: BinaryIO, headers: Mapping[str, str], limit: int | None = None):
         self._rfile = rfile
+        self._limit = limit
+        self.received = 0  # body bytes read so far (chunk framing excluded)
         self.chunked = "chunked" in headers.get("Transfer-Encoding", "").lower()
         self.broken = False
         self._chunk_left = 0
@@ -39,11 +48,28 @@ class BodyReader:
         if self._remaining < 0:
             self._fail("Неверный заголовок Content-Length")
 
+    def enforce_limit(self) -> None:
+        """nginx refuses a declared Content-Length over client_max_body_size before reading."""
+        if self._limit is not None and not self.chunked and self._remaining > self._limit:
+            self._too_large()
+
+    def _too_large(self) -> None:
+        limit, self._limit = self._limit, None
+        assert limit is not None
+        raise ApiError(413, msg_request_too_large(limit))
+
     def _fail(self, message: str) -> None:
         self.broken = True
         raise ApiError(400, message)
 
     def read(self, size: int) -> bytes:
+        data = self._read(size)
+        self.received += len(data)
+        if self._limit is not None and self.received > self._limit:
+            self._too_large()
+        return data
+
+    def _read(self, size: int) -> bytes:
         if self._done:
             return b""
         if self.chunked:

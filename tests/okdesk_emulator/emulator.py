@@ -11,10 +11,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from . import shapes
-from .context import Context, RequestRecord
-from .faults import Fault
+from .context import Context
 from .model import Store
+from .observe import Observation
 from .options import Options
 from .server import EmulatorServer
 from .storage import FileStore, StoredFile
@@ -33,7 +32,7 @@ class Upload:
     content_type: str | None = None
 
 
-class OkdeskEmulator:
+class OkdeskEmulator(Observation):
     """A local Okdesk REST API on 127.0.0.1 with switchable undocumented behaviour.
 
     Two employees exist from the start: the owner of the api_token
@@ -140,11 +139,7 @@ class OkdeskEmulator:
         """Tracebacks of emulator bugs (answered as 500); tests may assert it is empty."""
         return list(self._ctx.internal_errors)
 
-    # -- data -------------------------------------------------------------------------
-    @property
-    def _store(self) -> Store:
-        return self._ctx.store
-
+    # -- data (the read-only views are in observe.py) ----------------------------------
     def _author(self, author: tuple[str, int] | None) -> tuple[str, int]:
         return author if author is not None else ("employee", self.default_employee_id)
 
@@ -286,86 +281,3 @@ class OkdeskEmulator:
             issue.status_history = [(code, moment) for code, _ in issue.status_history]
             if issue.completed_at is not None:
                 issue.completed_at = moment
-
-    # -- inspection -------------------------------------------------------------------
-    def get_issue(self, issue_id: int) -> dict[str, Any]:
-        """The GET /issues/{id} object, bypassing HTTP, faults and the log."""
-        with self._store.lock:
-            return shapes.issue_json(self._store, self._store.require_issue(issue_id))
-
-    def get_comments(self, issue_id: int) -> list[dict[str, Any]]:
-        """API-shaped comments in creation order (never shuffled)."""
-        with self._store.lock:
-            issue = self._store.require_issue(issue_id)
-            return [
-                shapes.comment_json(self._store, self._store.comments[i]) for i in issue.comment_ids
-            ]
-
-    def get_contacts(self) -> list[dict[str, Any]]:
-        with self._store.lock:
-            contacts = self._store.contacts
-            return [shapes.contact_json(self._store, contacts[i]) for i in sorted(contacts)]
-
-    def get_employees(self) -> list[dict[str, Any]]:
-        with self._store.lock:
-            employees = self._store.employees
-            return [shapes.employee_json(employees[i]) for i in sorted(employees)]
-
-    def issue_ids(self) -> list[int]:
-        with self._store.lock:
-            return sorted(self._store.issues)
-
-    def get_attachment(self, attachment_id: int) -> dict[str, Any]:
-        """API shape plus "issue_id", "comment_id" and the on-disk "path" (to hash it)."""
-        with self._store.lock:
-            attachment = self._store.attachments[attachment_id]
-            return {
-                **shapes.attachment_json(attachment),
-                "issue_id": attachment.issue_id,
-                "comment_id": attachment.comment_id,
-                "path": attachment.disk_path,
-            }
-
-    @property
-    def statuses(self) -> list[dict[str, Any]]:
-        """Live list: append {"code", "name"} to add a custom status."""
-        return self._store.statuses
-
-    @property
-    def priorities(self) -> list[dict[str, Any]]:
-        return self._store.priorities
-
-    @property
-    def issue_types(self) -> list[dict[str, Any]]:
-        return self._store.issue_types
-
-    # -- faults and observation -------------------------------------------------------
-    def add_fault(self, fault: Fault) -> Fault:
-        return self._ctx.faults.add(fault)
-
-    def clear_faults(self) -> None:
-        self._ctx.faults.clear()
-
-    @property
-    def faults(self) -> list[Fault]:
-        return self._ctx.faults.active()
-
-    @property
-    def requests(self) -> list[RequestRecord]:
-        return self._ctx.log.snapshot()
-
-    def count_requests(self, path_regex: str | None = None, method: str | None = None) -> int:
-        return self._ctx.log.count(path_regex, method)
-
-    def reset_requests(self) -> None:
-        self._ctx.log.reset()
-
-    def wait_for_requests(
-        self,
-        count: int,
-        path_regex: str | None = None,
-        method: str | None = None,
-        timeout: float = 10.0,
-    ) -> bool:
-        """Block until at least `count` matching requests are logged (no blind sleeps)."""
-        return self._ctx.log.wait_for(count, path_regex, method, timeout)

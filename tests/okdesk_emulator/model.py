@@ -111,6 +111,7 @@ class Attachment:
     created_at: datetime
     disk_path: Path
     content_type: str
+    sha256: str = ""  # hex digest of the content (observation only, never in answers)
 
 
 @dataclass
@@ -296,6 +297,7 @@ class Store:
                 created_at=moment,
                 disk_path=stored.path,
                 content_type=stored.content_type,
+                sha256=stored.sha256,
             )
             self.attachments[attachment.id] = attachment
             ids.append(attachment.id)

@@ -7,6 +7,7 @@ stdlib `email` parser would hold the whole body, and `cgi` is gone in 3.13.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import tempfile
@@ -33,6 +34,7 @@ class UploadedFile:
     content_type: str
     path: Path
     size: int
+    sha256: str = ""  # hex digest of the content, computed while streaming to disk
 
 
 def boundary_of(content_type: str) -> bytes:
@@ -179,6 +181,7 @@ class MultipartParser:
         handle, raw_path = tempfile.mkstemp(prefix="upload-", dir=self._incoming)
         path = Path(raw_path)
         size = 0
+        digest = hashlib.sha256()
         with os.fdopen(handle, "wb") as out:
             uploaded = UploadedFile(name, filename, content_type, path, 0)
             self.files.append(uploaded)  # registered first so a failure still cleans up
@@ -186,8 +189,10 @@ class MultipartParser:
             def sink(data: bytes) -> None:
                 nonlocal size
                 out.write(data)
+                digest.update(data)
                 size += len(data)
 
             self._stream_part(sink)
         uploaded.size = size
+        uploaded.sha256 = digest.hexdigest()
         return uploaded

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 CONTACT_NOT_FOUND_VARIANTS = ("404", "empty_body", "empty_array", "null", "empty_object")
+API_KEY_ROLES = ("administrator", "employee")
+AUTHOR_REFUSALS = ("accept", "403", "422", "ignore")
 
 
 @dataclass
@@ -53,6 +55,25 @@ class Options:
     contact_name_order: str = "last_first"
     # Idle keep-alive connections are closed after this many seconds (nginx default 75).
     keepalive_timeout: float = 75.0
+    # §1, §2.1: the role of the api_token's user.  The doc allows issue "author" only for
+    # keys of an Administrator role; default: an ordinary employee's key.
+    api_key_role: str = "employee"
+    # §2.1: what a non-administrator key gets for POST /issues/ with a well-formed "author":
+    # "403" (refused, nothing created), "422" ({"author": [...]}), "ignore" (created as the
+    # key's own employee) or "accept" (honoured anyway).  A malformed author is a 422 always.
+    issue_author_refusal: str = "403"
+    # nginx client_max_body_size: a request body above this many bytes -> 413 (body drained
+    # first, then the connection closed), nothing created.  None: no limit.
+    max_request_bytes: int | None = None
+    # Open question 8: a create (issue or comment) with a file above this many bytes -> 422
+    # {"attachments": [...]}, nothing created.  None: no limit.
+    max_attachment_bytes: int | None = None
+    # Open question 8: file extensions (no dot, any case) refused like the size limit.
+    forbidden_attachment_extensions: tuple[str, ...] = ()
+    # Okdesk sanitizes HTML: when True, content of comments and issue descriptions written
+    # through the API is stored rewritten (<br> -> <br />, wrapped in <p>, '"' -> &quot;,
+    # runs of spaces collapsed).  Clients must not expect a byte-exact echo.
+    rewrite_comment_html: bool = False
 
     def __setattr__(self, name: str, value: object) -> None:
         # Catch typos in tests ("emu.options.shufle_comments = False") instead of
@@ -63,4 +84,12 @@ class Options:
             raise ValueError(f"contact_not_found must be one of {CONTACT_NOT_FOUND_VARIANTS}")
         if name == "contact_name_order" and value not in ("last_first", "first_last"):
             raise ValueError("contact_name_order must be 'last_first' or 'first_last'")
+        if name == "api_key_role" and value not in API_KEY_ROLES:
+            raise ValueError(f"api_key_role must be one of {API_KEY_ROLES}")
+        if name == "issue_author_refusal" and value not in AUTHOR_REFUSALS:
+            raise ValueError(f"issue_author_refusal must be one of {AUTHOR_REFUSALS}")
+        if name == "forbidden_attachment_extensions":
+            if not isinstance(value, (tuple, list)):
+                raise ValueError("forbidden_attachment_extensions must be a tuple of strings")
+            value = tuple(str(ext).lstrip(".").lower() for ext in value)  # "EXE", ".exe" -> "exe"
         object.__setattr__(self, name, value)

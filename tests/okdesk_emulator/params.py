@@ -25,6 +25,18 @@ MSG_BOOLEAN = "должно иметь тип boolean"
 MSG_ARRAY = "должно иметь тип array"
 MSG_DATE = "Неверный формат даты"
 
+MIB = 1024 * 1024
+
+
+def human_size(limit: int) -> str:
+    """A byte limit as Okdesk's web UI would phrase it: "20 МБ", "512 КБ", "1000 байт"."""
+    if limit >= MIB and limit % MIB == 0:
+        return f"{limit // MIB} МБ"
+    if limit >= 1024 and limit % 1024 == 0:
+        return f"{limit // 1024} КБ"
+    return f"{limit} байт"
+
+
 _NAME_RE = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
 _KEY_RE = re.compile(r"\[([^\[\]]*)\]")
 

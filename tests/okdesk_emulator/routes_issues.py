@@ -9,9 +9,7 @@ from . import shapes
 from .context import Context, Request, Response, json_response
 from .filters import COUNT_VOCABULARY, LIST_VOCABULARY, count_only_filters, issue_filters
 from .model import DEFAULT_PRIORITY_CODE, DEFAULT_TYPE_CODE, Issue, Store
-from .multipart import UploadedFile
 from .params import (
-    MSG_ARRAY,
     MSG_BLANK,
     MSG_BOOLEAN,
     MSG_DATE,
@@ -21,7 +19,6 @@ from .params import (
     ApiError,
     Errors,
     bounded_int,
-    indexed_list,
     is_blank,
     one_of,
     sub_dict,
@@ -29,11 +26,14 @@ from .params import (
     to_bool,
     to_int,
 )
-from .storage import StoredFile
+from .sanitize import rewrite_html
 from .timefmt import parse_any_datetime
+from .uploads import adopt_uploads, parse_uploads
 
 ISSUE_NOT_FOUND = "Заявка не найдена"
 FILE_NOT_FOUND = "Файл не найден"
+AUTHOR_FORBIDDEN = "Недостаточно прав для указания автора заявки"
+AUTHOR_NOT_FOR_ROLE = "недоступен для вашей роли"
 
 
 def find_issue(store: Store, issue_id: int) -> Issue:
@@ -109,33 +109,9 @@ def _ref(params: dict[str, Any], name: str, table: dict[int, Any], errors: Error
     return None
 
 
-def parse_uploads(params: dict[str, Any], errors: Errors) -> list[tuple[UploadedFile, bool, str]]:
-    """`attachments[i][attachment|is_public|description]`; is_public defaults to false."""
-    if "attachments" not in params:
-        return []
-    raw = params["attachments"]
-    if not isinstance(raw, (list, dict)):
-        errors.add("attachments", MSG_ARRAY)
-        return []
-    result = []
-    for index, item in enumerate(indexed_list(raw)):
-        path = ("attachments", str(index))
-        if not isinstance(item, dict) or not isinstance(item.get("attachment"), UploadedFile):
-            errors.add((*path, "attachment"), MSG_MISSING)
-            continue
-        is_public = to_bool(item.get("is_public", False))
-        if is_public is None:
-            errors.add((*path, "is_public"), MSG_BOOLEAN)
-            continue
-        result.append((item["attachment"], is_public, text(item.get("description")) or ""))
-    return result
-
-
-def adopt_uploads(ctx: Context, uploads: list[tuple[UploadedFile, bool, str]]) -> list[StoredFile]:
-    return [
-        ctx.files.adopt(upload.path, upload.filename, upload.content_type, is_public, description)
-        for upload, is_public, description in uploads
-    ]
+def _html(ctx: Context, content: str) -> str:
+    """HTML written through the API, as Okdesk stores it (Options.rewrite_comment_html)."""
+    return rewrite_html(content) if ctx.options.rewrite_comment_html else content
 
 
 def _code(
@@ -154,12 +130,13 @@ def _code(
 
 
 def _author(ctx: Context, params: dict[str, Any], errors: Errors) -> tuple[str, int]:
+    own = ("employee", ctx.api_employee_id)  # the key's own user
     raw = params.get("author")
     if raw is None:
-        return ("employee", ctx.api_employee_id)  # the key's own user
+        return own
     if not isinstance(raw, dict):
         errors.add("author", "должно иметь тип hash")
-        return ("employee", ctx.api_employee_id)
+        return own
     kind = raw.get("type", "employee")
     author_id = to_int(raw.get("id"))
     if kind not in ("employee", "contact"):
@@ -168,6 +145,15 @@ def _author(ctx: Context, params: dict[str, Any], errors: Errors) -> tuple[str, 
         errors.add(("author", "id"), MSG_INTEGER if "id" in raw else MSG_MISSING)
     elif ctx.store.person((kind, author_id)) is None:
         errors.add(("author", "id"), MSG_NOT_FOUND)
+    elif ctx.options.api_key_role != "administrator":
+        # §2.1: "author" is only for keys of an Administrator role.
+        refusal = ctx.options.issue_author_refusal
+        if refusal == "403":
+            raise ApiError(403, AUTHOR_FORBIDDEN)  # before the other fields are judged
+        if refusal == "422":
+            errors.add("author", AUTHOR_NOT_FOR_ROLE)
+        if refusal in ("422", "ignore"):
+            return own
     return (kind, author_id or 0)
 
 
@@ -191,12 +177,12 @@ def create_issue(ctx: Context, req: Request) -> Response:
             if deadline_at is None:
                 errors.add("deadline_at", MSG_DATE)
         custom = sub_dict(params, "custom_parameters", errors)
-        uploads = parse_uploads(params, errors)
+        uploads = parse_uploads(params, errors, ctx.options)
         errors.raise_if_any()
         issue = store.add_issue(
             title=str(title),
             author=author,
-            description=text(params.get("description")) or "",
+            description=_html(ctx, text(params.get("description")) or ""),
             type_code=type_code,
             priority_code=priority,
             contact_id=contact_id,
@@ -244,11 +230,11 @@ def create_comment(ctx: Context, req: Request, issue_id: int) -> Response:
         public = to_bool(params.get("public", False))  # omitted -> internal note
         if public is None:
             errors.add("public", MSG_BOOLEAN)
-        uploads = parse_uploads(params, errors)
+        uploads = parse_uploads(params, errors, ctx.options)
         errors.raise_if_any()
         comment = store.add_comment(
             issue,
-            str(content),
+            _html(ctx, str(content)),
             bool(public),
             (author_type, author_id or 0),
             adopt_uploads(ctx, uploads),
@@ -303,7 +289,7 @@ def change_status(ctx: Context, req: Request, issue_id: int) -> Response:
             issue,
             str(code),
             ("employee", ctx.api_employee_id),
-            comment=None if is_blank(comment) else comment,
+            comment=None if is_blank(comment) else _html(ctx, str(comment)),
             comment_public=bool(public),
             delayed_to=delayed_to,
         )

@@ -170,7 +170,8 @@ class _Handler(BaseHTTPRequestHandler):
         uploads: list[UploadedFile] = []  # deleted afterwards unless a handler adopted them
         reader: BodyReader | None = None
         try:
-            reader = BodyReader(self.rfile, self.headers)
+            reader = BodyReader(self.rfile, self.headers, ctx.options.max_request_bytes)
+            reader.enforce_limit()  # nginx's client_max_body_size: before routing and auth
             found = resolve(self.command, path)
             if found is None:
                 reader.drain()
@@ -188,6 +189,10 @@ class _Handler(BaseHTTPRequestHandler):
             return route.handler(ctx, Request(self.command, path, query, body), **args)
         except ApiError as exc:
             self._finish_body(reader)
+            if exc.status == 413:
+                # Like nginx: the whole body is read and discarded first (answering while
+                # the client still sends makes it see a reset), then the connection closes.
+                self.close_connection = True
             return error_response(exc.status, exc.errors, exc.headers)
         except (ConnectionError, TimeoutError):
             return None  # the client went away or stalled past the keep-alive timeout

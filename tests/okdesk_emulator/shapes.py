@@ -74,8 +74,10 @@ def comment_json(store: Store, comment: Comment) -> dict[str, Any]:
         "public": comment.public,
         "published_at": iso(comment.published_at),
         "author": {"id": author_id, "name": person_name(store, kind, author_id), "type": kind},
-        "attachments": [attachment_json(store.attachments[i], store.options.comment_attachment_sizes)
-                        for i in comment.attachment_ids],
+        "attachments": [
+            attachment_json(store.attachments[i], store.options.comment_attachment_sizes)
+            for i in comment.attachment_ids
+        ],
     }
     if comment.public is None:
         del shape["public"]

@@ -7,10 +7,10 @@ and refuses expired ones the way S3 does (403 + XML body).
 
 from __future__ import annotations
 
+import hashlib
 import mimetypes
 import os
 import secrets
-import shutil
 import threading
 import time
 from dataclasses import dataclass
@@ -40,6 +40,7 @@ class StoredFile:
     content_type: str
     is_public: bool
     description: str
+    sha256: str  # hex digest of the content
 
 
 @dataclass
@@ -66,9 +67,18 @@ class FileStore:
         return self.blobs / secrets.token_hex(12)
 
     def adopt(
-        self, source: Path, file_name: str, content_type: str, is_public: bool, description: str
+        self,
+        source: Path,
+        file_name: str,
+        content_type: str,
+        is_public: bool,
+        description: str,
+        sha256: str,
     ) -> StoredFile:
-        """Move an incoming upload into the blob directory (same filesystem: a rename)."""
+        """Move an incoming upload into the blob directory (same filesystem: a rename).
+
+        `sha256` was computed while the upload streamed in, so big files are not re-read.
+        """
         target = self._blob_path()
         os.replace(source, target)
         if content_type in ("", "application/octet-stream"):
@@ -81,6 +91,7 @@ class FileStore:
             content_type=content_type,
             is_public=is_public,
             description=description,
+            sha256=sha256,
         )
 
     def ingest(
@@ -99,10 +110,14 @@ class FileStore:
         target = self._blob_path()
         if data is not None:
             target.write_bytes(data)
+            digest = hashlib.sha256(data)
         else:
             assert source is not None
+            digest = hashlib.sha256()
             with open(source, "rb") as src, open(target, "wb") as dst:
-                shutil.copyfileobj(src, dst, COPY_CHUNK)
+                while block := src.read(COPY_CHUNK):
+                    digest.update(block)
+                    dst.write(block)
         return StoredFile(
             path=target,
             file_name=file_name,
@@ -110,6 +125,7 @@ class FileStore:
             content_type=content_type or guess_type(file_name),
             is_public=is_public,
             description=description,
+            sha256=digest.hexdigest(),
         )
 
     def discard(self, path: Path) -> None:

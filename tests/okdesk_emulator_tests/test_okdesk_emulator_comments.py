@@ -13,7 +13,7 @@ from pathlib import Path
 import requests
 
 from tests.okdesk_emulator import OkdeskEmulator, Upload
-from tests.okdesk_emulator_tests._helpers import Api, setup_issue
+from tests.okdesk_emulator_tests._helpers import Api, multipart_body_file, setup_issue
 
 
 def test_wrapped_and_unwrapped_json(emu: OkdeskEmulator, api: Api) -> None:
@@ -140,26 +140,6 @@ def test_comment_order_shuffled_by_default(emu: OkdeskEmulator, api: Api) -> Non
     assert [c["id"] for c in api("GET", f"/issues/{issue}/comments").json()] == created
 
 
-def _multipart_file(tmp_path: Path, source: Path, author_id: int) -> tuple[Path, str]:
-    """Build the multipart body on disk so the client side stays streaming too."""
-    boundary = "emulatorTestBoundary7MA4YWxk"
-    body = tmp_path / "body.bin"
-    head = (
-        f'--{boundary}\r\nContent-Disposition: form-data; name="comment[content]"\r\n\r\n'
-        f"<p>big</p>\r\n--{boundary}\r\n"
-        f'Content-Disposition: form-data; name="comment[author_id]"\r\n\r\n{author_id}\r\n'
-        f"--{boundary}\r\nContent-Disposition: form-data; "
-        f'name="comment[attachments][0][attachment]"; filename="big.bin"\r\n'
-        "Content-Type: application/octet-stream\r\n\r\n"
-    ).encode()
-    with open(body, "wb") as out, open(source, "rb") as src:
-        out.write(head)
-        while chunk := src.read(1 << 20):
-            out.write(chunk)
-        out.write(f"\r\n--{boundary}--\r\n".encode())
-    return body, f"multipart/form-data; boundary={boundary}"
-
-
 def test_large_file_streams_both_ways(emu: OkdeskEmulator, api: Api, tmp_path: Path) -> None:
     employee, _, issue = setup_issue(emu)
     source = tmp_path / "big.bin"
@@ -169,7 +149,7 @@ def test_large_file_streams_both_ways(emu: OkdeskEmulator, api: Api, tmp_path: P
             block = os.urandom(1 << 20)
             digest.update(block)
             out.write(block)
-    body, content_type = _multipart_file(tmp_path, source, employee)
+    body, content_type = multipart_body_file(tmp_path, source, employee)
     tracemalloc.start()
     try:
         with open(body, "rb") as stream:  # Content-Length framing

@@ -1,0 +1,210 @@
+"""What a client's Telegram message says and carries, in the terms Okdesk needs.
+
+Pure: a Telethon message in, a :class:`Content` out (text, HTML, files with their names). Every
+kind of message becomes something: a location becomes coordinates and a map link, a shared
+contact its name and phone, a sticker its emoji and the sticker file. Files without a name of
+their own get one from the message date in the account's time zone, numbered within an album.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import mimetypes
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, tzinfo
+from typing import Any
+
+from telethon.extensions import html as tl_html
+from telethon.tl import types
+
+from syncd.texts import t
+
+# Formatting that means something in a helpdesk comment; mentions, spoilers, custom emoji do not.
+_KEPT_ENTITIES = (
+    types.MessageEntityBold, types.MessageEntityItalic, types.MessageEntityUnderline,
+    types.MessageEntityStrike, types.MessageEntityCode, types.MessageEntityPre,
+    types.MessageEntityTextUrl, types.MessageEntityBlockquote,
+)
+_EXT_BY_MIME = {
+    "image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "image/gif": "gif",
+    "video/mp4": "mp4", "video/webm": "webm", "video/quicktime": "mov",
+    "audio/ogg": "ogg", "audio/mpeg": "mp3", "audio/mp4": "m4a", "audio/x-m4a": "m4a", "audio/wav": "wav",
+    "application/x-tgsticker": "tgs", "application/pdf": "pdf",
+}
+_DEFAULT_EXT = {"photo": "jpg", "video": "mp4", "video_note": "mp4", "voice": "ogg", "audio": "mp3",
+                "animation": "mp4", "sticker": "webp", "document": "bin"}
+
+
+@dataclass(frozen=True)
+class IncomingFile:
+    kind: str  # photo | video | video_note | voice | audio | animation | sticker | document
+    file_name: str
+    size: int | None
+    # Telegram's identity of the file (photo or document id): the same file sent twice has it twice.
+    unique_id: str
+    mime_type: str = "application/octet-stream"
+
+
+@dataclass(frozen=True)
+class Content:
+    # What the client typed (text or caption), as typed.
+    typed: str = ""
+    # The same as HTML for Okdesk, formatting kept, line breaks as <br>.
+    typed_html: str = ""
+    # Words for what has no words of its own: a location, a contact, a sticker's emoji.
+    extra_lines: tuple[str, ...] = ()
+    files: tuple[IncomingFile, ...] = ()
+    # texts key naming the kind of message, for a title when there is no text and no file.
+    kind_key: str | None = None
+    unsupported: bool = False
+
+    @property
+    def text(self) -> str:
+        """Everything in words: the typed text, then the extra lines."""
+        return "\n".join(p for p in (self.typed, *self.extra_lines) if p)
+
+    @property
+    def html(self) -> str:
+        parts = [self.typed_html] if self.typed_html else []
+        parts += [html.escape(line, quote=False) for line in self.extra_lines]
+        return "<br>".join(parts)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, raw: str) -> Content:
+        data = json.loads(raw)
+        files = tuple(IncomingFile(**f) for f in data.pop("files", []))
+        return cls(files=files, extra_lines=tuple(data.pop("extra_lines", [])), **data)
+
+
+@dataclass(frozen=True)
+class Combined:
+    """One message or one album: what becomes one comment or one issue."""
+
+    parts: tuple[Content, ...] = field(default_factory=tuple)
+
+    @property
+    def files(self) -> tuple[IncomingFile, ...]:
+        return tuple(f for p in self.parts for f in p.files)
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(p.text for p in self.parts if p.text)
+
+    @property
+    def typed(self) -> str:
+        return "\n\n".join(p.typed for p in self.parts if p.typed)
+
+    @property
+    def html(self) -> str:
+        return "<br><br>".join(p.html for p in self.parts if p.html)
+
+    @property
+    def kind_key(self) -> str | None:
+        return next((p.kind_key for p in self.parts if p.kind_key), None)
+
+    def fingerprint(self) -> str:
+        """Same words and same files (by Telegram's ids) give the same fingerprint."""
+        raw = json.dumps([" ".join(self.text.split()), sorted(f.unique_id for f in self.files)], ensure_ascii=False)
+        return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def typed_html(text: str, entities: Sequence[Any] | None) -> str:
+    kept = [e for e in entities or () if isinstance(e, _KEPT_ENTITIES)]
+    converted = tl_html.unparse(text, kept) if kept else html.escape(text, quote=False)
+    return converted.replace("\r\n", "\n").replace("\n", "<br>")
+
+
+def stamp(when: datetime, tz: tzinfo) -> str:
+    return when.astimezone(tz).strftime("%Y-%m-%d_%H-%M-%S")
+
+
+def _ext(mime: str | None, kind: str) -> str:
+    if mime and mime in _EXT_BY_MIME:
+        return _EXT_BY_MIME[mime]
+    guessed = mimetypes.guess_extension(mime or "") or ""
+    return guessed.lstrip(".") or _DEFAULT_EXT[kind]
+
+
+def generated_name(kind: str, when: datetime, tz: tzinfo, index: int | None, mime: str | None) -> str:
+    suffix = f"_{index}" if index is not None else ""
+    return f"{kind}_{stamp(when, tz)}{suffix}.{_ext(mime, kind)}"
+
+
+def _photo_size(photo: types.Photo) -> int | None:
+    best = None
+    for size in photo.sizes or ():
+        value = getattr(size, "size", None)
+        if isinstance(size, types.PhotoSizeProgressive) and size.sizes:
+            value = max(size.sizes)
+        if isinstance(value, int) and (best is None or value > best):
+            best = value
+    return best
+
+
+def _document_kind(doc: types.Document) -> tuple[str, str | None, str | None]:
+    """(kind, original file name, sticker emoji)."""
+    kind, name, emoji = "document", None, None
+    for attr in doc.attributes or ():
+        if isinstance(attr, types.DocumentAttributeFilename):
+            name = attr.file_name
+        elif isinstance(attr, types.DocumentAttributeSticker):
+            kind, emoji = "sticker", attr.alt
+        elif isinstance(attr, types.DocumentAttributeAnimated) and kind == "document":
+            kind = "animation"
+        elif isinstance(attr, types.DocumentAttributeVideo) and kind == "document":
+            kind = "video_note" if attr.round_message else "video"
+        elif isinstance(attr, types.DocumentAttributeAudio) and kind == "document":
+            kind = "voice" if attr.voice else "audio"
+    if kind == "video" and any(isinstance(a, types.DocumentAttributeAnimated) for a in doc.attributes or ()):
+        kind = "animation"
+    return kind, name, emoji
+
+
+def describe(message: Any, *, tz: tzinfo, lang: str, album_index: int | None = None) -> Content:
+    """``message``: a Telethon Message; ``album_index``: 1-based position within an album."""
+    typed = message.message or ""
+    base = dict(typed=typed, typed_html=typed_html(typed, message.entities) if typed else "")
+    media = message.media
+    when = message.date
+    if media is None or isinstance(media, types.MessageMediaWebPage):
+        return Content(**base)
+    if isinstance(media, types.MessageMediaPhoto) and isinstance(media.photo, types.Photo):
+        photo = media.photo
+        name = generated_name("photo", when, tz, album_index, "image/jpeg")
+        return Content(**base, files=(IncomingFile("photo", name, _photo_size(photo), f"photo:{photo.id}",
+                                                   "image/jpeg"),))
+    if isinstance(media, types.MessageMediaDocument) and isinstance(media.document, types.Document):
+        doc = media.document
+        kind, original, emoji = _document_kind(doc)
+        keep_name = original and kind not in ("voice", "video_note", "sticker")
+        name = original if keep_name else generated_name(kind, when, tz, album_index, doc.mime_type)
+        extra = (emoji,) if kind == "sticker" and emoji else ()
+        incoming = IncomingFile(kind, str(name), doc.size, f"document:{doc.id}", doc.mime_type or "")
+        return Content(**base, extra_lines=extra, files=(incoming,))
+    if isinstance(media, (types.MessageMediaGeo, types.MessageMediaGeoLive, types.MessageMediaVenue)):
+        geo = media.geo
+        if not isinstance(geo, types.GeoPoint):
+            return Content(**base, extra_lines=(t(lang, "kind_location"),), kind_key="kind_location")
+        lines = []
+        if isinstance(media, types.MessageMediaVenue):
+            lines.append(", ".join(p for p in (media.title, media.address) if p))
+        lines.append(f"{geo.lat:.6f}, {geo.long:.6f}")
+        lines.append(f"https://yandex.ru/maps/?pt={geo.long:.6f},{geo.lat:.6f}&z=16&l=map")
+        return Content(**base, extra_lines=tuple(lines), kind_key="kind_location")
+    if isinstance(media, types.MessageMediaContact):
+        name = " ".join(p for p in (media.first_name, media.last_name) if p)
+        line = ", ".join(p for p in (name, media.phone_number) if p)
+        return Content(**base, extra_lines=(t(lang, "contact_line", contact=line),), kind_key="kind_contact")
+    if isinstance(media, types.MessageMediaPoll):
+        question = media.poll.question
+        words = question.text if hasattr(question, "text") else str(question)
+        return Content(**base, extra_lines=(t(lang, "poll_line", question=words),), kind_key="kind_poll")
+    if isinstance(media, types.MessageMediaDice):
+        return Content(**base, extra_lines=(f"{media.emoticon} {media.value}",), kind_key="kind_dice")
+    return Content(**base, extra_lines=(t(lang, "unsupported_line"),), kind_key="kind_other", unsupported=True)

@@ -1,0 +1,234 @@
+"""A client's message arrives: record it, gather an album, decide what it is for, make it a job.
+
+The message is in the database before anything else happens, keyed by (chat, message id): a
+message Telegram hands over again (catch-up after a restart) is recognised and left alone, and
+one a crash interrupted is picked up again by :meth:`Intake.resume`. Posting to Okdesk is the
+worker's part (:mod:`syncd.inbound.worker`); here only decisions and questions are made.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import time
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from typing import Any
+
+from telethon import Button, TelegramClient
+from telethon.tl import types
+
+from syncd.clock import utcnow
+from syncd.config import Settings
+from syncd.formatting.titles import make_title
+from syncd.inbound.content import Combined, Content, describe
+from syncd.inbound.routing import Callback, encode, issue_named_in, route
+from syncd.logs import get_logger
+from syncd.okdesk.client import OkdeskClient
+from syncd.okdesk.errors import OkdeskError
+from syncd.store import Store
+from syncd.store.inbound_repo import ASKING, DONE, DUPLICATE, QUEUED
+from syncd.telegram.userlocks import UserLocks
+from syncd.texts import t
+
+log = get_logger(__name__)
+HANDLED_WITHOUT_JOB = 0  # inbox_messages.job_id of commands, menu buttons and linking steps
+ASK_ISSUES = 3  # open issues offered as "Add to #N"
+
+
+def peer_of(link: Any) -> types.InputPeerUser:
+    return types.InputPeerUser(user_id=link.tg_user_id, access_hash=link.tg_access_hash)
+
+
+class Intake:
+    def __init__(self, *, tg: TelegramClient, store: Store, okdesk: OkdeskClient, settings: Settings,
+                 locks: UserLocks, on_new_job: Callable[[], None]) -> None:
+        self.tg, self.store, self.okdesk, self.settings = tg, store, okdesk, settings
+        self.locks, self.on_new_job = locks, on_new_job
+        self._album_tasks: dict[tuple[int, int], asyncio.Task[None]] = {}
+        self._album_last: dict[tuple[int, int], float] = {}
+
+    # ------------------------------------------------------------ recording
+
+    def record(self, event: Any, lang: str, *, handled: bool = False) -> int | None:
+        """The message's row id; None when Telegram handed it over before."""
+        message = event.message
+        content = describe(message, tz=self.okdesk.account_tz, lang=lang)
+        media = None
+        if content.files:
+            media = base64.b64encode(bytes(message.media)).decode("ascii")
+        reply = message.reply_to
+        return self.store.record_message(
+            tg_chat_id=event.chat_id, tg_message_id=message.id, tg_user_id=event.sender_id,
+            grouped_id=message.grouped_id, reply_to_msg_id=getattr(reply, "reply_to_msg_id", None),
+            sent_at=message.date, content=content.to_json(), media=media,
+            job_id=HANDLED_WITHOUT_JOB if handled else None)
+
+    async def on_message(self, event: Any, link: Any, lang: str) -> None:
+        """A recorded message that is for Okdesk; called with the client's lock held."""
+        message = event.message
+        if message.grouped_id:
+            key = (event.chat_id, int(message.grouped_id))
+            self._album_last[key] = time.monotonic()
+            if key not in self._album_tasks:
+                self._album_tasks[key] = asyncio.create_task(self._settle(key, link.tg_user_id))
+            return
+        # Telegram sends an album's messages together: a message after it means the album is whole.
+        await self._flush_albums(event.chat_id)
+        rows = self.store.unassigned_messages(event.chat_id)
+        rows = [r for r in rows if r.grouped_id is None]
+        for row in rows:
+            await self._make_job([row], link, lang)
+
+    async def _settle(self, key: tuple[int, int], tg_user_id: int) -> None:
+        while True:
+            wait = self._album_last.get(key, 0.0) + self.settings.sync.album_settle - time.monotonic()
+            if wait <= 0:
+                break
+            await asyncio.sleep(wait)
+        async with self.locks.hold(tg_user_id):
+            await self._finish_album(key)
+
+    async def _flush_albums(self, tg_chat_id: int) -> None:
+        for key in [k for k in self._album_tasks if k[0] == tg_chat_id]:
+            task = self._album_tasks.get(key)
+            if task is not None and task is not asyncio.current_task():
+                task.cancel()
+            await self._finish_album(key)
+
+    async def _finish_album(self, key: tuple[int, int]) -> None:
+        self._album_tasks.pop(key, None)
+        self._album_last.pop(key, None)
+        rows = self.store.unassigned_messages(key[0], key[1])
+        if not rows:
+            return
+        link = self.store.get_link(rows[0].tg_user_id)
+        if link is None:
+            return
+        try:
+            await self._make_job(rows, link, link.language)
+        except Exception:  # one album must not take the others down; resume() retries it
+            log.exception("album_intake_failed", tg_user_id=link.tg_user_id)
+
+    # ------------------------------------------------------------ deciding
+
+    async def _make_job(self, rows: Sequence[Any], link: Any, lang: str) -> None:
+        user = link.tg_user_id
+        combined = Combined(tuple(Content.from_json(r.content) for r in rows))
+        reply_to = next((r.reply_to_msg_id for r in rows if r.reply_to_msg_id), None)
+        reply_issue = await self._reply_issue(link, reply_to)
+        decision = route(reply_issue_id=reply_issue, dialog=self.store.get_dialog(user), now=utcnow())
+        sent_at = min(r.sent_at for r in rows)
+        common = dict(tg_user_id=user, tg_chat_id=link.tg_chat_id, fingerprint=combined.fingerprint(),
+                      sent_at=sent_at)
+        ids = [r.id for r in rows]
+        bound = log.bind(tg_user_id=user, messages=len(rows))
+        if decision.action == "comment":
+            job_id = self.store.create_job(ids, state=QUEUED, action="comment",
+                                           okdesk_issue_id=decision.okdesk_issue_id, **common)
+            bound.info("inbound_comment_queued", issue_id=decision.okdesk_issue_id, job_id=job_id)
+        elif decision.action == "create":
+            job_id = self.store.create_job(ids, state=ASKING, **common)
+            if job_id is not None:
+                await self.choose_create(job_id, link, lang)
+        else:
+            job_id = self.store.create_job(ids, state=ASKING, **common)
+            if job_id is not None:
+                await self.ask(job_id, link, lang)
+        if job_id is not None and decision.used_dialog:
+            self.store.clear_dialog(user)
+        if job_id is not None:
+            self.on_new_job()
+
+    async def _reply_issue(self, link: Any, reply_to: int | None) -> int | None:
+        """The issue a replied-to bot message is about: our own record, else the number it names."""
+        if reply_to is None:
+            return None
+        issue_id = self.store.issue_for_message(link.tg_chat_id, reply_to)
+        if issue_id is not None:
+            return issue_id
+        try:
+            replied = await self.tg.get_messages(peer_of(link), ids=reply_to)
+        except Exception as exc:  # noqa: BLE001 - any failure here means "no context"
+            log.warning("replied_message_unavailable", tg_user_id=link.tg_user_id, error=type(exc).__name__)
+            return None
+        if replied is None or not getattr(replied, "out", False):
+            return None
+        return issue_named_in(replied.raw_text)
+
+    async def choose_create(self, job_id: int, link: Any, lang: str) -> bool:
+        """Make the job an issue, unless the same words and files already are one (within the window)."""
+        job = self.store.get_job(job_id)
+        if job is None or job.state != ASKING:
+            return False
+        window = timedelta(seconds=self.settings.sync.duplicate_window)
+        twin = self.store.twin_job(link.tg_user_id, job.fingerprint, job.sent_at - window, job.sent_at + window,
+                                   exclude=job_id)
+        if twin is not None:
+            self.store.update_job(job_id, only_if_state=[ASKING], state=DUPLICATE, action="create",
+                                  okdesk_issue_id=twin.okdesk_issue_id, done_at=utcnow())
+            log.info("inbound_duplicate_issue", tg_user_id=link.tg_user_id, job_id=job_id, twin_job_id=twin.id)
+            text = (t(lang, "already_created", issue_id=twin.okdesk_issue_id) if twin.state == DONE
+                    else t(lang, "already_creating"))
+            await self.tg.send_message(peer_of(link), text)
+            return True
+        changed = self.store.update_job(job_id, only_if_state=[ASKING], state=QUEUED, action="create",
+                                        next_try_at=utcnow())
+        if changed:
+            log.info("inbound_issue_queued", tg_user_id=link.tg_user_id, job_id=job_id)
+            self.on_new_job()
+        return changed
+
+    async def choose_comment(self, job_id: int, issue_id: int) -> bool:
+        changed = self.store.update_job(job_id, only_if_state=[ASKING], state=QUEUED, action="comment",
+                                        okdesk_issue_id=issue_id, next_try_at=utcnow())
+        if changed:
+            self.on_new_job()
+        return changed
+
+    async def ask(self, job_id: int, link: Any, lang: str) -> None:
+        """No context: offer the client's open issues and a new one, or (none open) a new one."""
+        finished = self.settings.finished_statuses
+        try:
+            issues = await asyncio.to_thread(self.okdesk.list_issues, contact_ids=[link.okdesk_contact_id],
+                                             max_pages=1)
+            open_issues = [i for i in issues if i.contact_id == link.okdesk_contact_id
+                           and i.status_code not in finished]
+        except OkdeskError as exc:
+            log.warning("open_issues_unavailable", tg_user_id=link.tg_user_id, error=str(exc))
+            open_issues = None
+        open_issues = sorted(open_issues or [], key=lambda i: (i.updated_at or i.created_at or utcnow()),
+                             reverse=True)[:ASK_ISSUES] if open_issues is not None else None
+        new_button = Button.inline(t(lang, "menu_new" if open_issues else "create_button"),
+                                   encode(Callback("new", job_id=job_id)))
+        if open_issues:
+            rows = [[Button.inline(t(lang, "add_to_button", issue_id=i.id, title=make_title(i.title, 32)),
+                                   encode(Callback("add", job_id=job_id, issue_id=i.id)))] for i in open_issues]
+            text, buttons = t(lang, "ask_where"), rows + [[new_button]]
+        else:
+            text = t(lang, "offer_create") if open_issues is not None else t(lang, "ask_where")
+            buttons = [[new_button]]
+        sent = await self.tg.send_message(peer_of(link), text, buttons=buttons)
+        self.store.update_job(job_id, ask_message_id=sent.id)
+
+    # ------------------------------------------------------------ after a restart
+
+    async def resume(self) -> None:
+        """Messages a crash caught before their job, and questions never asked, are taken up again."""
+        groups: dict[tuple[int, int], list[Any]] = {}
+        for row in self.store.unassigned_messages():
+            groups.setdefault((row.tg_user_id, row.grouped_id or -row.tg_message_id), []).append(row)
+        for (user, _), rows in sorted(groups.items(), key=lambda kv: kv[1][0].id):
+            link = self.store.get_link(user)
+            if link is None:
+                continue
+            async with self.locks.hold(user):
+                fresh = [r for r in rows if self.store.message_job(r.tg_chat_id, r.tg_message_id) is None]
+                if fresh:
+                    log.info("inbound_resumed", tg_user_id=user, messages=len(fresh))
+                    await self._make_job(fresh, link, link.language)
+        for job in self.store.unasked_jobs():
+            link = self.store.get_link(job.tg_user_id)
+            if link is not None:
+                async with self.locks.hold(job.tg_user_id):
+                    await self.ask(job.id, link, link.language)

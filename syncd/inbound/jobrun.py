@@ -1,0 +1,298 @@
+"""One attempt at one job: check, fetch the files, look for a lost answer, post, record.
+
+Returns an :class:`Outcome`; the worker does the waiting and the telling. The job is marked
+"posting" before the POST and stays so until the answer is recorded, so a crash or a lost
+answer always leads to a search before any second POST.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from telethon import TelegramClient
+
+from syncd.config import Settings
+from syncd.formatting import FormattedText
+from syncd.inbound import posting
+from syncd.inbound.content import Combined, IncomingFile
+from syncd.inbound.files import download
+from syncd.inbound.intake import peer_of
+from syncd.inbound.ownership import owned_issue
+from syncd.inbound.posting import Dropped
+from syncd.inbound.routing import Callback, encode
+from syncd.okdesk.client import OkdeskClient
+from syncd.okdesk.errors import (
+    OkdeskAuthError,
+    OkdeskError,
+    OkdeskNotFound,
+    OkdeskRateLimited,
+    OkdeskTooLarge,
+    OkdeskValidationError,
+)
+from syncd.okdesk.models import Comment, Issue, UploadFile
+from syncd.store import Store
+from syncd.store.inbound_repo import POSTING, QUEUED
+from syncd.sync.codec import delivery_payload
+from syncd.sync.planner import Delivery, Step
+from syncd.telegram.sender import KIND as TELEGRAM_KIND
+from syncd.texts import human_size, t
+
+AUTHOR_REFUSED_KEY = "okdesk_issue_author_refused"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    kind: str  # done | refused | failed | retry
+    error: str | None = None
+    tell: str | None = None  # what the client is told (refused / failed)
+    wait: float | None = None  # seconds before the next try (None: the retry policy's backoff)
+    service: str = "okdesk"
+
+
+class _Retry(Exception):
+    def __init__(self, outcome: Outcome) -> None:
+        super().__init__(outcome.error)
+        self.outcome = outcome
+
+
+def _about_attachments(exc: OkdeskError) -> bool:
+    return "attach" in json.dumps(exc.errors, ensure_ascii=False).lower() or "файл" in str(exc.errors).lower()
+
+
+def _about_author(exc: OkdeskError) -> bool:
+    return "author" in json.dumps(exc.errors, ensure_ascii=False).lower() or "автор" in str(exc.errors).lower()
+
+
+class JobRun:
+    def __init__(self, *, job: Any, link: Any, rows: list[Any], combined: Combined, tg: TelegramClient,
+                 okdesk: OkdeskClient, store: Store, settings: Settings, work: Path, log: Any) -> None:
+        self.job, self.link, self.rows, self.combined = job, link, rows, combined
+        self.tg, self.okdesk, self.store, self.settings, self.work, self.log = tg, okdesk, store, settings, work, log
+        self.lang = link.language
+        self.contact_id = int(link.okdesk_contact_id)
+        self.issue_id: int | None = job.okdesk_issue_id
+        self.dropped = [Dropped(**d) for d in json.loads(job.dropped_files or "[]")]
+        self.max_bytes = int(settings.sync.max_file_mb * 1024 * 1024)
+        self.limit_text = human_size(self.max_bytes, self.lang)
+
+    async def execute(self) -> Outcome:
+        try:
+            return await self._execute()
+        except _Retry as retry:
+            return retry.outcome
+
+    async def _execute(self) -> Outcome:
+        if self.job.action == "comment":
+            issue = await self._okdesk(owned_issue(self.okdesk, int(self.job.okdesk_issue_id), self.contact_id))
+            if issue is None:
+                return Outcome("refused", error="not the client's issue", tell=t(self.lang, "not_yours"))
+            self.issue_id = issue.id  # a merged issue answers under its new id
+        files = await self._files()
+        if self.job.state == POSTING:
+            found = await self._search([f.file_name for f, _ in files])
+            if found is not None:
+                self.log.info("inbound_lost_answer_found", found_id=found.id)
+                return self._finish(found)
+        first = self.job.first_attempt_at or self.okdesk.okdesk_now()
+        self.store.update_job(self.job.id, state=POSTING, first_attempt_at=first, attempts=self.job.attempts + 1,
+                              last_error="posting: outcome unknown until answered")
+        try:
+            created = await asyncio.to_thread(self._post, files)
+        except (OkdeskTooLarge, OkdeskValidationError) as exc:
+            return self._refused_request(exc, files)
+        except OkdeskAuthError as exc:
+            self._back_to_queue()
+            if self.job.action == "create" and _about_author(exc) and not self._author_refused():
+                return self._drop_author(exc)
+            raise _Retry(Outcome("retry", error=str(exc))) from None
+        except OkdeskRateLimited as exc:
+            self._back_to_queue()
+            raise _Retry(Outcome("retry", error=str(exc), wait=exc.retry_after)) from None
+        except OkdeskNotFound as exc:
+            self._back_to_queue()
+            return Outcome("refused", error=str(exc), tell=t(self.lang, "not_yours"))
+        except OkdeskError as exc:  # unavailable or outcome unknown: it may exist; search before a new POST
+            self._give_up_files_if_okdesk_keeps_failing(files, first)
+            raise _Retry(Outcome("retry", error=str(exc))) from None
+        return self._finish(created)
+
+    # ------------------------------------------------------------ helpers
+
+    async def _okdesk(self, awaitable: Any) -> Any:
+        try:
+            return await awaitable
+        except OkdeskRateLimited as exc:
+            raise _Retry(Outcome("retry", error=str(exc), wait=exc.retry_after)) from None
+        except OkdeskError as exc:
+            raise _Retry(Outcome("retry", error=str(exc))) from None
+
+    def _back_to_queue(self) -> None:
+        """A definite refusal: nothing was created, the next try needs no search."""
+        self.store.update_job(self.job.id, state=QUEUED)
+
+    def _save_dropped(self) -> None:
+        self.store.update_job(self.job.id, dropped_files=json.dumps([asdict(d) for d in self.dropped],
+                                                                    ensure_ascii=False))
+
+    def _indexed_files(self) -> list[tuple[int, IncomingFile, Any]]:
+        out, i = [], 0
+        for row, part in zip(self.rows, self.combined.parts):
+            for f in part.files:
+                out.append((i, f, row))
+                i += 1
+        return out
+
+    async def _files(self) -> list[tuple[UploadFile, int]]:
+        """The files to upload now, each fetched from Telegram once per run of the daemon."""
+        gone = {d.index for d in self.dropped}
+        ready: list[tuple[UploadFile, int]] = []
+        for i, f, row in self._indexed_files():
+            if i in gone:
+                continue
+            if f.size is not None and f.size > self.max_bytes:
+                self.dropped.append(Dropped(f.file_name, "reason_over_limit", index=i))
+                self._save_dropped()
+                continue
+            path = self.work / f"f{i}{Path(f.file_name).suffix[:16]}"
+            if not (path.exists() and (f.size is None or path.stat().st_size == f.size)):
+                try:
+                    got = await download(self.tg, peer_of(self.link), row, path)
+                except Exception as exc:  # noqa: BLE001 - Telegram unreachable: the job waits
+                    raise _Retry(Outcome("retry", error=f"telegram download: {type(exc).__name__}",
+                                         service="telegram")) from None
+                if not got:
+                    self.dropped.append(Dropped(f.file_name, "reason_unavailable", index=i))
+                    self._save_dropped()
+                    continue
+            if path.stat().st_size > self.max_bytes:
+                self.dropped.append(Dropped(f.file_name, "reason_over_limit", index=i))
+                self._save_dropped()
+                continue
+            ready.append((UploadFile(path=path, file_name=f.file_name, content_type=f.mime_type or
+                                     "application/octet-stream"), i))
+        return ready
+
+    def _all_names(self) -> list[str]:
+        return [f.file_name for _, f, _ in self._indexed_files()]
+
+    def _body(self) -> str:
+        return posting.body_html(self.combined, self.dropped, self.limit_text)
+
+    def _title(self) -> str:
+        return posting.title_for(self.combined, self.lang)
+
+    def _author_refused(self) -> bool:
+        return self.store.get_value(AUTHOR_REFUSED_KEY) is not None
+
+    def _drop_author(self, exc: OkdeskError) -> Outcome:
+        # The token's role may not name an issue's author: the issue is still the contact's, by contact_id.
+        self.store.set_value(AUTHOR_REFUSED_KEY, str(exc)[:200])
+        self.log.warning("okdesk_issue_author_refused", error=str(exc))
+        raise _Retry(Outcome("retry", error=str(exc), wait=0.0))
+
+    def _post(self, files: list[tuple[UploadFile, int]]) -> Comment | Issue:
+        uploads = [u for u, _ in files]
+        if self.job.action == "comment":
+            assert self.issue_id is not None
+            return self.okdesk.create_comment(self.issue_id, content_html=self._body(), author_id=self.contact_id,
+                                              author_type="contact", public=True, files=uploads)
+        author = None if self._author_refused() else (self.contact_id, "contact")
+        okd = self.settings.okdesk
+        return self.okdesk.create_issue(title=self._title(), description_html=self._body(),
+                                        contact_id=self.contact_id, author=author, type_code=okd.issue_type or None,
+                                        priority_code=okd.issue_priority or None, files=uploads)
+
+    def _refused_request(self, exc: OkdeskError, files: list[tuple[UploadFile, int]]) -> Outcome:
+        self._back_to_queue()
+        if files and (isinstance(exc, OkdeskTooLarge) or _about_attachments(exc)):
+            # Okdesk will not take these files: the words go without them, each file named and explained.
+            reason = "reason_okdesk_too_large" if isinstance(exc, OkdeskTooLarge) else "reason_okdesk_refused"
+            detail = "" if isinstance(exc, OkdeskTooLarge) else posting.plain(str(exc.errors))[:200]
+            self.dropped += [Dropped(u.file_name, reason, detail, index=i) for u, i in files]
+            self._save_dropped()
+            self.log.warning("inbound_files_refused", files=len(files), error=str(exc))
+            raise _Retry(Outcome("retry", error=str(exc), wait=0.0))
+        if self.job.action == "create" and _about_author(exc) and not self._author_refused():
+            return self._drop_author(exc)
+        return Outcome("failed", error=str(exc))
+
+    def _give_up_files_if_okdesk_keeps_failing(self, files: list[tuple[UploadFile, int]], first: Any) -> None:
+        window = self.settings.sync.file_retry_window
+        if not files or (self.okdesk.okdesk_now() - first).total_seconds() < window:
+            return
+        minutes = str(max(1, round(window / 60)))
+        self.dropped += [Dropped(u.file_name, "reason_okdesk_down", minutes, index=i) for u, i in files]
+        self._save_dropped()
+        self.log.warning("inbound_files_given_up", files=len(files))
+
+    async def _search(self, sent_names: list[str]) -> Comment | Issue | None:
+        since = self.job.first_attempt_at
+        expected = posting.body_html(self.combined, [], self.limit_text)
+        if self.job.action == "comment":
+            assert self.issue_id is not None
+            comments = await self._okdesk(asyncio.to_thread(self.okdesk.list_comments, self.issue_id))
+            return posting.find_comment(comments, contact_id=self.contact_id, since=since, expected_html=expected,
+                                        sent_names=sent_names, all_names=self._all_names(),
+                                        claimed=self.store.claimed_comment_ids(self.issue_id))
+        issues = await self._okdesk(asyncio.to_thread(self.okdesk.list_issues, contact_ids=[self.contact_id],
+                                                      max_pages=1))
+        for candidate in posting.issue_candidates(issues, contact_id=self.contact_id, since=since,
+                                                  title=self._title(),
+                                                  claimed=self.store.claimed_issue_ids(self.link.tg_user_id)):
+            issue = await self._okdesk(asyncio.to_thread(self.okdesk.get_issue, candidate.id))
+            if posting.issue_matches(issue, expected_html=expected, sent_names=sent_names,
+                                     all_names=self._all_names()):
+                return issue
+        return None
+
+    # ------------------------------------------------------------ the outcome
+
+    def _finish(self, created: Comment | Issue) -> Outcome:
+        lang = self.lang
+        if isinstance(created, Comment):
+            issue_id, comment_id = int(self.issue_id or 0), created.id
+            attachments = [a.id for a in created.attachments if a.id is not None]
+            follow = None
+            steps = [Step("text", FormattedText(t(lang, "comment_added", issue_id=issue_id)))]
+        else:
+            issue_id, comment_id = created.id, None
+            attachments = [a.id for a in created.attachments if a.id is not None]
+            follow = self._follow_row(created)
+            buttons = ((t(lang, "comment_button"), encode(Callback("comment", issue_id=issue_id)).decode()),
+                       (t(lang, "refresh_button"), encode(Callback("view", issue_id=issue_id)).decode()))
+            steps = [Step("text", FormattedText(t(lang, "issue_created", issue_id=issue_id, title=created.title)),
+                          buttons=(buttons,))]
+        if self.dropped:
+            lines = "\n".join(posting.dropped_lines(self.dropped, lang, self.limit_text))
+            steps.append(Step("text", FormattedText(t(lang, "files_not_attached", issue_id=issue_id, lines=lines))))
+        delivery = Delivery(dedupe_key=f"inbound:{self.job.id}", tg_chat_id=self.link.tg_chat_id,
+                            okdesk_issue_id=issue_id, okdesk_comment_id=comment_id, what="confirmation",
+                            steps=tuple(steps))
+        confirmation = self.store.outbox_row(dedupe_key=delivery.dedupe_key, kind=TELEGRAM_KIND,
+                                             payload=delivery_payload(delivery), message_count=len(steps),
+                                             tg_chat_id=self.link.tg_chat_id, okdesk_issue_id=issue_id)
+        recorded = self.store.finish_job(self.job.id, okdesk_issue_id=issue_id, okdesk_comment_id=comment_id,
+                                         attachment_ids=attachments, follow=follow, confirmation=confirmation,
+                                         dropped_files=[asdict(d) for d in self.dropped])
+        self.log.info("inbound_posted", action=self.job.action, issue_id=issue_id, comment_id=comment_id,
+                      files=len(attachments), dropped=len(self.dropped), recorded=recorded)
+        return Outcome("done")
+
+    def _follow_row(self, issue: Issue) -> dict[str, Any]:
+        from datetime import timedelta
+
+        now = self.okdesk.okdesk_now()
+        stamps = [s for s in (now, issue.created_at, *(a.created_at for a in issue.attachments)) if s is not None]
+        sent_files = len(self._all_names()) - len(self.dropped)
+        # Everything the issue holds at birth is the client's own; when Okdesk's answer does not list its
+        # files, the first look at the issue marks them seen (they are dated before this moment).
+        listed = len(issue.attachments) >= sent_files
+        return dict(okdesk_issue_id=issue.id, okdesk_contact_id=self.contact_id, title=issue.title,
+                    status_code=issue.status_code, okdesk_updated_at=issue.updated_at,
+                    comments_count=issue.comments_count, comments_last_at=issue.comments_last_at,
+                    followed_at=max(stamps) + (timedelta(0) if listed else timedelta(seconds=5)),
+                    baseline_done=listed, last_fetched_at=None)

@@ -1,0 +1,221 @@
+"""The menu, "My issues", issue cards and every inline button the bot shows a linked client.
+
+Each button names what it acts on (issue or job) and each press is checked again: the job must be
+the client's own and still waiting, the issue's contact must be the client's linked contact in
+Okdesk at that moment. A refusal is a short alert that shows nothing of the other issue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from datetime import timedelta
+from typing import Any
+
+from telethon import Button, TelegramClient
+
+from syncd.clock import utcnow
+from syncd.config import Settings
+from syncd.formatting import html_to_telegram
+from syncd.formatting.titles import make_title
+from syncd.inbound.intake import Intake, peer_of
+from syncd.inbound.ownership import owned_issue
+from syncd.inbound.routing import AWAITING_COMMENT, AWAITING_NEW_ISSUE, Callback, decode, encode
+from syncd.logs import get_logger
+from syncd.okdesk.client import OkdeskClient
+from syncd.okdesk.errors import OkdeskError
+from syncd.okdesk.models import Issue
+from syncd.store import Store
+from syncd.store.inbound_repo import ASKING
+from syncd.texts import TEXTS, t
+
+log = get_logger(__name__)
+PAGE_SIZE = 5
+CARD_COMMENTS = 3
+CARD_COMMENT_CHARS = 300
+LIST_PAGES = 4  # issues listed at most: LIST_PAGES pages of Okdesk's 50
+
+
+def _labels(key: str) -> set[str]:
+    return {texts[key] for texts in TEXTS.values() if key in texts}
+
+
+COMMANDS = {"/menu": "menu", "/help": "help", "/new": "new", "/issues": "issues"}
+MENU_LABELS = {**{label: "new" for label in _labels("menu_new")},
+               **{label: "issues" for label in _labels("menu_issues")},
+               **{label: "help" for label in _labels("menu_help")}}
+
+
+def menu_action(text: str) -> str | None:
+    """What a command or a menu button asks for, or None for an ordinary message."""
+    text = text.strip()
+    command = text.split()[0].split("@")[0].lower() if text.startswith("/") else None
+    return COMMANDS.get(command or "") or MENU_LABELS.get(text)
+
+
+def menu_keyboard(lang: str) -> list[list[Any]]:
+    return [[Button.text(t(lang, "menu_new"), resize=True), Button.text(t(lang, "menu_issues"), resize=True)],
+            [Button.text(t(lang, "menu_help"), resize=True)]]
+
+
+class Menu:
+    def __init__(self, *, tg: TelegramClient, store: Store, okdesk: OkdeskClient, settings: Settings,
+                 intake: Intake, status_names: Any) -> None:
+        self.tg, self.store, self.okdesk, self.settings, self.intake = tg, store, okdesk, settings, intake
+        self.status_names = status_names
+
+    # ------------------------------------------------------------ commands and menu buttons
+
+    async def on_action(self, action: str, link: Any, lang: str) -> None:
+        peer = peer_of(link)
+        if action == "menu":
+            await self.tg.send_message(peer, t(lang, "menu_shown"), buttons=menu_keyboard(lang))
+        elif action == "help":
+            await self.tg.send_message(peer, t(lang, "help"), buttons=menu_keyboard(lang))
+        elif action == "new":
+            until = utcnow() + timedelta(seconds=self.settings.sync.comment_window)
+            self.store.set_dialog(link.tg_user_id, AWAITING_NEW_ISSUE, {"until": until.isoformat()})
+            await self.tg.send_message(peer, t(lang, "ask_new_issue"),
+                                       buttons=[[Button.inline(t(lang, "cancel_button"), encode(Callback("cancel")))]])
+        elif action == "issues":
+            await self._list(link, lang, 0, edit=None)
+
+    # ------------------------------------------------------------ inline buttons
+
+    async def on_callback(self, event: Any, link: Any, lang: str) -> None:
+        cb = decode(event.data or b"")
+        bound = log.bind(tg_user_id=link.tg_user_id)
+        if cb is None:
+            bound.warning("callback_refused_unknown")
+            await event.answer(t(lang, "not_yours"), alert=True)
+            return
+        if cb.verb == "list":
+            await event.answer()
+            await self._list(link, lang, cb.page or 0, edit=event)
+        elif cb.verb == "cancel":
+            self.store.clear_dialog(link.tg_user_id)
+            await event.answer()
+            await event.edit(t(lang, "cancelled"))
+        elif cb.verb in ("add", "new"):
+            await self._choice(event, cb, link, lang)
+        else:
+            issue = await self._owned(event, cb.issue_id, link, lang)
+            if issue is None:
+                return
+            if cb.verb == "comment":
+                until = utcnow() + timedelta(seconds=self.settings.sync.comment_window)
+                self.store.set_dialog(link.tg_user_id, AWAITING_COMMENT,
+                                      {"issue_id": issue.id, "until": until.isoformat()})
+                await event.answer()
+                minutes = max(1, round(self.settings.sync.comment_window / 60))
+                sent = await self.tg.send_message(peer_of(link), t(lang, "ask_comment", issue_id=issue.id,
+                                                                   minutes=minutes))
+                self.store.map_message(link.tg_chat_id, sent.id, issue.id)
+            else:
+                await event.answer()
+                await self._card(link, lang, issue, edit=event if cb.verb == "refresh" else None)
+
+    async def _owned(self, event: Any, issue_id: int | None, link: Any, lang: str) -> Issue | None:
+        try:
+            issue = await owned_issue(self.okdesk, int(issue_id or 0), link.okdesk_contact_id)
+        except OkdeskError as exc:
+            log.warning("ownership_check_failed", tg_user_id=link.tg_user_id, error=str(exc))
+            await event.answer(t(lang, "okdesk_unavailable"), alert=True)
+            return None
+        if issue is None:
+            log.warning("callback_refused_not_owner", tg_user_id=link.tg_user_id, issue_id=issue_id)
+            await event.answer(t(lang, "not_yours"), alert=True)
+        return issue
+
+    async def _choice(self, event: Any, cb: Callback, link: Any, lang: str) -> None:
+        job = self.store.get_job(int(cb.job_id or 0))
+        if job is None or job.tg_user_id != link.tg_user_id:
+            log.warning("callback_refused_foreign_job", tg_user_id=link.tg_user_id, job_id=cb.job_id)
+            await event.answer(t(lang, "not_yours"), alert=True)
+            return
+        if job.state != ASKING:
+            await event.answer(t(lang, "choice_taken"))
+            return
+        if cb.verb == "add":
+            issue = await self._owned(event, cb.issue_id, link, lang)
+            if issue is None:
+                return
+            done = await self.intake.choose_comment(job.id, issue.id)
+        else:
+            done = await self.intake.choose_create(job.id, link, lang)
+        await event.answer("✓" if done else t(lang, "choice_taken"))
+        if done:
+            # The question is answered: its buttons go, so nobody presses them again by mistake.
+            try:
+                await event.edit(buttons=None)
+            except Exception as exc:  # noqa: BLE001 - cosmetic; the choice itself is recorded
+                log.info("ask_buttons_not_removed", tg_user_id=link.tg_user_id, error=type(exc).__name__)
+
+    # ------------------------------------------------------------ My issues and cards
+
+    def _status(self, issue: Any) -> str:
+        code = issue.status_code or ""
+        return self.status_names().get(code) or issue.status_name or code or "?"
+
+    async def _list(self, link: Any, lang: str, page: int, edit: Any) -> None:
+        contact = link.okdesk_contact_id
+        try:
+            issues = await asyncio.to_thread(self.okdesk.list_issues, contact_ids=[contact], max_pages=LIST_PAGES)
+        except OkdeskError as exc:
+            log.warning("issue_list_failed", tg_user_id=link.tg_user_id, error=str(exc))
+            await self.tg.send_message(peer_of(link), t(lang, "okdesk_unavailable"))
+            return
+        finished = self.settings.finished_statuses
+        mine = [i for i in issues if i.contact_id == contact]
+        mine.sort(key=lambda i: (i.status_code in finished, -(i.created_at.timestamp() if i.created_at else 0), -i.id))
+        if not mine:
+            await self.tg.send_message(peer_of(link), t(lang, "issues_empty"), buttons=menu_keyboard(lang))
+            return
+        pages = math.ceil(len(mine) / PAGE_SIZE)
+        page = min(max(page, 0), pages - 1)
+        shown = mine[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
+        rows = [[Button.inline(f"#{i.id} {make_title(i.title, 40)} · {self._status(i)}",
+                               encode(Callback("view", issue_id=i.id)))] for i in shown]
+        nav = []
+        if page > 0:
+            nav.append(Button.inline("◀", encode(Callback("list", page=page - 1))))
+        if page < pages - 1:
+            nav.append(Button.inline("▶", encode(Callback("list", page=page + 1))))
+        if nav:
+            rows.append(nav)
+        text = t(lang, "issues_header", total=len(mine), page=page + 1, pages=pages)
+        if edit is not None:
+            await edit.edit(text, buttons=rows)
+        else:
+            await self.tg.send_message(peer_of(link), text, buttons=rows)
+
+    async def _card(self, link: Any, lang: str, issue: Issue, edit: Any) -> None:
+        try:
+            comments = await asyncio.to_thread(self.okdesk.list_comments, issue.id)
+        except OkdeskError as exc:
+            log.warning("card_comments_failed", tg_user_id=link.tg_user_id, issue_id=issue.id, error=str(exc))
+            comments = []
+        created = issue.created_at.astimezone(self.okdesk.account_tz).strftime("%d.%m.%Y %H:%M") \
+            if issue.created_at else "?"
+        text = t(lang, "card", issue_id=issue.id, title=issue.title, status=self._status(issue), created=created)
+        public = [c for c in comments if c.public][-CARD_COMMENTS:]
+        lines = []
+        for c in public:
+            words = html_to_telegram(c.content_html).text.strip()
+            if len(words) > CARD_COMMENT_CHARS:
+                words = words[:CARD_COMMENT_CHARS - 1] + "…"
+            lines.append(f"— {c.author_name or '?'}: {words}" if words else f"— {c.author_name or '?'}: 📎")
+        text += "\n\n" + (t(lang, "card_comments") + "\n" + "\n".join(lines) if lines else t(lang, "card_no_comments"))
+        buttons = [[Button.inline(t(lang, "comment_button"), encode(Callback("comment", issue_id=issue.id))),
+                    Button.inline(t(lang, "refresh_button"), encode(Callback("refresh", issue_id=issue.id)))],
+                   [Button.inline(t(lang, "back_button"), encode(Callback("list", page=0)))]]
+        if edit is not None:
+            try:
+                await edit.edit(text, buttons=buttons)
+            except Exception as exc:  # noqa: BLE001 - "message not modified" on a refresh with no news
+                log.debug("card_not_edited", error=type(exc).__name__)
+            return
+        sent = await self.tg.send_message(peer_of(link), text, buttons=buttons)
+        # A reply to the card is a comment on its issue.
+        self.store.map_message(link.tg_chat_id, sent.id, issue.id)
+

@@ -1,0 +1,97 @@
+"""What a client's message is for: pure decisions, no I/O.
+
+A reply to a bot message about an issue is a comment on it; the message after "Comment" (within
+the window) is too; the message after "New issue" becomes one; anything else is asked about.
+Callback data of the bot's buttons is encoded and decoded here too, in one place.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+AWAITING_COMMENT = "awaiting_comment"
+AWAITING_NEW_ISSUE = "awaiting_new_issue"
+_ISSUE_NUMBER = re.compile(r"#(\d{1,10})\b")
+
+
+@dataclass(frozen=True)
+class Route:
+    action: str  # comment | create | ask
+    okdesk_issue_id: int | None = None
+    # The dialog state this message used up (cleared once the job exists).
+    used_dialog: bool = False
+
+
+def route(*, reply_issue_id: int | None, dialog: tuple[str, dict[str, Any]] | None, now: datetime) -> Route:
+    if reply_issue_id is not None:
+        return Route("comment", reply_issue_id)
+    if dialog is not None:
+        state, data = dialog
+        until = data.get("until")
+        live = until is None or datetime.fromisoformat(until) >= now
+        if state == AWAITING_COMMENT and live and data.get("issue_id"):
+            return Route("comment", int(data["issue_id"]), used_dialog=True)
+        if state == AWAITING_NEW_ISSUE and live:
+            return Route("create", used_dialog=True)
+    return Route("ask")
+
+
+def issue_named_in(text: str | None) -> int | None:
+    """The issue a bot message names by its number ("#123"), when it names exactly one."""
+    found = {int(m) for m in _ISSUE_NUMBER.findall(text or "")}
+    return found.pop() if len(found) == 1 else None
+
+
+# ---------------------------------------------------------------- callback data (at most 64 bytes)
+
+
+@dataclass(frozen=True)
+class Callback:
+    verb: str  # view | refresh | comment | list | add | new | cancel
+    issue_id: int | None = None
+    job_id: int | None = None
+    page: int | None = None
+
+
+_VERBS = {"v": "view", "r": "refresh", "c": "comment", "l": "list", "a": "add", "n": "new", "x": "cancel"}
+_LETTERS = {v: k for k, v in _VERBS.items()}
+
+
+def encode(cb: Callback) -> bytes:
+    letter = _LETTERS[cb.verb]
+    if cb.verb in ("view", "refresh", "comment"):
+        return f"{letter}:{cb.issue_id}".encode()
+    if cb.verb == "list":
+        return f"{letter}:{cb.page or 0}".encode()
+    if cb.verb == "add":
+        return f"{letter}:{cb.job_id}:{cb.issue_id}".encode()
+    if cb.verb == "new":
+        return f"{letter}:{cb.job_id}".encode()
+    return letter.encode()
+
+
+def decode(data: bytes) -> Callback | None:
+    """None for anything the bot never made (forged or from an older version)."""
+    try:
+        parts = data.decode("ascii").split(":")
+        verb = _VERBS[parts[0]]
+        numbers = [int(p) for p in parts[1:]]
+    except (UnicodeDecodeError, KeyError, ValueError):
+        return None
+    if any(n < 0 or n > 2**53 for n in numbers):
+        return None
+    shape = {"view": 1, "refresh": 1, "comment": 1, "list": 1, "add": 2, "new": 1, "cancel": 0}[verb]
+    if len(numbers) != shape:
+        return None
+    if verb in ("view", "refresh", "comment"):
+        return Callback(verb, issue_id=numbers[0])
+    if verb == "list":
+        return Callback(verb, page=numbers[0])
+    if verb == "add":
+        return Callback(verb, job_id=numbers[0], issue_id=numbers[1])
+    if verb == "new":
+        return Callback(verb, job_id=numbers[0])
+    return Callback(verb)

@@ -1,0 +1,184 @@
+"""Jobs into Okdesk: each message or album becomes one comment or one issue, exactly once.
+
+Per job: the client's ownership of the issue is checked against Okdesk; the files come from
+Telegram into temporary files; the job is marked "posting" (write-ahead) before the POST; the
+outcome and everything that follows from it (own comment, seen files, followed issue, the
+confirmation to the client) is committed in one transaction. A job found "posting" again (an
+answer lost, a crash) first searches Okdesk for what it may have created.
+
+One client's jobs run in order, one at a time, and at most ``sync.client_messages_per_minute``
+of them a minute: a flood of messages waits its turn instead of eating the others' budget.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from telethon import TelegramClient
+
+from syncd.clock import utcnow
+from syncd.config import Settings
+from syncd.health import Health
+from syncd.inbound.content import Combined, Content
+from syncd.inbound.intake import peer_of
+from syncd.inbound.jobrun import JobRun, Outcome
+from syncd.inbound.ratelimit import ClientRate
+from syncd.logs import get_logger
+from syncd.okdesk.client import OkdeskClient
+from syncd.store import Store
+from syncd.store.inbound_repo import FAILED, POSTING, QUEUED, REFUSED
+from syncd.sync.retry import RetryPolicy, account_failure, backoff
+from syncd.texts import t
+
+log = get_logger(__name__)
+
+
+class InboundWorker:
+    def __init__(self, *, tg: TelegramClient, store: Store, okdesk: OkdeskClient, settings: Settings,
+                 policy: RetryPolicy, health: Health, tmp_dir: Path, idle: float = 1.0) -> None:
+        self.tg, self.store, self.okdesk, self.settings = tg, store, okdesk, settings
+        self.policy, self.health, self.tmp_dir, self.idle = policy, health, tmp_dir, idle
+        self.rate = ClientRate(settings.sync.client_messages_per_minute)
+        self._slots = asyncio.Semaphore(settings.sync.inbound_concurrency)
+        self._busy: dict[int, asyncio.Task[None]] = {}
+        self._wake = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping = False
+
+    def wake(self) -> None:
+        """Thread-safe."""
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._busy)
+
+    async def run(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        while not self._stopping:
+            try:
+                delay = self._dispatch()
+            except Exception:  # a database hiccup must not end the worker
+                log.exception("inbound_dispatch_failed")
+                delay = self.idle
+            self._wake.clear()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=delay)
+
+    async def stop(self, grace: float) -> None:
+        """Jobs in flight get ``grace`` seconds; one cut short is "posting" and is searched for next start."""
+        self._stopping = True
+        self._wake.set()
+        if self._busy:
+            _, pending = await asyncio.wait(list(self._busy.values()), timeout=grace)
+            for task in pending:
+                task.cancel()
+
+    def _dispatch(self) -> float:
+        now = utcnow()
+        for job in self.store.due_jobs(now):
+            if job.tg_user_id in self._busy:
+                continue
+            wait = self.rate.take(job.tg_user_id)
+            if wait > 0:
+                self._delay(job, wait)
+                continue
+            task = asyncio.create_task(self._run(job.id))
+            self._busy[job.tg_user_id] = task
+            task.add_done_callback(lambda _t, user=job.tg_user_id: self._done(user))
+        nxt = self.store.next_job_time()
+        if nxt is None:
+            return self.idle
+        return max(0.05, min(self.idle, (nxt - utcnow()).total_seconds()))
+
+    def _done(self, tg_user_id: int) -> None:
+        self._busy.pop(tg_user_id, None)
+        self._wake.set()
+
+    def _delay(self, job: Any, wait: float) -> None:
+        """Over the client's rate: the job waits its turn, and the client hears why, once a burst."""
+        self.store.update_job(job.id, next_try_at=utcnow() + timedelta(seconds=wait))
+        if self.rate.should_warn(job.tg_user_id):
+            link = self.store.get_link(job.tg_user_id)
+            log.info("inbound_client_throttled", tg_user_id=job.tg_user_id, wait=round(wait, 1))
+            if link is not None:
+                asyncio.create_task(self._tell(link, t(link.language, "slow_down")))
+
+    async def _tell(self, link: Any, text: str) -> None:
+        try:
+            await self.tg.send_message(peer_of(link), text)
+        except Exception as exc:  # noqa: BLE001 - a courtesy message; the job itself is safe
+            log.warning("inbound_notice_not_sent", tg_user_id=link.tg_user_id, error=type(exc).__name__)
+
+    async def _run(self, job_id: int) -> None:
+        async with self._slots:
+            job = self.store.get_job(job_id)
+            if job is None or job.state not in (QUEUED, POSTING):
+                return
+            link = self.store.get_link(job.tg_user_id)
+            bound = log.bind(tg_user_id=job.tg_user_id, job_id=job.id, issue_id=job.okdesk_issue_id)
+            if link is None:
+                self.store.update_job(job.id, state=REFUSED, last_error="the client is no longer linked")
+                bound.info("inbound_refused_unlinked")
+                return
+            rows = self.store.job_messages(job.id)
+            combined = Combined(tuple(Content.from_json(r.content) for r in rows))
+            work = self.tmp_dir / f"in{job.id}"
+            work.mkdir(exist_ok=True)
+            run = JobRun(job=job, link=link, rows=rows, combined=combined, tg=self.tg, okdesk=self.okdesk,
+                         store=self.store, settings=self.settings, work=work, log=bound)
+            try:
+                outcome = await run.execute()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # whatever it was, the job is retried and the worker goes on
+                bound.exception("inbound_job_crashed")
+                outcome = Outcome("retry", error=f"{type(exc).__name__}: {exc}", service="syncd")
+            await self._settle(job, link, outcome, bound)
+            if outcome.kind in ("done", "refused", "failed"):
+                shutil.rmtree(work, ignore_errors=True)
+
+    async def _settle(self, job: Any, link: Any, outcome: Outcome, bound: Any) -> None:
+        lang = link.language
+        if outcome.kind == "done":
+            self.health.mark("okdesk")
+            return
+        if outcome.kind == "refused":
+            self.store.update_job(job.id, state=REFUSED, last_error=outcome.error, done_at=utcnow())
+            bound.info("inbound_refused", reason=outcome.error)
+            if outcome.tell:
+                await self._tell(link, outcome.tell)
+            return
+        if outcome.kind == "failed":
+            self.store.update_job(job.id, state=FAILED, last_error=outcome.error)
+            bound.warning("inbound_failed", error=outcome.error)
+            await self._tell(link, outcome.tell or t(lang, "post_refused", reason=outcome.error or "?"))
+            return
+        # retry: the job stays queued (nothing was created) or posting (something may have been)
+        fresh = self.store.get_job(job.id)
+        if fresh is None:
+            return
+        now = utcnow()
+        # The job's own failure only while its service worked for others (next_try_at: when this try began).
+        counts = self.health.ok_since(outcome.service, fresh.next_try_at)
+        spent = account_failure(budget_spent=fresh.budget_spent, last_attempt_at=fresh.next_try_at, now=now,
+                                counts=counts, policy=self.policy)
+        delay = outcome.wait if outcome.wait is not None else backoff(fresh.attempts + 1, self.policy)
+        if outcome.error:
+            self.health.error(outcome.service, outcome.error)
+        values: dict[str, Any] = dict(next_try_at=now + timedelta(seconds=delay), budget_spent=spent.budget_spent,
+                                      last_error=(outcome.error or "")[:500])
+        if spent.parked:
+            values["state"] = FAILED
+        self.store.update_job(job.id, **values)
+        bound.warning("inbound_retry", error=outcome.error, wait=round(delay, 1), state=fresh.state,
+                      parked=spent.parked)
+        if spent.parked:
+            await self._tell(link, t(lang, "post_failed"))
+

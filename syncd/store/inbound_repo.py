@@ -1,0 +1,204 @@
+"""The store's inbound half: messages clients sent, and the jobs that carry them into Okdesk.
+
+A message is recorded (keyed by chat and message id) before anything is done with it; a job's
+outcome is recorded together with everything that follows from it (own comment, seen files,
+the followed issue, the confirmation to send) in one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, and_, func, insert, select, update
+from sqlalchemy.engine import Row
+
+from syncd.clock import utcnow
+from syncd.store.schema import (
+    followed_issues,
+    inbound_jobs,
+    inbox_messages,
+    outbox,
+    own_comments,
+    seen_attachments,
+)
+
+ASKING, QUEUED, POSTING, DONE, DUPLICATE, REFUSED, FAILED = (
+    "asking", "queued", "posting", "done", "duplicate", "refused", "failed")
+OPEN_STATES = (ASKING, QUEUED, POSTING)
+
+
+def _insert_ignore(conn: Connection, table: Any, rows: Sequence[dict[str, Any]]) -> int:
+    from syncd.store.repo import insert_ignore
+
+    return insert_ignore(conn, table, rows)
+
+
+class _Taken(Exception):
+    """Another job took one of the messages: the transaction is rolled back."""
+
+
+class InboundStore:
+    engine: Engine
+
+    # ------------------------------------------------------------ messages
+
+    def record_message(self, **values: Any) -> int | None:
+        """The message's row id, or None when it was recorded before (Telegram handed it over again)."""
+        values.setdefault("received_at", utcnow())
+        with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                from sqlalchemy.dialects.postgresql import insert as dialect_insert
+            else:
+                from sqlalchemy.dialects.sqlite import insert as dialect_insert
+            stmt = dialect_insert(inbox_messages).values(**values).on_conflict_do_nothing().returning(
+                inbox_messages.c.id)
+            return conn.execute(stmt).scalar()
+
+    def unassigned_messages(self, tg_chat_id: int | None = None, grouped_id: int | None = None) -> list[Row]:
+        """Messages without a job: an album still arriving, or one a crash caught before its job."""
+        q = select(inbox_messages).where(inbox_messages.c.job_id.is_(None))
+        if tg_chat_id is not None:
+            q = q.where(inbox_messages.c.tg_chat_id == tg_chat_id)
+        if grouped_id is not None:
+            q = q.where(inbox_messages.c.grouped_id == grouped_id)
+        with self.engine.connect() as conn:
+            return list(conn.execute(q.order_by(inbox_messages.c.tg_message_id)))
+
+    def job_messages(self, job_id: int) -> list[Row]:
+        with self.engine.connect() as conn:
+            return list(conn.execute(select(inbox_messages).where(inbox_messages.c.job_id == job_id)
+                                     .order_by(inbox_messages.c.tg_message_id)))
+
+    def message_job(self, tg_chat_id: int, tg_message_id: int) -> int | None:
+        with self.engine.connect() as conn:
+            return conn.execute(select(inbox_messages.c.job_id).where(
+                inbox_messages.c.tg_chat_id == tg_chat_id, inbox_messages.c.tg_message_id == tg_message_id)).scalar()
+
+    # ------------------------------------------------------------ jobs
+
+    def create_job(self, message_ids: Sequence[int], **values: Any) -> int | None:
+        """A job for these messages, unless another job took them meanwhile (then None)."""
+        now = utcnow()
+        values.setdefault("next_try_at", now)
+        try:
+            with self.engine.begin() as conn:
+                job_id = conn.execute(insert(inbound_jobs).values(
+                    attempts=0, budget_spent=0.0, dropped_files="[]", created_at=now, **values)
+                ).inserted_primary_key[0]
+                taken = conn.execute(update(inbox_messages).where(
+                    inbox_messages.c.id.in_(list(message_ids)), inbox_messages.c.job_id.is_(None)
+                ).values(job_id=job_id))
+                if taken.rowcount != len(message_ids):
+                    raise _Taken
+        except _Taken:
+            return None
+        return int(job_id)
+
+    def get_job(self, job_id: int) -> Row | None:
+        with self.engine.connect() as conn:
+            return conn.execute(select(inbound_jobs).where(inbound_jobs.c.id == job_id)).first()
+
+    def update_job(self, job_id: int, *, only_if_state: Sequence[str] | None = None, **values: Any) -> bool:
+        """Change a job; with ``only_if_state`` only from those states (a double tap changes it once)."""
+        stmt = update(inbound_jobs).where(inbound_jobs.c.id == job_id)
+        if only_if_state is not None:
+            stmt = stmt.where(inbound_jobs.c.state.in_(list(only_if_state)))
+        with self.engine.begin() as conn:
+            return conn.execute(stmt.values(**values)).rowcount == 1
+
+    def due_jobs(self, now: datetime, limit: int = 100) -> list[Row]:
+        """Queued or posting jobs, the oldest first; one client's come in the order they were sent."""
+        with self.engine.connect() as conn:
+            q = (select(inbound_jobs).where(inbound_jobs.c.state.in_([QUEUED, POSTING]))
+                 .order_by(inbound_jobs.c.id).limit(limit))
+            rows = list(conn.execute(q))
+        heads: dict[int, Row] = {}
+        for row in rows:
+            heads.setdefault(row.tg_user_id, row)
+        return [r for r in heads.values() if r.next_try_at <= now]
+
+    def next_job_time(self) -> datetime | None:
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.min(inbound_jobs.c.next_try_at)).where(
+                inbound_jobs.c.state.in_([QUEUED, POSTING]))).scalar()
+
+    def twin_job(self, tg_user_id: int, fingerprint: str, since: datetime, until: datetime,
+                 exclude: int) -> Row | None:
+        """Another job of the client with the same content, sent within the window, turned (or
+        turning) into an issue."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(inbound_jobs).where(
+                inbound_jobs.c.tg_user_id == tg_user_id, inbound_jobs.c.fingerprint == fingerprint,
+                inbound_jobs.c.sent_at >= since, inbound_jobs.c.sent_at <= until, inbound_jobs.c.id != exclude,
+                inbound_jobs.c.action == "create",
+                inbound_jobs.c.state.in_([QUEUED, POSTING, DONE])).order_by(inbound_jobs.c.id)).first()
+
+    def unasked_jobs(self) -> list[Row]:
+        """Jobs waiting for the client's choice whose question a crash kept from being sent."""
+        with self.engine.connect() as conn:
+            return list(conn.execute(select(inbound_jobs).where(
+                inbound_jobs.c.state == ASKING, inbound_jobs.c.ask_message_id.is_(None)).order_by(inbound_jobs.c.id)))
+
+    def map_message(self, tg_chat_id: int, tg_message_id: int, okdesk_issue_id: int) -> None:
+        """A bot message about one issue (a card, a question): a reply to it is a comment on the issue."""
+        from syncd.store.schema import message_map
+
+        with self.engine.begin() as conn:
+            _insert_ignore(conn, message_map, [dict(tg_chat_id=tg_chat_id, tg_message_id=tg_message_id,
+                                                    okdesk_issue_id=okdesk_issue_id, created_at=utcnow())])
+
+    def asking_jobs(self, tg_user_id: int) -> list[Row]:
+        with self.engine.connect() as conn:
+            return list(conn.execute(select(inbound_jobs).where(
+                inbound_jobs.c.tg_user_id == tg_user_id, inbound_jobs.c.state == ASKING)))
+
+    def contacts_creating_issues(self) -> set[int]:
+        """Contacts an issue is being created for right now: the poller leaves their new issues alone."""
+        from syncd.store.schema import links
+
+        with self.engine.connect() as conn:
+            q = (select(links.c.okdesk_contact_id).join(inbound_jobs, inbound_jobs.c.tg_user_id == links.c.tg_user_id)
+                 .where(inbound_jobs.c.action == "create", inbound_jobs.c.state == POSTING))
+            return {int(c) for c in conn.execute(q).scalars()}
+
+    def job_counts(self) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(inbound_jobs.c.state, func.count()).group_by(inbound_jobs.c.state))
+            return {state: int(count) for state, count in rows}
+
+    def claimed_comment_ids(self, issue_id: int) -> set[int]:
+        with self.engine.connect() as conn:
+            return {int(c) for c in conn.execute(select(own_comments.c.okdesk_comment_id).where(
+                own_comments.c.okdesk_issue_id == issue_id)).scalars()}
+
+    def claimed_issue_ids(self, tg_user_id: int) -> set[int]:
+        with self.engine.connect() as conn:
+            return {int(i) for i in conn.execute(select(inbound_jobs.c.okdesk_issue_id).where(
+                inbound_jobs.c.tg_user_id == tg_user_id, inbound_jobs.c.action == "create",
+                inbound_jobs.c.state == DONE)).scalars() if i is not None}
+
+    def finish_job(self, job_id: int, *, okdesk_issue_id: int, okdesk_comment_id: int | None,
+                   attachment_ids: Sequence[int], follow: dict[str, Any] | None,
+                   confirmation: dict[str, Any] | None, dropped_files: Sequence[dict[str, str]] = ()) -> bool:
+        """The job's outcome and all that follows from it, at once: a crash leaves all or nothing."""
+        now = utcnow()
+        with self.engine.begin() as conn:
+            changed = conn.execute(update(inbound_jobs).where(
+                and_(inbound_jobs.c.id == job_id, inbound_jobs.c.state.in_([QUEUED, POSTING]))).values(
+                state=DONE, okdesk_issue_id=okdesk_issue_id, okdesk_comment_id=okdesk_comment_id,
+                dropped_files=json.dumps(list(dropped_files), ensure_ascii=False), done_at=now, last_error=None))
+            if changed.rowcount != 1:
+                return False
+            if okdesk_comment_id is not None:
+                _insert_ignore(conn, own_comments, [dict(okdesk_comment_id=okdesk_comment_id,
+                                                         okdesk_issue_id=okdesk_issue_id, created_at=now)])
+            if follow is not None:
+                _insert_ignore(conn, followed_issues, [follow])
+            _insert_ignore(conn, seen_attachments, [dict(okdesk_issue_id=okdesk_issue_id, okdesk_attachment_id=a)
+                                                    for a in attachment_ids])
+            if confirmation is not None:
+                _insert_ignore(conn, outbox, [confirmation])
+        return True
