@@ -13,6 +13,7 @@ from typing import IO
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from telethon import TelegramClient
+from telethon.tl import functions
 
 from syncd.config import Settings, parse_utc_offset
 from syncd.health import Health
@@ -84,6 +85,13 @@ def make_telegram_client(settings: Settings) -> TelegramClient:
     )
 
 
+async def save_update_state(tg: TelegramClient) -> None:
+    """Where Telegram's update sequence is now, written to the session at once."""
+    state = await tg(functions.updates.GetStateRequest())
+    tg.session.set_update_state(0, state)
+    tg.session.save()
+
+
 async def run_daemon(settings: Settings) -> int:
     # Everything this process creates (database, WAL, the Telegram session) is private from birth.
     os.umask(0o077)
@@ -104,13 +112,6 @@ async def run_daemon(settings: Settings) -> int:
     notices = NoticeQueue(store, settings.okdesk.employee_id)
 
     tg = make_telegram_client(settings)
-    await tg.start(bot_token=settings.telegram.bot_token)
-    if settings.session_path.exists():
-        os.chmod(settings.session_path, 0o600)
-    me = await tg.get_me()
-    health.mark("telegram")
-    log.info("telegram_ready", bot_id=me.id, username=me.username)
-
     sender = OutboxSender(
         store=store, tg=tg, okdesk=okdesk, pacer=Pacer(settings.sync.per_chat_interval, settings.sync.global_rate),
         policy=policy, health=health, notices=notices, tmp_dir=tmp_dir, idle=settings.sync.sender_idle,
@@ -127,6 +128,19 @@ async def run_daemon(settings: Settings) -> int:
                 status_names=lambda: poller.status_names)
     Bot(tg=tg, store=store, linking=linking, settings=settings, on_unblocked=sender.wake, locks=locks,
         intake=intake, menu=menu).register()
+    # The handlers are in place before the client connects: Telethon's catch-up (the messages sent
+    # while we were down) runs as soon as it is connected, and an update no handler takes is gone.
+    fresh_session = not list(tg.session.get_update_states())
+    await tg.start(bot_token=settings.telegram.bot_token)
+    if fresh_session:
+        # Telethon writes its update state only at a clean stop and once a minute: a session killed
+        # before that would come back without one and skip everything sent while it was down.
+        await save_update_state(tg)
+    if settings.session_path.exists():
+        os.chmod(settings.session_path, 0o600)
+    me = await tg.get_me()
+    health.mark("telegram")
+    log.info("telegram_ready", bot_id=me.id, username=me.username)
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

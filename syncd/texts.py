@@ -122,6 +122,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "poll_line": "Опрос: {question}",
         "unsupported_line": "[Сообщение этого типа не поддерживается]",
         "okdesk_file_dropped": "[Файл «{name}» не прикреплён: {reason}]",
+        "files_from_telegram": "Файлы из Telegram: {names}",
         "unit_b": "Б",
         "unit_kb": "КБ",
         "unit_mb": "МБ",

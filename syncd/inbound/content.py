@@ -13,7 +13,7 @@ import html
 import json
 import mimetypes
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, tzinfo
 from typing import Any
 
@@ -46,6 +46,8 @@ class IncomingFile:
     # Telegram's identity of the file (photo or document id): the same file sent twice has it twice.
     unique_id: str
     mime_type: str = "application/octet-stream"
+    # The name was made from the message date (the file had none): numbered within an album.
+    generated: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,23 @@ class Combined:
         return hashlib.sha256(raw.encode()).hexdigest()
 
 
+def combine(parts: Sequence[Content]) -> Combined:
+    """One message, or an album's messages in their order: made-up file names get the file's
+    position within the album (``photo_<date>_2.jpg``), so an album's photos never share a name."""
+    if len(parts) < 2:
+        return Combined(tuple(parts))
+    numbered = []
+    for index, part in enumerate(parts, start=1):
+        files = tuple(replace(f, file_name=_numbered(f.file_name, index)) if f.generated else f for f in part.files)
+        numbered.append(replace(part, files=files))
+    return Combined(tuple(numbered))
+
+
+def _numbered(name: str, index: int) -> str:
+    stem, dot, ext = name.rpartition(".")
+    return f"{stem}_{index}.{ext}" if dot else f"{name}_{index}"
+
+
 def typed_html(text: str, entities: Sequence[Any] | None) -> str:
     kept = [e for e in entities or () if isinstance(e, _KEPT_ENTITIES)]
     converted = tl_html.unparse(text, kept) if kept else html.escape(text, quote=False)
@@ -178,14 +197,15 @@ def describe(message: Any, *, tz: tzinfo, lang: str, album_index: int | None = N
         photo = media.photo
         name = generated_name("photo", when, tz, album_index, "image/jpeg")
         return Content(**base, files=(IncomingFile("photo", name, _photo_size(photo), f"photo:{photo.id}",
-                                                   "image/jpeg"),))
+                                                   "image/jpeg", generated=True),))
     if isinstance(media, types.MessageMediaDocument) and isinstance(media.document, types.Document):
         doc = media.document
         kind, original, emoji = _document_kind(doc)
         keep_name = original and kind not in ("voice", "video_note", "sticker")
         name = original if keep_name else generated_name(kind, when, tz, album_index, doc.mime_type)
         extra = (emoji,) if kind == "sticker" and emoji else ()
-        incoming = IncomingFile(kind, str(name), doc.size, f"document:{doc.id}", doc.mime_type or "")
+        incoming = IncomingFile(kind, str(name), doc.size, f"document:{doc.id}", doc.mime_type or "",
+                                generated=not keep_name)
         return Content(**base, extra_lines=extra, files=(incoming,))
     if isinstance(media, (types.MessageMediaGeo, types.MessageMediaGeoLive, types.MessageMediaVenue)):
         geo = media.geo

@@ -21,7 +21,7 @@ from telethon.tl import types
 from syncd.clock import utcnow
 from syncd.config import Settings
 from syncd.formatting.titles import make_title
-from syncd.inbound.content import Combined, Content, describe
+from syncd.inbound.content import Content, combine, describe
 from syncd.inbound.routing import Callback, encode, issue_named_in, route
 from syncd.logs import get_logger
 from syncd.okdesk.client import OkdeskClient
@@ -45,6 +45,7 @@ class Intake:
                  locks: UserLocks, on_new_job: Callable[[], None]) -> None:
         self.tg, self.store, self.okdesk, self.settings = tg, store, okdesk, settings
         self.locks, self.on_new_job = locks, on_new_job
+        self.started_at = utcnow()
         self._album_tasks: dict[tuple[int, int], asyncio.Task[None]] = {}
         self._album_last: dict[tuple[int, int], float] = {}
 
@@ -64,7 +65,7 @@ class Intake:
             sent_at=message.date, content=content.to_json(), media=media,
             job_id=HANDLED_WITHOUT_JOB if handled else None)
 
-    async def on_message(self, event: Any, link: Any, lang: str) -> None:
+    async def on_message(self, event: Any, row_id: int, link: Any, lang: str) -> None:
         """A recorded message that is for Okdesk; called with the client's lock held."""
         message = event.message
         if message.grouped_id:
@@ -75,9 +76,10 @@ class Intake:
             return
         # Telegram sends an album's messages together: a message after it means the album is whole.
         await self._flush_albums(event.chat_id)
-        rows = self.store.unassigned_messages(event.chat_id)
-        rows = [r for r in rows if r.grouped_id is None]
-        for row in rows:
+        # Only this message: later ones are recorded already (before their handlers wait for the
+        # lock) and are taken by their own handlers, commands among them.
+        row = self.store.message_row(row_id)
+        if row is not None and row.job_id is None:
             await self._make_job([row], link, lang)
 
     async def _settle(self, key: tuple[int, int], tg_user_id: int) -> None:
@@ -114,7 +116,7 @@ class Intake:
 
     async def _make_job(self, rows: Sequence[Any], link: Any, lang: str) -> None:
         user = link.tg_user_id
-        combined = Combined(tuple(Content.from_json(r.content) for r in rows))
+        combined = combine([Content.from_json(r.content) for r in rows])
         reply_to = next((r.reply_to_msg_id for r in rows if r.reply_to_msg_id), None)
         reply_issue = await self._reply_issue(link, reply_to)
         decision = route(reply_issue_id=reply_issue, dialog=self.store.get_dialog(user), now=utcnow())
@@ -215,19 +217,25 @@ class Intake:
 
     async def resume(self) -> None:
         """Messages a crash caught before their job, and questions never asked, are taken up again."""
+        # Only what an earlier run left: this run's own messages (catch-up included) are in their
+        # handlers' hands, and an album of them may still be arriving.
         groups: dict[tuple[int, int], list[Any]] = {}
-        for row in self.store.unassigned_messages():
+        for row in self.store.unassigned_messages(received_before=self.started_at):
             groups.setdefault((row.tg_user_id, row.grouped_id or -row.tg_message_id), []).append(row)
         for (user, _), rows in sorted(groups.items(), key=lambda kv: kv[1][0].id):
             link = self.store.get_link(user)
-            if link is None:
-                continue
             async with self.locks.hold(user):
                 fresh = [r for r in rows if self.store.message_job(r.tg_chat_id, r.tg_message_id) is None]
-                if fresh:
-                    log.info("inbound_resumed", tg_user_id=user, messages=len(fresh))
-                    await self._make_job(fresh, link, link.language)
-        for job in self.store.unasked_jobs():
+                if not fresh:
+                    continue
+                if link is None:
+                    # Written before linking: a linking step or a message the client was told to repeat.
+                    for row in fresh:
+                        self.store.mark_handled(row.id)
+                    continue
+                log.info("inbound_resumed", tg_user_id=user, messages=len(fresh))
+                await self._make_job(fresh, link, link.language)
+        for job in self.store.unasked_jobs(created_before=self.started_at):
             link = self.store.get_link(job.tg_user_id)
             if link is not None:
                 async with self.locks.hold(job.tg_user_id):

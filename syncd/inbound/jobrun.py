@@ -212,9 +212,13 @@ class JobRun:
             # Okdesk will not take these files: the words go without them, each file named and explained.
             reason = "reason_okdesk_too_large" if isinstance(exc, OkdeskTooLarge) else "reason_okdesk_refused"
             detail = "" if isinstance(exc, OkdeskTooLarge) else posting.plain(str(exc.errors))[:200]
-            self.dropped += [Dropped(u.file_name, reason, detail, index=i) for u, i in files]
+            # Okdesk refuses the whole request; when its errors name some files, only those go (the
+            # next try tells whether the others pass), else all of them.
+            named = [(u, i) for u, i in files if u.file_name in detail]
+            victims = named or files
+            self.dropped += [Dropped(u.file_name, reason, detail, index=i) for u, i in victims]
             self._save_dropped()
-            self.log.warning("inbound_files_refused", files=len(files), error=str(exc))
+            self.log.warning("inbound_files_refused", files=len(victims), of=len(files), error=str(exc))
             raise _Retry(Outcome("retry", error=str(exc), wait=0.0))
         if self.job.action == "create" and _about_author(exc) and not self._author_refused():
             return self._drop_author(exc)

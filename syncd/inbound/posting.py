@@ -70,12 +70,22 @@ def reason_text(d: Dropped, lang: str, limit_text: str) -> str:
 
 
 def body_html(combined: Combined, dropped: Sequence[Dropped], limit_text: str) -> str:
-    """What the client wrote, then one line per file that did not make it (for staff, in Russian)."""
-    parts = [combined.html] if combined.html else []
+    """What the client wrote, then one line per file that did not make it (for staff, in Russian).
+
+    With no words the body starts with the kind of message whatever was dropped: the search after a
+    lost answer recognises a body by its start, and the files dropped may differ between tries."""
+    parts = [combined.html or html.escape(_files_line(combined), quote=False)]
     for d in dropped:
         reason = reason_text(d, "ru", limit_text)
         parts.append(html.escape(t("ru", "okdesk_file_dropped", name=d.file_name, reason=reason), quote=False))
-    return "<br>".join(parts) or html.escape(t("ru", "kind_other"), quote=False)
+    return "<br>".join(parts)
+
+
+def _files_line(combined: Combined) -> str:
+    """Words for a message of files only (Okdesk wants a comment's text): the names of all its files,
+    whichever of them were dropped, so every try's body starts the same."""
+    names = [f.file_name for f in combined.files]
+    return t("ru", "files_from_telegram", names=", ".join(names)) if names else t("ru", "kind_other")
 
 
 def _names_match(found: Iterable[str], sent: Sequence[str], all_names: Sequence[str]) -> bool:

@@ -29,8 +29,9 @@ class ClientRate:
         """0 when the client may go now (a token is spent), else the seconds until they may."""
         now = self.clock()
         level = self._level(user, now)
-        if level >= 1.0:
-            level -= 1.0
+        # The slack absorbs float rounding: a client who waited exactly the wait given goes then.
+        if level >= 1.0 - 1e-9:
+            level = max(0.0, level - 1.0)
             if level >= self.capacity - 1e-9:
                 self._tokens.pop(user, None)
             else:

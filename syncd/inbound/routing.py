@@ -40,9 +40,20 @@ def route(*, reply_issue_id: int | None, dialog: tuple[str, dict[str, Any]] | No
 
 
 def issue_named_in(text: str | None) -> int | None:
-    """The issue a bot message names by its number ("#123"), when it names exactly one."""
-    found = {int(m) for m in _ISSUE_NUMBER.findall(text or "")}
-    return found.pop() if len(found) == 1 else None
+    """The issue a bot message names by its number ("#123").
+
+    Every bot message about an issue names it in its first line ("Заявка #123 «…»", "#123 «…»: a → b");
+    a staff comment below may mention other numbers. Without a single number in the first line, the
+    whole text must name exactly one.
+    """
+    lines = (text or "").splitlines()
+    for scope in (lines[:1], lines):
+        found = {int(m) for m in _ISSUE_NUMBER.findall("\n".join(scope))}
+        if len(found) == 1:
+            return found.pop()
+        if len(found) > 1:
+            return None
+    return None
 
 
 # ---------------------------------------------------------------- callback data (at most 64 bytes)
@@ -78,6 +89,9 @@ def decode(data: bytes) -> Callback | None:
     try:
         parts = data.decode("ascii").split(":")
         verb = _VERBS[parts[0]]
+        # Digits as the bot writes them: int() would also take " 1", "+1", "1_0", "01".
+        if any(not p.isdigit() or p != str(int(p)) for p in parts[1:]):
+            return None
         numbers = [int(p) for p in parts[1:]]
     except (UnicodeDecodeError, KeyError, ValueError):
         return None

@@ -24,7 +24,7 @@ from telethon import TelegramClient
 from syncd.clock import utcnow
 from syncd.config import Settings
 from syncd.health import Health
-from syncd.inbound.content import Combined, Content
+from syncd.inbound.content import Content, combine
 from syncd.inbound.intake import peer_of
 from syncd.inbound.jobrun import JobRun, Outcome
 from syncd.inbound.ratelimit import ClientRate
@@ -46,6 +46,7 @@ class InboundWorker:
         self.rate = ClientRate(settings.sync.client_messages_per_minute)
         self._slots = asyncio.Semaphore(settings.sync.inbound_concurrency)
         self._busy: dict[int, asyncio.Task[None]] = {}
+        self._notes: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = False
@@ -92,7 +93,7 @@ class InboundWorker:
             task = asyncio.create_task(self._run(job.id))
             self._busy[job.tg_user_id] = task
             task.add_done_callback(lambda _t, user=job.tg_user_id: self._done(user))
-        nxt = self.store.next_job_time()
+        nxt = self.store.next_job_time(list(self._busy))
         if nxt is None:
             return self.idle
         return max(0.05, min(self.idle, (nxt - utcnow()).total_seconds()))
@@ -108,7 +109,9 @@ class InboundWorker:
             link = self.store.get_link(job.tg_user_id)
             log.info("inbound_client_throttled", tg_user_id=job.tg_user_id, wait=round(wait, 1))
             if link is not None:
-                asyncio.create_task(self._tell(link, t(link.language, "slow_down")))
+                note = asyncio.create_task(self._tell(link, t(link.language, "slow_down")))
+                self._notes.add(note)  # held until done: the loop keeps only weak references to tasks
+                note.add_done_callback(self._notes.discard)
 
     async def _tell(self, link: Any, text: str) -> None:
         try:
@@ -128,7 +131,7 @@ class InboundWorker:
                 bound.info("inbound_refused_unlinked")
                 return
             rows = self.store.job_messages(job.id)
-            combined = Combined(tuple(Content.from_json(r.content) for r in rows))
+            combined = combine([Content.from_json(r.content) for r in rows])
             work = self.tmp_dir / f"in{job.id}"
             work.mkdir(exist_ok=True)
             run = JobRun(job=job, link=link, rows=rows, combined=combined, tg=self.tg, okdesk=self.okdesk,

@@ -57,9 +57,22 @@ class InboundStore:
                 inbox_messages.c.id)
             return conn.execute(stmt).scalar()
 
-    def unassigned_messages(self, tg_chat_id: int | None = None, grouped_id: int | None = None) -> list[Row]:
+    def mark_handled(self, message_row_id: int) -> None:
+        """A command, a menu button or a linking step: never a job, and never taken up by resume."""
+        with self.engine.begin() as conn:
+            conn.execute(update(inbox_messages).where(inbox_messages.c.id == message_row_id,
+                                                      inbox_messages.c.job_id.is_(None)).values(job_id=0))
+
+    def message_row(self, message_row_id: int) -> Row | None:
+        with self.engine.connect() as conn:
+            return conn.execute(select(inbox_messages).where(inbox_messages.c.id == message_row_id)).first()
+
+    def unassigned_messages(self, tg_chat_id: int | None = None, grouped_id: int | None = None,
+                            received_before: datetime | None = None) -> list[Row]:
         """Messages without a job: an album still arriving, or one a crash caught before its job."""
         q = select(inbox_messages).where(inbox_messages.c.job_id.is_(None))
+        if received_before is not None:
+            q = q.where(inbox_messages.c.received_at < received_before)
         if tg_chat_id is not None:
             q = q.where(inbox_messages.c.tg_chat_id == tg_chat_id)
         if grouped_id is not None:
@@ -109,21 +122,28 @@ class InboundStore:
         with self.engine.begin() as conn:
             return conn.execute(stmt.values(**values)).rowcount == 1
 
-    def due_jobs(self, now: datetime, limit: int = 100) -> list[Row]:
-        """Queued or posting jobs, the oldest first; one client's come in the order they were sent."""
-        with self.engine.connect() as conn:
-            q = (select(inbound_jobs).where(inbound_jobs.c.state.in_([QUEUED, POSTING]))
-                 .order_by(inbound_jobs.c.id).limit(limit))
-            rows = list(conn.execute(q))
-        heads: dict[int, Row] = {}
-        for row in rows:
-            heads.setdefault(row.tg_user_id, row)
-        return [r for r in heads.values() if r.next_try_at <= now]
+    @staticmethod
+    def _heads() -> Any:
+        """Each client's oldest open job: one client's jobs go in the order they were sent."""
+        return (select(func.min(inbound_jobs.c.id)).where(inbound_jobs.c.state.in_([QUEUED, POSTING]))
+                .group_by(inbound_jobs.c.tg_user_id))
 
-    def next_job_time(self) -> datetime | None:
+    def due_jobs(self, now: datetime, limit: int = 100) -> list[Row]:
+        """The due heads, the oldest first. Heads only: a client with hundreds of jobs queued must
+        not hide the others' behind a row limit."""
         with self.engine.connect() as conn:
-            return conn.execute(select(func.min(inbound_jobs.c.next_try_at)).where(
-                inbound_jobs.c.state.in_([QUEUED, POSTING]))).scalar()
+            q = (select(inbound_jobs).where(inbound_jobs.c.id.in_(self._heads()), inbound_jobs.c.next_try_at <= now)
+                 .order_by(inbound_jobs.c.id).limit(limit))
+            return list(conn.execute(q))
+
+    def next_job_time(self, busy_users: Sequence[int] = ()) -> datetime | None:
+        """When the next head is due (a job behind a waiting head is not due before it); the heads
+        of ``busy_users`` are running already and do not count."""
+        q = select(func.min(inbound_jobs.c.next_try_at)).where(inbound_jobs.c.id.in_(self._heads()))
+        if busy_users:
+            q = q.where(inbound_jobs.c.tg_user_id.not_in(list(busy_users)))
+        with self.engine.connect() as conn:
+            return conn.execute(q).scalar()
 
     def twin_job(self, tg_user_id: int, fingerprint: str, since: datetime, until: datetime,
                  exclude: int) -> Row | None:
@@ -136,11 +156,12 @@ class InboundStore:
                 inbound_jobs.c.action == "create",
                 inbound_jobs.c.state.in_([QUEUED, POSTING, DONE])).order_by(inbound_jobs.c.id)).first()
 
-    def unasked_jobs(self) -> list[Row]:
+    def unasked_jobs(self, created_before: datetime) -> list[Row]:
         """Jobs waiting for the client's choice whose question a crash kept from being sent."""
         with self.engine.connect() as conn:
             return list(conn.execute(select(inbound_jobs).where(
-                inbound_jobs.c.state == ASKING, inbound_jobs.c.ask_message_id.is_(None)).order_by(inbound_jobs.c.id)))
+                inbound_jobs.c.state == ASKING, inbound_jobs.c.ask_message_id.is_(None),
+                inbound_jobs.c.created_at < created_before).order_by(inbound_jobs.c.id)))
 
     def map_message(self, tg_chat_id: int, tg_message_id: int, okdesk_issue_id: int) -> None:
         """A bot message about one issue (a card, a question): a reply to it is a comment on the issue."""

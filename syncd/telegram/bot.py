@@ -30,13 +30,33 @@ class Bot:
         self.tg.add_event_handler(self.on_callback, events.CallbackQuery())
 
     async def on_message(self, event: events.NewMessage.Event) -> None:
-        # Telethon runs handlers concurrently; one user's updates are taken one at a time, so a
-        # double tap on a button cannot, say, create their Okdesk contact twice.
         try:
+            # Recorded at once, before waiting for the client's lock: Telethon saves how far it has
+            # read Telegram's updates once a minute, and a message it has read must be in the
+            # database by then, or a crash would lose it. A message handed over again is recognised.
+            row_id = self._record(event)
+            if row_id is None:
+                log.info("message_seen_before", tg_user_id=event.sender_id, tg_message_id=event.message.id)
+                return
+            # Telethon runs handlers concurrently; one user's updates are taken one at a time, so a
+            # double tap on a button cannot, say, create their Okdesk contact twice.
             async with self.locks.hold(event.sender_id or 0):
-                await self._handle(event)
+                await self._handle(event, row_id)
         except Exception:  # one bad update must not stop the handlers
             log.exception("message_handler_failed", tg_user_id=event.sender_id)
+
+    def _record(self, event: events.NewMessage.Event) -> int | None:
+        """The message's inbox row (0 for a group message, which is never kept); None if seen before."""
+        if not event.is_private:
+            return 0
+        text = (event.raw_text or "").strip()
+        media = event.message.media
+        own_contact = isinstance(media, types.MessageMediaContact) and media.user_id == event.sender_id
+        # Commands, menu buttons and the linking contact are never an Okdesk job, whoever sends them.
+        command = own_contact or _is_start(text) or (not media and menu_action(text) is not None)
+        link = self.store.get_link(event.sender_id)
+        lang = link.language if link is not None else self.settings.telegram.default_language
+        return self.intake.record(event, lang, handled=command)
 
     async def on_callback(self, event: events.CallbackQuery.Event) -> None:
         try:
@@ -51,13 +71,14 @@ class Bot:
         except Exception:
             log.exception("callback_handler_failed", tg_user_id=event.sender_id)
 
-    async def _handle(self, event: events.NewMessage.Event) -> None:
+    async def _handle(self, event: events.NewMessage.Event, row_id: int) -> None:
         if not event.is_private:
             # Groups are not a place for a client's issues: say so once per message, do nothing else.
             await event.respond(t(self.settings.telegram.default_language, "private_only"))
             return
         sender = await event.get_sender()
         if sender is None or getattr(sender, "bot", False):
+            self.store.mark_handled(row_id)
             return
         lang = language_for(getattr(sender, "lang_code", None), self.settings.telegram.default_language)
         bound = log.bind(tg_user_id=event.sender_id)
@@ -65,20 +86,17 @@ class Bot:
         text = (event.raw_text or "").strip()
         media = event.message.media
         own_contact = isinstance(media, types.MessageMediaContact) and media.user_id == event.sender_id
-        action = menu_action(text) if link is not None and not media else None
-        is_start = text == "/start" or text.startswith(("/start ", "/start@"))
-        for_okdesk = link is not None and not (own_contact or is_start or action)
-        # Recorded first, whatever it is: a message Telegram hands over again is then recognised.
-        if self.intake.record(event, lang, handled=not for_okdesk) is None:
-            bound.info("message_seen_before", tg_message_id=event.message.id)
-            return
+        action = menu_action(text) if not media else None
         if self.store.touch_link(event.sender_id, access_hash=getattr(sender, "access_hash", None)):
             bound.info("client_unblocked_bot")
             self.on_unblocked()
+        if link is None or own_contact or _is_start(text) or action is not None:
+            # Not for Okdesk: a command, a menu button or a step of linking.
+            self.store.mark_handled(row_id)
         if isinstance(media, types.MessageMediaContact) and (link is None or own_contact):
             await self.linking.on_contact(event, sender, lang)
             return
-        if is_start:
+        if _is_start(text):
             await self.linking.on_start(event, lang)
             return
         if link is None:
@@ -91,4 +109,8 @@ class Bot:
         if action is not None:
             await self.menu.on_action(action, link, lang)
             return
-        await self.intake.on_message(event, link, lang)
+        await self.intake.on_message(event, row_id, link, lang)
+
+
+def _is_start(text: str) -> bool:
+    return text == "/start" or text.startswith(("/start ", "/start@"))

@@ -1,4 +1,4 @@
-"""Smoke: a client creates an issue from Telegram and comments on it."""
+"""The inbound path end to end: a new issue from the menu, then a reply that becomes a comment."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ pytestmark = pytest.mark.e2e
 
 
 def test_new_issue_then_reply_comment(make_daemon, emu, tg) -> None:
+    """Also: the description holds what the client wrote and nothing about them (the predecessor
+    wrote the phone and Telegram id into every issue)."""
     daemon = make_daemon().start()
     user, contact_id = link_client(tg, emu, daemon)
     tg.send_text(user, "📝 Новая заявка")
@@ -21,6 +23,8 @@ def test_new_issue_then_reply_comment(make_daemon, emu, tg) -> None:
     issue = issues[0]
     assert issue["title"] == "Не печатает принтер в 204 кабинете. Срочно!"
     assert f"#{issue['id']}" in confirm.text
+    assert issue["description"] == "Не печатает принтер в 204 кабинете.<br>Срочно!"
+    assert "9123456789" not in str(issue) and str(user.id) not in str(issue)
     tg.send_media(user, "photo", data=_png(), caption="вот фото", reply_to=confirm.id)
     wait_text(tg, user, "Комментарий добавлен")
     comments = emu.comments_by(issue["id"], author=("contact", contact_id))

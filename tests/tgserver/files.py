@@ -143,6 +143,18 @@ class FileStore:
 
     # ------------------------------------------------------------ files users send
 
+    def store_path(self, source: Path, chunk: int = 1 << 20) -> Blob:
+        """A copy of a file on disk, made in chunks: a big file is never held in memory."""
+        target = self._files_dir / uuid.uuid4().hex
+        sha, md5, size = hashlib.sha256(), hashlib.md5(), 0
+        with source.open("rb") as src, target.open("wb") as out:
+            while block := src.read(chunk):
+                sha.update(block)
+                md5.update(block)
+                size += len(block)
+                out.write(block)
+        return Blob(path=target, size=size, sha256=sha.hexdigest(), md5=md5.hexdigest())
+
     def store_bytes(self, data: bytes) -> Blob:
         target = self._files_dir / uuid.uuid4().hex
         target.write_bytes(data)

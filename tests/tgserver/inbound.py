@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import zlib
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 from telethon.tl import types
@@ -127,6 +128,7 @@ class UserActions:
         kind: str,
         data: bytes = b"",
         *,
+        path: Path | str | None = None,
         file_name: str | None = None,
         mime_type: str | None = None,
         caption: str = "",
@@ -135,12 +137,14 @@ class UserActions:
         **details: Any,
     ) -> int:
         """kind: photo / document / video / video_note / voice / audio / sticker / animation
-        (data = the file), location (details lat=, long=) or contact (as send_contact)."""
+        (data = the file, or path = a file on disk, copied in chunks: for big files), location
+        (details lat=, long=) or contact (as send_contact)."""
         if kind == "contact":
             return self.send_contact(user, **details)
         item = dict(
             kind=kind,
             data=data,
+            path=path,
             file_name=file_name,
             mime_type=mime_type,
             caption=caption,
@@ -173,7 +177,9 @@ class UserActions:
             geo = types.GeoPoint(long=item["long"], lat=item["lat"], access_hash=random_long())
             media: Any = types.MessageMediaGeo(geo=geo)
         else:
-            media, _stored = inbound_media(self._state, self._files, kind, item.pop("data"), **item)
+            media, _stored = inbound_media(
+                self._state, self._files, kind, item.pop("data", b""), **item
+            )
         return self._private(user, caption, None, media=media, **extra)
 
     def press_button(self, user: TgUser, msg_id: int, data: bytes, *, check: bool = True) -> int:

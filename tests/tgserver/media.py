@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from telethon.tl import types
@@ -146,6 +147,7 @@ def inbound_media(
     kind: str,
     data: bytes,
     *,
+    path: Path | str | None = None,
     file_name: str | None = None,
     mime_type: str | None = None,
     duration: int = 3,
@@ -154,7 +156,10 @@ def inbound_media(
     title: str | None = None,
     performer: str | None = None,
 ) -> tuple[types.MessageMediaPhoto | types.MessageMediaDocument, StoredMedia]:
-    """The media of a file a user sends to the bot, stored so upload.getFile can serve it."""
+    """The media of a file a user sends to the bot, stored so upload.getFile can serve it.
+    path: the file on disk instead of data (copied in chunks; for big files)."""
+    if path is not None and kind == "photo":
+        data, path = Path(path).read_bytes(), None  # photos are small (10 MB at most)
     if kind == "photo":
         info = sniff_image(data)
         if info is None:
@@ -194,7 +199,6 @@ def inbound_media(
             types.DocumentAttributeSticker(alt="🙂", stickerset=types.InputStickerSetEmpty())
         )
     name = file_name or _DEFAULT_NAME.get(kind)  # voice notes and round videos carry no name
-    stored = register_document(
-        state, files.store_bytes(data), mime_type or _DEFAULT_MIME[kind], attributes, name
-    )
+    blob = files.store_path(Path(path)) if path is not None else files.store_bytes(data)
+    stored = register_document(state, blob, mime_type or _DEFAULT_MIME[kind], attributes, name)
     return message_media(stored), stored

@@ -267,3 +267,28 @@ def test_other_media_kinds_from_users(srv: TelegramTestServer, session: Path) ->
     assert round_video.video_note is not None
     assert (location.geo.lat, location.geo.long) == (55.75, 37.61)
     assert (contact.media.first_name, contact.media.user_id) == ("Пётр", 0)
+
+
+def test_a_user_file_given_by_path_is_served_as_written(
+    srv: TelegramTestServer, session: Path, tmp_path: Path
+) -> None:
+    user = srv.add_user(first_name="Big")
+    source = tmp_path / "clip.bin"
+    data = os.urandom(1_300_000)
+    source.write_bytes(data)
+
+    async def body() -> tuple[Any, bytes]:
+        client = await connected(session)
+        got: asyncio.Queue[Any] = asyncio.Queue()
+        client.add_event_handler(got.put, events.NewMessage(incoming=True))
+        try:
+            await client.get_me()
+            srv.send_media(user, "video", path=source, file_name="clip.mp4", caption="big")
+            event = await asyncio.wait_for(got.get(), 10)
+            return event, await client.download_media(event.message, file=bytes)
+        finally:
+            await client.disconnect()
+
+    event, downloaded = run(body)
+    assert downloaded == data and event.message.file.name == "clip.mp4"
+    assert event.message.video is not None and event.message.message == "big"
