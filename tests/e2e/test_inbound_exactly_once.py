@@ -310,3 +310,29 @@ def test_what_the_client_wrote_never_comes_back_to_them(variant, make_daemon, em
     assert count(tg, user, "Акт осмотра") == 0 and count(tg, user, "Добавлены файлы") == 0
     assert count(tg, user, "📎") == 0 and [s for s in tg.sent_to(user) if s.media_kind] == []
     assert count(tg, user, "Мастер выехал") == 1
+
+
+def test_a_message_waiting_for_the_clients_turn_survives_a_crash_after_telethon_saved_past_it(
+        make_daemon, emu, tg, employee) -> None:
+    """Telethon saves how far it has read Telegram's updates once a minute, whatever its handlers have
+    done. A message read while the client's previous one still holds their turn (here: a question
+    waiting for a slow Okdesk) is in the database already, and the next start takes it up."""
+    c = start_commenting(make_daemon, emu, tg, employee)
+    slow = emu.add_fault(Fault(kind="slow", delay=30, path=r"/issues/list", method="GET", times=1))
+    tg.send_text(c.user, "Без контекста: где мой заказ?")  # asks, and the ask lists issues: slow
+    eventually(lambda: slow.hits == 1, what="the question waits for Okdesk")
+    waiting = tg.send_text(c.user, "А это ответ на вопрос сотрудника", reply_to=c.anchor)
+    eventually(lambda: db(c.daemon, "SELECT 1 FROM inbox_messages WHERE tg_message_id = ?", waiting),
+               what="the waiting message recorded")
+    assert not c.daemon.find("inbound_comment_queued")  # its handler is still waiting for the turn
+    c.daemon.kill()
+    # As if Telethon had saved its update state just before the kill: nothing is handed over again.
+    with sqlite3.connect(c.daemon.state_dir / "telegram.session") as session:
+        session.execute("UPDATE update_state SET pts = ? WHERE id = 0", (tg.pts,))
+    emu.clear_faults()
+    c.daemon.start()
+    c.daemon.wait_event("inbound_resumed", run=c.daemon.runs, tg_user_id=c.user.id)
+    wait_text(tg, c.user, ADDED)
+    wait_text(tg, c.user, "Куда добавить это сообщение?")  # the question never sent is asked now
+    assert [x["content"] for x in mine(emu, c)] == ["А это ответ на вопрос сотрудника"]
+    assert not c.daemon.find("message_seen_before", run=c.daemon.runs)

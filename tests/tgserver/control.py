@@ -249,6 +249,12 @@ class TelegramTestServer(UserActions):
         with self._state.cond:
             return dict(self._state.bot_commands)
 
+    @property
+    def pts(self) -> int:
+        """The bot's current update sequence number (what updates.getState answers)."""
+        with self._state.cond:
+            return self._state.pts
+
     def message(self, msg_id: int) -> types.Message | None:
         with self._state.cond:
             return self._state.messages.get(msg_id)
