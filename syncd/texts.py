@@ -89,6 +89,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "card_no_comments": "Ответов пока нет.",
         "comment_button": "💬 Комментировать",
         "refresh_button": "🔄 Обновить",
+        "card_button": "📄 Подробнее",
         "back_button": "◀ К списку",
         "ask_comment": (
             "Напишите комментарий к заявке #{issue_id}: текст, фото, видео или файлы. "
@@ -192,6 +193,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "card_no_comments": "No replies yet.",
         "comment_button": "💬 Comment",
         "refresh_button": "🔄 Refresh",
+        "card_button": "📄 Details",
         "back_button": "◀ Back to list",
         "ask_comment": (
             "Write your comment on request #{issue_id}: text, photos, videos or files. "

@@ -267,7 +267,7 @@ class JobRun:
             attachments = [a.id for a in created.attachments if a.id is not None]
             follow = self._follow_row(created)
             buttons = ((t(lang, "comment_button"), encode(Callback("comment", issue_id=issue_id)).decode()),
-                       (t(lang, "refresh_button"), encode(Callback("view", issue_id=issue_id)).decode()))
+                       (t(lang, "card_button"), encode(Callback("view", issue_id=issue_id)).decode()))
             steps = [Step("text", FormattedText(t(lang, "issue_created", issue_id=issue_id, title=created.title)),
                           buttons=(buttons,))]
         if self.dropped:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.helpers import eventually, link_client, wait_text
+from tests.tgserver.limits import callback_data
 
 pytestmark = pytest.mark.e2e
 
@@ -23,6 +24,10 @@ def test_new_issue_then_reply_comment(make_daemon, emu, tg) -> None:
     issue = issues[0]
     assert issue["title"] == "Не печатает принтер в 204 кабинете. Срочно!"
     assert f"#{issue['id']}" in confirm.text
+    labels = [(b.text, callback_data(b)) for row in confirm.reply_markup.rows for b in row.buttons]
+    assert labels == [("💬 Комментировать", f"c:{issue['id']}".encode()), ("📄 Подробнее", f"v:{issue['id']}".encode())]
+    tg.press_button(user, confirm.id, f"v:{issue['id']}".encode())
+    wait_text(tg, user, "\nСтатус: ")  # the card
     assert issue["description"] == "Не печатает принтер в 204 кабинете.<br>Срочно!"
     assert "9123456789" not in str(issue) and str(user.id) not in str(issue)
     tg.send_media(user, "photo", data=_png(), caption="вот фото", reply_to=confirm.id)
