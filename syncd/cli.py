@@ -1,26 +1,43 @@
-"""The command line: ``syncd run [--config PATH]``.
+"""The command line: ``syncd <command> [--config PATH]``; the commands live in :mod:`syncd.commands`.
 
-Exit codes: 0 clean stop, 2 configuration problem, 3 state problem (database, lock).
+Exit codes: 0 success, 1 failure (a crash, a failed check), 2 configuration problem, 3 state
+problem (database, lock).
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
+import importlib
+import pkgutil
 import sys
 
+import syncd.commands
 from syncd import __version__
 from syncd.config import ConfigError, load_settings
-from syncd.logs import get_logger, setup_logging
+from syncd.logs import setup_logging
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="syncd", description="Telegram <-> Okdesk helpdesk bridge")
     parser.add_argument("--version", action="version", version=f"syncd {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", help="TOML config file (default: $SYNCD_CONFIG, then /etc/syncd/config.toml)")
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="run the daemon in the foreground until SIGTERM or SIGINT")
-    run.add_argument("--config", help="TOML config file (default: $SYNCD_CONFIG, then /etc/syncd/config.toml)")
+    modules = [importlib.import_module(f"syncd.commands.{m.name}")
+               for m in pkgutil.iter_modules(syncd.commands.__path__)]
+    for module in sorted(modules, key=lambda m: (getattr(m, "ORDER", 50), m.__name__)):
+        module.register(_WithCommon(sub, common))
     return parser
+
+
+class _WithCommon:
+    """Every subcommand takes --config (after the command name, as sysadmins type it)."""
+
+    def __init__(self, sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
+        self.sub, self.common = sub, common
+
+    def add_parser(self, name: str, **kwargs: object) -> argparse.ArgumentParser:
+        return self.sub.add_parser(name, parents=[self.common], **kwargs)  # type: ignore[arg-type]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,23 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"syncd: {exc}", file=sys.stderr)
         return 2
+    # Commands other than `run` print for a person; their log lines (warnings) go to stderr too.
     setup_logging(settings.log.level, settings.log.format, secrets=settings.secrets())
-    log = get_logger("syncd")
-    if args.command == "run":
-        from syncd.daemon import AlreadyRunning, run_daemon
-        from syncd.store.db import SchemaError
-
-        log.info("starting", version=__version__, config=settings.source)
-        try:
-            return asyncio.run(run_daemon(settings))
-        except (AlreadyRunning, SchemaError) as exc:
-            log.error("cannot_start", error=str(exc))
-            return 3
-        except Exception:
-            # Through the logger, so the traceback is redacted and lands in journald as JSON.
-            log.exception("crashed")
-            return 1
-    return 2
+    return int(args.handler(args, settings))
 
 
 if __name__ == "__main__":
