@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 
 import syncd.commands
 from syncd import __version__
 from syncd.config import ConfigError, load_settings
+from syncd.filesafety import warn_config_file_exposure
 from syncd.logs import setup_logging
 
 
@@ -41,14 +43,17 @@ class _WithCommon:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Whatever a command creates (the database, a session, a temporary file) is private from birth.
+    os.umask(0o077)
     args = _parser().parse_args(argv)
     try:
-        settings = load_settings(args.config)
+        settings = load_settings(args.config, secrets_required=getattr(args, "needs_secrets", True))
     except ConfigError as exc:
         print(f"syncd: {exc}", file=sys.stderr)
         return 2
     # Commands other than `run` print for a person; their log lines (warnings) go to stderr too.
     setup_logging(settings.log.level, settings.log.format, secrets=settings.secrets())
+    warn_config_file_exposure(settings.source)  # secrets that others may read: said by every command
     return int(args.handler(args, settings))
 
 

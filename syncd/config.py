@@ -12,6 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, get_args, get_type_hints
+from urllib.parse import unquote, urlsplit
+
+from syncd.proxies import ProxyUrlError, check_okdesk_proxy, parse_telegram_proxy, proxy_secrets
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -47,7 +50,8 @@ class OkdeskSettings:
     max_requests_per_minute: float = 120.0
     timeout: float = 30.0
     connect_timeout: float = 5.0
-    proxy: str | None = None
+    # http(s)://[user:password@]host:port; may hold a password: kept out of repr, may be a credential.
+    proxy: str | None = _secret(required=False)
     # Account time zone as "+03:00"; empty: learned from Okdesk's own timestamps.
     timezone: str | None = None
     # Type and priority codes of issues clients create from Telegram; empty: the account's defaults.
@@ -66,6 +70,8 @@ class TelegramSettings:
     default_language: str = "ru"
     # Shown to clients who cannot be linked automatically ("call +7 495 ...").
     support_contact: str = ""
+    # socks5://[user:password@]host:port, http://[user:password@]host:port or mtproxy://SECRET@host:port
+    proxy: str | None = _secret(required=False)
 
 
 @dataclass(frozen=True)
@@ -108,6 +114,9 @@ class SyncSettings:
     client_messages_per_minute: float = 20.0
     # Clients whose messages are posted to Okdesk at the same time.
     inbound_concurrency: int = 4
+    # A loop (poll, outbox, inbound) silent this long is hung: the systemd watchdog pings stop.
+    # 0: derived from the Okdesk timeouts (syncd/liveness.py).
+    hang_timeout: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -151,9 +160,15 @@ class Settings:
     def secrets(self) -> list[str]:
         """Values that must never reach a log line or a traceback."""
         values = [self.okdesk.api_token, self.telegram.api_hash, self.telegram.bot_token]
-        proxy = self.okdesk.proxy or ""
-        if "@" in proxy:  # user:password@host: the whole credential part is a secret
-            values.append(proxy.split("://", 1)[-1].rsplit("@", 1)[0])
+        # Proxy passwords and the MTProxy secret, in every form they may be printed in.
+        values += proxy_secrets(self.okdesk.proxy) + proxy_secrets(self.telegram.proxy)
+        # And a password in the database URL (postgresql://user:password@host/db), as written and decoded.
+        try:
+            password = urlsplit(self.state.database_url).password
+        except ValueError:  # a malformed URL: the database driver will say so, without it
+            password = None
+        if password:
+            values += [password, unquote(password)]
         return [s for s in values if s]
 
 
@@ -217,7 +232,8 @@ def _convert(value: Any, hint: Any, where: str, problems: list[str]) -> Any:
     return value
 
 
-def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
+def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None = None, *,
+                  secrets_required: bool = True) -> Settings:
     """Build the settings from ``path`` (may be None) and ``env``; raise ConfigError listing all problems."""
     env = os.environ if env is None else env
     problems: list[str] = []
@@ -253,15 +269,22 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
         for f in fields(cls):
             env_key = f"SYNCD_{section_name.upper()}_{f.name.upper()}"
             where = f"{section_name}.{f.name}"
+            credential = _credential(f"{section_name}_{f.name}", env, problems) if f.metadata.get("secret") else None
             if env_key in env:
                 raw, where = env[env_key], f"{env_key} (environment)"
+            elif credential is not None:
+                raw, where = credential, f"credential {section_name}_{f.name}"
             elif f.name in section:
                 raw = section[f.name]
             else:
                 raw = f.default
             value = _convert(raw, hints[f.name], where, problems)
-            if f.metadata.get("required") and value in (None, ""):
-                problems.append(f"{section_name}.{f.name} is required (or set {env_key})")
+            # `status` and `retry` read only the database: a root shell without the service's
+            # secrets (they live in its credentials) may still run them.
+            needed = f.metadata.get("required") and (secrets_required or not f.metadata.get("secret"))
+            if needed and value in (None, ""):
+                also = f", or the credential {section_name}_{f.name}" if f.metadata.get("secret") else ""
+                problems.append(f"{section_name}.{f.name} is required (or set {env_key}{also})")
             values[f.name] = f.default if value is None and not f.metadata.get("required") else value
         built[section_name] = values
 
@@ -272,6 +295,29 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
         **{name: SECTIONS[name](**values) for name, values in built.items()},
         source=str(config_path) if config_path else None,
     )
+
+
+def _credential(name: str, env: Mapping[str, str], problems: list[str]) -> str | None:
+    """A secret from systemd's ``$CREDENTIALS_DIRECTORY`` (``LoadCredential=``); None when not given.
+
+    The unit delivers ``okdesk_api_token``; the same file in /etc/credstore is named
+    ``syncd.okdesk_api_token``, also read, so ``CREDENTIALS_DIRECTORY=/etc/credstore syncd check``
+    uses the daemon's secrets. An empty file counts as not given.
+    """
+    directory = env.get("CREDENTIALS_DIRECTORY")
+    if not directory:
+        return None
+    for file_name in (name, f"syncd.{name}"):
+        try:
+            text = (Path(directory) / file_name).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            continue
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(f"credential {file_name} in $CREDENTIALS_DIRECTORY cannot be read ({type(exc).__name__})")
+            return None
+        text = text.strip()  # `echo token > file` leaves a newline that is no part of the token
+        return text or None
+    return None
 
 
 def _apply_defaults_and_checks(built: dict[str, dict[str, Any]], env: Mapping[str, str], problems: list[str]) -> None:
@@ -288,7 +334,7 @@ def _apply_defaults_and_checks(built: dict[str, dict[str, Any]], env: Mapping[st
         if sync.get(key) is not None and sync[key] <= 0:
             problems.append(f"sync.{key} must be greater than 0")
     for key in ("poll_overlap", "per_chat_interval", "shutdown_grace", "reconcile_min_period", "duplicate_window",
-                "comment_window", "file_retry_window", "album_settle"):
+                "comment_window", "file_retry_window", "album_settle", "hang_timeout"):
         if sync.get(key) is not None and sync[key] < 0:
             problems.append(f"sync.{key} must not be negative")
     share = sync.get("reconcile_share")
@@ -308,6 +354,13 @@ def _apply_defaults_and_checks(built: dict[str, dict[str, Any]], env: Mapping[st
     tz = okdesk.get("timezone")
     if tz and parse_utc_offset(tz) is None:
         problems.append(f"okdesk.timezone must look like +03:00 (got {tz!r})")
+    for where, section, check in (("okdesk.proxy", okdesk, check_okdesk_proxy),
+                                  ("telegram.proxy", tg, parse_telegram_proxy)):
+        if section.get("proxy"):
+            try:
+                check(section["proxy"])
+            except ProxyUrlError as exc:  # its text never repeats the URL (it may hold a password)
+                problems.append(f"{where}: {exc}")
 
 
 def parse_utc_offset(text: str) -> Any:

@@ -7,6 +7,7 @@ import fcntl
 import os
 import shutil
 import signal
+import sys
 from contextlib import suppress
 from pathlib import Path
 from typing import IO
@@ -16,11 +17,13 @@ from telethon import TelegramClient
 from telethon.tl import functions
 
 from syncd.config import Settings, parse_utc_offset
-from syncd.health import Health
+from syncd.filesafety import make_private
+from syncd.health import LAST_ERROR_SAVE_EVERY, Health
 from syncd.inbound.intake import Intake
 from syncd.inbound.menu import Menu
 from syncd.inbound.worker import InboundWorker
-from syncd.logs import get_logger
+from syncd.liveness import Liveness, loop_bounds
+from syncd.logs import get_logger, register_phone
 from syncd.notices import NoticeQueue, NoticeWorker
 from syncd.okdesk.budget import RequestBudget
 from syncd.okdesk.client import OkdeskClient
@@ -29,10 +32,15 @@ from syncd.store import Store, make_engine, migrate
 from syncd.store.db import tighten_sqlite_files
 from syncd.sync.retry import RetryPolicy
 from syncd.telegram.bot import Bot
+from syncd.telegram.heartbeat import EVERY as HEARTBEAT_EVERY
+from syncd.telegram.heartbeat import TelegramHeartbeat
 from syncd.telegram.linking import Linking
 from syncd.telegram.pacing import Pacer
+from syncd.telegram.proxy import describe as describe_proxy
+from syncd.telegram.proxy import telethon_proxy_options
 from syncd.telegram.sender import OutboxSender
 from syncd.telegram.userlocks import UserLocks
+from syncd.watchdog import Watchdog, status_line
 
 log = get_logger(__name__)
 
@@ -43,11 +51,7 @@ class AlreadyRunning(Exception):
 
 def prepare_state_dir(state_dir: Path) -> None:
     """The state directory holds the bot's key and clients' phones: 0700, and every file in it 0600."""
-    state_dir.mkdir(parents=True, exist_ok=True)
-    os.chmod(state_dir, 0o700)
-    for path in state_dir.iterdir():
-        if path.is_file():
-            os.chmod(path, 0o600)
+    make_private(state_dir)
 
 
 def take_lock(state_dir: Path) -> IO[str]:
@@ -72,6 +76,8 @@ def make_okdesk_client(settings: Settings) -> OkdeskClient:
 
 
 def make_telegram_client(settings: Settings) -> TelegramClient:
+    if settings.telegram.proxy:
+        log.info("telegram_proxy", **describe_proxy(settings.telegram.proxy))
     return TelegramClient(
         str(settings.session_path), settings.telegram.api_id, settings.telegram.api_hash,
         # FloodWaits are ours to honour (the pacer pauses every send), not Telethon's to sleep through.
@@ -82,6 +88,8 @@ def make_telegram_client(settings: Settings) -> TelegramClient:
         connection_retries=-1, retry_delay=1, auto_reconnect=True,
         # Messages sent while the daemon was down arrive through updates.getDifference.
         catch_up=True,
+        # telegram.proxy: every connection goes through it, never around it.
+        **telethon_proxy_options(settings.telegram.proxy),
     )
 
 
@@ -106,22 +114,34 @@ async def run_daemon(settings: Settings) -> int:
     before, after = migrate(engine)
     log.info("database_ready", schema_before=before, schema=after)
     store = Store(engine)
+    for phone in store.linked_phones():  # linked by an earlier run: as secret to this one
+        register_phone(phone)
     health = Health()
     okdesk = make_okdesk_client(settings)
     policy = RetryPolicy(base=settings.sync.retry_base, cap=settings.sync.retry_cap, budget=settings.sync.retry_budget)
     notices = NoticeQueue(store, settings.okdesk.employee_id)
+    # systemd: WATCHDOG=1 only while every loop turns, and a current STATUS= line (no-ops elsewhere).
+    liveness, bounds = Liveness(), loop_bounds(settings)
+    watchdog = Watchdog(liveness, lambda: status_line(store, health),
+                        status_every=min(5.0, max(1.0, settings.sync.poll_interval)))
+    watchdog_task = asyncio.create_task(watchdog.run())
 
     tg = make_telegram_client(settings)
     sender = OutboxSender(
         store=store, tg=tg, okdesk=okdesk, pacer=Pacer(settings.sync.per_chat_interval, settings.sync.global_rate),
         policy=policy, health=health, notices=notices, tmp_dir=tmp_dir, idle=settings.sync.sender_idle,
         max_file_bytes=int(settings.sync.max_file_mb * 1024 * 1024),
+        heartbeat=liveness.heartbeat("sender", bounds["sender"]),
     )
-    poller = Poller(store=store, okdesk=okdesk, settings=settings, health=health, on_new_work=sender.wake)
+    # A poll waiting out Okdesk's own Retry-After is obeying Okdesk, not hung.
+    paused = (lambda: okdesk.budget.paused_until is not None) if okdesk.budget is not None else None
+    poller = Poller(store=store, okdesk=okdesk, settings=settings, health=health, on_new_work=sender.wake,
+                    heartbeat=liveness.heartbeat("poll", bounds["poll"], excuse=paused))
     notice_worker = NoticeWorker(store, okdesk, settings.okdesk.employee_id, policy, health)
     linking = Linking(store=store, okdesk=okdesk, settings=settings)
     inbound = InboundWorker(tg=tg, store=store, okdesk=okdesk, settings=settings, policy=policy, health=health,
-                            tmp_dir=tmp_dir, idle=settings.sync.sender_idle)
+                            tmp_dir=tmp_dir, idle=settings.sync.sender_idle,
+                            heartbeat=liveness.heartbeat("inbound", bounds["inbound"]))
     locks = UserLocks()
     intake = Intake(tg=tg, store=store, okdesk=okdesk, settings=settings, locks=locks, on_new_job=inbound.wake)
     menu = Menu(tg=tg, store=store, okdesk=okdesk, settings=settings, intake=intake,
@@ -131,6 +151,7 @@ async def run_daemon(settings: Settings) -> int:
     # The handlers are in place before the client connects: Telethon's catch-up (the messages sent
     # while we were down) runs as soon as it is connected, and an update no handler takes is gone.
     fresh_session = not list(tg.session.get_update_states())
+    watchdog.phase("connecting to Telegram")
     await tg.start(bot_token=settings.telegram.bot_token)
     if fresh_session:
         # Telethon writes its update state only at a clean stop and once a minute: a session killed
@@ -141,6 +162,9 @@ async def run_daemon(settings: Settings) -> int:
     me = await tg.get_me()
     health.mark("telegram")
     log.info("telegram_ready", bot_id=me.id, username=me.username)
+    # `syncd check` cannot use the session while we run: it reads when Telegram last answered us.
+    tg_contact = TelegramHeartbeat(tg, store)
+    tg_contact.record()
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -151,9 +175,11 @@ async def run_daemon(settings: Settings) -> int:
     inbound_task = asyncio.create_task(inbound.run())
     # The first poll is attempted before `ready`, whatever Okdesk answers: an outage at boot
     # is logged and retried, never a reason to exit.
+    watchdog.phase("first poll of Okdesk")
     polled = await asyncio.to_thread(poller.run_cycle)
     tighten_sqlite_files(engine)
     log.info("ready", first_poll_ok=polled, followed_issues=store.followed_count())
+    watchdog.ready(status_line(store, health))
     # Messages a crash caught half-way, and questions never asked, are taken up again.
     resume_task = asyncio.create_task(intake.resume())
 
@@ -162,6 +188,11 @@ async def run_daemon(settings: Settings) -> int:
                       max_instances=1, coalesce=True, misfire_grace_time=None)
     scheduler.add_job(notice_worker.run_once, "interval", seconds=max(settings.sync.poll_interval, 1.0),
                       id="notices", max_instances=1, coalesce=True, misfire_grace_time=None)
+    # `syncd status` shows the latest error: written every few seconds, not once per error.
+    scheduler.add_job(health.save_latest_error, "interval", args=[store], seconds=LAST_ERROR_SAVE_EVERY,
+                      id="last_error", max_instances=1, coalesce=True, misfire_grace_time=None)
+    scheduler.add_job(tg_contact.beat, "interval", seconds=HEARTBEAT_EVERY, id="telegram_contact",
+                      max_instances=1, coalesce=True, misfire_grace_time=None)
     scheduler.start()
 
     disconnected = asyncio.ensure_future(tg.disconnected)
@@ -173,22 +204,38 @@ async def run_daemon(settings: Settings) -> int:
     if exit_code:
         log.error("telegram_disconnected_for_good")
     log.info("stopping", in_flight=sender.in_flight, inbound_in_flight=inbound.in_flight)
+    watchdog.stopping(f"stopping: {sender.in_flight + inbound.in_flight} sends in flight")
     grace = settings.sync.shutdown_grace
-    # No new runs; the poll and notice threads finish what they hold (shutting the scheduler down
-    # first would cancel them mid-run), then the sends in flight get their grace.
+    # No new runs. One grace for everything, at once: the poll and notice threads finish what they
+    # hold (shutting the scheduler down first would cancel them mid-run) while the sends in flight
+    # finish theirs; a stop never takes more than the grace because several things were busy.
     scheduler.pause()
-    for job in (poller, notice_worker):
-        if not await asyncio.to_thread(job.stop, grace):
-            log.warning("job_still_running_at_stop", job=type(job).__name__)
+    jobs = (poller, notice_worker)
+    stopped = await asyncio.gather(*(asyncio.to_thread(job.stop, grace) for job in jobs),
+                                   sender.stop(grace), inbound.stop(grace))
+    stuck = [type(job).__name__ for job, done in zip(jobs, stopped) if not done]
+    for name in stuck:
+        log.warning("job_still_running_at_stop", job=name)
     scheduler.shutdown(wait=False)
-    await asyncio.gather(sender.stop(grace), inbound.stop(grace))
     for task in (sender_task, inbound_task, resume_task):
         task.cancel()
         with suppress(asyncio.CancelledError):
             await task
     await tg.disconnect()
+    with suppress(Exception):  # a courtesy for `syncd status`; the stop goes on whatever the database says
+        health.save_latest_error(store)
     okdesk.close()
     engine.dispose()
     lock.close()
+    watchdog_task.cancel()
+    with suppress(asyncio.CancelledError):
+        await watchdog_task
     log.info("stopped", exit_code=exit_code)
+    if stuck:
+        # A thread still waits for Okdesk's answer (it times out by itself, later). Python would wait
+        # for it at exit, past the grace and into systemd's SIGKILL; what it was doing is redone at
+        # the next start, as after a crash.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(exit_code)
     return exit_code

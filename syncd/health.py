@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import datetime
+from typing import Any
 
 from syncd.clock import utcnow
+from syncd.logs import redact
+
+# The kv key `syncd status` reads the daemon's latest error from: {"at", "service", "message"}.
+LAST_ERROR_KEY = "last_error"
+# How often the daemon writes it (a burst of errors is one write, not one per error).
+LAST_ERROR_SAVE_EVERY = 2.0
 
 
 class Health:
@@ -13,6 +21,7 @@ class Health:
         self._lock = threading.Lock()
         self._ok_at: dict[str, datetime] = {}
         self._last_error: dict[str, tuple[datetime, str]] = {}
+        self._saved: tuple[datetime, str, str] | None = None
 
     def mark(self, service: str) -> None:
         with self._lock:
@@ -36,3 +45,17 @@ class Health:
             return True
         ok = self.ok_at(service)
         return ok is not None and ok > moment
+
+    def save_latest_error(self, store: Any) -> bool:
+        """The newest error of any service into the store's kv, once per error; True if written."""
+        with self._lock:
+            latest = max(((at, service, message) for service, (at, message) in self._last_error.items()),
+                         default=None)
+            if latest is None or latest == self._saved:
+                return False
+        at, service, message = latest
+        store.set_value(LAST_ERROR_KEY, json.dumps({"at": at.isoformat(), "service": service,
+                                                    "message": redact(message)[:500]}, ensure_ascii=False))
+        with self._lock:
+            self._saved = latest  # only once written: a failed write is tried again next time
+        return True

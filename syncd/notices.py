@@ -108,6 +108,7 @@ class NoticeWorker:
         # Only an answer that proves nothing was written clears the doubt of an earlier attempt.
         unknown = maybe_posted or isinstance(exc, OkdeskOutcomeUnknown)
         error = f"{OUTCOME_UNKNOWN}: {exc}" if unknown else str(exc)
+        self.health.error("okdesk", str(exc))  # `syncd status` shows the latest error
         counts = not isinstance(exc, OkdeskUnavailable) or self.health.ok_since("okdesk", row.last_attempt_at)
         outcome = account_failure(budget_spent=row.budget_spent, last_attempt_at=row.last_attempt_at, now=now,
                                   counts=counts, policy=self.policy)

@@ -58,9 +58,11 @@ class ReconcileBucket:
 
 class Poller:
     def __init__(self, *, store: Store, okdesk: OkdeskClient, settings: Settings, health: Health,
-                 on_new_work: Callable[[], None]) -> None:
+                 on_new_work: Callable[[], None], heartbeat: Callable[[], None] = lambda: None) -> None:
         self.store, self.okdesk, self.settings, self.health = store, okdesk, settings, health
         self.on_new_work = on_new_work
+        # Called whenever the cycle moves on, whatever Okdesk answered (syncd/liveness.py).
+        self.heartbeat = heartbeat
         sync = settings.sync
         reconcile_rpm = settings.okdesk.max_requests_per_minute * sync.reconcile_share
         self.reconcile_bucket = ReconcileBucket(reconcile_rpm, reconcile_rpm / 60.0 * max(sync.poll_interval, 1.0) * 2)
@@ -78,6 +80,7 @@ class Poller:
                                 status_names=lambda: self._status_names, on_new_work=on_new_work)
 
     def sync_issue(self, issue_id: int, *, background: bool = False) -> int:
+        self.heartbeat()
         return self.issues.sync_issue(issue_id, background=background)
 
     @property
@@ -100,11 +103,14 @@ class Poller:
             if self.stopping.is_set():
                 return False
             self.cycles += 1
+            self.heartbeat()
             ok = False
             try:
                 self._learn_timezone()
                 self._refresh_statuses()
+                self.heartbeat()
                 self._scan_new_links()
+                self.heartbeat()
                 ok = self._poll_updates()
                 self._baselines()
                 self._reconcile()
@@ -114,7 +120,11 @@ class Poller:
             except Exception as exc:  # the daemon keeps running whatever a cycle meets
                 self.health.error("okdesk", type(exc).__name__)
                 log.exception("poll_crashed")
-            self.store.set_value("last_poll", json.dumps({"at": utcnow().isoformat(), "ok": ok}))
+            now = utcnow().isoformat()
+            self.store.set_value("last_poll", json.dumps({"at": now, "ok": ok}))
+            if ok:  # `syncd status`: when Okdesk last answered a poll (last_poll alone forgets it in an outage)
+                self.store.set_value("last_poll_ok", now)
+            self.heartbeat()
             log.debug("poll_done", ok=ok, cycle=self.cycles)
             return ok
 

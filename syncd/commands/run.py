@@ -20,6 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def handle(args: argparse.Namespace, settings: Settings) -> int:
     from syncd.daemon import AlreadyRunning, run_daemon
     from syncd.store.db import SchemaError
+    from syncd.telegram.proxy import ProxyUnavailable
 
     log = get_logger("syncd")
     log.info("starting", version=__version__, config=settings.source)
@@ -28,6 +29,9 @@ def handle(args: argparse.Namespace, settings: Settings) -> int:
     except (AlreadyRunning, SchemaError) as exc:
         log.error("cannot_start", error=str(exc))
         return 3
+    except ProxyUnavailable as exc:  # the configured proxy cannot be used as installed
+        log.error("cannot_start", error=str(exc))
+        return 2
     except Exception:
         # Through the logger, so the traceback is redacted and lands in journald as JSON.
         log.exception("crashed")

@@ -213,7 +213,7 @@ class Menu:
             try:
                 await edit.edit(text, buttons=buttons)
             except Exception as exc:  # noqa: BLE001 - "message not modified" on a refresh with no news
-                log.debug("card_not_edited", error=type(exc).__name__)
+                log.debug("card_not_edited", issue_id=issue.id, error=type(exc).__name__)
             return
         sent = await self.tg.send_message(peer_of(link), text, buttons=buttons)
         # A reply to the card is a comment on its issue.

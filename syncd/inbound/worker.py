@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import shutil
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ from syncd.inbound.content import Content, combine
 from syncd.inbound.intake import peer_of
 from syncd.inbound.jobrun import JobRun, Outcome
 from syncd.inbound.ratelimit import ClientRate
-from syncd.logs import get_logger
+from syncd.logs import get_logger, with_log_context
 from syncd.okdesk.client import OkdeskClient
 from syncd.store import Store
 from syncd.store.inbound_repo import FAILED, POSTING, QUEUED, REFUSED
@@ -40,9 +41,11 @@ log = get_logger(__name__)
 
 class InboundWorker:
     def __init__(self, *, tg: TelegramClient, store: Store, okdesk: OkdeskClient, settings: Settings,
-                 policy: RetryPolicy, health: Health, tmp_dir: Path, idle: float = 1.0) -> None:
+                 policy: RetryPolicy, health: Health, tmp_dir: Path, idle: float = 1.0,
+                 heartbeat: Callable[[], None] = lambda: None) -> None:
         self.tg, self.store, self.okdesk, self.settings = tg, store, okdesk, settings
         self.policy, self.health, self.tmp_dir, self.idle = policy, health, tmp_dir, idle
+        self.heartbeat = heartbeat  # each turn of the loop, for the systemd watchdog
         self.rate = ClientRate(settings.sync.client_messages_per_minute)
         self._slots = asyncio.Semaphore(settings.sync.inbound_concurrency)
         self._busy: dict[int, asyncio.Task[None]] = {}
@@ -63,6 +66,7 @@ class InboundWorker:
     async def run(self) -> None:
         self._loop = asyncio.get_running_loop()
         while not self._stopping:
+            self.heartbeat()
             try:
                 delay = self._dispatch()
             except Exception:  # a database hiccup must not end the worker
@@ -90,7 +94,8 @@ class InboundWorker:
             if wait > 0:
                 self._delay(job, wait)
                 continue
-            task = asyncio.create_task(self._run(job.id))
+            task = asyncio.create_task(with_log_context(  # every line of the job names the client
+                self._run(job.id), tg_user_id=job.tg_user_id, issue_id=job.okdesk_issue_id, job_id=job.id))
             self._busy[job.tg_user_id] = task
             task.add_done_callback(lambda _t, user=job.tg_user_id: self._done(user))
         nxt = self.store.next_job_time(list(self._busy))
@@ -160,6 +165,7 @@ class InboundWorker:
             return
         if outcome.kind == "failed":
             self.store.update_job(job.id, state=FAILED, last_error=outcome.error)
+            self.health.error(outcome.service, outcome.error or "refused")  # `syncd status` shows it
             bound.warning("inbound_failed", error=outcome.error)
             await self._tell(link, outcome.tell or t(lang, "post_refused", reason=outcome.error or "?"))
             return

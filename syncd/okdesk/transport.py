@@ -10,6 +10,7 @@ neither its message nor its ``__context__`` can carry the token.
 from __future__ import annotations
 
 import random
+import re
 import socket
 import threading
 import time
@@ -48,6 +49,13 @@ except ImportError:  # pragma: no cover
 
 MAX_REDIRECTS = 3
 _MASK = "***"
+_ISSUE_PATH = re.compile(r"/issues/(\d+)(?:/|$)")
+
+
+def _about(path: str) -> dict[str, int]:
+    """A request about one issue: its lines carry issue_id, like every other line about the issue."""
+    found = _ISSUE_PATH.match(path)
+    return {"issue_id": int(found.group(1))} if found else {}
 
 
 def default_user_agent() -> str:
@@ -193,7 +201,7 @@ class Transport:
             path=path,
             status=status,
             elapsed_ms=round((time.monotonic() - started) * 1000),
-            **kw,
+            **{**_about(path), **kw},
         )
 
     # ---------------------------------------------------------------- API requests
@@ -234,7 +242,7 @@ class Transport:
                     # Jitter, so threads don't hit a recovering server in lockstep.
                     wait = min(self.retry_cap, self.backoff_base * 2**attempt)
                     wait *= random.uniform(0.75, 1.0)
-                log.debug("okdesk_retry", path=path, kind=err.kind, wait_s=round(wait, 2))
+                log.debug("okdesk_retry", path=path, kind=err.kind, wait_s=round(wait, 2), **_about(path))
                 time.sleep(wait)
         raise AssertionError("unreachable")  # pragma: no cover
 

@@ -28,6 +28,7 @@ from syncd.store.schema import (
     seen_attachments,
     seen_comments,
 )
+from syncd.store.status_repo import StatusStore
 
 PENDING, DONE, FAILED = "pending", "done", "failed"
 
@@ -51,7 +52,7 @@ def insert_ignore(conn: Connection, table: Any, rows: Sequence[dict[str, Any]]) 
     return len(conn.execute(stmt, list(rows)).all())
 
 
-class Store(InboundStore):
+class Store(InboundStore, StatusStore):
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
@@ -94,6 +95,11 @@ class Store(InboundStore):
     def linked_contact_ids(self) -> set[int]:
         with self.engine.connect() as conn:
             return set(conn.execute(select(links.c.okdesk_contact_id).distinct()).scalars())
+
+    def linked_phones(self) -> list[str]:
+        """The phones clients linked with: hidden from every log line of this process too."""
+        with self.engine.connect() as conn:
+            return [p for p in conn.execute(select(links.c.phone).where(links.c.phone.is_not(None))).scalars() if p]
 
     def links_unscanned(self) -> list[Row]:
         with self.engine.connect() as conn:

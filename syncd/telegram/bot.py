@@ -10,7 +10,7 @@ from telethon.tl import types
 from syncd.config import Settings
 from syncd.inbound.intake import Intake
 from syncd.inbound.menu import Menu, menu_action
-from syncd.logs import get_logger
+from syncd.logs import get_logger, with_log_context
 from syncd.store import Store
 from syncd.telegram.linking import AWAITING_NAME, Linking
 from syncd.telegram.userlocks import UserLocks
@@ -29,7 +29,14 @@ class Bot:
         self.tg.add_event_handler(self.on_message, events.NewMessage(incoming=True))
         self.tg.add_event_handler(self.on_callback, events.CallbackQuery())
 
+    # Every line of an update's handling, the libraries' too, names the client.
     async def on_message(self, event: events.NewMessage.Event) -> None:
+        await with_log_context(self._on_message(event), tg_user_id=event.sender_id)
+
+    async def on_callback(self, event: events.CallbackQuery.Event) -> None:
+        await with_log_context(self._on_callback(event), tg_user_id=event.sender_id)
+
+    async def _on_message(self, event: events.NewMessage.Event) -> None:
         try:
             # Recorded at once, before waiting for the client's lock: Telethon saves how far it has
             # read Telegram's updates once a minute, and a message it has read must be in the
@@ -58,7 +65,7 @@ class Bot:
         lang = link.language if link is not None else self.settings.telegram.default_language
         return self.intake.record(event, lang, handled=command)
 
-    async def on_callback(self, event: events.CallbackQuery.Event) -> None:
+    async def _on_callback(self, event: events.CallbackQuery.Event) -> None:
         try:
             async with self.locks.hold(event.sender_id or 0):
                 link = self.store.get_link(event.sender_id)

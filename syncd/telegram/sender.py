@@ -13,6 +13,7 @@ import contextlib
 import json
 import shutil
 import tempfile
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from telethon.tl import types
 from syncd.clock import utcnow
 from syncd.formatting import FormattedText
 from syncd.health import Health
-from syncd.logs import get_logger
+from syncd.logs import get_logger, with_log_context
 from syncd.notices import NoticeQueue
 from syncd.okdesk.client import OkdeskClient
 from syncd.okdesk.errors import OkdeskError, OkdeskNotFound, OkdeskTooLarge, OkdeskUnavailable
@@ -50,10 +51,12 @@ class StepFailed(Exception):
 class OutboxSender:
     def __init__(self, *, store: Store, tg: TelegramClient, okdesk: OkdeskClient, pacer: Pacer,
                  policy: RetryPolicy, health: Health, notices: NoticeQueue, tmp_dir: Path,
-                 idle: float = 1.0, concurrency: int = 8, max_file_bytes: int | None = None) -> None:
+                 idle: float = 1.0, concurrency: int = 8, max_file_bytes: int | None = None,
+                 heartbeat: Callable[[], None] = lambda: None) -> None:
         self.store, self.tg, self.okdesk, self.pacer = store, tg, okdesk, pacer
         self.policy, self.health, self.notices = policy, health, notices
         self.tmp_dir, self.idle, self.max_file_bytes = tmp_dir, idle, max_file_bytes
+        self.heartbeat = heartbeat  # each turn of the loop, for the systemd watchdog
         # Only file steps take a slot (downloads and uploads can last minutes): a text to one chat
         # never waits behind another chat's video.
         self._file_slots = asyncio.Semaphore(concurrency)
@@ -72,6 +75,7 @@ class OutboxSender:
     async def run(self) -> None:
         self._loop = asyncio.get_running_loop()
         while not self._stopping:
+            self.heartbeat()
             try:
                 delay = self._dispatch()
             except Exception:  # a database hiccup must not end the sender
@@ -108,7 +112,10 @@ class OutboxSender:
             if wait > 0:
                 next_due = min(next_due, wait)
                 continue
-            self._busy[chat] = asyncio.create_task(self._run_item(row.id, chat))
+            # Every line of the item's work names its issue and client (a bot's private chat id is
+            # the user's id).
+            self._busy[chat] = asyncio.create_task(with_log_context(
+                self._run_item(row.id, chat), tg_user_id=chat, issue_id=row.okdesk_issue_id, outbox_id=row.id))
         return next_due
 
     async def _run_item(self, outbox_id: int, chat: int) -> None:
@@ -287,6 +294,7 @@ class OutboxSender:
                              row.okdesk_issue_id, t("ru", "staff_blocked"))
             bound.warning("client_blocked_bot", error=failure.detail)
             return
+        self.health.error(failed.service, failure.detail)  # `syncd status` shows the latest error
         counts = failure.kind != "outage" or self.health.ok_since(failed.service, row.last_attempt_at)
         outcome = account_failure(budget_spent=row.budget_spent, last_attempt_at=row.last_attempt_at, now=now,
                                   counts=counts, policy=self.policy)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -22,6 +23,9 @@ REPO = Path(__file__).resolve().parents[2]
 API_TOKEN = "e2e-okdesk-token-3f9c1a7b5d2e8f40"
 BOT_TOKEN = "123456789:AAE2eBotTokenForTestsOnly_abcdefghijk"
 API_HASH = "0123456789abcdef0123456789abcdef"
+# Proxy credentials the proxy tests use (tests/e2e/test_proxies.py): checked like the secrets above.
+PROXY_PASSWORD = "e2e-proxy-pass-5b7d1c"
+MTPROXY_SECRET = "4f2a9c0e7b1d3a5f6e8c2b4d0a1f3e5c"
 
 # Every window shortened so the suite stays fast; tests override what they exercise.
 FAST_SETTINGS: dict[str, dict[str, Any]] = {
@@ -74,6 +78,7 @@ class Daemon:
         self.proc: subprocess.Popen[bytes] | None = None
         self._cond = threading.Condition()
         self.overrides = overrides or {}
+        self.extra_env: dict[str, str] = {}  # e.g. NOTIFY_SOCKET, as systemd would set it
         self.runs = 0
 
     def config(self) -> dict[str, dict[str, Any]]:
@@ -93,8 +98,11 @@ class Daemon:
         if not session.exists():
             self.tg.write_session(session)
         write_config(self.config_path, self.config())
-        env = {k: v for k, v in os.environ.items() if not k.startswith("SYNCD_")}
+        # Nothing of a systemd service the suite itself may run under: this daemon's are set below.
+        systemd = ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "CREDENTIALS_DIRECTORY")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SYNCD_") and k not in systemd}
         env.update(PYTHONUNBUFFERED="1", SYNCD_LOG_FORMAT="json", PYTHONPATH=str(REPO))
+        env.update(self.extra_env)
         self.runs += 1
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "syncd", "run", "--config", str(self.config_path)],
@@ -214,11 +222,25 @@ def make_daemon(tmp_path: Path, emu: OkdeskEmulator, tg: TelegramTestServer) -> 
         if daemon.proc is not None and daemon.proc.poll() is None:
             daemon.proc.kill()
             daemon.proc.wait()
-    # Whatever a test did, no secret ever reaches the daemon's output.
+    # Whatever a test did, no secret and no phone number ever reaches the daemon's output.
+    phones = tg.phones | {p for c in emu.get_contacts() for p in (c.get("phone"), c.get("mobile_phone")) if p}
+    patterns = [(phone, phone_pattern(phone)) for phone in sorted(phones)]
     for daemon in made:
         text = daemon.log_path.read_text(encoding="utf-8") if daemon.log_path.exists() else ""
-        for secret in (API_TOKEN, BOT_TOKEN, API_HASH):
+        for secret in (API_TOKEN, BOT_TOKEN, API_HASH, PROXY_PASSWORD, MTPROXY_SECRET):
             assert secret not in text, f"a secret leaked into {daemon.log_path}"
+        for phone, pattern in patterns:
+            found = pattern.search(text) if pattern is not None else None
+            assert found is None, f"the phone {phone!r} leaked into {daemon.log_path} as {found.group()!r}"
+
+
+def phone_pattern(phone: str) -> re.Pattern[str] | None:
+    """The number in any form it may be printed in: 79123456789, +7 (912) 345-67-89, 8 912 ..., 9123456789
+    (its last ten digits, with or without the usual separators); None for a number too short to tell."""
+    digits = re.sub(r"\D", "", phone)
+    if len(digits) < 7:
+        return None
+    return re.compile(r"[\s()-]{0,2}".join(digits[-10:]))
 
 
 @pytest.fixture

@@ -27,6 +27,7 @@ class RequestRecord:
     started: float  # time.time() when the request line was read
     finished: float  # time.time() when the answer (or the drop) was issued
     fault: str | None = None  # kind of the fault applied, if any
+    peer: tuple[str, int] | None = None  # the client's address (a proxy's, when one relays)
 
 
 class RequestLog:

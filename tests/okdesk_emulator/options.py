@@ -13,6 +13,11 @@ from dataclasses import dataclass
 CONTACT_NOT_FOUND_VARIANTS = ("404", "empty_body", "empty_array", "null", "empty_object")
 API_KEY_ROLES = ("administrator", "employee")
 AUTHOR_REFUSALS = ("accept", "403", "422", "ignore")
+# Rights of the api_token's user, one per kind of request (routing.py names each route's).
+RIGHTS = (
+    "issues.read", "issues.create", "issues.update", "comments.read", "comments.create",
+    "contacts.read", "contacts.create", "contacts.update", "employees.read", "dictionaries.read",
+)
 
 
 @dataclass
@@ -74,6 +79,10 @@ class Options:
     # through the API is stored rewritten (<br> -> <br />, wrapped in <p>, '"' -> &quot;,
     # runs of spaces collapsed).  Clients must not expect a byte-exact echo.
     rewrite_comment_html: bool = False
+    # §1.1: rights the api_token's user lacks (values of RIGHTS, e.g. {"comments.create"}).
+    # A request needing one -> 403 {"errors": "Недостаточно прав для выполнения действия"},
+    # judged after the token and before the route's own validation (nothing created).
+    denied_rights: frozenset[str] = frozenset()
 
     def __setattr__(self, name: str, value: object) -> None:
         # Catch typos in tests ("emu.options.shufle_comments = False") instead of
@@ -88,6 +97,11 @@ class Options:
             raise ValueError(f"api_key_role must be one of {API_KEY_ROLES}")
         if name == "issue_author_refusal" and value not in AUTHOR_REFUSALS:
             raise ValueError(f"issue_author_refusal must be one of {AUTHOR_REFUSALS}")
+        if name == "denied_rights":
+            value = frozenset([value] if isinstance(value, str) else value)  # type: ignore[arg-type]
+            unknown = sorted(value - set(RIGHTS))
+            if unknown:
+                raise ValueError(f"unknown rights {unknown}; known: {RIGHTS}")
         if name == "forbidden_attachment_extensions":
             if not isinstance(value, (tuple, list)):
                 raise ValueError("forbidden_attachment_extensions must be a tuple of strings")

@@ -9,6 +9,7 @@ from typing import Any
 
 from . import routes_issues as issues
 from . import routes_other as other
+from .options import RIGHTS
 
 Handler = Callable[..., Any]
 
@@ -20,9 +21,11 @@ class Route:
     handler: Handler
     authenticated: bool = True  # storage links are the only public route
     reads_body: bool = False
+    # The right the api_token's user needs (Options.denied_rights); None: every user may.
+    right: str | None = None
 
 
-def _route(method: str, path: str, handler: Handler, **flags: bool) -> Route:
+def _route(method: str, path: str, handler: Handler, **flags: Any) -> Route:
     # {name} -> an integer path segment; {name:seg} -> any single segment.
     regex = re.sub(r"\{(\w+)\}", r"(?P<\1>\\d+)", path)
     regex = re.sub(r"\{(\w+):seg\}", r"(?P<\1>[^/]+)", regex)
@@ -31,27 +34,38 @@ def _route(method: str, path: str, handler: Handler, **flags: bool) -> Route:
 
 API = "/api/v1"
 ROUTES = [
-    _route("GET", f"{API}/issues/list", issues.list_issues),
-    _route("GET", f"{API}/issues/count", issues.count_issues),
-    _route("GET", f"{API}/issues/statuses", other.list_statuses),
-    _route("GET", f"{API}/issues/priorities", other.list_priorities),
-    _route("GET", f"{API}/issues/types", other.list_types),
-    _route("GET", f"{API}/dictionaries/issues/types", other.list_types),
-    _route("POST", f"{API}/issues", issues.create_issue, reads_body=True),
-    _route("GET", f"{API}/issues/{{issue_id}}", issues.get_issue),
-    _route("GET", f"{API}/issues/{{issue_id}}/comments", issues.list_comments),
-    _route("POST", f"{API}/issues/{{issue_id}}/comments", issues.create_comment, reads_body=True),
+    _route("GET", f"{API}/issues/list", issues.list_issues, right="issues.read"),
+    _route("GET", f"{API}/issues/count", issues.count_issues, right="issues.read"),
+    _route("GET", f"{API}/issues/statuses", other.list_statuses, right="dictionaries.read"),
+    _route("GET", f"{API}/issues/priorities", other.list_priorities, right="dictionaries.read"),
+    _route("GET", f"{API}/issues/types", other.list_types, right="dictionaries.read"),
+    _route("GET", f"{API}/dictionaries/issues/types", other.list_types, right="dictionaries.read"),
+    _route("POST", f"{API}/issues", issues.create_issue, reads_body=True, right="issues.create"),
+    _route("GET", f"{API}/issues/{{issue_id}}", issues.get_issue, right="issues.read"),
+    _route("GET", f"{API}/issues/{{issue_id}}/comments", issues.list_comments, right="comments.read"),
     _route(
-        "GET", f"{API}/issues/{{issue_id}}/attachments/{{attachment_id}}", issues.get_attachment
+        "POST", f"{API}/issues/{{issue_id}}/comments", issues.create_comment, reads_body=True,
+        right="comments.create",
     ),
-    _route("POST", f"{API}/issues/{{issue_id}}/statuses", issues.change_status, reads_body=True),
-    _route("GET", f"{API}/contacts", other.find_contacts),
-    _route("GET", f"{API}/contacts/list", other.list_contacts),
-    _route("POST", f"{API}/contacts", other.create_contact, reads_body=True),
-    _route("PATCH", f"{API}/contacts/{{contact_id}}", other.update_contact, reads_body=True),
-    _route("GET", f"{API}/employees/list", other.list_employees),
+    _route(
+        "GET", f"{API}/issues/{{issue_id}}/attachments/{{attachment_id}}", issues.get_attachment,
+        right="issues.read",
+    ),
+    _route(
+        "POST", f"{API}/issues/{{issue_id}}/statuses", issues.change_status, reads_body=True,
+        right="issues.update",
+    ),
+    _route("GET", f"{API}/contacts", other.find_contacts, right="contacts.read"),
+    _route("GET", f"{API}/contacts/list", other.list_contacts, right="contacts.read"),
+    _route("POST", f"{API}/contacts", other.create_contact, reads_body=True, right="contacts.create"),
+    _route(
+        "PATCH", f"{API}/contacts/{{contact_id}}", other.update_contact, reads_body=True,
+        right="contacts.update",
+    ),
+    _route("GET", f"{API}/employees/list", other.list_employees, right="employees.read"),
     _route("GET", "/storage/{token:seg}/{name:seg}", other.download, authenticated=False),
 ]
+assert {route.right for route in ROUTES if route.right} == set(RIGHTS), "options.RIGHTS is out of date"
 
 
 def resolve(method: str, path: str) -> tuple[Route, dict[str, Any]] | None:

@@ -27,6 +27,7 @@ from .params import ApiError, parse_query
 from .routing import resolve
 
 UNAUTHORIZED = "Неверный api_token"
+FORBIDDEN = "Недостаточно прав для выполнения действия"
 ROUTE_NOT_FOUND = "Запрашиваемый ресурс не найден"
 INTERNAL_ERROR = "Внутренняя ошибка сервера"
 ANSWERING_FAULTS = frozenset({"status", "retry_after", "error_body", "malformed_json"})
@@ -115,6 +116,7 @@ class _Handler(BaseHTTPRequestHandler):
                     started=started,
                     finished=time.time(),
                     fault=fault.kind if fault else None,
+                    peer=tuple(self.client_address[:2]),
                 )
             )
 
@@ -181,6 +183,9 @@ class _Handler(BaseHTTPRequestHandler):
             if route.authenticated and query.get("api_token") != ctx.api_token:
                 reader.drain()
                 return error_response(401, UNAUTHORIZED)
+            if route.right is not None and route.right in ctx.options.denied_rights:
+                reader.drain()  # refused before the body is judged: nothing is created
+                return error_response(403, FORBIDDEN)
             body: dict[str, Any] = {}
             if route.reads_body:
                 content_type = self.headers.get("Content-Type", "")

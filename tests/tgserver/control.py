@@ -250,6 +250,17 @@ class TelegramTestServer(UserActions):
             return dict(self._state.bot_commands)
 
     @property
+    def phones(self) -> set[str]:
+        """Every phone number the server knows: its users' and those of the contacts users sent."""
+        with self._state.cond:
+            found = {u.phone for u in self._state.users.values() if u.phone}
+            for msg in self._state.messages.values():
+                media = getattr(msg, "media", None)
+                if isinstance(media, types.MessageMediaContact) and media.phone_number:
+                    found.add(media.phone_number)
+        return found
+
+    @property
     def pts(self) -> int:
         """The bot's current update sequence number (what updates.getState answers)."""
         with self._state.cond:

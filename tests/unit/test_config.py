@@ -56,3 +56,15 @@ def test_secrets_stay_out_of_repr() -> None:
 def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="does not exist"):
         load_settings(tmp_path / "nope.toml", REQUIRED_ENV)
+
+
+def test_commands_that_read_only_the_database_need_no_secrets() -> None:
+    """`status` and `retry`, run by root next to the service, have its config but not its credentials."""
+    public = {k: v for k, v in REQUIRED_ENV.items() if k in ("SYNCD_OKDESK_URL", "SYNCD_TELEGRAM_API_ID")}
+    settings = load_settings(None, {**public, "STATE_DIRECTORY": "/var/lib/syncd"}, secrets_required=False)
+    assert settings.okdesk.api_token is None and str(settings.state_dir) == "/var/lib/syncd"
+    with pytest.raises(ConfigError, match="okdesk.api_token is required"):
+        load_settings(None, public)
+    # Everything else is still checked.
+    with pytest.raises(ConfigError, match="okdesk.url is required"):
+        load_settings(None, {"SYNCD_TELEGRAM_API_ID": "1"}, secrets_required=False)

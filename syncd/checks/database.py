@@ -1,0 +1,98 @@
+"""The database check, and the one value the Telegram check reads while the daemon runs.
+
+Never creates or migrates anything (the semantics of ``syncd.store.db.check_schema_current``):
+a missing SQLite file is reported, not made; an old schema is left for the daemon to migrate.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from syncd.checks import Result, fail, ok, warn
+from syncd.config import Settings
+from syncd.store.db import (
+    current_revision,
+    head_revision,
+    known_revisions,
+    make_engine,
+    sqlite_path,
+)
+from syncd.store.schema import kv
+
+NAME = "database"
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be read; the message says why in plain words."""
+
+
+def shown(url: str) -> str:
+    """The database as a person recognises it: the file, or the URL without its password."""
+    path = sqlite_path(url)
+    if path is not None:
+        return str(path)
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - an odd URL is shown by its scheme only, never whole
+        return url.split(":", 1)[0] + " database"
+
+
+def _reason(exc: BaseException) -> str:
+    """The driver's first line (psycopg and sqlite3 say it plainly), without SQLAlchemy's SQL echo."""
+    orig: Any = getattr(exc, "orig", None) or exc
+    lines = str(orig).strip().splitlines()
+    return lines[0] if lines else type(orig).__name__
+
+
+def _open(settings: Settings) -> Engine:
+    url = settings.database_url
+    path = sqlite_path(url)
+    if path is not None and not path.exists():
+        # make_engine would create the file: a check must not leave a database behind.
+        raise DatabaseUnavailable(f"no database yet at {path}: start the daemon once")
+    try:
+        return make_engine(url)
+    except (SQLAlchemyError, OSError, ValueError) as exc:
+        raise DatabaseUnavailable(f"cannot open {shown(url)}: {_reason(exc)}") from None
+
+
+def read_value(settings: Settings, key: str) -> tuple[str | None, bool]:
+    """(kv value, whether the schema has the kv table at all); DatabaseUnavailable otherwise."""
+    engine = _open(settings)
+    try:
+        if current_revision(engine) is None:
+            return None, False
+        with engine.connect() as conn:
+            return conn.execute(select(kv.c.value).where(kv.c.key == key)).scalar(), True
+    except SQLAlchemyError as exc:
+        raise DatabaseUnavailable(f"cannot read {shown(settings.database_url)}: {_reason(exc)}") from None
+    finally:
+        engine.dispose()
+
+
+def check_database(settings: Settings) -> Result:
+    where = shown(settings.database_url)
+    try:
+        engine = _open(settings)
+    except DatabaseUnavailable as exc:
+        return fail(NAME, str(exc))
+    try:
+        revision = current_revision(engine)
+    except SQLAlchemyError as exc:
+        return fail(NAME, f"cannot open {where}: {_reason(exc)}")
+    finally:
+        engine.dispose()
+    head = head_revision()
+    if revision is None:
+        return fail(NAME, f"{where} has no syncd tables yet: start the daemon once")
+    if revision not in known_revisions():
+        return fail(NAME, f"{where} has schema {revision}, written by a newer syncd than this one: "
+                          "upgrade syncd, or restore a backup")
+    if revision != head:
+        return warn(NAME, f"{where} has schema {revision}, older than this syncd's {head}: "
+                          "it will be migrated at the next start")
+    return ok(NAME, f"{where} opened, schema {revision} is current")

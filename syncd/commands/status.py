@@ -1,0 +1,223 @@
+"""``syncd status [--json]``: is the service healthy, at a glance, and while it runs.
+
+Reads the database the daemon's config names (SQLite in WAL mode and PostgreSQL both let it
+read while the daemon writes) and never creates or migrates one: a missing, older or newer
+database is refused with exit code 3. Phones and secrets never reach the output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import re
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from syncd.clock import utcnow
+from syncd.config import Settings
+from syncd.logs import redact
+
+if TYPE_CHECKING:  # the database libraries load only when a command runs, not for `syncd --help`
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from syncd.store import Store
+    from syncd.store.status_repo import Backlog
+
+ORDER = 20
+# Ten digits or more, with the separators a phone is written with: in an error text, perhaps a
+# client's number (which the linked phones are not registered for: thousands of them would slow
+# every command down). Chat and issue ids are shown in columns of their own, not through this.
+_PHONE_LIKE = re.compile(r"\+?\d(?:[\s()-]{0,2}\d){9,}")
+
+
+class CannotOpen(Exception):
+    """The database cannot be read by a command; the message is for a person."""
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = sub.add_parser("status", help="show the service's state: clients, queues, failures, the last poll",
+                            description="Show the service's state, read from its database (safe while it runs).")
+    parser.add_argument("--json", action="store_true", help="one JSON object for monitoring (keys: see README)")
+    parser.set_defaults(handler=handle, needs_secrets=False)
+
+
+def open_store(settings: Settings) -> Store:
+    """The daemon's database as it is, refused when missing or at another schema (CannotOpen)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from syncd.store import Store
+    from syncd.store.db import SchemaError, check_schema_current
+    from syncd.store.status_repo import open_existing
+
+    # A SQLite -wal/-shm file this process happens to create holds the same data: private.
+    os.umask(0o077)
+    # Alembic announces every look at the schema version at INFO: noise in a command's output.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    try:
+        engine = open_existing(settings.database_url)
+    except SchemaError as exc:
+        raise CannotOpen(str(exc)) from None
+    try:
+        check_schema_current(engine)
+    except SchemaError as exc:
+        engine.dispose()
+        raise CannotOpen(str(exc)) from None
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        raise CannotOpen(db_problem(exc)) from None
+    return Store(engine)
+
+
+def db_problem(exc: SQLAlchemyError) -> str:
+    """One plain line: the driver's first line (no SQL, no URL), redacted."""
+    detail = str(getattr(exc, "orig", None) or type(exc).__name__).strip().splitlines()
+    return "cannot read the database: " + redact(detail[0] if detail else type(exc).__name__)
+
+
+def with_store(settings: Settings, command: str, action: Callable[[Store], int]) -> int:
+    """Run ``action`` on the service's database; one plain line and exit 3 when it cannot be read."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        store = open_store(settings)
+        try:
+            return action(store)
+        finally:
+            store.engine.dispose()
+    except CannotOpen as exc:
+        print(f"syncd {command}: {exc}", file=sys.stderr)
+    except SQLAlchemyError as exc:
+        print(f"syncd {command}: {db_problem(exc)}", file=sys.stderr)
+    return 3
+
+
+def handle(args: argparse.Namespace, settings: Settings) -> int:
+    def show(store: Store) -> int:
+        report = collect(store, utcnow())
+        print(json.dumps(report, ensure_ascii=False, indent=2) if args.json else render(report))
+        return 0
+
+    return with_store(settings, "status", show)
+
+
+# ------------------------------------------------------------ the report (the JSON object itself)
+
+def collect(store: Store, now: datetime) -> dict[str, Any]:
+    from syncd.health import LAST_ERROR_KEY
+    from syncd.store.db import current_revision
+
+    counts = store.status_counts()
+    poll = _json(store.get_value("last_poll"))
+    poll = poll if isinstance(poll, dict) else {}
+    poll_at = _when(poll.get("at"))
+    ok_at = _when(store.get_value("last_poll_ok"))
+    period = _json(store.get_value("reconcile_period"))
+    seconds = period.get("seconds") if isinstance(period, dict) else None
+    error = _json(store.get_value(LAST_ERROR_KEY))
+    error_at = _when(error.get("at")) if isinstance(error, dict) else None
+    return {
+        "now": now.isoformat(),
+        "schema": current_revision(store.engine),
+        "linked_clients": counts.linked_clients,
+        "blocked_clients": counts.blocked_clients,
+        "followed_issues": counts.followed_issues,
+        "outbox": {**_backlog("waiting", counts.outbox_waiting, now), **_backlog("failed", counts.outbox_failed, now)},
+        "inbound": {**_backlog("waiting", counts.inbound_waiting, now), "asking": counts.inbound_asking,
+                    **_backlog("failed", counts.inbound_failed, now)},
+        "last_poll": {"at": _iso(poll_at), "age_seconds": _age(now, poll_at),
+                      "ok": bool(poll.get("ok")) if poll_at else None},
+        "last_successful_poll": {"at": _iso(ok_at), "age_seconds": _age(now, ok_at)},
+        "last_error": None if error_at is None else {
+            "at": _iso(error_at), "age_seconds": _age(now, error_at), "service": str(error.get("service", "")),
+            "message": clean(str(error.get("message", "")))},
+        "reconcile_period_seconds": round(float(seconds), 1) if isinstance(seconds, (int, float)) else None,
+    }
+
+
+def _backlog(name: str, backlog: Backlog, now: datetime) -> dict[str, Any]:
+    return {name: backlog.count, f"{name}_oldest_age_seconds": _age(now, backlog.oldest)}
+
+
+def _json(raw: str | None) -> Any:
+    try:
+        return json.loads(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def _when(text: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text) if isinstance(text, str) else None
+    except ValueError:
+        return None
+
+
+def _iso(when: datetime | None) -> str | None:
+    return None if when is None else when.isoformat()
+
+
+def _age(now: datetime, then: datetime | None) -> float | None:
+    return None if then is None else round(max((now - then).total_seconds(), 0.0), 1)
+
+
+def clean(text: str) -> str:
+    """One line, no secrets, no phones: error texts come from Okdesk and Telegram."""
+    return _PHONE_LIKE.sub("***", redact(" ".join(text.split())))
+
+
+# ------------------------------------------------------------ words for a person
+
+def duration_words(seconds: float) -> str:
+    s = int(max(seconds, 0))
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min"
+    if s < 86400:
+        h, m = divmod(s // 60, 60)
+        return f"{h} h {m} min" if m else f"{h} h"
+    d, h = divmod(s // 3600, 24)
+    return f"{d} d {h} h" if h else f"{d} d"
+
+
+def ago(seconds: float | None, never: str = "never") -> str:
+    return never if seconds is None else f"{duration_words(seconds)} ago"
+
+
+def _queue_line(count: int, oldest: float | None, extra: str = "") -> str:
+    if not count:
+        return "0" + extra
+    return f"{count}{extra}, the oldest from {ago(oldest)}"
+
+
+def render(report: dict[str, Any]) -> str:
+    out, inb = report["outbox"], report["inbound"]
+    blocked = report["blocked_clients"]
+    poll, ok_poll, error = report["last_poll"], report["last_successful_poll"], report["last_error"]
+    period = report["reconcile_period_seconds"]
+    lines = [
+        ("linked clients", f"{report['linked_clients']}" + (f" ({blocked} blocked the bot)" if blocked else "")),
+        ("followed issues", str(report["followed_issues"])),
+        ("outbox waiting", _queue_line(out["waiting"], out["waiting_oldest_age_seconds"])),
+        ("outbox failed", _queue_line(out["failed"], out["failed_oldest_age_seconds"])),
+        ("inbound waiting", _queue_line(inb["waiting"], inb["waiting_oldest_age_seconds"],
+                                        f" ({inb['asking']} asking the client)" if inb["asking"] else "")),
+        ("inbound failed", _queue_line(inb["failed"], inb["failed_oldest_age_seconds"])),
+        ("last successful poll", ago(ok_poll["age_seconds"])),
+        ("last poll", ago(poll["age_seconds"]) + ("" if poll["ok"] is None else
+                                                   " (ok)" if poll["ok"] else " (Okdesk did not answer)")),
+        ("last error", "none recorded" if error is None else
+         f"{ago(error['age_seconds'])}, {error['service']}: {error['message']}"),
+        ("reconcile period", "not known yet" if period is None else
+         f"{duration_words(period)} (every followed issue is looked at again within it)"),
+    ]
+    width = max(len(label) for label, _ in lines)
+    text = [f"{label.ljust(width)}  {value}" for label, value in lines]
+    if out["failed"] or inb["failed"]:
+        text.append("")
+        text.append("Failed items wait for you: `syncd retry` lists them, `syncd retry --all` re-queues them.")
+    return "\n".join(text)
