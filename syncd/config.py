@@ -60,6 +60,8 @@ class OkdeskSettings:
     # Status codes (comma-separated) of finished issues; every other status counts as open.
     completed_statuses: str = "completed"
     closed_statuses: str = "closed"
+    # "Open in portal" on issue cards: a one-time login link to Okdesk's client portal, minted per press.
+    portal_links: bool = True
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,8 @@ class SyncSettings:
     client_messages_per_minute: float = 20.0
     # Clients whose messages are posted to Okdesk at the same time.
     inbound_concurrency: int = 4
+    # Personal data (message texts, phones, delivered texts) is kept this many days at most; 0: kept.
+    personal_data_days: float = 90.0
     # A loop (poll, outbox, inbound) silent this long is hung: the systemd watchdog pings stop.
     # 0: derived from the Okdesk timeouts (syncd/liveness.py).
     hang_timeout: float = 0.0
@@ -334,7 +338,7 @@ def _apply_defaults_and_checks(built: dict[str, dict[str, Any]], env: Mapping[st
         if sync.get(key) is not None and sync[key] <= 0:
             problems.append(f"sync.{key} must be greater than 0")
     for key in ("poll_overlap", "per_chat_interval", "shutdown_grace", "reconcile_min_period", "duplicate_window",
-                "comment_window", "file_retry_window", "album_settle", "hang_timeout"):
+                "comment_window", "file_retry_window", "album_settle", "hang_timeout", "personal_data_days"):
         if sync.get(key) is not None and sync[key] < 0:
             problems.append(f"sync.{key} must not be negative")
     share = sync.get("reconcile_share")

@@ -9,6 +9,7 @@ import shutil
 import signal
 import sys
 from contextlib import suppress
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO
 
@@ -28,6 +29,8 @@ from syncd.notices import NoticeQueue, NoticeWorker
 from syncd.okdesk.budget import RequestBudget
 from syncd.okdesk.client import OkdeskClient
 from syncd.poller import Poller
+from syncd.retention import EVERY as RETENTION_EVERY
+from syncd.retention import purge_personal_data
 from syncd.store import Store, make_engine, migrate
 from syncd.store.db import tighten_sqlite_files
 from syncd.sync.retry import RetryPolicy
@@ -192,6 +195,10 @@ async def run_daemon(settings: Settings) -> int:
     scheduler.add_job(health.save_latest_error, "interval", args=[store], seconds=LAST_ERROR_SAVE_EVERY,
                       id="last_error", max_instances=1, coalesce=True, misfire_grace_time=None)
     scheduler.add_job(tg_contact.beat, "interval", seconds=HEARTBEAT_EVERY, id="telegram_contact",
+                      max_instances=1, coalesce=True, misfire_grace_time=None)
+    # sync.personal_data_days: old texts and phones are blanked at start and every hour after.
+    scheduler.add_job(purge_personal_data, "interval", args=[store, settings.sync.personal_data_days],
+                      seconds=RETENTION_EVERY, next_run_time=datetime.now(timezone.utc), id="personal_data",
                       max_instances=1, coalesce=True, misfire_grace_time=None)
     scheduler.start()
 

@@ -48,3 +48,16 @@ def international(phone: str) -> str:
     """The form we store in a new Okdesk contact: +7XXXXXXXXXX."""
     norm = normalize(phone) or digits_of(phone)
     return "+" + norm
+
+
+def mask_phone(phone: str | None) -> str:
+    """What the profile shows: enough for the client to recognise the number, not enough to use it.
+
+    ``+7 *** ***-45-67`` for a Russian number; other numbers keep only their last four digits.
+    """
+    norm = normalize(phone)
+    if not norm or len(norm) < 5:
+        return "***"
+    if len(norm) == 11 and norm[0] == "7":
+        return f"+7 *** ***-{norm[7:9]}-{norm[9:]}"
+    return f"+{'*' * (len(norm) - 4)}-{norm[-4:-2]}-{norm[-2:]}"

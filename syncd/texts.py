@@ -54,11 +54,30 @@ TEXTS: dict[str, dict[str, str]] = {
         "menu_new": "📝 Новая заявка",
         "menu_issues": "📋 Мои заявки",
         "menu_help": "❓ Помощь",
+        "menu_profile": "👤 Профиль",
+        "profile": "Ваш профиль\nИмя: {name}{company}\nТелефон: {phone}",
+        "profile_company": "\nКомпания: {company}",
+        "profile_no_phone": "не хранится (срок хранения истёк)",
+        "unlink_button": "Отвязать",
+        "relink_button": "Сменить номер",
+        "unlink_ask": (
+            "Отвязать Telegram от вашего контакта? Бот удалит ваш номер и тексты ваших сообщений, "
+            "а ответы сотрудников перестанут сюда приходить. Заявки в системе останутся."
+        ),
+        "unlink_yes_button": "Да, отвязать",
+        "unlinked": (
+            "Telegram отвязан, ваши данные в боте удалены. Чтобы подключиться снова, "
+            "нажмите «Поделиться номером»."
+        ),
+        "relink_ask": (
+            "Чтобы подключиться с другим номером, смените его в Telegram и нажмите «Поделиться номером» ниже."
+        ),
         "menu_shown": "Выберите действие в меню ниже или просто напишите, что случилось.",
         "help": (
             "Что умеет этот бот:\n"
             "• «Новая заявка» — опишите проблему текстом, фото, видео или файлами, и мы создадим заявку.\n"
             "• «Мои заявки» — ваши заявки, их статус и последние ответы.\n"
+            "• «Профиль» — ваш контакт; там же можно сменить номер или отвязать Telegram.\n"
             "• Чтобы дополнить заявку, ответьте (Reply) на любое сообщение бота о ней или нажмите "
             "«Комментировать» в карточке заявки.\n"
             "Ответы сотрудников и смена статуса приходят сюда автоматически."
@@ -91,6 +110,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "refresh_button": "🔄 Обновить",
         "card_button": "📄 Подробнее",
         "back_button": "◀ К списку",
+        "portal_button": "🌐 Открыть в портале",
+        "portal_link": "Ссылка для входа в клиентский портал (действует {minutes} мин., один раз):",
+        "portal_link_open": "🌐 Войти в портал",
         "ask_comment": (
             "Напишите комментарий к заявке #{issue_id}: текст, фото, видео или файлы. "
             "Следующее ваше сообщение в течение {minutes} мин. будет добавлено в заявку."
@@ -159,11 +181,25 @@ TEXTS: dict[str, dict[str, str]] = {
         "menu_new": "📝 New request",
         "menu_issues": "📋 My requests",
         "menu_help": "❓ Help",
+        "menu_profile": "👤 Profile",
+        "profile": "Your profile\nName: {name}{company}\nPhone: {phone}",
+        "profile_company": "\nCompany: {company}",
+        "profile_no_phone": "not kept (the retention period is over)",
+        "unlink_button": "Unlink",
+        "relink_button": "Change number",
+        "unlink_ask": (
+            "Unlink Telegram from your contact? The bot deletes your number and the texts of your messages, "
+            "and staff replies stop arriving here. Your requests stay in the helpdesk."
+        ),
+        "unlink_yes_button": "Yes, unlink",
+        "unlinked": "Telegram is unlinked and your data in the bot is deleted. To link again, press “Share my phone number”.",
+        "relink_ask": "To link with another number, change it in Telegram and press “Share my phone number” below.",
         "menu_shown": "Choose from the menu below or just write what happened.",
         "help": (
             "What this bot can do:\n"
             "• “New request”: describe the problem in text, photos, videos or files, and we create a request.\n"
             "• “My requests”: your requests, their status and the latest replies.\n"
+            "• “Profile”: your contact; change the number or unlink Telegram there.\n"
             "• To add to a request, reply to any bot message about it or press “Comment” on its card.\n"
             "Staff replies and status changes arrive here by themselves."
         ),
@@ -195,6 +231,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "refresh_button": "🔄 Refresh",
         "card_button": "📄 Details",
         "back_button": "◀ Back to list",
+        "portal_button": "🌐 Open in portal",
+        "portal_link": "Sign-in link to the client portal (valid for {minutes} min, once):",
+        "portal_link_open": "🌐 Sign in to the portal",
         "ask_comment": (
             "Write your comment on request #{issue_id}: text, photos, videos or files. "
             "Your next message within {minutes} min will be added to the request."

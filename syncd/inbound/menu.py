@@ -20,6 +20,9 @@ from syncd.formatting import html_to_telegram
 from syncd.formatting.titles import make_title
 from syncd.inbound.intake import Intake, peer_of
 from syncd.inbound.ownership import owned_issue
+from syncd.inbound.portal import send_portal_link
+from syncd.inbound.profile import VERBS as PROFILE_VERBS
+from syncd.inbound.profile import Profile
 from syncd.inbound.routing import AWAITING_COMMENT, AWAITING_NEW_ISSUE, Callback, decode, encode
 from syncd.logs import get_logger
 from syncd.okdesk.client import OkdeskClient
@@ -40,10 +43,11 @@ def _labels(key: str) -> set[str]:
     return {texts[key] for texts in TEXTS.values() if key in texts}
 
 
-COMMANDS = {"/menu": "menu", "/help": "help", "/new": "new", "/issues": "issues"}
+COMMANDS = {"/menu": "menu", "/help": "help", "/new": "new", "/issues": "issues", "/profile": "profile"}
 MENU_LABELS = {**{label: "new" for label in _labels("menu_new")},
                **{label: "issues" for label in _labels("menu_issues")},
-               **{label: "help" for label in _labels("menu_help")}}
+               **{label: "help" for label in _labels("menu_help")},
+               **{label: "profile" for label in _labels("menu_profile")}}
 
 
 def menu_action(text: str) -> str | None:
@@ -55,7 +59,7 @@ def menu_action(text: str) -> str | None:
 
 def menu_keyboard(lang: str) -> list[list[Any]]:
     return [[Button.text(t(lang, "menu_new"), resize=True), Button.text(t(lang, "menu_issues"), resize=True)],
-            [Button.text(t(lang, "menu_help"), resize=True)]]
+            [Button.text(t(lang, "menu_profile"), resize=True), Button.text(t(lang, "menu_help"), resize=True)]]
 
 
 class Menu:
@@ -63,6 +67,7 @@ class Menu:
                  intake: Intake, status_names: Any) -> None:
         self.tg, self.store, self.okdesk, self.settings, self.intake = tg, store, okdesk, settings, intake
         self.status_names = status_names
+        self.profile = Profile(tg=tg, store=store)
 
     # ------------------------------------------------------------ commands and menu buttons
 
@@ -79,6 +84,8 @@ class Menu:
                                        buttons=[[Button.inline(t(lang, "cancel_button"), encode(Callback("cancel")))]])
         elif action == "issues":
             await self._list(link, lang, 0, edit=None)
+        elif action == "profile":
+            await self.profile.show(link, lang)
 
     # ------------------------------------------------------------ inline buttons
 
@@ -96,13 +103,22 @@ class Menu:
             self.store.clear_dialog(link.tg_user_id)
             await event.answer()
             await event.edit(t(lang, "cancelled"))
+        elif cb.verb in PROFILE_VERBS:
+            await self.profile.on_callback(event, cb, link, lang)
         elif cb.verb in ("add", "new"):
             await self._choice(event, cb, link, lang)
+        elif cb.verb == "portal" and not self.settings.okdesk.portal_links:
+            # No such button is shown: a press is forged or from before the switch; nothing is minted.
+            bound.warning("callback_refused_portal_off", issue_id=cb.issue_id)
+            await event.answer(t(lang, "not_yours"), alert=True)
         else:
             issue = await self._owned(event, cb.issue_id, link, lang)
             if issue is None:
                 return
-            if cb.verb == "comment":
+            if cb.verb == "portal":
+                await send_portal_link(tg=self.tg, okdesk=self.okdesk, event=event, link=link, lang=lang,
+                                       issue_id=issue.id)
+            elif cb.verb == "comment":
                 until = utcnow() + timedelta(seconds=self.settings.sync.comment_window)
                 self.store.set_dialog(link.tg_user_id, AWAITING_COMMENT,
                                       {"issue_id": issue.id, "until": until.isoformat()})
@@ -209,6 +225,9 @@ class Menu:
         buttons = [[Button.inline(t(lang, "comment_button"), encode(Callback("comment", issue_id=issue.id))),
                     Button.inline(t(lang, "refresh_button"), encode(Callback("refresh", issue_id=issue.id)))],
                    [Button.inline(t(lang, "back_button"), encode(Callback("list", page=0)))]]
+        if self.settings.okdesk.portal_links:
+            # Only a callback here: the link is minted when pressed, never baked into a lasting card.
+            buttons.insert(1, [Button.inline(t(lang, "portal_button"), encode(Callback("portal", issue_id=issue.id)))])
         if edit is not None:
             try:
                 await edit.edit(text, buttons=buttons)

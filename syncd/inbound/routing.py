@@ -61,19 +61,21 @@ def issue_named_in(text: str | None) -> int | None:
 
 @dataclass(frozen=True)
 class Callback:
-    verb: str  # view | refresh | comment | list | add | new | cancel
+    verb: str  # view | refresh | comment | portal | list | add | new | cancel
     issue_id: int | None = None
     job_id: int | None = None
     page: int | None = None
 
 
-_VERBS = {"v": "view", "r": "refresh", "c": "comment", "l": "list", "a": "add", "n": "new", "x": "cancel"}
+_VERBS = {"v": "view", "r": "refresh", "c": "comment", "p": "portal", "l": "list", "a": "add", "n": "new", "x": "cancel",
+          # the profile: unlink (asks first), unlink confirmed, relink with another phone
+          "u": "unlink", "uy": "unlink_yes", "rl": "relink"}
 _LETTERS = {v: k for k, v in _VERBS.items()}
 
 
 def encode(cb: Callback) -> bytes:
     letter = _LETTERS[cb.verb]
-    if cb.verb in ("view", "refresh", "comment"):
+    if cb.verb in ("view", "refresh", "comment", "portal"):
         return f"{letter}:{cb.issue_id}".encode()
     if cb.verb == "list":
         return f"{letter}:{cb.page or 0}".encode()
@@ -97,10 +99,11 @@ def decode(data: bytes) -> Callback | None:
         return None
     if any(n < 0 or n > 2**53 for n in numbers):
         return None
-    shape = {"view": 1, "refresh": 1, "comment": 1, "list": 1, "add": 2, "new": 1, "cancel": 0}[verb]
+    shape = {"view": 1, "refresh": 1, "comment": 1, "portal": 1, "list": 1, "add": 2, "new": 1, "cancel": 0,
+             "unlink": 0, "unlink_yes": 0, "relink": 0}[verb]
     if len(numbers) != shape:
         return None
-    if verb in ("view", "refresh", "comment"):
+    if verb in ("view", "refresh", "comment", "portal"):
         return Callback(verb, issue_id=numbers[0])
     if verb == "list":
         return Callback(verb, page=numbers[0])

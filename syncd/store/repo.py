@@ -17,6 +17,7 @@ from sqlalchemy.engine import Row
 
 from syncd.clock import utcnow
 from syncd.store.inbound_repo import InboundStore
+from syncd.store.privacy_repo import CANCELLED, PrivacyStore
 from syncd.store.schema import (
     dialogs,
     followed_issues,
@@ -52,7 +53,7 @@ def insert_ignore(conn: Connection, table: Any, rows: Sequence[dict[str, Any]]) 
     return len(conn.execute(stmt, list(rows)).all())
 
 
-class Store(InboundStore, StatusStore):
+class Store(InboundStore, StatusStore, PrivacyStore):
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
@@ -238,8 +239,10 @@ class Store(InboundStore, StatusStore):
             values: dict[str, Any] = dict(progress=progress, tg_message_ids=json.dumps(ids), last_error=None)
             if done:
                 values.update(state=DONE, done_at=now)
-            conn.execute(update(outbox).where(outbox.c.id == outbox_id).values(**values))
-            if tg_chat_id is not None and okdesk_issue_id is not None:
+            # An item cancelled while its send was in flight (the client unlinked) stays cancelled.
+            changed = conn.execute(update(outbox).where(outbox.c.id == outbox_id, outbox.c.state != CANCELLED)
+                                   .values(**values)).rowcount
+            if changed and tg_chat_id is not None and okdesk_issue_id is not None:
                 insert_ignore(conn, message_map, [
                     dict(tg_chat_id=tg_chat_id, tg_message_id=m, okdesk_issue_id=okdesk_issue_id,
                          okdesk_comment_id=okdesk_comment_id, outbox_id=outbox_id, created_at=now)
@@ -256,7 +259,7 @@ class Store(InboundStore, StatusStore):
         if parked:
             values["state"] = FAILED
         with self.engine.begin() as conn:
-            stmt = update(outbox).where(outbox.c.id == outbox_id)
+            stmt = update(outbox).where(outbox.c.id == outbox_id, outbox.c.state != CANCELLED)
             if count_attempt:
                 values["attempts"] = outbox.c.attempts + 1
             conn.execute(stmt.values(**values))

@@ -97,7 +97,10 @@ class Bot:
         if self.store.touch_link(event.sender_id, access_hash=getattr(sender, "access_hash", None)):
             bound.info("client_unblocked_bot")
             self.on_unblocked()
-        if link is None or own_contact or _is_start(text) or action is not None:
+        dialog = self.store.get_dialog(event.sender_id)
+        # Asked for a name while linking: a client relinking to a new number is linked meanwhile.
+        naming = dialog is not None and dialog[0] == AWAITING_NAME and not media and action is None
+        if link is None or own_contact or _is_start(text) or action is not None or naming:
             # Not for Okdesk: a command, a menu button or a step of linking.
             self.store.mark_handled(row_id)
         if isinstance(media, types.MessageMediaContact) and (link is None or own_contact):
@@ -106,11 +109,11 @@ class Bot:
         if _is_start(text):
             await self.linking.on_start(event, lang)
             return
+        if naming:
+            assert dialog is not None
+            await self.linking.on_name(event, sender, lang, dialog[1])
+            return
         if link is None:
-            dialog = self.store.get_dialog(event.sender_id)
-            if dialog is not None and dialog[0] == AWAITING_NAME:
-                await self.linking.on_name(event, sender, lang, dialog[1])
-                return
             await event.respond(t(lang, "need_link"))
             return
         if action is not None:

@@ -16,8 +16,8 @@ from tests.tgserver.limits import callback_data
 
 pytestmark = pytest.mark.e2e
 
-MENU_RU = ["📝 Новая заявка", "📋 Мои заявки", "❓ Помощь"]
-MENU_EN = ["📝 New request", "📋 My requests", "❓ Help"]
+MENU_RU = ["📝 Новая заявка", "📋 Мои заявки", "👤 Профиль", "❓ Помощь"]
+MENU_EN = ["📝 New request", "📋 My requests", "👤 Profile", "❓ Help"]
 ASKED = "Куда добавить это сообщение?"
 
 
@@ -91,7 +91,7 @@ def test_texts_follow_the_telegram_language(lang_code, default, expected, make_d
     tg.send_text(user, "/menu")
     (shown,) = wait_text(tg, user, "Choose from the menu" if en else "Выберите действие")
     assert reply_labels(shown.reply_markup) == (MENU_EN if en else MENU_RU)
-    tg.send_text(user, (MENU_EN if en else MENU_RU)[2])
+    tg.send_text(user, (MENU_EN if en else MENU_RU)[-1])
     wait_text(tg, user, "What this bot can do" if en else "Что умеет этот бот")
     tg.send_text(user, (MENU_EN if en else MENU_RU)[1])
     wait_text(tg, user, "You have no requests yet" if en else "У вас пока нет заявок")
@@ -166,7 +166,8 @@ def test_card_shows_status_title_public_comments_and_refresh_edits_it(make_daemo
     assert re.search(r"Создана: \d\d\.\d\d\.\d{4} \d\d:\d\d", card.text)
     assert "Последние ответы:\n— " in card.text and "Первый ответ сотрудника" in card.text
     assert "Секретная" not in card.text
-    assert [d for _, d in inline(card.reply_markup)] == [f"c:{issue_id}".encode(), f"r:{issue_id}".encode(), b"l:0"]
+    assert [d for _, d in inline(card.reply_markup)] == [f"c:{issue_id}".encode(), f"r:{issue_id}".encode(),
+                                                         f"p:{issue_id}".encode(), b"l:0"]
 
     emu.add_comment(issue_id, "Заменили ролик, проверьте", author=("employee", employee))
     wait_text(tg, user, "Заменили ролик")  # delivered as a staff comment as well

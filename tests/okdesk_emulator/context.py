@@ -125,6 +125,7 @@ class Context:
     stopping: threading.Event = field(default_factory=threading.Event)
     internal_errors: list[str] = field(default_factory=list)
     rng: random.Random = field(default_factory=random.Random)  # comment shuffling
+    login_links: Any = None  # routes_login.LoginLinks, made by OkdeskEmulator
 
     def pause(self, seconds: float) -> None:
         """Sleep that ends early when the emulator stops (so stop() is prompt)."""

@@ -15,6 +15,7 @@ from .context import Context
 from .model import Store
 from .observe import Observation
 from .options import Options
+from .routes_login import LoginLink, LoginLinks
 from .server import EmulatorServer
 from .storage import FileStore, StoredFile
 from .timefmt import parse_offset
@@ -58,6 +59,7 @@ class OkdeskEmulator(Observation):
         self.files_dir = Path(files_dir)
         opts = options or Options()
         self._ctx = Context(api_token, opts, Store(self.tz, opts), FileStore(self.files_dir))
+        self._ctx.login_links = LoginLinks()
         self._server: EmulatorServer | None = None
         self._thread: threading.Thread | None = None
         self._ctx.api_employee_id = self.add_employee("API", "Интеграция")
@@ -118,6 +120,12 @@ class OkdeskEmulator(Observation):
     @property
     def options(self) -> Options:
         return self._ctx.options
+
+    @property
+    def login_links(self) -> list[LoginLink]:
+        """Links minted by POST /login_link, oldest first (user, expiry, one_time, used)."""
+        with self._ctx.login_links.lock:
+            return list(self._ctx.login_links.items)
 
     @options.setter
     def options(self, value: Options) -> None:

@@ -17,6 +17,7 @@ AUTHOR_REFUSALS = ("accept", "403", "422", "ignore")
 RIGHTS = (
     "issues.read", "issues.create", "issues.update", "comments.read", "comments.create",
     "contacts.read", "contacts.create", "contacts.update", "employees.read", "dictionaries.read",
+    "login_links.create",
 )
 
 
@@ -83,6 +84,10 @@ class Options:
     # A request needing one -> 403 {"errors": "Недостаточно прав для выполнения действия"},
     # judged after the token and before the route's own validation (nothing created).
     denied_rights: frozenset[str] = frozenset()
+    # §8 (reported, unit undocumented): how POST /login_link reads expire_after, "minutes" or
+    # "seconds", and the key of its answer, "url" (as reported) or "link".
+    login_link_expire_unit: str = "minutes"
+    login_link_response_key: str = "url"
 
     def __setattr__(self, name: str, value: object) -> None:
         # Catch typos in tests ("emu.options.shufle_comments = False") instead of
@@ -97,6 +102,10 @@ class Options:
             raise ValueError(f"api_key_role must be one of {API_KEY_ROLES}")
         if name == "issue_author_refusal" and value not in AUTHOR_REFUSALS:
             raise ValueError(f"issue_author_refusal must be one of {AUTHOR_REFUSALS}")
+        if name == "login_link_expire_unit" and value not in ("minutes", "seconds"):
+            raise ValueError("login_link_expire_unit must be 'minutes' or 'seconds'")
+        if name == "login_link_response_key" and value not in ("url", "link"):
+            raise ValueError("login_link_response_key must be 'url' or 'link'")
         if name == "denied_rights":
             value = frozenset([value] if isinstance(value, str) else value)  # type: ignore[arg-type]
             unknown = sorted(value - set(RIGHTS))

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import routes_issues as issues
+from . import routes_login as login
 from . import routes_other as other
 from .options import RIGHTS
 
@@ -63,6 +64,8 @@ ROUTES = [
         right="contacts.update",
     ),
     _route("GET", f"{API}/employees/list", other.list_employees, right="employees.read"),
+    _route("POST", f"{API}/login_link", login.create_login_link, reads_body=True, right="login_links.create"),
+    _route("GET", "/login_link/{token:seg}", login.open_login_link, authenticated=False),
     _route("GET", "/storage/{token:seg}/{name:seg}", other.download, authenticated=False),
 ]
 assert {route.right for route in ROUTES if route.right} == set(RIGHTS), "options.RIGHTS is out of date"

@@ -95,7 +95,7 @@ def test_issue_named_in(text: str | None, issue: int | None) -> None:
 
 ids = st.integers(min_value=0, max_value=2**53)
 callbacks = st.one_of(
-    st.builds(Callback, verb=st.sampled_from(["view", "refresh", "comment"]), issue_id=ids),
+    st.builds(Callback, verb=st.sampled_from(["view", "refresh", "comment", "portal"]), issue_id=ids),
     st.builds(Callback, verb=st.just("list"), page=ids),
     st.builds(Callback, verb=st.just("add"), job_id=ids, issue_id=ids),
     st.builds(Callback, verb=st.just("new"), job_id=ids),
@@ -115,6 +115,7 @@ def test_every_callback_survives_encoding_within_telegrams_64_bytes(cb: Callback
     (b"v:5", Callback("view", issue_id=5)),
     (b"r:5", Callback("refresh", issue_id=5)),
     (b"c:5", Callback("comment", issue_id=5)),
+    (b"p:5", Callback("portal", issue_id=5)),
     (b"l:0", Callback("list", page=0)),
     (b"a:3:5", Callback("add", job_id=3, issue_id=5)),
     (b"n:3", Callback("new", job_id=3)),
@@ -130,7 +131,7 @@ def test_a_list_without_a_page_is_the_first_page() -> None:
 
 @pytest.mark.parametrize("data", [
     b"", b":", b"v", b"v:", b"v:abc", b"v:-1", b"v:1:2", b"a:1", b"a:1:2:3", b"x:1", b"n:", b"q:1",
-    b"view:1", b"V:1", b"v:1.5", b"v:" + str(2**53 + 1).encode(), b"v:" + b"9" * 60,
+    b"view:1", b"V:1", b"v:1.5", b"p", b"p:", b"p:1:2", b"v:" + str(2**53 + 1).encode(), b"v:" + b"9" * 60,
     "v:١٢".encode(), "в:1".encode(), b"\xff\xfe", b"v:1\x00",
     # Forms int() would take but the bot never makes.
     b"v: 1", b"v:+1", b"v:1_000", b"v:01", b"v:1\n", b"l:-0",

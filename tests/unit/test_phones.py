@@ -29,3 +29,23 @@ def test_foreign_numbers_are_kept_international() -> None:
 def test_every_variant_is_the_same_number(national: str) -> None:
     for form in lookup_variants("7" + national):
         assert normalize(form) == "7" + national
+
+
+def test_mask_phone_shows_only_the_last_four_digits() -> None:
+    from syncd.phones import mask_phone
+
+    assert mask_phone("79123454567") == "+7 *** ***-45-67"
+    assert mask_phone("+7 (912) 345-45-67") == "+7 *** ***-45-67"
+    assert mask_phone("89123454567") == "+7 *** ***-45-67"
+    assert mask_phone("+380501234567") == "+********-45-67"
+    assert mask_phone("") == "***" and mask_phone(None) == "***" and mask_phone("123") == "***"
+
+
+@given(st.text(alphabet="0123456789", min_size=10, max_size=15))
+def test_a_masked_phone_never_holds_more_than_four_of_its_digits(digits: str) -> None:
+    from syncd.phones import mask_phone
+
+    masked = mask_phone(digits)
+    shown = "".join(ch for ch in masked if ch.isdigit())
+    assert len(shown) <= 5  # the last four, and the country code 7 of a Russian number
+    assert digits[-4:] == shown[-4:]

@@ -1,0 +1,44 @@
+"""The card's "Open in portal" button: a one-time login link to Okdesk's client portal, minted per press.
+
+The link logs whoever opens it in as the client, so it is treated as a password while it lives:
+minted only when pressed (after the ownership check), short-lived and single-use, registered with
+the log redaction before anything could print it, never stored, and sent only behind a URL button.
+In message text Telegram's link preview would fetch it and so use it up before the client taps it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from telethon import Button, TelegramClient
+
+from syncd.inbound.intake import peer_of
+from syncd.logs import get_logger, register_secret
+from syncd.okdesk.client import OkdeskClient
+from syncd.okdesk.errors import OkdeskError
+from syncd.texts import t
+
+log = get_logger(__name__)
+LINK_LIFETIME_S = 300  # long enough to tap the button, short enough that a forwarded one is dead
+
+
+async def send_portal_link(*, tg: TelegramClient, okdesk: OkdeskClient, event: Any, link: Any, lang: str,
+                           issue_id: int) -> None:
+    """Mint a link for the client's contact and send it as a new message with a URL button.
+
+    The caller has checked that the issue is the client's: the link itself opens the whole portal.
+    """
+    try:
+        url = await asyncio.to_thread(okdesk.create_login_link, link.okdesk_contact_id, LINK_LIFETIME_S, True)
+    except OkdeskError as exc:
+        # The error never holds the link: there was none, or Okdesk refused before making one.
+        log.warning("portal_link_failed", tg_user_id=link.tg_user_id, issue_id=issue_id, error=str(exc))
+        await event.answer(t(lang, "okdesk_unavailable"), alert=True)
+        return
+    register_secret(url)
+    await event.answer()
+    minutes = max(1, LINK_LIFETIME_S // 60)
+    await tg.send_message(peer_of(link), t(lang, "portal_link", minutes=minutes),
+                          buttons=[[Button.url(t(lang, "portal_link_open"), url)]], link_preview=False)
+    log.info("portal_link_sent", tg_user_id=link.tg_user_id, issue_id=issue_id)

@@ -1,0 +1,100 @@
+"""The store's personal-data half: forgetting a client who unlinks, and forgetting old texts and phones.
+
+Russia's personal-data law (152-FZ) expects data to be kept no longer than needed. What the daemon
+keeps about a client: the link (their phone), the dialog state (a phone while a name is asked),
+the texts and files of their messages, and the deliveries waiting for them. Keys stay where a
+duplicate must stay impossible: an inbox row keeps its (chat, message) key with its text blanked,
+so a message Telegram hands over again is still recognised and never becomes a second comment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine, and_, delete, or_, select, update
+
+from syncd.clock import utcnow
+from syncd.store.schema import dialogs, inbound_jobs, inbox_messages, links, message_map, outbox
+
+# What a blanked message says: an empty Content (syncd.inbound.content), still valid JSON.
+BLANK_CONTENT = "{}"
+BLANK_PAYLOAD = "{}"
+CANCELLED = "cancelled"
+_WAITING_JOBS = ("asking", "queued")
+_OPEN_JOBS = ("asking", "queued", "posting")
+_WAITING_OUTBOX = ("pending", "failed")
+_FINISHED_OUTBOX = ("done", CANCELLED)
+
+
+@dataclass(frozen=True)
+class Forgotten:
+    """What an unlink removed (counts only: never what it was)."""
+
+    messages: int
+    jobs_refused: int
+    deliveries_cancelled: int
+
+
+@dataclass(frozen=True)
+class Purged:
+    messages: int
+    payloads: int
+    phones: int
+    dialogs: int
+
+
+class PrivacyStore:
+    engine: Engine
+
+    def unlink(self, tg_user_id: int) -> Forgotten | None:
+        """Forget the client, in one transaction: None when they were not linked.
+
+        Followed issues stay: they belong to the Okdesk contact, which other Telegram users may
+        share; without a link for the contact nothing about them reaches anyone.
+        """
+        now = utcnow()
+        with self.engine.begin() as conn:
+            link = conn.execute(select(links).where(links.c.tg_user_id == tg_user_id)).first()
+            if link is None:
+                return None
+            chat = link.tg_chat_id
+            conn.execute(delete(links).where(links.c.tg_user_id == tg_user_id))
+            conn.execute(delete(dialogs).where(dialogs.c.tg_user_id == tg_user_id))
+            # Which bot message is about which issue: says nothing once the chat is unlinked.
+            conn.execute(delete(message_map).where(message_map.c.tg_chat_id == chat))
+            jobs = conn.execute(update(inbound_jobs).where(
+                inbound_jobs.c.tg_user_id == tg_user_id, inbound_jobs.c.state.in_(_WAITING_JOBS)).values(
+                state="refused", last_error="the client unlinked", done_at=now)).rowcount
+            # A message still arriving (album) is handled: a restart must not take it up again.
+            conn.execute(update(inbox_messages).where(
+                inbox_messages.c.tg_user_id == tg_user_id, inbox_messages.c.job_id.is_(None)).values(job_id=0))
+            messages = conn.execute(update(inbox_messages).where(
+                inbox_messages.c.tg_user_id == tg_user_id,
+                or_(inbox_messages.c.content != BLANK_CONTENT, inbox_messages.c.media.is_not(None))).values(
+                content=BLANK_CONTENT, media=None)).rowcount
+            cancelled = conn.execute(update(outbox).where(
+                outbox.c.tg_chat_id == chat, outbox.c.state.in_(_WAITING_OUTBOX)).values(
+                state=CANCELLED, payload=BLANK_PAYLOAD, done_at=now, last_error="the client unlinked")).rowcount
+        return Forgotten(messages=messages, jobs_refused=jobs, deliveries_cancelled=cancelled)
+
+    def purge_personal_data(self, before: datetime) -> Purged:
+        """Blank what is older than ``before``: message texts and files of finished jobs, the
+        payloads of finished deliveries, the phones of links made before it, stale dialogs."""
+        with self.engine.begin() as conn:
+            open_jobs = select(inbound_jobs.c.id).where(inbound_jobs.c.state.in_(_OPEN_JOBS))
+            messages = conn.execute(update(inbox_messages).where(
+                inbox_messages.c.received_at < before,
+                # A message some job still needs keeps its text until the job is over.
+                inbox_messages.c.job_id.is_not(None), inbox_messages.c.job_id.not_in(open_jobs),
+                or_(inbox_messages.c.content != BLANK_CONTENT, inbox_messages.c.media.is_not(None))).values(
+                content=BLANK_CONTENT, media=None)).rowcount
+            payloads = conn.execute(update(outbox).where(
+                outbox.c.state.in_(_FINISHED_OUTBOX), outbox.c.done_at < before,
+                outbox.c.payload != BLANK_PAYLOAD).values(payload=BLANK_PAYLOAD)).rowcount
+            # The link keeps working by contact id; the number it was made with is not needed for that.
+            phones = conn.execute(update(links).where(
+                links.c.linked_at < before, links.c.phone.is_not(None)).values(phone=None)).rowcount
+            # A dialog left that long (a name never typed: it holds the phone) is over.
+            stale = conn.execute(delete(dialogs).where(and_(dialogs.c.updated_at < before))).rowcount
+        return Purged(messages=messages, payloads=payloads, phones=phones, dialogs=stale)

@@ -1,0 +1,132 @@
+"""The card's "Open in portal" button: a one-time login link minted per press, sent only as a URL button.
+
+The link signs whoever opens it in as the client: it must be minted only for the client's own contact
+and only when pressed, live briefly, be used once, never sit in message text (a link preview would open
+it and use it up), and never reach the daemon's log or database.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.helpers import link_client, link_two_clients, wait_baseline, wait_text
+from tests.e2e.inbound_steps import callback_data, open_card
+from tests.okdesk_emulator import Fault
+
+pytestmark = pytest.mark.e2e
+
+LINK_TEXT = "Ссылка для входа в клиентский портал"
+NOT_YOURS = "Эта заявка вам недоступна."
+UNAVAILABLE = "Система поддержки сейчас недоступна"
+MINT = r"/api/v1/login_link/?$"
+
+
+def button_url(button: Any) -> str | None:
+    """The URL of a URL button, whatever the layer calls its class (as limits.callback_data does)."""
+    url = getattr(button, "url", None) or getattr(getattr(button, "type", None), "url", None)
+    return url if isinstance(url, str) else None
+
+
+def url_buttons(markup: Any) -> list[tuple[str, str]]:
+    return [(b.text, url) for row in getattr(markup, "rows", None) or () for b in row.buttons
+            if (url := button_url(b)) is not None]
+
+
+def answer_to(tg: Any, query_id: int) -> Any:
+    return tg.wait_for(lambda: next((a for a in tg.callback_answers if a.query_id == query_id), None))
+
+
+def minted(emu: Any) -> int:
+    return emu.count_requests(MINT, "POST")
+
+
+def state_bytes(state_dir: Path) -> bytes:
+    """Every file the daemon keeps (the SQLite database with its WAL and journal included)."""
+    return b"".join(p.read_bytes() for p in sorted(state_dir.rglob("*")) if p.is_file())
+
+
+def client_with_issue(make_daemon: Any, emu: Any, tg: Any, **overrides: Any) -> tuple[Any, Any, int, int]:
+    daemon = make_daemon(**overrides).start()
+    user, contact_id = link_client(tg, emu, daemon)
+    issue_id = emu.add_issue("Не печатает принтер", contact_id=contact_id)
+    wait_baseline(daemon, issue_id)
+    return daemon, user, contact_id, issue_id
+
+
+def test_a_press_mints_one_short_one_time_link_sent_only_behind_a_url_button(make_daemon, emu, tg) -> None:
+    emu.options.login_link_expire_unit = "seconds"  # the daemon's reading of the undocumented unit
+    daemon, user, contact_id, issue_id = client_with_issue(make_daemon, emu, tg)
+    card = open_card(tg, user, issue_id)
+    assert f"p:{issue_id}".encode() in callback_data(card)
+    # Showing the card mints nothing: the link exists only once it is asked for.
+    assert url_buttons(card.reply_markup) == [] and emu.login_links == []
+    query = tg.press_button(user, card.id, f"p:{issue_id}".encode())
+    (sent,) = wait_text(tg, user, LINK_TEXT)
+    assert not answer_to(tg, query).alert
+    (link,) = emu.login_links
+    assert link.user == ("contact", contact_id) and link.one_time
+    assert 0 < link.expires_at - link.created_at <= 600, "the link must be short-lived"
+    assert url_buttons(sent.reply_markup) == [("🌐 Войти в портал", link.url)]
+    token = link.url.rsplit("/", 1)[1]
+    assert link.url not in sent.text and token not in sent.text
+    assert "(действует 5 мин., один раз)" in sent.text
+    # Nothing opened it on the way (no preview): the client's tap is the first and only use.
+    assert not link.used and link.opened == 0
+    daemon.wait_event("portal_link_sent", tg_user_id=user.id, issue_id=issue_id)
+    assert minted(emu) == 1
+    # Neither the log nor anything the daemon keeps holds the link.
+    assert token not in daemon.log_path.read_text(encoding="utf-8")
+    assert token.encode() not in state_bytes(daemon.state_dir)
+    # Each press is a fresh link; the first one is not kept to be handed out again.
+    tg.press_button(user, card.id, f"p:{issue_id}".encode())
+    wait_text(tg, user, LINK_TEXT, count=2)
+    assert len({item.token for item in emu.login_links}) == 2 and minted(emu) == 2
+    daemon.stop()
+    text, stored = daemon.log_path.read_text(encoding="utf-8"), state_bytes(daemon.state_dir)
+    for item in emu.login_links:
+        assert item.token not in text and item.token.encode() not in stored
+
+
+def test_another_clients_forged_press_is_refused_and_nothing_is_minted(make_daemon, emu, tg) -> None:
+    daemon = make_daemon().start()
+    (alice, alice_contact), (bob, bob_contact) = link_two_clients(tg, emu, daemon)
+    alice_issue = emu.add_issue("Счёт Алисы", contact_id=alice_contact)
+    bob_issue = emu.add_issue("Заявка Бориса", contact_id=bob_contact)
+    wait_baseline(daemon, alice_issue)
+    wait_baseline(daemon, bob_issue)
+    bob_card = open_card(tg, bob, bob_issue)
+    query = tg.press_button(bob, bob_card.id, f"p:{alice_issue}".encode(), check=False)
+    answer = answer_to(tg, query)
+    assert answer.alert and answer.message == NOT_YOURS
+    daemon.wait_event("callback_refused_not_owner", tg_user_id=bob.id, issue_id=alice_issue)
+    assert emu.login_links == [] and minted(emu) == 0
+    assert not [m for m in tg.sent_to(bob) if LINK_TEXT in (m.text or "")]
+
+
+def test_okdesk_refusing_or_failing_is_an_alert_and_no_message(make_daemon, emu, tg) -> None:
+    daemon, user, _, issue_id = client_with_issue(make_daemon, emu, tg)
+    card = open_card(tg, user, issue_id)
+    emu.options.denied_rights = {"login_links.create"}  # a key whose role may not make login links
+    refused = answer_to(tg, tg.press_button(user, card.id, f"p:{issue_id}".encode()))
+    assert refused.alert and UNAVAILABLE in (refused.message or "")
+    emu.options.denied_rights = frozenset()
+    emu.add_fault(Fault(kind="status", status=503, path=r"/login_link", method="POST", times=None))
+    failed = answer_to(tg, tg.press_button(user, card.id, f"p:{issue_id}".encode()))
+    assert failed.alert and UNAVAILABLE in (failed.message or "")
+    assert len(daemon.find("portal_link_failed")) == 2
+    assert emu.login_links == []
+    assert not [m for m in tg.sent_to(user) if LINK_TEXT in (m.text or "")]
+
+
+def test_switched_off_there_is_no_button_and_a_forged_press_mints_nothing(make_daemon, emu, tg) -> None:
+    daemon, user, _, issue_id = client_with_issue(make_daemon, emu, tg, okdesk={"portal_links": False})
+    card = open_card(tg, user, issue_id)
+    assert not [d for d in callback_data(card) if d.startswith(b"p:")]
+    assert callback_data(card) == [f"c:{issue_id}".encode(), f"r:{issue_id}".encode(), b"l:0"]
+    answer = answer_to(tg, tg.press_button(user, card.id, f"p:{issue_id}".encode(), check=False))
+    assert answer.alert and answer.message == NOT_YOURS
+    daemon.wait_event("callback_refused_portal_off", tg_user_id=user.id)
+    assert emu.login_links == [] and minted(emu) == 0
