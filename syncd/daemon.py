@@ -217,6 +217,7 @@ async def run_daemon(settings: Settings) -> int:
     # hold (shutting the scheduler down first would cancel them mid-run) while the sends in flight
     # finish theirs; a stop never takes more than the grace because several things were busy.
     scheduler.pause()
+    intake.close()
     jobs = (poller, notice_worker)
     stopped = await asyncio.gather(*(asyncio.to_thread(job.stop, grace) for job in jobs),
                                    sender.stop(grace), inbound.stop(grace))

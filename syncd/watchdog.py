@@ -23,7 +23,6 @@ from syncd.logs import get_logger
 from syncd.store import Store
 
 log = get_logger(__name__)
-WAITING_JOB_STATES = ("queued", "posting")  # "asking" waits for the client, not for us
 
 
 def _clock(moment: datetime | str | None) -> str:
@@ -43,11 +42,11 @@ def status_line(store: Store, health: Health) -> str:
         polled = f"polled {_clock(last['at'])}"
     else:
         polled = f"poll failed {_clock(last['at'])} (Okdesk last answered {_clock(health.ok_at('okdesk'))})"
-    outbox = store.outbox_counts()
-    jobs = store.job_counts()
-    waiting = outbox.get("pending", {}).get("count", 0) + sum(jobs.get(s, 0) for s in WAITING_JOB_STATES)
-    failed = outbox.get("failed", {}).get("count", 0) + jobs.get("failed", 0)
-    return f"{polled}, {store.followed_count()} issues followed, {waiting} waiting, {failed} failed"
+    counts = store.status_counts()  # the figures `syncd status` shows
+    # A question put to the client waits for them, not for us: not "waiting" here.
+    waiting = counts.outbox_waiting.count + counts.inbound_waiting.count - counts.inbound_asking
+    failed = counts.outbox_failed.count + counts.inbound_failed.count
+    return f"{polled}, {counts.followed_issues} issues followed, {waiting} waiting, {failed} failed"
 
 
 class Watchdog:

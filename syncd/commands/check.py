@@ -8,7 +8,6 @@ is written anywhere: not into the helpdesk, not into the session, not into the d
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from syncd.checks import Result, fail, ok
@@ -49,8 +48,6 @@ def _database(settings: Settings) -> list[Result]:
 
 
 def handle(args: argparse.Namespace, settings: Settings) -> int:
-    # Anything SQLite or Telethon might create on the way is private, as the daemon's files are.
-    os.umask(0o077)
     results = [ok("config", f"{settings.source or 'the environment'} is valid")]
     _print(results[0])
     for part in (_okdesk, _telegram, _database):

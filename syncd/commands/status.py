@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import re
 import sys
 from collections.abc import Callable
@@ -53,8 +52,6 @@ def open_store(settings: Settings) -> Store:
     from syncd.store.db import SchemaError, check_schema_current
     from syncd.store.status_repo import open_existing
 
-    # A SQLite -wal/-shm file this process happens to create holds the same data: private.
-    os.umask(0o077)
     # Alembic announces every look at the schema version at INFO: noise in a command's output.
     logging.getLogger("alembic").setLevel(logging.WARNING)
     try:

@@ -48,13 +48,16 @@ class Intake:
         self.started_at = utcnow()
         self._album_tasks: dict[tuple[int, int], asyncio.Task[None]] = {}
         self._album_last: dict[tuple[int, int], float] = {}
+        self._retries: set[asyncio.Task[None]] = set()
 
     # ------------------------------------------------------------ recording
 
     def record(self, event: Any, lang: str, *, handled: bool = False) -> int | None:
         """The message's row id; None when Telegram handed it over before."""
         message = event.message
-        content = describe(message, tz=self.okdesk.account_tz, lang=lang)
+        # A command, a menu button or the linking contact is kept as its key only: nothing else of it
+        # is needed, and the linking contact holds the client's phone.
+        content = Content() if handled else describe(message, tz=self.okdesk.account_tz, lang=lang)
         media = None
         if content.files:
             media = base64.b64encode(bytes(message.media)).decode("ascii")
@@ -136,7 +139,7 @@ class Intake:
         else:
             job_id = self.store.create_job(ids, state=ASKING, **common)
             if job_id is not None:
-                await self.ask(job_id, link, lang)
+                await self._ask_or_retry(job_id, link, lang)
         if job_id is not None and decision.used_dialog:
             self.store.clear_dialog(user)
         if job_id is not None:
@@ -187,6 +190,38 @@ class Intake:
         if changed:
             self.on_new_job()
         return changed
+
+    async def _ask_or_retry(self, job_id: int, link: Any, lang: str) -> None:
+        """Ask now; if Telegram or Okdesk fails, ask again later (the message is kept meanwhile)."""
+        try:
+            await self.ask(job_id, link, lang)
+        except Exception as exc:  # noqa: BLE001 - retried below; the job and its messages are safe
+            log.warning("question_not_sent", tg_user_id=link.tg_user_id, job_id=job_id, error=type(exc).__name__)
+            task = asyncio.create_task(self._ask_later(job_id, link.tg_user_id))
+            self._retries.add(task)
+            task.add_done_callback(self._retries.discard)
+
+    async def _ask_later(self, job_id: int, tg_user_id: int) -> None:
+        delay = self.settings.sync.retry_base
+        while True:
+            await asyncio.sleep(delay)
+            async with self.locks.hold(tg_user_id):
+                job, link = self.store.get_job(job_id), self.store.get_link(tg_user_id)
+                if job is None or link is None or job.state != ASKING or job.ask_message_id is not None:
+                    return
+                try:
+                    await self.ask(job_id, link, link.language)
+                    return
+                except Exception as exc:  # noqa: BLE001 - Telegram or Okdesk still failing: later again
+                    log.warning("question_not_sent", tg_user_id=tg_user_id, job_id=job_id,
+                                error=type(exc).__name__)
+            delay = min(delay * 2, self.settings.sync.retry_cap)
+
+    def close(self) -> None:
+        """At stop: albums still gathering and questions waiting to be asked again are left to the next
+        start (their messages are recorded; `resume` takes them up)."""
+        for task in [*self._album_tasks.values(), *self._retries]:
+            task.cancel()
 
     async def ask(self, job_id: int, link: Any, lang: str) -> None:
         """No context: offer the client's open issues and a new one, or (none open) a new one."""

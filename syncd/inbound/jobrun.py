@@ -92,13 +92,16 @@ class JobRun:
                 return Outcome("refused", error="not the client's issue", tell=t(self.lang, "not_yours"))
             self.issue_id = issue.id  # a merged issue answers under its new id
         files = await self._files()
+        first = self.job.first_attempt_at or self.okdesk.okdesk_now()
         if self.job.state == POSTING:
+            # The files of the try whose answer was lost are those still on the list: none is dropped
+            # between that try and this search.
             found = await self._search([f.file_name for f, _ in files])
             if found is not None:
                 self.log.info("inbound_lost_answer_found", found_id=found.id)
                 return self._finish(found)
-        first = self.job.first_attempt_at or self.okdesk.okdesk_now()
-        self.store.update_job(self.job.id, state=POSTING, first_attempt_at=first, attempts=self.job.attempts + 1,
+            files = self._give_up_files_if_okdesk_keeps_failing(files, first)
+        self.store.update_job(self.job.id, state=POSTING, first_attempt_at=first,
                               last_error="posting: outcome unknown until answered")
         try:
             created = await asyncio.to_thread(self._post, files)
@@ -116,7 +119,6 @@ class JobRun:
             self._back_to_queue()
             return Outcome("refused", error=str(exc), tell=t(self.lang, "not_yours"))
         except OkdeskError as exc:  # unavailable or outcome unknown: it may exist; search before a new POST
-            self._give_up_files_if_okdesk_keeps_failing(files, first)
             raise _Retry(Outcome("retry", error=str(exc))) from None
         return self._finish(created)
 
@@ -222,16 +224,21 @@ class JobRun:
             raise _Retry(Outcome("retry", error=str(exc), wait=0.0))
         if self.job.action == "create" and _about_author(exc) and not self._author_refused():
             return self._drop_author(exc)
-        return Outcome("failed", error=str(exc))
+        # The client hears what happened, not Okdesk's own words (those are in the log).
+        return Outcome("failed", error=str(exc), tell=t(self.lang, "post_refused", reason=f"HTTP {exc.status}"))
 
-    def _give_up_files_if_okdesk_keeps_failing(self, files: list[tuple[UploadFile, int]], first: Any) -> None:
+    def _give_up_files_if_okdesk_keeps_failing(self, files: list[tuple[UploadFile, int]],
+                                                first: Any) -> list[tuple[UploadFile, int]]:
+        """Okdesk failed the posts with files for longer than the window: the words go without them.
+        Called only after the search found nothing, so the files given up were never attached."""
         window = self.settings.sync.file_retry_window
         if not files or (self.okdesk.okdesk_now() - first).total_seconds() < window:
-            return
+            return files
         minutes = str(max(1, round(window / 60)))
         self.dropped += [Dropped(u.file_name, "reason_okdesk_down", minutes, index=i) for u, i in files]
         self._save_dropped()
         self.log.warning("inbound_files_given_up", files=len(files))
+        return []
 
     async def _search(self, sent_names: list[str]) -> Comment | Issue | None:
         since = self.job.first_attempt_at

@@ -178,11 +178,13 @@ class InboundWorker:
         counts = self.health.ok_since(outcome.service, fresh.next_try_at)
         spent = account_failure(budget_spent=fresh.budget_spent, last_attempt_at=fresh.next_try_at, now=now,
                                 counts=counts, policy=self.policy)
-        delay = outcome.wait if outcome.wait is not None else backoff(fresh.attempts + 1, self.policy)
+        # Every try counts toward the backoff, those that failed before reaching the POST too.
+        tries = fresh.attempts + 1
+        delay = outcome.wait if outcome.wait is not None else backoff(tries, self.policy)
         if outcome.error:
             self.health.error(outcome.service, outcome.error)
         values: dict[str, Any] = dict(next_try_at=now + timedelta(seconds=delay), budget_spent=spent.budget_spent,
-                                      last_error=(outcome.error or "")[:500])
+                                      attempts=tries, last_error=(outcome.error or "")[:500])
         if spent.parked:
             values["state"] = FAILED
         self.store.update_job(job.id, **values)

@@ -60,8 +60,11 @@ class InboundStore:
     def mark_handled(self, message_row_id: int) -> None:
         """A command, a menu button or a linking step: never a job, and never taken up by resume."""
         with self.engine.begin() as conn:
+            # Only the key is needed from now on (to recognise the message if handed over again): a
+            # linking step holds a phone or a name, and nothing keeps what is not needed.
             conn.execute(update(inbox_messages).where(inbox_messages.c.id == message_row_id,
-                                                      inbox_messages.c.job_id.is_(None)).values(job_id=0))
+                                                      inbox_messages.c.job_id.is_(None)).values(
+                job_id=0, content="{}", media=None))
 
     def message_row(self, message_row_id: int) -> Row | None:
         with self.engine.connect() as conn:
@@ -184,11 +187,6 @@ class InboundStore:
             q = (select(links.c.okdesk_contact_id).join(inbound_jobs, inbound_jobs.c.tg_user_id == links.c.tg_user_id)
                  .where(inbound_jobs.c.action == "create", inbound_jobs.c.state == POSTING))
             return {int(c) for c in conn.execute(q).scalars()}
-
-    def job_counts(self) -> dict[str, int]:
-        with self.engine.connect() as conn:
-            rows = conn.execute(select(inbound_jobs.c.state, func.count()).group_by(inbound_jobs.c.state))
-            return {state: int(count) for state, count in rows}
 
     def claimed_comment_ids(self, issue_id: int) -> set[int]:
         with self.engine.connect() as conn:

@@ -22,7 +22,8 @@ BLANK_CONTENT = "{}"
 BLANK_PAYLOAD = "{}"
 CANCELLED = "cancelled"
 _WAITING_JOBS = ("asking", "queued")
-_OPEN_JOBS = ("asking", "queued", "posting")
+# Jobs whose messages are still needed: open ones, and failed ones the sysadmin may re-queue.
+_OPEN_JOBS = ("asking", "queued", "posting", "failed")
 _WAITING_OUTBOX = ("pending", "failed")
 _FINISHED_OUTBOX = ("done", CANCELLED)
 

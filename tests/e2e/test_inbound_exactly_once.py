@@ -96,6 +96,24 @@ def test_comment_created_but_its_answer_lost_is_found_not_posted_again(make_daem
     assert count(tg, c.user, "0x5") == 0  # nor echoed back as a staff comment
 
 
+def test_files_given_up_after_a_lost_answer_are_searched_for_first(make_daemon, emu, tg, employee) -> None:
+    """The window for files has passed (0 s) when a POST's answer is lost: the next try still looks for
+    the comment that POST carried (with its files) before giving the files up and posting again."""
+    c = start_commenting(make_daemon, emu, tg, employee, okdesk={"timeout": 1},
+                         sync={"file_retry_window": 0, "max_file_mb": 0.05})
+    fault = emu.add_fault(Fault(kind="after_effect_timeout", path=COMMENT_POST, method="POST", times=1, delay=2))
+    tg.send_album(c.user, [dict(kind="document", data=b"x" * 80_000, file_name="too-big.bin", caption="два файла",
+                                reply_to=c.anchor),
+                           dict(kind="document", data=b"small", file_name="small.txt")])
+    c.daemon.wait_event("inbound_lost_answer_found", timeout=10)
+    wait_text(tg, c.user, ADDED)
+    c.daemon.wait_cycles(3)
+    (comment,) = mine(emu, c)
+    assert [a["attachment_file_name"] for a in comment["attachments"]] == ["small.txt"]
+    assert fault.hits == 1 and posts(emu) == 1
+    assert not c.daemon.find("inbound_files_given_up")
+
+
 def test_issue_created_but_its_answer_lost_is_found_not_created_again(make_daemon, emu, tg) -> None:
     emu.options.api_key_role = "administrator"  # the first POST is the one that creates
     daemon = make_daemon(okdesk={"timeout": 1}).start()

@@ -268,10 +268,6 @@ def test_map_message_makes_a_reply_resolvable_and_keeps_the_first_mapping(store:
     assert store.issue_for_message(6, 900) is None
 
 
-def test_job_counts_by_state(store: Store) -> None:
-    for i, state in enumerate((QUEUED, QUEUED, ASKING, DONE)):
-        _new_job(store, i + 1, state=state)
-    assert store.job_counts() == {QUEUED: 2, ASKING: 1, DONE: 1}
 
 
 def test_the_migrations_create_the_inbound_tables_with_their_keys(store: Store) -> None:

@@ -97,10 +97,11 @@ def test_purge_blanks_old_texts_and_phones_keeps_keys_and_recent_data(store: Sto
     done_job = _job(store, _message(store, 1))
     store.update_job(done_job, state=DONE)
     waiting_job = _job(store, _message(store, 2), state=POSTING)  # still needs its text
+    parked_job = _job(store, _message(store, 6), state="failed")  # `syncd retry` may send it yet
     recent = store.record_message(tg_chat_id=5, tg_message_id=3, tg_user_id=5, grouped_id=None, reply_to_msg_id=None,
                                   sent_at=utcnow(), content='{"typed": "new"}', media=None)
     assert recent is not None
-    store.mark_handled(recent)
+    store.update_job(_job(store, recent), state=DONE)  # finished, but recent: kept
     delivered = _delivery(store, "c:1:5")
     store.mark_done(delivered)
     with store.engine.begin() as conn:
@@ -113,6 +114,7 @@ def test_purge_blanks_old_texts_and_phones_keeps_keys_and_recent_data(store: Sto
     by_msg = {r.tg_message_id: r for r in _rows(store, inbox_messages)}
     assert by_msg[1].content == BLANK_CONTENT and by_msg[1].media is None and by_msg[1].job_id == done_job
     assert "12345" in by_msg[2].content and by_msg[2].job_id == waiting_job
+    assert "12345" in by_msg[6].content and by_msg[6].job_id == parked_job
     assert "new" in by_msg[3].content
     assert store.get_outbox(delivered).payload == BLANK_PAYLOAD
     assert "staff" in store.get_outbox(waiting).payload
@@ -121,3 +123,15 @@ def test_purge_blanks_old_texts_and_phones_keeps_keys_and_recent_data(store: Sto
     assert store.get_dialog(9) is None and store.get_dialog(6) is not None
     again = store.purge_personal_data(utcnow() - timedelta(days=90))
     assert (again.messages, again.payloads, again.phones, again.dialogs) == (0, 0, 0, 0)
+
+
+def test_a_message_handled_without_a_job_keeps_only_its_key(store: Store) -> None:
+    """A command or a linking step (the shared contact holds the phone): nothing but the key is kept."""
+    row = store.record_message(tg_chat_id=5, tg_message_id=4, tg_user_id=5, grouped_id=None, reply_to_msg_id=None,
+                               sent_at=utcnow(), content='{"extra_lines": ["Контакт: +79123456789"]}', media="AAAA")
+    assert row is not None
+    store.mark_handled(row)
+    (kept,) = [r for r in _rows(store, inbox_messages) if r.tg_message_id == 4]
+    assert (kept.job_id, kept.content, kept.media) == (0, BLANK_CONTENT, None)
+    assert store.record_message(tg_chat_id=5, tg_message_id=4, tg_user_id=5, grouped_id=None, reply_to_msg_id=None,
+                                sent_at=utcnow(), content="{}", media=None) is None  # still recognised
