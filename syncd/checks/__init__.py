@@ -40,15 +40,3 @@ def fail(name: str, detail: str) -> Result:
 
 def skip(name: str, detail: str) -> Result:
     return Result(name, SKIP, detail)
-
-
-def ago(seconds: float) -> str:
-    """12 s, 5 min, 3 h, 2 days: how long ago, in words a person reads at a glance."""
-    seconds = max(0.0, seconds)
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 172800:
-        return f"{seconds / 3600:.0f} h"
-    return f"{seconds / 86400:.0f} days"

@@ -20,9 +20,10 @@ from telethon import TelegramClient, errors
 from telethon.crypto import AuthKey
 from telethon.sessions import MemorySession
 
-from syncd.checks import Result, ago, fail, ok
+from syncd.checks import Result, fail, ok
 from syncd.checks.database import DatabaseUnavailable, read_value
 from syncd.clock import utcnow
+from syncd.commands.status import ago
 from syncd.config import Settings
 from syncd.telegram.heartbeat import KEY as HEARTBEAT_KEY
 from syncd.telegram.heartbeat import STALE_AFTER
@@ -96,9 +97,9 @@ def from_daemon_record(settings: Settings) -> Result:
         return fail(NAME, f"the daemon's record of Telegram is unreadable ({value[:40]!r})")
     age = (utcnow() - at).total_seconds()
     if age > STALE_AFTER:
-        return fail(NAME, f"the running daemon last reached Telegram {ago(age)} ago "
+        return fail(NAME, f"the running daemon last reached Telegram {ago(age)} "
                           "(see its log: network, proxy, or a revoked bot token?)")
-    return ok(NAME, f"the running daemon last reached it {ago(age)} ago")
+    return ok(NAME, f"the running daemon last reached it {ago(age)}")
 
 
 def check_telegram(settings: Settings) -> Result:

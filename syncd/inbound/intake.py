@@ -142,8 +142,8 @@ class Intake:
                 await self._ask_or_retry(job_id, link, lang)
         if job_id is not None and decision.used_dialog:
             self.store.clear_dialog(user)
-        if job_id is not None:
-            self.on_new_job()
+        if job_id is not None and decision.action == "comment":
+            self.on_new_job()  # queued for the worker (a new issue wakes it in choose_create)
 
     async def _reply_issue(self, link: Any, reply_to: int | None) -> int | None:
         """The issue a replied-to bot message is about: our own record, else the number it names."""

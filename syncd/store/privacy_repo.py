@@ -15,15 +15,16 @@ from datetime import datetime
 from sqlalchemy import Engine, and_, delete, or_, select, update
 
 from syncd.clock import utcnow
+from syncd.store.inbound_repo import ASKING, FAILED, OPEN_STATES, QUEUED
 from syncd.store.schema import dialogs, inbound_jobs, inbox_messages, links, message_map, outbox
 
 # What a blanked message says: an empty Content (syncd.inbound.content), still valid JSON.
 BLANK_CONTENT = "{}"
 BLANK_PAYLOAD = "{}"
 CANCELLED = "cancelled"
-_WAITING_JOBS = ("asking", "queued")
+_WAITING_JOBS = (ASKING, QUEUED)
 # Jobs whose messages are still needed: open ones, and failed ones the sysadmin may re-queue.
-_OPEN_JOBS = ("asking", "queued", "posting", "failed")
+_OPEN_JOBS = (*OPEN_STATES, FAILED)
 _WAITING_OUTBOX = ("pending", "failed")
 _FINISHED_OUTBOX = ("done", CANCELLED)
 

@@ -20,11 +20,12 @@ from sqlalchemy import Engine, create_engine, func, select, update
 
 from syncd.clock import utcnow
 from syncd.store.db import SchemaError, make_engine, sqlite_path
+from syncd.store.inbound_repo import ASKING, POSTING, QUEUED
+from syncd.store.inbound_repo import FAILED as JOB_FAILED
 from syncd.store.schema import followed_issues, inbound_jobs, links, outbox
 
-# The states, spelled as in repo.py and inbound_repo.py (importing those here would be circular).
+# The outbox states, spelled as in repo.py (which mixes this class in: importing it would be circular).
 OUTBOX_PENDING, OUTBOX_FAILED = "pending", "failed"
-ASKING, QUEUED, POSTING, JOB_FAILED = "asking", "queued", "posting", "failed"
 OUTBOX_PREFIX, INBOUND_PREFIX = "o", "i"
 
 
