@@ -13,7 +13,6 @@ of them a minute: a flood of messages waits its turn instead of eating the other
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import shutil
 from collections.abc import Callable
 from datetime import timedelta
@@ -24,6 +23,7 @@ from telethon import TelegramClient
 
 from syncd.clock import utcnow
 from syncd.config import Settings
+from syncd.dispatchloop import DispatchLoop
 from syncd.health import Health
 from syncd.inbound.content import Content, combine
 from syncd.inbound.intake import peer_of
@@ -39,7 +39,9 @@ from syncd.texts import t
 log = get_logger(__name__)
 
 
-class InboundWorker:
+class InboundWorker(DispatchLoop):
+    failed_event = "inbound_dispatch_failed"
+
     def __init__(self, *, tg: TelegramClient, store: Store, okdesk: OkdeskClient, settings: Settings,
                  policy: RetryPolicy, health: Health, tmp_dir: Path, idle: float = 1.0,
                  heartbeat: Callable[[], None] = lambda: None) -> None:
@@ -48,42 +50,8 @@ class InboundWorker:
         self.heartbeat = heartbeat  # each turn of the loop, for the systemd watchdog
         self.rate = ClientRate(settings.sync.client_messages_per_minute)
         self._slots = asyncio.Semaphore(settings.sync.inbound_concurrency)
-        self._busy: dict[int, asyncio.Task[None]] = {}
         self._notes: set[asyncio.Task[None]] = set()
-        self._wake = asyncio.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stopping = False
-
-    def wake(self) -> None:
-        """Thread-safe."""
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._wake.set)
-
-    @property
-    def in_flight(self) -> int:
-        return len(self._busy)
-
-    async def run(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        while not self._stopping:
-            self.heartbeat()
-            try:
-                delay = self._dispatch()
-            except Exception:  # a database hiccup must not end the worker
-                log.exception("inbound_dispatch_failed")
-                delay = self.idle
-            self._wake.clear()
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=delay)
-
-    async def stop(self, grace: float) -> None:
-        """Jobs in flight get ``grace`` seconds; one cut short is "posting" and is searched for next start."""
-        self._stopping = True
-        self._wake.set()
-        if self._busy:
-            _, pending = await asyncio.wait(list(self._busy.values()), timeout=grace)
-            for task in pending:
-                task.cancel()
+        self._init_loop()
 
     def _dispatch(self) -> float:
         now = utcnow()

@@ -9,7 +9,6 @@ A step's success is recorded before the next step starts.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import shutil
 import tempfile
@@ -22,6 +21,7 @@ from telethon import TelegramClient
 from telethon.tl import types
 
 from syncd.clock import utcnow
+from syncd.dispatchloop import DispatchLoop
 from syncd.formatting import FormattedText
 from syncd.health import Health
 from syncd.logs import get_logger, with_log_context
@@ -48,7 +48,9 @@ class StepFailed(Exception):
         self.service = service
 
 
-class OutboxSender:
+class OutboxSender(DispatchLoop):
+    failed_event = "sender_dispatch_failed"
+
     def __init__(self, *, store: Store, tg: TelegramClient, okdesk: OkdeskClient, pacer: Pacer,
                  policy: RetryPolicy, health: Health, notices: NoticeQueue, tmp_dir: Path,
                  idle: float = 1.0, concurrency: int = 8, max_file_bytes: int | None = None,
@@ -60,45 +62,9 @@ class OutboxSender:
         # Only file steps take a slot (downloads and uploads can last minutes): a text to one chat
         # never waits behind another chat's video.
         self._file_slots = asyncio.Semaphore(concurrency)
-        self._busy: dict[int, asyncio.Task[None]] = {}
-        self._wake = asyncio.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stopping = False
+        self._init_loop()
 
     # ------------------------------------------------------------ control
-
-    def wake(self) -> None:
-        """Thread-safe: the poller calls this after committing new items."""
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._wake.set)
-
-    async def run(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        while not self._stopping:
-            self.heartbeat()
-            try:
-                delay = self._dispatch()
-            except Exception:  # a database hiccup must not end the sender
-                log.exception("sender_dispatch_failed")
-                delay = self.idle
-            self._wake.clear()
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=max(0.05, min(delay, self.idle)))
-
-    async def stop(self, grace: float) -> None:
-        """Let in-flight steps finish within ``grace`` seconds; what is cut off is resent next start."""
-        self._stopping = True
-        self._wake.set()
-        tasks = list(self._busy.values())
-        if tasks:
-            _done, pending = await asyncio.wait(tasks, timeout=grace)
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
-
-    @property
-    def in_flight(self) -> int:
-        return len(self._busy)
 
     def _dispatch(self) -> float:
         """Start one task per chat whose head item is due; return how long until the next is due."""
