@@ -15,13 +15,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from syncd.checks import Result, fail, ok, warn
 from syncd.config import Settings
 from syncd.store.db import (
+    SchemaError,
     current_revision,
     head_revision,
     known_revisions,
-    make_engine,
     sqlite_path,
 )
 from syncd.store.schema import kv
+from syncd.store.status_repo import open_existing
 
 NAME = "database"
 
@@ -52,10 +53,13 @@ def _open(settings: Settings) -> Engine:
     url = settings.database_url
     path = sqlite_path(url)
     if path is not None and not path.exists():
-        # make_engine would create the file: a check must not leave a database behind.
+        # Said in the check's words; open_existing refuses it too, in the commands' words.
         raise DatabaseUnavailable(f"no database yet at {path}: start the daemon once")
     try:
-        return make_engine(url)
+        # The commands' own way in: never creates the file, keeps the daemon's WAL, waits for its locks.
+        return open_existing(url)
+    except SchemaError as exc:
+        raise DatabaseUnavailable(str(exc)) from None
     except (SQLAlchemyError, OSError, ValueError) as exc:
         raise DatabaseUnavailable(f"cannot open {shown(url)}: {_reason(exc)}") from None
 

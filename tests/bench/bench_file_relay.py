@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from _common import PRODUCTION, Bench, merge, table, verdict
+from _common import Bench, table, verdict
 
 from tests.okdesk_emulator import Upload
 
@@ -92,11 +92,7 @@ def main() -> int:
         sha = make_file(source, args.mb)
         print(f"generated {args.mb} MiB in {time.monotonic() - started:.1f} s (sha256 {sha[:16]}...)", flush=True)
 
-        contact_id, digits = b.new_contact()
-        issue_id = b.emu.add_issue("Нужна выгрузка базы", contact_id=contact_id)
-        b.start(merge(PRODUCTION, {"sync": {"poll_interval": POLL_INTERVAL}}))
-        user = b.link(digits)
-        b.daemon.wait_event("baseline_seen", issue_id=issue_id, timeout=30)
+        user, _contact_id, issue_id = b.client_with_issue("Нужна выгрузка базы", POLL_INTERVAL)
         proc = b.daemon.proc
         assert proc is not None
         idle = proc_status(proc.pid)

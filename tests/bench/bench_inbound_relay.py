@@ -19,7 +19,7 @@ import sys
 import time
 from typing import Any
 
-from _common import PRODUCTION, Bench, merge, table, verdict
+from _common import Bench, table, verdict
 from bench_file_relay import RssSampler, epoch, make_file, mb, proc_status
 
 TARGET_MB = 150.0
@@ -51,11 +51,7 @@ def main() -> int:
         sha = make_file(source, args.mb)
         print(f"generated {args.mb} MiB in {time.monotonic() - started:.1f} s (sha256 {sha[:16]}...)", flush=True)
 
-        contact_id, digits = b.new_contact()
-        issue_id = b.emu.add_issue("Принтер зажёвывает бумагу", contact_id=contact_id)
-        b.start(merge(PRODUCTION, {"sync": {"poll_interval": POLL_INTERVAL}}))
-        user = b.link(digits)
-        b.daemon.wait_event("baseline_seen", issue_id=issue_id, timeout=30)
+        user, contact_id, issue_id = b.client_with_issue("Принтер зажёвывает бумагу", POLL_INTERVAL)
         card = open_card(b, user, issue_id)
         proc = b.daemon.proc
         assert proc is not None
