@@ -15,6 +15,7 @@ from typing import Any, get_args, get_type_hints
 from urllib.parse import unquote, urlsplit
 
 from syncd.proxies import ProxyUrlError, check_okdesk_proxy, parse_telegram_proxy, proxy_secrets
+from syncd.statuscodes import StatusCodes, parse_status_codes
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -57,9 +58,16 @@ class OkdeskSettings:
     # Type and priority codes of issues clients create from Telegram; empty: the account's defaults.
     issue_type: str = ""
     issue_priority: str = ""
-    # Status codes (comma-separated) of finished issues; every other status counts as open.
-    completed_statuses: str = "completed"
-    closed_statuses: str = "closed"
+    # Which status codes are open, completed and closed (syncd/statuscodes.py): "My issues", rating, reopen.
+    statuses: StatusCodes = field(default_factory=StatusCodes)
+    # A completed issue's notification asks the client for Okdesk's rating (bad / normal / good).
+    ratings: bool = True
+    # A client writing on an issue completed at most this many days ago may reopen it; 0: never.
+    reopen_days: float = 7.0
+    # Clients no contact matches may link as a company's client, found by its INN.
+    company_clients: bool = True
+    # Code of the company custom parameter that holds its INN.
+    company_inn_parameter: str = "inn"
     # "Open in portal" on issue cards: a one-time login link to Okdesk's client portal, minted per press.
     portal_links: bool = True
 
@@ -116,6 +124,8 @@ class SyncSettings:
     client_messages_per_minute: float = 20.0
     # Clients whose messages are posted to Okdesk at the same time.
     inbound_concurrency: int = 4
+    # A rating sent without an answer (timeout, crash) is looked at again this often, and at start.
+    recheck_interval: float = 300.0
     # Personal data (message texts, phones, delivered texts) is kept this many days at most; 0: kept.
     personal_data_days: float = 90.0
     # A loop (poll, outbox, inbound) silent this long is hung: the systemd watchdog pings stop.
@@ -149,12 +159,6 @@ class Settings:
     @property
     def session_path(self) -> Path:
         return self.state_dir / "telegram.session"
-
-    @property
-    def finished_statuses(self) -> frozenset[str]:
-        """Status codes of completed or closed issues: "My issues" lists the others first."""
-        codes = f"{self.okdesk.completed_statuses},{self.okdesk.closed_statuses}"
-        return frozenset(c.strip() for c in codes.split(",") if c.strip())
 
     @property
     def okdesk_api_base(self) -> str:
@@ -205,6 +209,8 @@ def _base_type(hint: Any) -> tuple[type, bool]:
 
 def _convert(value: Any, hint: Any, where: str, problems: list[str]) -> Any:
     target, optional = _base_type(hint)
+    if target is StatusCodes:
+        return parse_status_codes(value, where, problems)
     base = target.__name__
     if value is None or (isinstance(value, str) and value == "" and optional):
         return None
@@ -281,7 +287,7 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
             elif f.name in section:
                 raw = section[f.name]
             else:
-                raw = f.default
+                raw = f.default_factory() if callable(f.default_factory) else f.default  # type: ignore[misc]
             value = _convert(raw, hints[f.name], where, problems)
             # `status` and `retry` read only the database: a root shell without the service's
             # secrets (they live in its credentials) may still run them.
@@ -289,7 +295,9 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
             if needed and value in (None, ""):
                 also = f", or the credential {section_name}_{f.name}" if f.metadata.get("secret") else ""
                 problems.append(f"{section_name}.{f.name} is required (or set {env_key}{also})")
-            values[f.name] = f.default if value is None and not f.metadata.get("required") else value
+            if value is None and not f.metadata.get("required"):
+                value = f.default_factory() if callable(f.default_factory) else f.default  # type: ignore[misc]
+            values[f.name] = value
         built[section_name] = values
 
     _apply_defaults_and_checks(built, env, problems)
@@ -333,7 +341,7 @@ def _apply_defaults_and_checks(built: dict[str, dict[str, Any]], env: Mapping[st
     if url and not url.startswith(("http://", "https://")):
         problems.append(f"okdesk.url must start with https:// (got {url!r})")
     positive = ("poll_interval", "retry_base", "retry_cap", "retry_budget", "global_rate", "max_file_mb", "photo_max_mb",
-                "client_messages_per_minute", "inbound_concurrency")
+                "client_messages_per_minute", "inbound_concurrency", "recheck_interval")
     for key in positive:
         if sync.get(key) is not None and sync[key] <= 0:
             problems.append(f"sync.{key} must be greater than 0")
@@ -346,6 +354,10 @@ def _apply_defaults_and_checks(built: dict[str, dict[str, Any]], env: Mapping[st
         problems.append("sync.reconcile_share must be between 0 and 1")
     if sync.get("max_file_mb") and sync["max_file_mb"] > 2000:
         problems.append("sync.max_file_mb: Telegram bots cannot send files over 2000 MB")
+    if okdesk.get("reopen_days") is not None and okdesk["reopen_days"] < 0:
+        problems.append("okdesk.reopen_days must not be negative")
+    if okdesk.get("company_clients") and not str(okdesk.get("company_inn_parameter") or "").strip():
+        problems.append("okdesk.company_inn_parameter is required while okdesk.company_clients is on")
     rpm = okdesk.get("max_requests_per_minute")
     if rpm is not None and rpm < 6:
         problems.append("okdesk.max_requests_per_minute must be at least 6")

@@ -147,6 +147,7 @@ async def run_daemon(settings: Settings) -> int:
                             heartbeat=liveness.heartbeat("inbound", bounds["inbound"]))
     locks = UserLocks()
     intake = Intake(tg=tg, store=store, okdesk=okdesk, settings=settings, locks=locks, on_new_job=inbound.wake)
+    inbound.ask_on_finished = intake.ask_on_finished  # a message for a finished issue: the client chooses
     menu = Menu(tg=tg, store=store, okdesk=okdesk, settings=settings, intake=intake,
                 status_names=lambda: poller.status_names)
     Bot(tg=tg, store=store, linking=linking, settings=settings, on_unblocked=sender.wake, locks=locks,
@@ -200,6 +201,10 @@ async def run_daemon(settings: Settings) -> int:
     scheduler.add_job(purge_personal_data, "interval", args=[store, settings.sync.personal_data_days],
                       seconds=RETENTION_EVERY, next_run_time=datetime.now(timezone.utc), id="personal_data",
                       max_instances=1, coalesce=True, misfire_grace_time=None)
+    # Ratings a crash or a timeout left without an answer: looked at now (the client was told) and then now and again.
+    scheduler.add_job(menu.rating.resume, "interval", seconds=settings.sync.recheck_interval,
+                      next_run_time=datetime.now(timezone.utc), id="ratings", max_instances=1, coalesce=True,
+                      misfire_grace_time=None)
     scheduler.start()
 
     disconnected = asyncio.ensure_future(tg.disconnected)

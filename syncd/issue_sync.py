@@ -34,7 +34,9 @@ class IssueSync:
         return PlanConfig(max_file_bytes=int(sync.max_file_mb * 1024 * 1024),
                           photo_max_bytes=int(sync.photo_max_mb * 1024 * 1024),
                           images_as_documents=sync.images_as_documents, status_names=self.status_names(),
-                          notices_enabled=self.settings.okdesk.employee_id is not None)
+                          notices_enabled=self.settings.okdesk.employee_id is not None,
+                          rating_statuses=frozenset(self.settings.okdesk.statuses.completed)
+                          if self.settings.okdesk.ratings else frozenset())
 
     def sync_issue(self, issue_id: int, *, background: bool = False) -> int:
         """Fetch one followed issue and its comments, plan, and commit the plan; returns the items queued."""

@@ -126,6 +126,7 @@ class OkdeskChecks:
         else:
             results.append(ok(NAME, f"{self.where} answered; the API token was accepted"))
             results.append(ok(f"{NAME} read statuses", f"{len(statuses)} statuses"))
+            results.append(self._status_codes(statuses))
 
         issue_ids: list[int] = []
 
@@ -141,6 +142,8 @@ class OkdeskChecks:
                                   self._find_contact))
         if self.settings.okdesk.employee_id is not None:
             results.append(self._employee(self.settings.okdesk.employee_id))
+        if self.settings.okdesk.company_clients and self.settings.okdesk.create_contacts:
+            results.extend(self._company_reads())
         for probe in self._write_probes(issue_ids[0] if issue_ids else None):
             results.append(self._write(probe) if isinstance(probe, WriteProbe) else probe)
         return results
@@ -156,6 +159,42 @@ class OkdeskChecks:
         with suppress(OkdeskNotFound, OkdeskValidationError):
             self.t.request("GET", "/contacts/", params=[("phone", PROBE_PHONE)], kind="check")
         return "allowed"
+
+    def _status_codes(self, statuses: list[Any]) -> Result:
+        """okdesk.statuses against the account's statuses: a code Okdesk does not know is a typo."""
+        name = f"{NAME} statuses"
+        known = {str(s.get("code")) for s in statuses if isinstance(s, dict) and s.get("code")}
+        codes = self.settings.okdesk.statuses
+        unknown = [f"{group} {code!r}" for group in ("open", "completed", "closed")
+                   for code in getattr(codes, group) if code not in known]
+        reopen = self.settings.okdesk.reopen_days > 0
+        if reopen and codes.reopen_code not in known:
+            return fail(name, f"okdesk.statuses: the first open code {codes.reopen_code!r} (a reopened issue "
+                              f"gets it) is not a status of this account; known: {', '.join(sorted(known))}")
+        if unknown:
+            return warn(name, f"okdesk.statuses: {', '.join(unknown)} not a status of this account "
+                              f"(known: {', '.join(sorted(known))})")
+        return ok(name, f"open {', '.join(codes.open)}; completed {', '.join(codes.completed)}; "
+                        f"closed {', '.join(codes.closed)}: all known to the account")
+
+    def _company_reads(self) -> list[Result]:
+        """Company clients are found by INN and offered their service objects: both reads, one small page."""
+        code = self.settings.okdesk.company_inn_parameter
+
+        def companies() -> str:
+            # An INN nobody has: only whether the search is allowed matters.
+            params = [(f"custom_parameters[{code}]", "0000000000"), ("page[size]", 1)]
+            self.t.request("GET", "/companies/list", params=params, kind="check", expect_list=True)
+            return f"allowed (by the custom parameter {code!r})"
+
+        def entities() -> str:
+            self.t.request("GET", "/maintenance_entities/list", params=[("page[size]", 1)], kind="check",
+                           expect_list=True)
+            return "allowed"
+
+        why = "company clients link by INN (okdesk.company_clients)"
+        return [self._read("read companies", "search companies", why, companies),
+                self._read("read service objects", "read service objects", why, entities)]
 
     def _read_comments(self, issue_id: int | None, issues_failed: bool) -> Result:
         name = f"{NAME} read comments"
@@ -192,6 +231,9 @@ class OkdeskChecks:
         else:
             probes.append(WriteProbe("create comments", "a comment", "clients' messages become comments",
                                      f"/issues/{issue_id}/comments", {"comment": {"content": ""}}))
+        if self.settings.okdesk.reopen_days > 0 and issue_id is not None:
+            probes.append(WriteProbe("change statuses", "a status change", "clients reopen completed issues "
+                                     "(okdesk.reopen_days)", f"/issues/{issue_id}/statuses", {"code": ""}))
         if self.settings.okdesk.create_contacts:
             probes.append(WriteProbe("create contacts", "a contact", "okdesk.create_contacts is on",
                                      "/contacts/", {"contact": {"first_name": "", "last_name": ""}}))

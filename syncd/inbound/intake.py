@@ -16,28 +16,26 @@ from datetime import timedelta
 from typing import Any
 
 from telethon import Button, TelegramClient
-from telethon.tl import types
 
 from syncd.clock import utcnow
 from syncd.config import Settings
 from syncd.formatting.titles import make_title
 from syncd.inbound.content import Content, combine, describe
+from syncd.inbound.reopen import COMMENT_AS_IS, REOPEN, FinishedIssue
 from syncd.inbound.routing import Callback, encode, issue_named_in, route
 from syncd.logs import get_logger
 from syncd.okdesk.client import OkdeskClient
 from syncd.okdesk.errors import OkdeskError
 from syncd.store import Store
 from syncd.store.inbound_repo import ASKING, DONE, DUPLICATE, QUEUED
+from syncd.telegram.peers import peer_of
 from syncd.telegram.userlocks import UserLocks
 from syncd.texts import t
 
 log = get_logger(__name__)
+__all__ = ["HANDLED_WITHOUT_JOB", "Intake", "peer_of"]
 HANDLED_WITHOUT_JOB = 0  # inbox_messages.job_id of commands, menu buttons and linking steps
 ASK_ISSUES = 3  # open issues offered as "Add to #N"
-
-
-def peer_of(link: Any) -> types.InputPeerUser:
-    return types.InputPeerUser(user_id=link.tg_user_id, access_hash=link.tg_access_hash)
 
 
 class Intake:
@@ -49,6 +47,8 @@ class Intake:
         self._album_tasks: dict[tuple[int, int], asyncio.Task[None]] = {}
         self._album_last: dict[tuple[int, int], float] = {}
         self._retries: set[asyncio.Task[None]] = set()
+        self.finished = FinishedIssue(tg=tg, store=store, okdesk=okdesk, settings=settings,
+                                      requeue=self._requeue_unfinished)
 
     # ------------------------------------------------------------ recording
 
@@ -130,7 +130,8 @@ class Intake:
         bound = log.bind(tg_user_id=user, messages=len(rows))
         if decision.action == "comment":
             job_id = self.store.create_job(ids, state=QUEUED, action="comment",
-                                           okdesk_issue_id=decision.okdesk_issue_id, **common)
+                                           okdesk_issue_id=decision.okdesk_issue_id,
+                                           finished_choice=COMMENT_AS_IS if decision.as_is else None, **common)
             bound.info("inbound_comment_queued", issue_id=decision.okdesk_issue_id, job_id=job_id)
         elif decision.action == "create":
             job_id = self.store.create_job(ids, state=ASKING, **common)
@@ -177,8 +178,9 @@ class Intake:
                     else t(lang, "already_creating"))
             await self.tg.send_message(peer_of(link), text)
             return True
+        # A message first meant for a finished issue forgets it: the new issue is its own.
         changed = self.store.update_job(job_id, only_if_state=[ASKING], state=QUEUED, action="create",
-                                        next_try_at=utcnow())
+                                        okdesk_issue_id=None, finished_choice=None, next_try_at=utcnow())
         if changed:
             log.info("inbound_issue_queued", tg_user_id=link.tg_user_id, job_id=job_id)
             self.on_new_job()
@@ -190,6 +192,30 @@ class Intake:
         if changed:
             self.on_new_job()
         return changed
+
+    async def choose_on_finished(self, job_id: int, *, reopen: bool) -> bool:
+        """The client's answer to "the issue is finished": reopen it and comment, or only comment."""
+        job = self.store.get_job(job_id)
+        if job is None or job.action != "comment" or job.okdesk_issue_id is None:
+            return False  # a question about where a message goes, not about a finished issue: forged
+        changed = self.store.update_job(job_id, only_if_state=[ASKING], state=QUEUED,
+                                        finished_choice=REOPEN if reopen else COMMENT_AS_IS, next_try_at=utcnow())
+        if changed:
+            self.on_new_job()
+        return changed
+
+    async def ask_on_finished(self, job_id: int, tg_user_id: int) -> None:
+        """The worker found the job's issue finished: the job waits for the client's choice."""
+        link = self.store.get_link(tg_user_id)
+        if link is None or not self.store.update_job(job_id, only_if_state=[QUEUED], state=ASKING,
+                                                     ask_message_id=None):
+            return
+        await self._ask_or_retry(job_id, link, link.language)
+
+    def _requeue_unfinished(self, job_id: int) -> None:
+        """Staff reopened the issue before the client was asked: the message is a comment after all."""
+        if self.store.update_job(job_id, only_if_state=[ASKING], state=QUEUED, next_try_at=utcnow()):
+            self.on_new_job()
 
     async def _ask_or_retry(self, job_id: int, link: Any, lang: str) -> None:
         """Ask now; if Telegram or Okdesk fails, ask again later (the message is kept meanwhile)."""
@@ -224,8 +250,13 @@ class Intake:
             task.cancel()
 
     async def ask(self, job_id: int, link: Any, lang: str) -> None:
-        """No context: offer the client's open issues and a new one, or (none open) a new one."""
-        finished = self.settings.finished_statuses
+        """No context: offer the client's open issues and a new one, or (none open) a new one.
+        A message for a finished issue: offer to reopen it (:mod:`syncd.inbound.reopen`)."""
+        job = self.store.get_job(job_id)
+        if job is not None and job.okdesk_issue_id is not None:
+            await self.finished.ask(job, link, lang)
+            return
+        finished = self.settings.okdesk.statuses.finished
         try:
             issues = await asyncio.to_thread(self.okdesk.list_issues, contact_ids=[link.okdesk_contact_id],
                                              max_pages=1)

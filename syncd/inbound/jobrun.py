@@ -23,6 +23,7 @@ from syncd.inbound.files import download
 from syncd.inbound.intake import peer_of
 from syncd.inbound.ownership import owned_issue
 from syncd.inbound.posting import Dropped
+from syncd.inbound.reopen import REOPEN, REOPEN_REFUSED, REOPENED, reopenable
 from syncd.inbound.routing import Callback, encode
 from syncd.okdesk.client import OkdeskClient
 from syncd.okdesk.errors import (
@@ -91,6 +92,15 @@ class JobRun:
             if issue is None:
                 return Outcome("refused", error="not the client's issue", tell=t(self.lang, "not_yours"))
             self.issue_id = issue.id  # a merged issue answers under its new id
+            # A try whose POST may have gone out is past this question: its search comes first.
+            finished = self.settings.okdesk.statuses.is_finished(issue.status_code)
+            if self.job.state != POSTING and finished:
+                if self.job.finished_choice is None:
+                    return Outcome("ask")
+                if self.job.finished_choice == REOPEN:
+                    await self._reopen(issue)
+            elif self.job.finished_choice == REOPEN:
+                self._choose(REOPENED)  # open already (our change whose answer was lost, or staff's)
         files = await self._files()
         first = self.job.first_attempt_at or self.okdesk.okdesk_now()
         if self.job.state == POSTING:
@@ -123,6 +133,40 @@ class JobRun:
         return self._finish(created)
 
     # ------------------------------------------------------------ helpers
+
+    async def _reopen(self, issue: Issue) -> None:
+        """The status change that reopens the issue; a refusal leaves the comment to go alone.
+
+        Changing the status again after a lost answer is harmless: this runs only while Okdesk still
+        shows the issue finished, so the earlier change did not happen.
+        """
+        statuses = self.settings.okdesk.statuses
+        if not reopenable(issue, statuses, self.settings.okdesk.reopen_days, self.okdesk.okdesk_now()):
+            self._choose(REOPEN_REFUSED, why="reopen window over or issue closed")  # a stale or forged choice
+            return
+        if issue.contact_id != self.contact_id:
+            self._choose(REOPEN_REFUSED, why="a colleague's issue: only its requester reopens it")
+            return
+        try:
+            await asyncio.to_thread(self.okdesk.change_status, issue.id, statuses.reopen_code)
+        except (OkdeskValidationError, OkdeskNotFound, OkdeskAuthError) as exc:
+            if isinstance(exc, OkdeskAuthError) and exc.status == 401:
+                raise _Retry(Outcome("retry", error=str(exc))) from None
+            self._choose(REOPEN_REFUSED, why=str(exc))  # the workflow forbids it, or the key may not
+            return
+        except OkdeskRateLimited as exc:
+            raise _Retry(Outcome("retry", error=str(exc), wait=exc.retry_after)) from None
+        except OkdeskError as exc:
+            raise _Retry(Outcome("retry", error=str(exc))) from None
+        self._choose(REOPENED)
+        self.log.info("issue_reopened", status=statuses.reopen_code)
+
+    def _choose(self, choice: str, *, why: str | None = None) -> None:
+        """Kept with the job: a crash before the comment does not reopen (or try to) a second time."""
+        self.store.update_job(self.job.id, finished_choice=choice)
+        self.job = self.store.get_job(self.job.id) or self.job
+        if why is not None:
+            self.log.warning("issue_not_reopened", error=why[:300])
 
     async def _okdesk(self, awaitable: Any) -> Any:
         try:
@@ -204,9 +248,12 @@ class JobRun:
                                               author_type="contact", public=True, files=uploads)
         author = None if self._author_refused() else (self.contact_id, "contact")
         okd = self.settings.okdesk
+        # A company's client: the issue is the company's too, on the service object chosen at linking.
         return self.okdesk.create_issue(title=self._title(), description_html=self._body(),
                                         contact_id=self.contact_id, author=author, type_code=okd.issue_type or None,
-                                        priority_code=okd.issue_priority or None, files=uploads)
+                                        priority_code=okd.issue_priority or None, files=uploads,
+                                        company_id=self.link.okdesk_company_id,
+                                        maintenance_entity_id=self.link.okdesk_maintenance_entity_id)
 
     def _refused_request(self, exc: OkdeskError, files: list[tuple[UploadFile, int]]) -> Outcome:
         self._back_to_queue()
@@ -268,7 +315,9 @@ class JobRun:
             issue_id, comment_id = int(self.issue_id or 0), created.id
             attachments = [a.id for a in created.attachments if a.id is not None]
             follow = None
-            steps = [Step("text", FormattedText(t(lang, "comment_added", issue_id=issue_id)))]
+            said = {REOPENED: "reopened_comment_added", REOPEN_REFUSED: "reopen_refused_comment_added"}
+            key = said.get(self.job.finished_choice or "", "comment_added")
+            steps = [Step("text", FormattedText(t(lang, key, issue_id=issue_id)))]
         else:
             issue_id, comment_id = created.id, None
             attachments = [a.id for a in created.attachments if a.id is not None]

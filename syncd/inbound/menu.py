@@ -19,10 +19,12 @@ from syncd.config import Settings
 from syncd.formatting import html_to_telegram
 from syncd.formatting.titles import make_title
 from syncd.inbound.intake import Intake, peer_of
-from syncd.inbound.ownership import owned_issue
+from syncd.inbound.ownership import owned_issue, visible_issues
 from syncd.inbound.portal import send_portal_link
 from syncd.inbound.profile import VERBS as PROFILE_VERBS
 from syncd.inbound.profile import Profile
+from syncd.inbound.rating import VERBS as RATING_VERBS
+from syncd.inbound.rating import Rating
 from syncd.inbound.routing import AWAITING_COMMENT, AWAITING_NEW_ISSUE, Callback, decode, encode
 from syncd.logs import get_logger
 from syncd.okdesk.client import OkdeskClient
@@ -67,7 +69,8 @@ class Menu:
                  intake: Intake, status_names: Any) -> None:
         self.tg, self.store, self.okdesk, self.settings, self.intake = tg, store, okdesk, settings, intake
         self.status_names = status_names
-        self.profile = Profile(tg=tg, store=store)
+        self.profile = Profile(tg=tg, store=store, okdesk=okdesk)
+        self.rating = Rating(tg=tg, store=store, okdesk=okdesk, settings=settings, locks=intake.locks)
 
     # ------------------------------------------------------------ commands and menu buttons
 
@@ -76,7 +79,8 @@ class Menu:
         if action == "menu":
             await self.tg.send_message(peer, t(lang, "menu_shown"), buttons=menu_keyboard(lang))
         elif action == "help":
-            await self.tg.send_message(peer, t(lang, "help"), buttons=menu_keyboard(lang))
+            portal = t(lang, "help_portal") if self.settings.okdesk.portal_links else ""
+            await self.tg.send_message(peer, t(lang, "help", portal=portal), buttons=menu_keyboard(lang))
         elif action == "new":
             until = utcnow() + timedelta(seconds=self.settings.sync.comment_window)
             self.store.set_dialog(link.tg_user_id, AWAITING_NEW_ISSUE, {"until": until.isoformat()})
@@ -105,7 +109,10 @@ class Menu:
             await event.edit(t(lang, "cancelled"))
         elif cb.verb in PROFILE_VERBS:
             await self.profile.on_callback(event, cb, link, lang)
-        elif cb.verb in ("add", "new"):
+        elif cb.verb in RATING_VERBS:
+            # Strictly the requester's: checked there, never with the company-wide ownership.
+            await self.rating.on_callback(event, cb, link, lang)
+        elif cb.verb in ("add", "new", "reopen", "as_comment"):
             await self._choice(event, cb, link, lang)
         elif cb.verb == "portal" and not self.settings.okdesk.portal_links:
             # No such button is shown: a press is forged or from before the switch; nothing is minted.
@@ -157,6 +164,9 @@ class Menu:
             if issue is None:
                 return
             done = await self.intake.choose_comment(job.id, issue.id)
+        elif cb.verb in ("reopen", "as_comment"):
+            # The issue was checked when the question was asked, and is checked again before posting.
+            done = await self.intake.choose_on_finished(job.id, reopen=cb.verb == "reopen")
         else:
             done = await self.intake.choose_create(job.id, link, lang)
         await event.answer("✓" if done else t(lang, "choice_taken"))
@@ -176,13 +186,14 @@ class Menu:
     async def _list(self, link: Any, lang: str, page: int, edit: Any) -> None:
         contact = link.okdesk_contact_id
         try:
-            issues = await asyncio.to_thread(self.okdesk.list_issues, contact_ids=[contact], max_pages=LIST_PAGES)
+            # A company-wide contact sees the company's issues too (syncd.inbound.ownership).
+            issues = await asyncio.to_thread(visible_issues, self.okdesk, contact, link.okdesk_company_id, LIST_PAGES)
         except OkdeskError as exc:
             log.warning("issue_list_failed", tg_user_id=link.tg_user_id, error=str(exc))
             await self.tg.send_message(peer_of(link), t(lang, "okdesk_unavailable"))
             return
-        finished = self.settings.finished_statuses
-        mine = [i for i in issues if i.contact_id == contact]
+        finished = self.settings.okdesk.statuses.finished
+        mine = list(issues)
         mine.sort(key=lambda i: (i.status_code in finished, -(i.created_at.timestamp() if i.created_at else 0), -i.id))
         if not mine:
             await self.tg.send_message(peer_of(link), t(lang, "issues_empty"), buttons=menu_keyboard(lang))
@@ -190,7 +201,9 @@ class Menu:
         pages = math.ceil(len(mine) / PAGE_SIZE)
         page = min(max(page, 0), pages - 1)
         shown = mine[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
-        rows = [[Button.inline(f"#{i.id} {make_title(i.title, 40)} · {self._status(i)}",
+        # A colleague's issue (company-wide access) is marked, so the client tells theirs apart.
+        rows = [[Button.inline(f"{'' if i.contact_id == contact else '🏢 '}#{i.id} {make_title(i.title, 40)} · "
+                               f"{self._status(i)}",
                                encode(Callback("view", issue_id=i.id)))] for i in shown]
         nav = []
         if page > 0:

@@ -1,7 +1,11 @@
 """Is this issue the client's? Asked of Okdesk at the moment of every action, never remembered.
 
-Staff hand issues to other contacts and clients relink to other contacts: a button or a reply
-from yesterday proves nothing about today.
+Staff hand issues to other contacts, change a contact's company and access level, and clients
+relink to other contacts: a button or a reply from yesterday proves nothing about today.
+
+An issue is the client's when its contact is the client's linked contact, or when it belongs to
+the company of that contact and Okdesk gives the contact company-wide access (``access_level``);
+nothing else. Rating stays the contact's own (checked with ``owns``).
 """
 
 from __future__ import annotations
@@ -10,15 +14,28 @@ import asyncio
 
 from syncd.okdesk.client import OkdeskClient
 from syncd.okdesk.errors import OkdeskNotFound
-from syncd.okdesk.models import Issue
+from syncd.okdesk.models import Contact, Issue, IssueSummary
+
+# Okdesk's access levels that open a company's issues to its contact; closing them implies seeing them.
+COMPANY_WIDE = frozenset({"company_issues", "allow_close_company_issues"})
 
 
 def owns(issue: Issue, okdesk_contact_id: int) -> bool:
     return issue.contact_id is not None and issue.contact_id == okdesk_contact_id
 
 
+def company_wide(contact: Contact) -> bool:
+    """The contact sees every issue of its company in Okdesk's client portal."""
+    return contact.company_id is not None and bool(COMPANY_WIDE.intersection(contact.access_level))
+
+
+def colleague_of(issue: IssueSummary, contact: Contact) -> bool:
+    return issue.company_id is not None and issue.company_id == contact.company_id and company_wide(contact)
+
+
 async def owned_issue(okdesk: OkdeskClient, issue_id: int, okdesk_contact_id: int) -> Issue | None:
-    """The issue if it exists and its contact is the client's linked contact now, else None.
+    """The issue if it exists and is the client's now (their own, or their company's with company-wide
+    access), else None.
 
     Other Okdesk errors propagate: "Okdesk is down" is not "not yours".
     """
@@ -27,4 +44,33 @@ async def owned_issue(okdesk: OkdeskClient, issue_id: int, okdesk_contact_id: in
     except OkdeskNotFound:
         return None
     # A merged issue comes back under another id: that one is judged, and named, instead.
-    return issue if owns(issue, okdesk_contact_id) else None
+    if owns(issue, okdesk_contact_id):
+        return issue
+    if issue.company_id is None:
+        return None
+    # Someone else's issue of a company: the contact's company and access level as Okdesk has them now.
+    try:
+        contact = await asyncio.to_thread(okdesk.get_contact, okdesk_contact_id)
+    except OkdeskNotFound:
+        return None
+    return issue if colleague_of(issue, contact) else None
+
+
+def visible_issues(okdesk: OkdeskClient, okdesk_contact_id: int, company_id: int | None,
+                   max_pages: int | None) -> list[IssueSummary]:
+    """My issues: the contact's own, and for a company's client with company-wide access its company's
+    too (Okdesk is asked for the contact's access level each time), newest first."""
+    issues = [i for i in okdesk.list_issues(contact_ids=[okdesk_contact_id], max_pages=max_pages)
+              if i.contact_id == okdesk_contact_id]
+    if company_id is None:  # linked as a private person: one request, as before companies
+        return issues
+    try:
+        contact = okdesk.get_contact(okdesk_contact_id)
+    except OkdeskNotFound:
+        return issues
+    if not company_wide(contact):
+        return issues
+    seen = {i.id for i in issues}
+    company = okdesk.list_issues(company_ids=[contact.company_id], max_pages=max_pages)
+    issues += [i for i in company if i.company_id == contact.company_id and i.id not in seen]
+    return sorted(issues, key=lambda i: (i.created_at.timestamp() if i.created_at else 0, i.id), reverse=True)

@@ -8,6 +8,7 @@ the account's current number, and a new link replaces the old one.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from telethon import Button, TelegramClient
@@ -15,12 +16,15 @@ from telethon import Button, TelegramClient
 from syncd.inbound.intake import peer_of
 from syncd.inbound.routing import Callback, encode
 from syncd.logs import get_logger
+from syncd.okdesk.client import OkdeskClient
+from syncd.okdesk.errors import OkdeskError
 from syncd.phones import mask_phone
 from syncd.store import Store
 from syncd.texts import t
 
 log = get_logger(__name__)
 VERBS = ("unlink", "unlink_yes", "relink")
+COMPANY_WAIT_S = 5.0  # the profile opens without the company line rather than wait out Okdesk's retries
 
 
 def share_phone_keyboard(lang: str) -> list[list[Any]]:
@@ -28,18 +32,34 @@ def share_phone_keyboard(lang: str) -> list[list[Any]]:
 
 
 class Profile:
-    def __init__(self, *, tg: TelegramClient, store: Store) -> None:
-        self.tg, self.store = tg, store
+    def __init__(self, *, tg: TelegramClient, store: Store, okdesk: OkdeskClient) -> None:
+        self.tg, self.store, self.okdesk = tg, store, okdesk
 
     async def show(self, link: Any, lang: str) -> None:
-        # The name is the one the contact had when linked: Okdesk's API has no cheap read of one
-        # contact by id in every version, and the profile must open when Okdesk is down too.
+        # The name is the one the contact had when linked: the profile must open when Okdesk is down
+        # too. The company's name is asked of Okdesk (briefly), and left out when it does not answer.
         phone = mask_phone(link.phone) if link.phone else t(lang, "profile_no_phone")
-        text = t(lang, "profile", name=link.contact_name, company="", phone=phone)
+        company = await self._company_name(link)
+        company_line = t(lang, "profile_company", company=company) if company else ""
+        text = t(lang, "profile", name=link.contact_name, company=company_line, phone=phone)
         buttons = [[Button.inline(t(lang, "unlink_button"), encode(Callback("unlink"))),
                     Button.inline(t(lang, "relink_button"), encode(Callback("relink")))]]
         # Plain text: Telethon would read the mask's asterisks (and a name's underscores) as markdown.
         await self.tg.send_message(peer_of(link), text, buttons=buttons, parse_mode=None)
+
+    async def _company_name(self, link: Any) -> str | None:
+        """The linked company's name as Okdesk has it now; None without a company or an answer."""
+        company_id = getattr(link, "okdesk_company_id", None)
+        if company_id is None:
+            return None
+        try:
+            company = await asyncio.wait_for(asyncio.to_thread(self.okdesk.get_company, int(company_id)),
+                                             COMPANY_WAIT_S)
+        except (OkdeskError, TimeoutError) as exc:
+            log.info("profile_company_unavailable", tg_user_id=link.tg_user_id, company_id=company_id,
+                     error=type(exc).__name__)
+            return None
+        return company.name
 
     async def on_callback(self, event: Any, cb: Callback, link: Any, lang: str) -> None:
         await event.answer()

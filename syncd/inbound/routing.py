@@ -23,6 +23,8 @@ class Route:
     okdesk_issue_id: int | None = None
     # The dialog state this message used up (cleared once the job exists).
     used_dialog: bool = False
+    # A remark after a rating: a comment as it is, even on a completed issue (no reopen question).
+    as_is: bool = False
 
 
 def route(*, reply_issue_id: int | None, dialog: tuple[str, dict[str, Any]] | None, now: datetime) -> Route:
@@ -33,7 +35,7 @@ def route(*, reply_issue_id: int | None, dialog: tuple[str, dict[str, Any]] | No
         until = data.get("until")
         live = until is None or datetime.fromisoformat(until) >= now
         if state == AWAITING_COMMENT and live and data.get("issue_id"):
-            return Route("comment", int(data["issue_id"]), used_dialog=True)
+            return Route("comment", int(data["issue_id"]), used_dialog=True, as_is=bool(data.get("remark")))
         if state == AWAITING_NEW_ISSUE and live:
             return Route("create", used_dialog=True)
     return Route("ask")
@@ -59,30 +61,52 @@ def issue_named_in(text: str | None) -> int | None:
 # ---------------------------------------------------------------- callback data (at most 64 bytes)
 
 
+# Okdesk's rating values, numbered for the callback data (which carries digits only).
+RATES = ("bad", "normal", "good")
+
+
 @dataclass(frozen=True)
 class Callback:
-    verb: str  # view | refresh | comment | portal | list | add | new | cancel
+    verb: str  # see _VERBS
     issue_id: int | None = None
     job_id: int | None = None
     page: int | None = None
+    rate: str | None = None  # rate: one of RATES
+    entity_id: int | None = None  # entity: a service object (0: none)
 
 
 _VERBS = {"v": "view", "r": "refresh", "c": "comment", "p": "portal", "l": "list", "a": "add", "n": "new", "x": "cancel",
           # the profile: unlink (asks first), unlink confirmed, relink with another phone
-          "u": "unlink", "uy": "unlink_yes", "rl": "relink"}
+          "u": "unlink", "uy": "unlink_yes", "rl": "relink",
+          # a completed issue: its rating, and a remark after it
+          "rt": "rate", "rm": "remark",
+          # a message on a finished issue: reopen it and comment, or comment without reopening
+          "ro": "reopen", "ac": "as_comment",
+          # linking a company's client: yes / no, and the service object chosen
+          "cy": "company_yes", "cn": "company_no", "me": "entity"}
 _LETTERS = {v: k for k, v in _VERBS.items()}
+# How many numbers follow each verb.
+_SHAPE = {"view": 1, "refresh": 1, "comment": 1, "portal": 1, "list": 1, "add": 2, "new": 1, "cancel": 0,
+          "unlink": 0, "unlink_yes": 0, "relink": 0, "rate": 2, "remark": 1, "reopen": 1, "as_comment": 1,
+          "company_yes": 0, "company_no": 0, "entity": 1}
+_ISSUE_VERBS = ("view", "refresh", "comment", "portal", "remark")
+_JOB_VERBS = ("new", "reopen", "as_comment")
 
 
 def encode(cb: Callback) -> bytes:
     letter = _LETTERS[cb.verb]
-    if cb.verb in ("view", "refresh", "comment", "portal"):
+    if cb.verb in _ISSUE_VERBS:
         return f"{letter}:{cb.issue_id}".encode()
     if cb.verb == "list":
         return f"{letter}:{cb.page or 0}".encode()
     if cb.verb == "add":
         return f"{letter}:{cb.job_id}:{cb.issue_id}".encode()
-    if cb.verb == "new":
+    if cb.verb in _JOB_VERBS:
         return f"{letter}:{cb.job_id}".encode()
+    if cb.verb == "rate":
+        return f"{letter}:{cb.issue_id}:{RATES.index(cb.rate or '') + 1}".encode()
+    if cb.verb == "entity":
+        return f"{letter}:{cb.entity_id or 0}".encode()
     return letter.encode()
 
 
@@ -99,16 +123,20 @@ def decode(data: bytes) -> Callback | None:
         return None
     if any(n < 0 or n > 2**53 for n in numbers):
         return None
-    shape = {"view": 1, "refresh": 1, "comment": 1, "portal": 1, "list": 1, "add": 2, "new": 1, "cancel": 0,
-             "unlink": 0, "unlink_yes": 0, "relink": 0}[verb]
-    if len(numbers) != shape:
+    if len(numbers) != _SHAPE[verb]:
         return None
-    if verb in ("view", "refresh", "comment", "portal"):
+    if verb in _ISSUE_VERBS:
         return Callback(verb, issue_id=numbers[0])
     if verb == "list":
         return Callback(verb, page=numbers[0])
     if verb == "add":
         return Callback(verb, job_id=numbers[0], issue_id=numbers[1])
-    if verb == "new":
+    if verb in _JOB_VERBS:
         return Callback(verb, job_id=numbers[0])
+    if verb == "rate":
+        if not 1 <= numbers[1] <= len(RATES):
+            return None
+        return Callback(verb, issue_id=numbers[0], rate=RATES[numbers[1] - 1])
+    if verb == "entity":
+        return Callback(verb, entity_id=numbers[0])
     return Callback(verb)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -51,6 +51,8 @@ class InboundWorker(DispatchLoop):
         self.rate = ClientRate(settings.sync.client_messages_per_minute)
         self._slots = asyncio.Semaphore(settings.sync.inbound_concurrency)
         self._notes: set[asyncio.Task[None]] = set()
+        # Set by the daemon (the intake asks the client): (job id, Telegram user id).
+        self.ask_on_finished: Callable[[int, int], Awaitable[None]] | None = None
         self._init_loop()
 
     def _dispatch(self) -> float:
@@ -117,13 +119,20 @@ class InboundWorker(DispatchLoop):
                 bound.exception("inbound_job_crashed")
                 outcome = Outcome("retry", error=f"{type(exc).__name__}: {exc}", service="syncd")
             await self._settle(job, link, outcome, bound)
-            if outcome.kind in ("done", "refused", "failed"):
+            if outcome.kind in ("done", "refused", "failed", "ask"):
                 shutil.rmtree(work, ignore_errors=True)
 
     async def _settle(self, job: Any, link: Any, outcome: Outcome, bound: Any) -> None:
         lang = link.language
         if outcome.kind == "done":
             self.health.mark("okdesk")
+            return
+        if outcome.kind == "ask":
+            # The issue is finished: the client chooses (reopen, new issue, or comment as it is).
+            self.health.mark("okdesk")
+            bound.info("inbound_finished_issue_ask")
+            if self.ask_on_finished is not None:
+                await self.ask_on_finished(job.id, job.tg_user_id)
             return
         if outcome.kind == "refused":
             self.store.update_job(job.id, state=REFUSED, last_error=outcome.error, done_at=utcnow())

@@ -14,8 +14,9 @@ from typing import Any
 
 from . import bodies
 from .budget import RequestBudget
+from .companies import CompanyEndpoints
 from .download import download
-from .errors import OkdeskNotFound, OkdeskOutcomeUnknown, OkdeskUnavailable, OkdeskValidationError
+from .errors import OkdeskNotFound, OkdeskOutcomeUnknown, OkdeskValidationError
 from .models import (
     AttachmentLink,
     Comment,
@@ -36,13 +37,15 @@ from .models import (
     parse_status,
 )
 from .paging import union_newest, walk_keyset, walk_numbered, when
+from .portal import PortalLinks
+from .ratings import IssueRatings
 from .timeutil import TimestampParser, format_filter
 from .transport import Transport, default_user_agent, log
 
 EMPLOYEE_PAGE = 100  # the documented maximum of keyset pages
 
 
-class OkdeskClient:
+class OkdeskClient(IssueRatings, CompanyEndpoints, PortalLinks):
     """Thread-safe client of one Okdesk account (the token is a query parameter on every call)."""
 
     def __init__(
@@ -165,14 +168,16 @@ class OkdeskClient:
         self,
         *,
         contact_ids: Iterable[int] | None = None,
+        company_ids: Iterable[int] | None = None,
         status_codes: Iterable[str] | None = None,
         page_size: int = 50,
         max_pages: int | None = None,
         background: bool = False,
     ) -> list[IssueSummary]:
-        """Issues of the given contacts/statuses, newest first (``max_pages`` keeps the recent)."""
+        """Issues of the given contacts/companies/statuses, newest first (``max_pages`` keeps the recent)."""
         params: list[tuple[str, Any]] = []
         params += [("contact_ids[]", int(c)) for c in contact_ids or ()]
+        params += [("company_ids[]", int(c)) for c in company_ids or ()]
         params += [("status_codes[]", str(s)) for s in status_codes or ()]
         params += [("sorting[field]", "created_at"), ("sorting[direction]", "reverse")]
         issues, _ = self._walk_issues(params, page_size, background, max_pages)
@@ -269,9 +274,11 @@ class OkdeskClient:
         phone: str | None = None,
         mobile_phone: str | None = None,
         company_id: int | None = None,
+        maintenance_entity_ids: Sequence[int] = (),
         extra: dict[str, Any] | None = None,
     ) -> Contact:
-        """``extra``: further contact fields (email, comment, custom_parameters, …)."""
+        """``extra``: further contact fields (email, comment, custom_parameters, …).
+        ``maintenance_entity_ids``: the company's service objects the contact belongs to."""
         fields: dict[str, Any] = {
             "first_name": first_name,
             "last_name": last_name,
@@ -281,6 +288,8 @@ class OkdeskClient:
             "company_id": company_id,
         }
         body = {k: v for k, v in fields.items() if v is not None}
+        if maintenance_entity_ids:
+            body["maintenance_entity_ids"] = [int(i) for i in maintenance_entity_ids]
         body.update(extra or {})
         data = self._t.request(
             "POST", "/contacts/", json_body={"contact": body}, kind="contacts.create"
@@ -392,25 +401,6 @@ class OkdeskClient:
         self._t.request(
             "POST", f"/issues/{int(issue_id)}/statuses", json_body=body, kind="issues.status"
         )
-
-    def create_login_link(self, contact_id: int, expire_after: int, one_time: bool = True) -> str:
-        """A login link to the client portal for the contact (``POST /login_link``).
-
-        The URL is a password while it lives: the caller keeps it out of logs and storage.
-        ``expire_after`` is sent as given, in seconds: the unit is undocumented (okdesk-api.md §8),
-        and seconds fail safe (read as minutes, the link lives longer but still once; minutes read
-        as seconds would die before the client could tap). The answer's key is ``url`` as reported;
-        ``link`` and a ``{"login_link": {...}}`` wrapper are taken too.
-        """
-        body = {"user_type": "contact", "user_id": int(contact_id), "expire_after": int(expire_after),
-                "one_time": bool(one_time)}
-        data = bodies.unwrap(self._t.request("POST", "/login_link", json_body=body, kind="login_link.create"),
-                             "login_link")
-        url = next((data[k] for k in ("url", "link") if isinstance(data, dict) and isinstance(data.get(k), str)),
-                   None)
-        if not url or not url.startswith(("https://", "http://")):
-            raise OkdeskUnavailable("POST /login_link: answer without a link", status=200, kind="no_link")
-        return url
 
     # ---------------------------------------------------------------- dictionaries
 

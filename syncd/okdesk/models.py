@@ -75,6 +75,11 @@ class Issue(IssueSummary):
     description: str = ""
     old_status_code: str | None = None
     attachments: tuple[Attachment, ...] = ()
+    # When the issue was last completed (Okdesk's completed_at); None while it never was.
+    completed_at: datetime | None = None
+    # The client's rating (bad | normal | good) as Okdesk holds it; None while unrated.
+    rate: str | None = None
+    maintenance_entity_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -100,6 +105,9 @@ class Contact:
     mobile_phone: str | None
     company_id: int | None
     email: str | None
+    # Okdesk's access levels of a contact, e.g. company_issues (sees the company's issues).
+    access_level: tuple[str, ...] = ()
+    maintenance_entity_ids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -254,7 +262,17 @@ def parse_issue(data: Any, ts: TsParser) -> Issue | None:
         description=as_str(data.get("description")) or "",
         old_status_code=as_str(_obj(data.get("old_status")).get("code")),
         attachments=parse_attachments(data.get("attachments"), ts),
+        completed_at=ts(data.get("completed_at")),
+        rate=_rate_value(data.get("rate")),
+        maintenance_entity_id=_ref_id(data, "maintenance_entity", "maintenance_entity_id"),
     )
+
+
+def _rate_value(value: Any) -> str | None:
+    """``rate: {id, value}`` as documented; a bare string is taken too."""
+    if isinstance(value, Mapping):
+        value = _first(value, "value", "code", "rate")
+    return as_str(value)
 
 
 def parse_comment(data: Any, ts: TsParser) -> Comment | None:
@@ -294,7 +312,20 @@ def parse_contact(data: Any) -> Contact | None:
         mobile_phone=as_str(data.get("mobile_phone")),
         company_id=_ref_id(data, "company", "company_id"),
         email=as_str(data.get("email")),
+        access_level=_strings(data.get("access_level")),
+        maintenance_entity_ids=_ints(data.get("maintenance_entity_ids")),
     )
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    """A list of strings; one string alone is a list of one."""
+    items = value if isinstance(value, list) else [value] if isinstance(value, str) else []
+    return tuple(s for s in (as_str(v) for v in items) if s)
+
+
+def _ints(value: Any) -> tuple[int, ...]:
+    items = value if isinstance(value, list) else []
+    return tuple(i for i in (as_int(v) for v in items) if i is not None)
 
 
 def parse_employee(data: Any) -> Employee | None:

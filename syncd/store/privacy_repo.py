@@ -16,7 +16,15 @@ from sqlalchemy import Engine, and_, delete, or_, select, update
 
 from syncd.clock import utcnow
 from syncd.store.inbound_repo import ASKING, FAILED, OPEN_STATES, QUEUED
-from syncd.store.schema import dialogs, inbound_jobs, inbox_messages, links, message_map, outbox
+from syncd.store.schema import (
+    dialogs,
+    inbound_jobs,
+    inbox_messages,
+    issue_ratings,
+    links,
+    message_map,
+    outbox,
+)
 
 # What a blanked message says: an empty Content (syncd.inbound.content), still valid JSON.
 BLANK_CONTENT = "{}"
@@ -65,6 +73,9 @@ class PrivacyStore:
             conn.execute(delete(dialogs).where(dialogs.c.tg_user_id == tg_user_id))
             # Which bot message is about which issue: says nothing once the chat is unlinked.
             conn.execute(delete(message_map).where(message_map.c.tg_chat_id == chat))
+            # Their ratings: Okdesk keeps the rating itself (and refuses a second); a rating still
+            # waiting for its answer is not checked for someone who left.
+            conn.execute(delete(issue_ratings).where(issue_ratings.c.tg_user_id == tg_user_id))
             jobs = conn.execute(update(inbound_jobs).where(
                 inbound_jobs.c.tg_user_id == tg_user_id, inbound_jobs.c.state.in_(_WAITING_JOBS)).values(
                 state="refused", last_error="the client unlinked", done_at=now)).rowcount

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Row
 from syncd.clock import utcnow
 from syncd.store.inbound_repo import InboundStore
 from syncd.store.privacy_repo import CANCELLED, PrivacyStore
+from syncd.store.rating_repo import RatingStore
 from syncd.store.schema import (
     dialogs,
     followed_issues,
@@ -53,7 +54,7 @@ def insert_ignore(conn: Connection, table: Any, rows: Sequence[dict[str, Any]]) 
     return len(conn.execute(stmt, list(rows)).all())
 
 
-class Store(InboundStore, StatusStore, PrivacyStore):
+class Store(InboundStore, StatusStore, PrivacyStore, RatingStore):
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
@@ -64,11 +65,16 @@ class Store(InboundStore, StatusStore, PrivacyStore):
             return conn.execute(select(links).where(links.c.tg_user_id == tg_user_id)).first()
 
     def save_link(self, *, tg_user_id: int, tg_chat_id: int, tg_access_hash: int, okdesk_contact_id: int,
-                  contact_name: str, phone: str | None, language: str, linked_at: datetime | None = None) -> None:
-        """``linked_at`` is on Okdesk's clock: what its timestamps date before it is history."""
+                  contact_name: str, phone: str | None, language: str, linked_at: datetime | None = None,
+                  okdesk_company_id: int | None = None, okdesk_maintenance_entity_id: int | None = None) -> None:
+        """``linked_at`` is on Okdesk's clock: what its timestamps date before it is history.
+        A company's client's new issues carry ``okdesk_company_id`` and ``okdesk_maintenance_entity_id``."""
         values = dict(tg_chat_id=tg_chat_id, tg_access_hash=tg_access_hash, okdesk_contact_id=okdesk_contact_id,
                       contact_name=contact_name, phone=phone, language=language, linked_at=linked_at or utcnow(),
                       issues_scanned=False, blocked_at=None)
+        # The row is replaced whole: a relink to a private person's contact leaves these NULL.
+        company = dict(okdesk_company_id=okdesk_company_id, okdesk_maintenance_entity_id=okdesk_maintenance_entity_id)
+        values.update({k: v for k, v in company.items() if v is not None})
         with self.engine.begin() as conn:
             conn.execute(delete(links).where(links.c.tg_user_id == tg_user_id))
             conn.execute(insert(links).values(tg_user_id=tg_user_id, **values))

@@ -62,6 +62,9 @@ links = Table(
     # The contact's existing issues are followed once the poller has listed them.
     Column("issues_scanned", Boolean, nullable=False, default=False),
     Column("blocked_at", UTCDateTime(), nullable=True),
+    # A company's client: the company and the service object chosen at linking, given to their new issues.
+    Column("okdesk_company_id", Integer, nullable=True),
+    Column("okdesk_maintenance_entity_id", Integer, nullable=True),
 )
 
 # An Okdesk issue whose contact is linked; what we last saw of it.
@@ -215,9 +218,26 @@ inbound_jobs = Table(
     Column("budget_spent", Float, nullable=False, default=0.0),
     # Files Okdesk refused or that could not be taken: [{"name", "reason"}], as JSON.
     Column("dropped_files", Text, nullable=False, default="[]"),
+    # A comment on a completed or closed issue: NULL until the client chose; "reopen" (reopen, then
+    # comment), "comment" (as it is: a remark, or the client's choice), "reopen_refused" (Okdesk said no).
+    Column("finished_choice", String(20), nullable=True),
     Column("last_error", Text, nullable=True),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("done_at", UTCDateTime(), nullable=True),
     Index("ix_inbound_jobs_state_next", "state", "next_try_at"),
     Index("ix_inbound_jobs_user_fingerprint", "tg_user_id", "fingerprint"),
+)
+
+# A client's rating of an issue, written before Okdesk is asked ("posting") and marked "done" once it
+# answered: one rating per issue, whatever is tapped twice or resent after a crash.
+issue_ratings = Table(
+    "issue_ratings",
+    metadata,
+    Column("okdesk_issue_id", Integer, primary_key=True, autoincrement=False),
+    Column("tg_user_id", BigInteger, nullable=False),
+    Column("okdesk_contact_id", Integer, nullable=False),
+    Column("rate", String(20), nullable=False),  # bad | normal | good
+    Column("state", String(20), nullable=False),  # posting | done
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("done_at", UTCDateTime(), nullable=True),
 )

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from syncd.formatting import FormattedText, html_to_telegram, split_formatted
 from syncd.formatting.entities import Entity, utf16_len
+from syncd.inbound.routing import RATES, Callback, encode
 from syncd.okdesk.models import Attachment, Comment, Issue
 from syncd.texts import human_size, t
 
@@ -51,6 +52,8 @@ class PlanConfig:
     images_as_documents: bool = False
     status_names: Mapping[str, str] = field(default_factory=dict)
     notices_enabled: bool = False
+    # A change to one of these codes asks for a rating (okdesk.ratings on: the completed codes).
+    rating_statuses: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -183,11 +186,23 @@ def _status_delivery(issue: Issue, old: str, new: str, rcp: Recipient, cfg: Plan
     text = t(rcp.language, "status_changed", issue_id=issue.id, title=issue.title,
              old=_status_name(old, cfg), new=new_name)
     stamp = issue.updated_at.isoformat() if issue.updated_at else "?"
+    # Only the requester rates (the handler checks again at the press); an issue Okdesk already
+    # shows rated is not asked about again, e.g. when staff reopen and complete it once more.
+    ask = new in cfg.rating_statuses and issue.rate is None and issue.contact_id == rcp.okdesk_contact_id
+    buttons = (rating_row(issue.id, rcp.language),) if ask else ()
+    # The key names the change, so a re-poll of the same change is the same row: one notification,
+    # one rating request (the predecessor asked twice).
     return Delivery(
         dedupe_key=_key(f"status:{issue.id}:{old}>{new}:{stamp}:chat:{rcp.tg_chat_id}"),
         tg_chat_id=rcp.tg_chat_id, okdesk_issue_id=issue.id, okdesk_comment_id=None, what="status",
-        steps=(Step("text", FormattedText(text)),),
+        steps=(Step("text", FormattedText(text), buttons=buttons),),
     )
+
+
+def rating_row(issue_id: int, lang: str) -> tuple[tuple[str, str], ...]:
+    """One row of rating buttons, worse to better, each a word and an emoji."""
+    return tuple((t(lang, f"rate_{rate}"), encode(Callback("rate", issue_id=issue_id, rate=rate)).decode())
+                 for rate in RATES)
 
 
 def _header(issue: Issue, lang: str, author: str | None) -> FormattedText:
@@ -243,8 +258,18 @@ def _comment_delivery(issue: Issue, comment: Comment, files: Sequence[Attachment
     return Delivery(
         dedupe_key=_key(f"comment:{comment.id}:chat:{rcp.tg_chat_id}"),
         tg_chat_id=rcp.tg_chat_id, okdesk_issue_id=issue.id, okdesk_comment_id=comment.id, what="comment",
-        steps=_message_steps(message, files, lang, cfg),
+        steps=_with_reply_button(_message_steps(message, files, lang, cfg), issue.id, lang),
     )
+
+
+def _with_reply_button(steps: tuple[Step, ...], issue_id: int, lang: str) -> tuple[Step, ...]:
+    """A "Reply" button under the comment's (last) text: the next message is a comment on the issue.
+    A plain Telegram reply to any part does the same; the button is for those who do not know that."""
+    last_text = max((i for i, step in enumerate(steps) if step.kind == "text"), default=None)
+    if last_text is None:
+        return steps
+    row = ((t(lang, "reply_button"), encode(Callback("comment", issue_id=issue_id)).decode()),)
+    return tuple(replace(step, buttons=(row,)) if i == last_text else step for i, step in enumerate(steps))
 
 
 def _files_delivery(issue: Issue, files: Sequence[Attachment], rcp: Recipient, cfg: PlanConfig) -> Delivery:

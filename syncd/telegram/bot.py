@@ -10,13 +10,16 @@ from telethon.tl import types
 from syncd.config import Settings
 from syncd.inbound.intake import Intake
 from syncd.inbound.menu import Menu, menu_action
+from syncd.inbound.routing import decode
 from syncd.logs import get_logger, with_log_context
 from syncd.store import Store
+from syncd.telegram import company_linking
 from syncd.telegram.linking import AWAITING_NAME, Linking
 from syncd.telegram.userlocks import UserLocks
 from syncd.texts import language_for, t
 
 log = get_logger(__name__)
+TYPED_STEPS = (AWAITING_NAME, company_linking.AWAITING_INN)
 
 
 class Bot:
@@ -71,6 +74,11 @@ class Bot:
                 link = self.store.get_link(event.sender_id)
                 sender = await event.get_sender()
                 lang = language_for(getattr(sender, "lang_code", None), self.settings.telegram.default_language)
+                cb = decode(event.data or b"")
+                if cb is not None and cb.verb in company_linking.VERBS:
+                    # Linking steps: pressed before the client is linked (or while relinking).
+                    await self.linking.company.on_callback(event, cb, lang)
+                    return
                 if link is None:
                     await event.answer(t(lang, "need_link"), alert=True)
                     return
@@ -98,8 +106,10 @@ class Bot:
             bound.info("client_unblocked_bot")
             self.on_unblocked()
         dialog = self.store.get_dialog(event.sender_id)
-        # Asked for a name while linking: a client relinking to a new number is linked meanwhile.
-        naming = dialog is not None and dialog[0] == AWAITING_NAME and not media and action is None
+        # A typed step of linking (the name, the INN): a client relinking to a new number is linked meanwhile.
+        # Text under a question with buttons asks it again, unless the client is linked: theirs is a message.
+        naming = (dialog is not None and not media and action is None
+                  and (dialog[0] in TYPED_STEPS or (dialog[0] in company_linking.STEPS and link is None)))
         if link is None or own_contact or _is_start(text) or action is not None or naming:
             # Not for Okdesk: a command, a menu button or a step of linking.
             self.store.mark_handled(row_id)
@@ -111,7 +121,10 @@ class Bot:
             return
         if naming:
             assert dialog is not None
-            await self.linking.on_name(event, sender, lang, dialog[1])
+            if dialog[0] == AWAITING_NAME:
+                await self.linking.on_name(event, sender, lang, dialog[1])
+            else:
+                await self.linking.company.on_text(event, lang, dialog)
             return
         if link is None:
             await event.respond(t(lang, "need_link"))

@@ -3,7 +3,8 @@
 Only the contact button links: the shared contact must carry the sender's own user id (a typed
 number let anyone link to anyone's contact in the predecessor). Exactly one Okdesk contact
 with that number links; several refer the client to support; none creates a contact (when
-``okdesk.create_contacts``) after asking the client's name.
+``okdesk.create_contacts``) after asking the client's name, and, with ``okdesk.company_clients``,
+whether they represent a company first (syncd.telegram.company_linking).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from syncd.okdesk.errors import OkdeskError
 from syncd.okdesk.models import Contact
 from syncd.phones import international, lookup_variants, normalize, same_number
 from syncd.store import Store
+from syncd.telegram.company_linking import CompanyLinking
 from syncd.texts import t
 
 log = get_logger(__name__)
@@ -48,8 +50,9 @@ def split_full_name(text: str, tg_first: str, tg_last: str) -> tuple[str, str, s
 class Linking:
     def __init__(self, *, store: Store, okdesk: OkdeskClient, settings: Settings) -> None:
         self.store, self.okdesk, self.settings = store, okdesk, settings
+        self.company = CompanyLinking(self)
 
-    def _support(self, lang: str) -> str:
+    def support(self, lang: str) -> str:
         contact = self.settings.telegram.support_contact
         return t(lang, "support_suffix", contact=contact) if contact else ""
 
@@ -78,18 +81,26 @@ class Linking:
             return
         if len(contacts) > 1:
             log.info("contact_ambiguous", tg_user_id=event.sender_id, matches=len(contacts))
-            await event.respond(t(lang, "several_contacts", support=self._support(lang)), buttons=Button.clear())
+            await event.respond(t(lang, "several_contacts", support=self.support(lang)), buttons=Button.clear())
             return
         if len(contacts) == 1:
             await self._link(event, sender, contacts[0], phone, lang)
             return
         if not self.settings.okdesk.create_contacts:
-            await event.respond(t(lang, "not_found_call", support=self._support(lang)), buttons=Button.clear())
+            await event.respond(t(lang, "not_found_call", support=self.support(lang)), buttons=Button.clear())
             return
         tg_name = " ".join(p for p in (sender.first_name, sender.last_name) if p).strip()
-        self.store.set_dialog(event.sender_id, AWAITING_NAME, {"phone": phone, "tg_name": tg_name})
+        if self.settings.okdesk.company_clients:
+            await self.company.ask_company(event, lang, {"phone": phone, "tg_name": tg_name})
+            return
+        await self.ask_name(event, lang, {"phone": phone, "tg_name": tg_name}, "ask_name")
+
+    async def ask_name(self, event: Any, lang: str, data: dict[str, Any], text_key: str) -> None:
+        """The name step; ``data`` carries the phone, the Telegram name and the company chosen, if any."""
+        self.store.set_dialog(event.sender_id, AWAITING_NAME, data)
+        tg_name = data.get("tg_name") or ""
         buttons = [[Button.text(tg_name, resize=True, single_use=True)]] if tg_name else Button.clear()
-        await event.respond(t(lang, "ask_name"), buttons=buttons)
+        await event.respond(t(lang, text_key), buttons=buttons)
 
     async def on_name(self, event: events.NewMessage.Event, sender: Any, lang: str, data: dict[str, Any]) -> None:
         text = (event.raw_text or "").strip()
@@ -97,6 +108,7 @@ class Linking:
             await event.respond(t(lang, "name_invalid"))
             return
         phone = data["phone"]
+        company_id, entity_id = data.get("company_id"), data.get("entity_id")
         if text == data.get("tg_name") and sender.first_name:
             first, last, patronymic = sender.first_name, sender.last_name or "-", None
         else:
@@ -106,18 +118,22 @@ class Linking:
             found = await asyncio.to_thread(self._find_contacts, phone)
             if len(found) > 1:
                 self.store.clear_dialog(event.sender_id)
-                await event.respond(t(lang, "several_contacts", support=self._support(lang)), buttons=Button.clear())
+                await event.respond(t(lang, "several_contacts", support=self.support(lang)), buttons=Button.clear())
                 return
             contact = found[0] if found else await asyncio.to_thread(
                 lambda: self.okdesk.create_contact(first_name=first, last_name=last, patronymic=patronymic,
-                                                   mobile_phone=international(phone)))
+                                                   mobile_phone=international(phone), company_id=company_id,
+                                                   maintenance_entity_ids=[entity_id] if entity_id else ()))
         except OkdeskError as exc:
             log.warning("contact_create_failed", tg_user_id=event.sender_id, error=str(exc))
             await event.respond(t(lang, "okdesk_unavailable"))
             return
-        if not found:
-            log.info("contact_created", tg_user_id=event.sender_id, contact_id=contact.id)
-        await self._link(event, sender, contact, phone, lang)
+        if found:  # made meanwhile (by staff, say): linked as Okdesk has it, with its own company
+            await self._link(event, sender, contact, phone, lang)
+            return
+        log.info("contact_created", tg_user_id=event.sender_id, contact_id=contact.id, company_id=company_id,
+                 maintenance_entity_id=entity_id)
+        await self._link(event, sender, contact, phone, lang, company_id=company_id, entity_id=entity_id)
 
     def _find_contacts(self, phone: str) -> list[Contact]:
         """Every contact whose phone or mobile phone IS this number, found by the usual forms."""
@@ -130,13 +146,20 @@ class Linking:
         return [c for c in candidates.values() if same_number(c.phone, phone) or same_number(c.mobile_phone, phone)]
 
     async def _link(self, event: events.NewMessage.Event, sender: Any, contact: Contact, phone: str,
-                    lang: str) -> None:
+                    lang: str, *, company_id: int | None = None, entity_id: int | None = None) -> None:
         name = _display_name(contact)
+        # The company and service object new issues will carry: the contact's own in Okdesk, else those
+        # just chosen; a contact on exactly one service object is on that one.
+        company = contact.company_id if contact.company_id is not None else company_id
+        if entity_id is None and len(contact.maintenance_entity_ids) == 1:
+            entity_id = contact.maintenance_entity_ids[0]
         self.store.save_link(tg_user_id=event.sender_id, tg_chat_id=event.chat_id,
                              tg_access_hash=getattr(sender, "access_hash", 0) or 0, okdesk_contact_id=contact.id,
                              contact_name=name, phone=international(phone), language=lang,
                              # Compared with Okdesk's own timestamps at baseline: its clock, not ours.
-                             linked_at=self.okdesk.okdesk_now())
+                             linked_at=self.okdesk.okdesk_now(), okdesk_company_id=company,
+                             okdesk_maintenance_entity_id=entity_id)
         self.store.clear_dialog(event.sender_id)
-        log.info("client_linked", tg_user_id=event.sender_id, contact_id=contact.id)
+        log.info("client_linked", tg_user_id=event.sender_id, contact_id=contact.id, company_id=company,
+                 maintenance_entity_id=entity_id)
         await event.respond(t(lang, "linked_now", name=name), buttons=menu_keyboard(lang))

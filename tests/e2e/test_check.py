@@ -112,18 +112,25 @@ def test_everything_in_place_passes_and_nothing_is_written(setup: Setup, emu: Ok
     assert set(found) == {
         "config", "Okdesk", "Okdesk read statuses", "Okdesk read issues", "Okdesk read comments",
         "Okdesk read contacts", "Okdesk read employees", "Okdesk create issues", "Okdesk create comments",
-        "Okdesk create contacts", "Telegram", "database",
+        "Okdesk create contacts", "Telegram", "database", "Okdesk statuses", "Okdesk change statuses",
+        "Okdesk read companies", "Okdesk read service objects",
     }
     assert all(line.startswith("ok ") for line in found.values()), done.stdout
+    assert found["Okdesk statuses"] == ("ok    Okdesk statuses: open opened, in_progress, delayed; completed completed; "
+                                        "closed closed: all known to the account")
+    assert "refused (422) and nothing was created" in found["Okdesk change statuses"]
+    assert "by the custom parameter 'inn'" in found["Okdesk read companies"]
     assert f"127.0.0.1:{emu.port} answered; the API token was accepted" in found["Okdesk"]
     assert "refused (422) and nothing was created" in found["Okdesk create comments"]
     assert f"logged in as @{tg.bot.username}" in found["Telegram"]
     assert f"schema {head_revision()} is current" in found["database"]
-    assert done.stdout.rstrip().endswith("all 12 checks passed")
+    assert done.stdout.rstrip().endswith("all 16 checks passed")
     # Every right was proved by a real call, and no create went through.
     assert emu.count_requests(r"/issues/\d+/comments$", "POST") == 1
     assert emu.count_requests(r"/contacts/?$", "POST") == 1
     assert emu.count_requests(r"/issues/?$", "POST") == 1
+    assert emu.count_requests(r"/issues/\d+/statuses$", "POST") == 1
+    assert emu.get_issue(emu.issue_ids()[0])["status"]["code"] == "opened"
     assert_nothing_written(emu)
     # The daemon's session (its update state included) and its state directory are untouched.
     assert setup.session.read_bytes() == session_before

@@ -62,6 +62,8 @@ def test_linking_shows_the_menu_and_menu_and_help_show_it_again(make_daemon, emu
     tg.send_text(user, "❓ Помощь")
     (help_msg,) = wait_text(tg, user, "Что умеет этот бот")
     assert "«Новая заявка»" in help_msg.text and "ответьте (Reply)" in help_msg.text
+    assert "оцените работу" in help_msg.text and "возобновить" in help_msg.text
+    assert "«Открыть в портале»" in help_msg.text  # on by default (okdesk.portal_links)
     assert reply_labels(help_msg.reply_markup) == MENU_RU
     tg.send_text(user, "/help")
     wait_text(tg, user, "Что умеет этот бот", count=2)

@@ -85,6 +85,9 @@ def test_unknown_phone_asks_the_name_and_creates_the_contact(make_daemon, emu, t
     daemon = make_daemon().start()
     user = tg.add_user(first_name="Ольга", last_name="Новикова", phone="79161234567", lang_code="ru")
     tg.send_contact(user, phone="79161234567", first_name="Ольга", last_name="Новикова", user_id=user.id)
+    # Not a company's client (tests/e2e/test_company_clients.py has those).
+    (company,) = wait_text(tg, user, "от имени компании")
+    tg.press_button(user, company.id, b"cn")
     (ask,) = wait_text(tg, user, "Как вас зовут")
     # The Telegram name is offered as a button.
     labels = [b.text for row in ask.reply_markup.rows for b in row.buttons]

@@ -130,3 +130,7 @@ def test_switched_off_there_is_no_button_and_a_forged_press_mints_nothing(make_d
     assert answer.alert and answer.message == NOT_YOURS
     daemon.wait_event("callback_refused_portal_off", tg_user_id=user.id)
     assert emu.login_links == [] and minted(emu) == 0
+    # Help does not speak of a button that is not there.
+    tg.send_text(user, "/help")
+    (shown,) = wait_text(tg, user, "Что умеет этот бот")
+    assert "портал" not in shown.text

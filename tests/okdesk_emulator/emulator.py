@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tempfile
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -14,8 +14,10 @@ from typing import Any
 from .context import Context
 from .model import Store
 from .observe import Observation
-from .options import Options
+from .options import RATE_VALUES, Options
+from .orgs import company_parameters
 from .routes_login import LoginLink, LoginLinks
+from .routes_rates import apply_rate
 from .server import EmulatorServer
 from .storage import FileStore, StoredFile
 from .timefmt import parse_offset
@@ -169,8 +171,24 @@ class OkdeskEmulator(Observation):
         """fields: patronymic, position, email, login, phone, active."""
         return self._store.add_employee(first_name, last_name, **fields).id
 
-    def add_company(self, name: str) -> int:
-        return self._store.add_company(name).id
+    def add_company(
+        self,
+        name: str,
+        inn: str | None = None,
+        parameters: Mapping[str, Any] | Iterable[Mapping[str, Any]] | None = None,
+        **fields: Any,
+    ) -> int:
+        """parameters: {code: value} or [{"code", "name", "field_type", "value"}]; `inn` adds
+        {"code": "inn", "name": "ИНН", ...}. fields: additional_name, phone, email, site,
+        address, comment, crm_1c_id, active."""
+        params = company_parameters(parameters, inn)
+        return self._store.add_company(name, parameters=params, **fields).id
+
+    def add_maintenance_entity(
+        self, company_id: int, name: str, address: str | None = None, **fields: Any
+    ) -> int:
+        """A service object of the company. fields: active, comment."""
+        return self._store.add_maintenance_entity(company_id, name, address=address, **fields).id
 
     def add_contact(
         self,
@@ -182,7 +200,14 @@ class OkdeskEmulator(Observation):
         patronymic: str | None = None,
         **fields: Any,
     ) -> int:
-        """fields: email, position, comment, login, crm_1c_id, parameters, access_level."""
+        """fields: email, position, comment, login, crm_1c_id, parameters ({code: value}),
+        access_level (list of str), maintenance_entity_ids (service objects of company_id)."""
+        if company_id is not None and company_id not in self._store.companies:
+            raise ValueError(f"no company {company_id}")
+        for entity_id in fields.get("maintenance_entity_ids", ()):
+            problem = self._store.entity_error(entity_id, company_id)
+            if problem:
+                raise ValueError(f"maintenance entity {entity_id}: {problem}")
         return self._store.add_contact(
             first_name,
             last_name,
@@ -203,6 +228,7 @@ class OkdeskEmulator(Observation):
         *,
         company_id: int | None = None,
         assignee_id: int | None = None,
+        maintenance_entity_id: int | None = None,
         issue_type: str = "service",
         priority: str = "normal",
         custom_parameters: dict[str, Any] | None = None,
@@ -221,6 +247,7 @@ class OkdeskEmulator(Observation):
             contact_id=contact_id,
             company_id=company_id,
             assignee_id=assignee_id,
+            maintenance_entity_id=maintenance_entity_id,
             parameters=custom_parameters,
             files=files,
         ).id
@@ -289,3 +316,23 @@ class OkdeskEmulator(Observation):
             issue.status_history = [(code, moment) for code, _ in issue.status_history]
             if issue.completed_at is not None:
                 issue.completed_at = moment
+
+    def set_completed_at(self, issue_id: int, moment: datetime | None) -> None:
+        """Move when the issue was completed (e.g. 8 days ago for reopen-window tests)."""
+        with self._store.lock:
+            issue = self._store.require_issue(issue_id)
+            if moment is not None:
+                moment = moment.astimezone(self.tz)
+                moment = moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+            issue.completed_at = moment
+
+    def set_rate(self, issue_id: int, value: str | None) -> None:
+        """The client rated in the portal (or the rate is cleared); not logged as a request."""
+        if value is not None and value not in RATE_VALUES:
+            raise ValueError(f"rate must be one of {RATE_VALUES}")
+        with self._store.lock:
+            issue = self._store.require_issue(issue_id)
+            if value is None:
+                issue.rate = None
+            else:
+                apply_rate(self._store, issue, value)

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from .model import FINAL_STATUS_CODES, Issue, Store
+from .model import Issue, Store
 from .params import MSG_BOOLEAN, Errors, date_param, int_list, str_list, to_bool
 from .timefmt import to_minute
 
@@ -20,7 +20,8 @@ _FIELDS: dict[str, Callable[[Issue], Any]] = {
     "company": lambda issue: issue.company_id,
     "contact": lambda issue: issue.contact_id,
     "assignee": lambda issue: issue.assignee_id,
-    "none": lambda issue: None,  # service objects / agreements: never set here
+    "none": lambda issue: None,  # agreements: never set here
+    "entity": lambda issue: issue.maintenance_entity_id,
     "status": lambda issue: issue.status,
     "priority": lambda issue: issue.priority_code,
     "type": lambda issue: issue.type_code,
@@ -35,7 +36,7 @@ LIST_VOCABULARY: dict[str, Any] = {
         "company_ids": "company",
         "contact_ids": "contact",
         "assignee_ids": "assignee",
-        "service_object_ids": "none",
+        "service_object_ids": "entity",
     },
     "codes": {
         "status_codes": ("status", False),
@@ -51,7 +52,7 @@ COUNT_VOCABULARY: dict[str, Any] = {
         "contact_ids": "contact",
         "assignee_ids": "assignee",
         "agreement_ids": "none",
-        "maintenance_entity_ids": "none",
+        "maintenance_entity_ids": "entity",
     },
     "codes": {
         "status": ("status", False),
@@ -110,7 +111,7 @@ def issue_filters(
     return predicates
 
 
-def count_only_filters(query: dict[str, Any], errors: Errors) -> list[Predicate]:
+def count_only_filters(store: Store, query: dict[str, Any], errors: Errors) -> list[Predicate]:
     """Filters that exist on /issues/count only: authors and the `opened` flag."""
     predicates: list[Predicate] = []
     employees = int_list(query, "author_employee_ids", errors)
@@ -125,5 +126,6 @@ def count_only_filters(query: dict[str, Any], errors: Errors) -> list[Predicate]
         if opened is None:
             errors.add("opened", MSG_BOOLEAN)
         elif opened:  # excludes statuses "considered completed"
-            predicates.append(lambda issue: issue.status not in FINAL_STATUS_CODES)
+            final = set(store.final_status_codes)
+            predicates.append(lambda issue: issue.status not in final)
     return predicates

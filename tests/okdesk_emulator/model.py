@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .options import Options
+from .orgs import Company, MaintenanceEntity
 from .storage import StoredFile
 from .timefmt import now as clock_now
 
@@ -59,12 +60,6 @@ class Employee:
 
 
 @dataclass
-class Company:
-    id: int
-    name: str
-
-
-@dataclass
 class Contact:
     id: int
     first_name: str
@@ -81,6 +76,7 @@ class Contact:
     company_id: int | None = None
     parameters: dict[str, Any] = field(default_factory=dict)
     access_level: list[str] = field(default_factory=list)
+    maintenance_entity_ids: list[int] = field(default_factory=list)
 
 
 # Contact attributes a client may set through POST/PATCH /contacts.
@@ -140,6 +136,7 @@ class Issue:
     contact_id: int | None = None
     company_id: int | None = None
     assignee_id: int | None = None
+    maintenance_entity_id: int | None = None
     old_status: str | None = None
     completed_at: datetime | None = None
     deadline_at: datetime | None = None
@@ -148,6 +145,7 @@ class Issue:
     attachment_ids: list[int] = field(default_factory=list)  # issue-level files only
     comment_ids: list[int] = field(default_factory=list)
     status_history: list[tuple[str, datetime]] = field(default_factory=list)
+    rate: tuple[int, str] | None = None  # (rate id, bad | normal | good)
 
 
 class Store:
@@ -157,6 +155,7 @@ class Store:
         self.options = options
         self.employees: dict[int, Employee] = {}
         self.companies: dict[int, Company] = {}
+        self.maintenance_entities: dict[int, MaintenanceEntity] = {}
         self.contacts: dict[int, Contact] = {}
         self.issues: dict[int, Issue] = {}
         self.comments: dict[int, Comment] = {}
@@ -165,9 +164,13 @@ class Store:
         self.statuses = [dict(item) for item in DEFAULT_STATUSES]
         self.priorities = [dict(item) for item in DEFAULT_PRIORITIES]
         self.issue_types = [dict(item) for item in DEFAULT_TYPES]
+        # Codes "considered completed": completed_at is set, rating allowed, opened=true excludes.
+        self.final_status_codes: set[str] = set(FINAL_STATUS_CODES)
+        # Every POST /issues/{id}/rates, accepted or not (routes_rates.RateAttempt).
+        self.rate_attempts: list[Any] = []
+        kinds = ("employee", "company", "contact", "issue", "comment", "attachment")
         self._counters = {
-            kind: itertools.count(1)
-            for kind in ("employee", "company", "contact", "issue", "comment", "attachment")
+            kind: itertools.count(1) for kind in (*kinds, "maintenance_entity", "rate")
         }
 
     def now(self) -> datetime:
@@ -215,11 +218,31 @@ class Store:
             self.employees[employee.id] = employee
             return employee
 
-    def add_company(self, name: str) -> Company:
+    def add_company(self, name: str, **fields: Any) -> Company:
         with self.lock:
-            company = Company(self._next_id("company"), name)
+            company = Company(self._next_id("company"), name, **fields)
             self.companies[company.id] = company
             return company
+
+    def add_maintenance_entity(
+        self, company_id: int, name: str, **fields: Any
+    ) -> MaintenanceEntity:
+        with self.lock:
+            if company_id not in self.companies:
+                raise ValueError(f"no company {company_id}")
+            entity_id = self._next_id("maintenance_entity")
+            entity = MaintenanceEntity(entity_id, name, company_id, **fields)
+            self.maintenance_entities[entity.id] = entity
+            return entity
+
+    def entity_error(self, entity_id: int, company_id: int | None) -> str | None:
+        """Why a service object may not be used with this company (Russian), or None."""
+        entity = self.maintenance_entities.get(entity_id)
+        if entity is None:
+            return "не найден"
+        if entity.company_id != company_id:
+            return "не принадлежит компании"
+        return None
 
     def add_contact(self, first_name: str, last_name: str, **fields: Any) -> Contact:
         with self.lock:
@@ -246,6 +269,7 @@ class Store:
         contact_id: int | None = None,
         company_id: int | None = None,
         assignee_id: int | None = None,
+        maintenance_entity_id: int | None = None,
         deadline_at: datetime | None = None,
         parameters: dict[str, Any] | None = None,
         files: Sequence[StoredFile] = (),
@@ -257,6 +281,12 @@ class Store:
             if company_id is None and contact_id in self.contacts:
                 # Okdesk fills the client company from the contact person.
                 company_id = self.contacts[contact_id].company_id
+            if company_id is None and maintenance_entity_id in self.maintenance_entities:
+                company_id = self.maintenance_entities[maintenance_entity_id].company_id
+            if maintenance_entity_id is not None:
+                problem = self.entity_error(maintenance_entity_id, company_id)
+                if problem:
+                    raise ValueError(f"maintenance entity {maintenance_entity_id}: {problem}")
             moment = self.now()
             issue = Issue(
                 id=self._next_id("issue"),
@@ -272,9 +302,10 @@ class Store:
                 contact_id=contact_id,
                 company_id=company_id,
                 assignee_id=assignee_id,
+                maintenance_entity_id=maintenance_entity_id,
                 deadline_at=deadline_at,
                 parameters=dict(parameters or {}),
-                completed_at=moment if status in FINAL_STATUS_CODES else None,
+                completed_at=moment if status in self.final_status_codes else None,
                 status_history=[(status, moment)],
             )
             self.issues[issue.id] = issue
@@ -349,13 +380,13 @@ class Store:
             if comment:
                 added = self.add_comment(issue, comment, comment_public, author)
             moment = self.now()
-            was_final = issue.status in FINAL_STATUS_CODES
+            was_final = issue.status in self.final_status_codes
             issue.old_status, issue.status = issue.status, code
             issue.status_history.append((code, moment))
             issue.delayed_to = delayed_to if code == "delayed" else None
-            if code in FINAL_STATUS_CODES and not was_final:
+            if code in self.final_status_codes and not was_final:
                 issue.completed_at = moment
-            elif code not in FINAL_STATUS_CODES:
+            elif code not in self.final_status_codes:
                 issue.completed_at = None  # reopened: no longer resolved
             issue.updated_at = moment  # a status change always counts as an update
             return added

@@ -15,6 +15,7 @@ from . import shapes
 from .context import Context, RequestRecord
 from .faults import Fault
 from .model import Attachment, Issue, Store
+from .routes_rates import RateAttempt
 
 
 class Observation:
@@ -103,6 +104,40 @@ class Observation:
     def attachment_bytes(self, attachment_id: int) -> bytes:
         """The stored content, as a download would give it."""
         return self.attachment_path(attachment_id).read_bytes()
+
+    # -- ratings, companies, service objects ---------------------------------------------
+    def rate_attempts(self, issue_id: int | None = None) -> list[RateAttempt]:
+        """Every POST .../rates (of one issue), oldest first: issue_id, value, shape, status."""
+        with self._store.lock:
+            return [a for a in self._store.rate_attempts if issue_id in (None, a.issue_id)]
+
+    def rates_of(self, issue_id: int) -> list[Any]:
+        """The values POSTed to the issue's /rates, accepted or not, oldest first."""
+        return [attempt.value for attempt in self.rate_attempts(issue_id)]
+
+    def issue_rate(self, issue_id: int) -> str | None:
+        """The rating the issue holds: "bad" | "normal" | "good" | None."""
+        with self._store.lock:
+            rate = self._store.require_issue(issue_id).rate
+            return None if rate is None else rate[1]
+
+    def get_company(self, company_id: int) -> dict[str, Any]:
+        with self._store.lock:
+            return shapes.company_json(self._store, self._store.companies[company_id])
+
+    def get_maintenance_entities(self, company_id: int | None = None) -> list[dict[str, Any]]:
+        with self._store.lock:
+            table = self._store.maintenance_entities
+            return [
+                shapes.maintenance_entity_json(table[i])
+                for i in sorted(table)
+                if company_id in (None, table[i].company_id)
+            ]
+
+    @property
+    def final_status_codes(self) -> set[str]:
+        """Live set of status codes counted as completed (add a custom one in place)."""
+        return self._store.final_status_codes
 
     @property
     def statuses(self) -> list[dict[str, Any]]:

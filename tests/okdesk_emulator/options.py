@@ -17,8 +17,11 @@ AUTHOR_REFUSALS = ("accept", "403", "422", "ignore")
 RIGHTS = (
     "issues.read", "issues.create", "issues.update", "comments.read", "comments.create",
     "contacts.read", "contacts.create", "contacts.update", "employees.read", "dictionaries.read",
-    "login_links.create",
+    "login_links.create", "companies.read", "maintenance_entities.read", "issues.rate",
 )
+RATE_VALUES = ("bad", "normal", "good")
+RATE_BODY_SHAPES = ("any", "flat", "wrapped")
+RATE_AGAIN = ("refuse", "overwrite")
 
 
 @dataclass
@@ -88,14 +91,34 @@ class Options:
     # "seconds", and the key of its answer, "url" (as reported) or "link".
     login_link_expire_unit: str = "minutes"
     login_link_response_key: str = "url"
+    # §2.2: POST /issues/{id}/rates body, documented {"rate": v} vs sent {"issue": {"rate": v}}:
+    # "any" takes both; "flat"/"wrapped" take only that one (the other -> 422, rate missing).
+    rate_body_shape: str = "any"
+    # A second rate on a rated issue: "refuse" (422 {"rate": ["уже выставлена"]}) or "overwrite".
+    rate_again: str = "refuse"
+    # Rating an issue whose status is not a completed one (Store.final_status_codes) -> 422.
+    rate_requires_completed: bool = True
+    # §6: transitions the account's workflow forbids, {(from_code, to_code)}: POST .../statuses
+    # -> 422 {"code": ["Переход из статуса «Решена» в статус «Открыта» запрещён"]}.
+    forbidden_transitions: frozenset[tuple[str, str]] = frozenset()
+    # §5.4: answer of GET /companies/?... when nothing matches (same variants as contacts).
+    company_not_found: str = "404"
 
     def __setattr__(self, name: str, value: object) -> None:
         # Catch typos in tests ("emu.options.shufle_comments = False") instead of
         # silently creating a new attribute that nothing reads.
         if name not in self.__dataclass_fields__:
             raise AttributeError(f"unknown emulator option {name!r}")
-        if name == "contact_not_found" and value not in CONTACT_NOT_FOUND_VARIANTS:
-            raise ValueError(f"contact_not_found must be one of {CONTACT_NOT_FOUND_VARIANTS}")
+        if name in ("contact_not_found", "company_not_found") and (
+            value not in CONTACT_NOT_FOUND_VARIANTS
+        ):
+            raise ValueError(f"{name} must be one of {CONTACT_NOT_FOUND_VARIANTS}")
+        if name == "rate_body_shape" and value not in RATE_BODY_SHAPES:
+            raise ValueError(f"rate_body_shape must be one of {RATE_BODY_SHAPES}")
+        if name == "rate_again" and value not in RATE_AGAIN:
+            raise ValueError(f"rate_again must be one of {RATE_AGAIN}")
+        if name == "forbidden_transitions":
+            value = frozenset((str(a), str(b)) for a, b in value)  # type: ignore[attr-defined]
         if name == "contact_name_order" and value not in ("last_first", "first_last"):
             raise ValueError("contact_name_order must be 'last_first' or 'first_last'")
         if name == "api_key_role" and value not in API_KEY_ROLES:

@@ -82,7 +82,7 @@ def count_issues(ctx: Context, req: Request) -> Response:
     store, query = ctx.store, req.query
     errors = Errors()
     predicates = issue_filters(store, query, errors, COUNT_VOCABULARY)
-    predicates += count_only_filters(query, errors)
+    predicates += count_only_filters(store, query, errors)
     errors.raise_if_any()
     with store.lock:
         ids = sorted(i.id for i in store.issues.values() if all(p(i) for p in predicates))
@@ -157,6 +157,30 @@ def _author(ctx: Context, params: dict[str, Any], errors: Errors) -> tuple[str, 
     return (kind, author_id or 0)
 
 
+def _entity(
+    store: Store,
+    params: dict[str, Any],
+    company_id: int | None,
+    contact_id: int | None,
+    errors: Errors,
+) -> int | None:
+    """maintenance_entity_id must be a service object of the issue's company.
+
+    The company is the one sent, else the contact's; with neither, the entity's own.
+    """
+    entity_id = _ref(params, "maintenance_entity_id", store.maintenance_entities, errors)
+    if entity_id is None:
+        return None
+    if company_id is None and contact_id is not None:
+        company_id = store.contacts[contact_id].company_id
+    if company_id is None and is_blank(params.get("company_id")):
+        return entity_id  # Okdesk fills the company from the service object
+    problem = store.entity_error(entity_id, company_id)
+    if problem:
+        errors.add("maintenance_entity_id", problem)
+    return entity_id
+
+
 def create_issue(ctx: Context, req: Request) -> Response:
     store = ctx.store
     params = req.params("issue")
@@ -170,6 +194,7 @@ def create_issue(ctx: Context, req: Request) -> Response:
         contact_id = _ref(params, "contact_id", store.contacts, errors)
         company_id = _ref(params, "company_id", store.companies, errors)
         assignee_id = _ref(params, "assignee_id", store.employees, errors)
+        entity_id = _entity(store, params, company_id, contact_id, errors)
         author = _author(ctx, params, errors)
         deadline_at = None
         if not is_blank(params.get("deadline_at")):
@@ -188,6 +213,7 @@ def create_issue(ctx: Context, req: Request) -> Response:
             contact_id=contact_id,
             company_id=company_id,
             assignee_id=assignee_id,
+            maintenance_entity_id=entity_id,
             deadline_at=deadline_at,
             parameters=custom,
             files=adopt_uploads(ctx, uploads),
@@ -255,6 +281,13 @@ def get_attachment(ctx: Context, req: Request, issue_id: int, attachment_id: int
     return json_response(payload)
 
 
+def _transition_refused(store: Store, old: str, new: str) -> str:
+    def name(code: str) -> str:
+        return str((store.status_def(code) or {}).get("name", code))
+
+    return f"Переход из статуса «{name(old)}» в статус «{name(new)}» запрещён"
+
+
 def change_status(ctx: Context, req: Request, issue_id: int) -> Response:
     store = ctx.store
     params = req.params("status")
@@ -268,6 +301,8 @@ def change_status(ctx: Context, req: Request, issue_id: int) -> Response:
             errors.add("code", MSG_NOT_FOUND)
         elif code == issue.status:
             errors.add("code", "Заявка уже находится в этом статусе")
+        elif (issue.status, code) in ctx.options.forbidden_transitions:
+            errors.add("code", _transition_refused(store, issue.status, str(code)))
         comment = text(params.get("comment"))
         public = to_bool(params.get("comment_public", False))
         if public is None:

@@ -15,8 +15,10 @@ from .params import (
     ApiError,
     Errors,
     bounded_int,
+    int_list,
     is_blank,
     one_of,
+    str_list,
     sub_dict,
     text,
     to_int,
@@ -69,12 +71,12 @@ def find_contacts(ctx: Context, req: Request) -> Response:
         for contact in contacts:
             if all(_matches_exact(contact, key, str(query[key])) for key in keys):
                 return json_response(shapes.contact_json(store, contact))  # one object
-    return _contact_not_found(ctx.options.contact_not_found)
+    return not_found_answer(ctx.options.contact_not_found)
 
 
-def _contact_not_found(variant: str) -> Response:
+def not_found_answer(variant: str, message: str = CONTACT_NOT_FOUND) -> Response:
     if variant == "404":
-        return error_response(404, CONTACT_NOT_FOUND)
+        return error_response(404, message)
     bodies = {"empty_body": b"", "empty_array": b"[]", "null": b"null", "empty_object": b"{}"}
     return Response(200, bodies[variant])
 
@@ -104,16 +106,30 @@ def _contact_fields(
             fields[name] = text(value)
     if "custom_parameters" in params:
         fields["parameters"] = dict(sub_dict(params, "custom_parameters", errors))
-    if "access_level" in params:
-        levels = params["access_level"]
-        fields["access_level"] = [str(x) for x in levels] if isinstance(levels, list) else []
+    levels = str_list(params, "access_level", errors)
+    if levels is not None:
+        fields["access_level"] = levels
+    entities = int_list(params, "maintenance_entity_ids", errors)
+    if entities is not None:
+        fields["maintenance_entity_ids"] = entities
     return fields
+
+
+def _check_entities(
+    ctx: Context, fields: dict[str, Any], company_id: int | None, errors: Errors
+) -> None:
+    """Each service object of the contact must belong to the contact's company."""
+    for index, entity_id in enumerate(fields.get("maintenance_entity_ids", [])):
+        problem = ctx.store.entity_error(entity_id, company_id)
+        if problem:
+            errors.add(("maintenance_entity_ids", str(index)), problem)
 
 
 def create_contact(ctx: Context, req: Request) -> Response:
     errors = Errors()
     with ctx.store.lock:
         fields = _contact_fields(ctx, req.params("contact"), errors, creating=True)
+        _check_entities(ctx, fields, fields.get("company_id"), errors)
         errors.raise_if_any()
         contact = ctx.store.add_contact(**fields)
         return json_response(shapes.contact_json(ctx.store, contact))
@@ -126,13 +142,14 @@ def update_contact(ctx: Context, req: Request, contact_id: int) -> Response:
         if contact is None:
             raise ApiError(404, CONTACT_NOT_FOUND)
         fields = _contact_fields(ctx, req.params("contact"), errors, creating=False)
+        _check_entities(ctx, fields, fields.get("company_id", contact.company_id), errors)
         errors.raise_if_any()
         ctx.store.update_contact(contact, fields)
         return json_response(shapes.contact_json(ctx.store, contact))
 
 
 # -- keyset lists (§5.5) ----------------------------------------------------------------
-def _keyset_ids(ctx: Context, query: dict[str, Any], ids: list[int]) -> list[int]:
+def keyset_ids(ctx: Context, query: dict[str, Any], ids: list[int]) -> list[int]:
     errors = Errors()
     page = sub_dict(query, "page", errors)
     size = bounded_int(
@@ -162,13 +179,13 @@ def _keyset_ids(ctx: Context, query: dict[str, Any], ids: list[int]) -> list[int
 
 def list_contacts(ctx: Context, req: Request) -> Response:
     with ctx.store.lock:
-        ids = _keyset_ids(ctx, req.query, list(ctx.store.contacts))
+        ids = keyset_ids(ctx, req.query, list(ctx.store.contacts))
         return json_response([shapes.contact_json(ctx.store, ctx.store.contacts[i]) for i in ids])
 
 
 def list_employees(ctx: Context, req: Request) -> Response:
     with ctx.store.lock:
-        ids = _keyset_ids(ctx, req.query, list(ctx.store.employees))
+        ids = keyset_ids(ctx, req.query, list(ctx.store.employees))
         return json_response([shapes.employee_json(ctx.store.employees[i]) for i in ids])
 
 

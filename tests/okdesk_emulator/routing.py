@@ -7,9 +7,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from . import routes_companies as companies
 from . import routes_issues as issues
 from . import routes_login as login
 from . import routes_other as other
+from . import routes_rates as rates
 from .options import RIGHTS
 
 Handler = Callable[..., Any]
@@ -55,6 +57,20 @@ ROUTES = [
     _route(
         "POST", f"{API}/issues/{{issue_id}}/statuses", issues.change_status, reads_body=True,
         right="issues.update",
+    ),
+    _route(
+        "POST", f"{API}/issues/{{issue_id}}/rates", rates.create_rate, reads_body=True,
+        right="issues.rate",
+    ),
+    _route("GET", f"{API}/companies", companies.find_company, right="companies.read"),
+    _route("GET", f"{API}/companies/list", companies.list_companies, right="companies.read"),
+    _route(
+        "GET", f"{API}/maintenance_entities/list", companies.list_maintenance_entities,
+        right="maintenance_entities.read",
+    ),
+    _route(
+        "GET", f"{API}/maintenance_entities/{{entity_id}}", companies.get_maintenance_entity,
+        right="maintenance_entities.read",
     ),
     _route("GET", f"{API}/contacts", other.find_contacts, right="contacts.read"),
     _route("GET", f"{API}/contacts/list", other.list_contacts, right="contacts.read"),

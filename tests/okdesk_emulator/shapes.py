@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from .model import Attachment, Comment, Contact, Employee, Issue, Store
+from .orgs import Company, MaintenanceEntity
 from .timefmt import duration_ru, iso
 
 
@@ -46,6 +47,17 @@ def _company_ref(store: Store, company_id: int | None) -> dict[str, Any] | None:
         return None
     company = store.companies.get(company_id)
     return {"id": company_id, "name": company.name if company else None}
+
+
+def _entity_ref(store: Store, entity_id: int | None) -> dict[str, Any] | None:
+    if entity_id is None:
+        return None
+    entity = store.maintenance_entities.get(entity_id)
+    return {"id": entity_id, "name": entity.name if entity else None}
+
+
+def rate_json(issue: Issue) -> dict[str, Any] | None:
+    return None if issue.rate is None else {"id": issue.rate[0], "value": issue.rate[1]}
 
 
 def _code_name(definition: dict[str, Any] | None, code: str) -> dict[str, Any]:
@@ -146,9 +158,13 @@ def issue_json(store: Store, issue: Issue) -> dict[str, Any]:
         "updated_at": iso(issue.updated_at),
         "delayed_to": iso(issue.delayed_to),
         "company_id": issue.company_id,
+        "company": _company_ref(store, issue.company_id),
         "group_id": None,
         "coexecutors": [],
-        "service_object_id": None,
+        # Okdesk's older name of the service object, sent alongside the current one.
+        "service_object_id": issue.maintenance_entity_id,
+        "maintenance_entity_id": issue.maintenance_entity_id,
+        "maintenance_entity": _entity_ref(store, issue.maintenance_entity_id),
         "equipment_ids": [],
         "attachments": [attachment_json(store.attachments[i]) for i in sorted(attachment_ids)],
         "status_times": _status_times(store, issue),
@@ -160,7 +176,7 @@ def issue_json(store: Store, issue: Issue) -> dict[str, Any]:
         "priority": _code_name(store.priority_def(issue.priority_code), issue.priority_code),
         "status": _status_json(store, issue.status),
         "old_status": _status_json(store, issue.old_status),
-        "rate": None,
+        "rate": rate_json(issue),
         "address": None,
         "observers": [],
         "observer_groups": [],
@@ -212,7 +228,7 @@ def contact_json(store: Store, contact: Contact) -> dict[str, Any]:
         "company_id": contact.company_id,
         "additional_emails": [],
         "access_level": list(contact.access_level),
-        "maintenance_entity_ids": [],
+        "maintenance_entity_ids": list(contact.maintenance_entity_ids),
         "authentication_code": None,
         "observers": [],
         "default_assignee": None,
@@ -239,4 +255,46 @@ def employee_json(employee: Employee) -> dict[str, Any]:
         "comment": None,
         "groups": [],
         "roles": [],
+    }
+
+
+def company_json(store: Store, company: Company) -> dict[str, Any]:
+    """The §5.4 company object; "contacts" lists its contact persons as {id, name}."""
+    contacts = [c for c in store.contacts.values() if c.company_id == company.id]
+    return {
+        "id": company.id,
+        "name": company.name,
+        "additional_name": company.additional_name,
+        "site": company.site,
+        "email": company.email,
+        "phone": company.phone,
+        "crm_1c_id": company.crm_1c_id,
+        "active": company.active,
+        "address": company.address,
+        "coordinates": None,
+        "comment": company.comment,
+        "observers": [],
+        "contacts": [
+            {"id": c.id, "name": contact_name(store, c)}
+            for c in sorted(contacts, key=lambda c: c.id)
+        ],
+        "default_assignee": None,
+        "category": None,
+        "parameters": [dict(p) for p in company.parameters],
+        "attachments": [],
+    }
+
+
+def maintenance_entity_json(entity: MaintenanceEntity) -> dict[str, Any]:
+    return {
+        "id": entity.id,
+        "name": entity.name,
+        "address": entity.address,
+        "coordinates": None,
+        "company_id": entity.company_id,
+        "active": entity.active,
+        "comment": entity.comment,
+        "timezone": None,
+        "default_assignee": None,
+        "parameters": [],
     }

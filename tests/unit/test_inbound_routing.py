@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from syncd.inbound.routing import (
     AWAITING_COMMENT,
     AWAITING_NEW_ISSUE,
+    RATES,
     Callback,
     Route,
     decode,
@@ -95,7 +96,11 @@ def test_issue_named_in(text: str | None, issue: int | None) -> None:
 
 ids = st.integers(min_value=0, max_value=2**53)
 callbacks = st.one_of(
-    st.builds(Callback, verb=st.sampled_from(["view", "refresh", "comment", "portal"]), issue_id=ids),
+    st.builds(Callback, verb=st.sampled_from(["view", "refresh", "comment", "portal", "remark"]), issue_id=ids),
+    st.builds(Callback, verb=st.sampled_from(["new", "reopen", "as_comment"]), job_id=ids),
+    st.builds(Callback, verb=st.just("rate"), issue_id=ids, rate=st.sampled_from(RATES)),
+    st.builds(Callback, verb=st.just("entity"), entity_id=ids),
+    st.sampled_from([Callback(v) for v in ("unlink", "unlink_yes", "relink", "company_yes", "company_no")]),
     st.builds(Callback, verb=st.just("list"), page=ids),
     st.builds(Callback, verb=st.just("add"), job_id=ids, issue_id=ids),
     st.builds(Callback, verb=st.just("new"), job_id=ids),
@@ -120,6 +125,13 @@ def test_every_callback_survives_encoding_within_telegrams_64_bytes(cb: Callback
     (b"a:3:5", Callback("add", job_id=3, issue_id=5)),
     (b"n:3", Callback("new", job_id=3)),
     (b"x", Callback("cancel")),
+    (b"rt:5:1", Callback("rate", issue_id=5, rate="bad")),
+    (b"rt:5:3", Callback("rate", issue_id=5, rate="good")),
+    (b"rm:5", Callback("remark", issue_id=5)),
+    (b"ro:3", Callback("reopen", job_id=3)),
+    (b"ac:3", Callback("as_comment", job_id=3)),
+    (b"cy", Callback("company_yes")),
+    (b"me:12", Callback("entity", entity_id=12)),
 ])
 def test_the_wire_format(data: bytes, cb: Callback) -> None:
     assert encode(cb) == data and decode(data) == cb
@@ -135,6 +147,8 @@ def test_a_list_without_a_page_is_the_first_page() -> None:
     "v:١٢".encode(), "в:1".encode(), b"\xff\xfe", b"v:1\x00",
     # Forms int() would take but the bot never makes.
     b"v: 1", b"v:+1", b"v:1_000", b"v:01", b"v:1\n", b"l:-0",
+    # A rating the bot never offers, or without its issue.
+    b"rt:5:0", b"rt:5:4", b"rt:5", b"rt:5:good", b"rm", b"ro", b"cy:1", b"me",
 ])
 def test_what_the_bot_never_made_is_refused(data: bytes) -> None:
     assert decode(data) is None

@@ -203,3 +203,31 @@ def test_a_database_of_each_earlier_schema_migrates_without_loss(db_url: str) ->
     with engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
     engine.dispose()
+
+
+def test_a_database_of_the_inbound_release_migrates_to_ratings_and_companies(db_url: str) -> None:
+    """0002 (the inbound release) -> head: links keep their contact and get no company; ratings work."""
+    from alembic import command
+    from sqlalchemy import insert, select
+
+    from syncd.store.db import _alembic_config
+    from syncd.store.schema import issue_ratings, links
+
+    engine = make_engine(db_url)
+    with engine.begin() as conn:
+        command.upgrade(_alembic_config(conn), "0002")
+        conn.execute(insert(links).values(tg_user_id=5002, tg_chat_id=5002, tg_access_hash=1, okdesk_contact_id=78,
+                                          contact_name="Ирина", phone="+79123456780", language="ru",
+                                          linked_at=utcnow(), issues_scanned=True))
+    assert migrate(engine) == ("0002", head_revision())
+    store = Store(engine)
+    link = store.get_link(5002)
+    assert (link.okdesk_contact_id, link.phone) == (78, "+79123456780")
+    assert (link.okdesk_company_id, link.okdesk_maintenance_entity_id) == (None, None)
+    with engine.begin() as conn:
+        conn.execute(insert(issue_ratings).values(okdesk_issue_id=9, tg_user_id=5002, okdesk_contact_id=78,
+                                                  rate="good", state="done", created_at=utcnow()))
+        assert conn.execute(select(issue_ratings.c.rate)).scalar_one() == "good"
+        compared = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert compared == []
+    engine.dispose()

@@ -57,6 +57,9 @@ def test_unlink_forgets_the_client_at_once_and_leaves_others_alone(store: Store)
     others = _job(store, _message(store, 1, user=6), user=6)
     pending = _delivery(store, "c:1:5")
     other_pending = _delivery(store, "c:1:6", chat=6)
+    assert store.start_rating(41, tg_user_id=5, okdesk_contact_id=7, rate="good")  # waiting for its answer
+    store.record_rating(42, tg_user_id=5, okdesk_contact_id=7, rate="bad")
+    store.record_rating(43, tg_user_id=6, okdesk_contact_id=8, rate="normal")
 
     forgotten = store.unlink(5)
 
@@ -73,6 +76,9 @@ def test_unlink_forgets_the_client_at_once_and_leaves_others_alone(store: Store)
                                 sent_at=OLD, content="{}", media=None) is None  # the key still dedupes
     assert store.get_outbox(pending).state == CANCELLED and store.get_outbox(pending).payload == BLANK_PAYLOAD
     assert store.get_outbox(other_pending).state == "pending"
+    # Okdesk keeps the ratings themselves; which Telegram user gave them, and one still unconfirmed, go.
+    assert (store.get_rating(41), store.get_rating(42)) == (None, None)
+    assert store.get_rating(43).rate == "normal"
     assert store.unlink(5) is None
 
 

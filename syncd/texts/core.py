@@ -1,11 +1,6 @@
-"""Every text the bot shows a client or writes to staff, in Russian and English.
-
-Russian is the default: most clients write in Russian, and the CIS languages get Russian too.
-"""
+"""The texts of linking, the menu, issue cards, deliveries and staff notices."""
 
 from __future__ import annotations
-
-RUSSIAN_FOR = {"ru", "uk", "be", "kk", "ky", "uz", "tg", "hy", "az", "ka", "ro", "tk"}
 
 TEXTS: dict[str, dict[str, str]] = {
     "ru": {
@@ -80,6 +75,9 @@ TEXTS: dict[str, dict[str, str]] = {
             "• «Профиль» — ваш контакт; там же можно сменить номер или отвязать Telegram.\n"
             "• Чтобы дополнить заявку, ответьте (Reply) на любое сообщение бота о ней или нажмите "
             "«Комментировать» в карточке заявки.\n"
+            "• Когда заявка выполнена, оцените работу кнопками под уведомлением. Если проблема вернулась, "
+            "напишите в заявку: бот предложит возобновить её или создать новую.\n"
+            "{portal}"
             "Ответы сотрудников и смена статуса приходят сюда автоматически."
         ),
         "ask_new_issue": (
@@ -111,6 +109,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "card_button": "📄 Подробнее",
         "back_button": "◀ К списку",
         "portal_button": "🌐 Открыть в портале",
+        "reply_button": "💬 Ответить",
+        "help_portal": "• «Открыть в портале» в карточке заявки входит в клиентский портал без пароля.\n",
         "portal_link": "Ссылка для входа в клиентский портал (действует {minutes} мин., один раз):",
         "portal_link_open": "🌐 Войти в портал",
         "ask_comment": (
@@ -201,6 +201,9 @@ TEXTS: dict[str, dict[str, str]] = {
             "• “My requests”: your requests, their status and the latest replies.\n"
             "• “Profile”: your contact; change the number or unlink Telegram there.\n"
             "• To add to a request, reply to any bot message about it or press “Comment” on its card.\n"
+            "• When a request is resolved, rate the work with the buttons under the notice. If the problem "
+            "comes back, write in the request: the bot offers to reopen it or to create a new one.\n"
+            "{portal}"
             "Staff replies and status changes arrive here by themselves."
         ),
         "ask_new_issue": (
@@ -232,6 +235,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "card_button": "📄 Details",
         "back_button": "◀ Back to list",
         "portal_button": "🌐 Open in portal",
+        "reply_button": "💬 Reply",
+        "help_portal": "• “Open in portal” on a request card signs you in to the client portal without a password.\n",
         "portal_link": "Sign-in link to the client portal (valid for {minutes} min, once):",
         "portal_link_open": "🌐 Sign in to the portal",
         "ask_comment": (
@@ -271,28 +276,3 @@ TEXTS: dict[str, dict[str, str]] = {
     },
 }
 
-
-def language_for(tg_lang_code: str | None, default: str = "ru") -> str:
-    code = (tg_lang_code or "").split("-")[0].lower()
-    if code == "en":
-        return "en"
-    if code in RUSSIAN_FOR:
-        return "ru"
-    return default
-
-
-def t(lang: str, key: str, **values: object) -> str:
-    text = TEXTS.get(lang, TEXTS["ru"]).get(key) or TEXTS["ru"][key]
-    return text.format(**values) if values else text
-
-
-def human_size(size: int | None, lang: str = "ru") -> str:
-    if size is None:
-        return "?"
-    units = [("unit_gb", 1 << 30), ("unit_mb", 1 << 20), ("unit_kb", 1 << 10)]
-    for key, scale in units:
-        if size >= scale:
-            value = size / scale
-            shown = f"{value:.1f}".rstrip("0").rstrip(".")
-            return f"{shown} {t(lang, key)}"
-    return f"{size} {t(lang, 'unit_b')}"

@@ -1,0 +1,241 @@
+"""Rating a completed issue with Okdesk's own rating, exactly once, and the remark after it.
+
+The predecessor kept a 1-5 score as a private comment and asked twice; here the choice is written
+with ``POST /issues/{id}/rates``, so staff see it where Okdesk shows ratings.
+
+Exactly once: the issue's ``issue_ratings`` row is written before Okdesk is asked (state
+``posting``) and marked ``done`` after. A press is handled under the client's lock, so a double
+tap finds the row of the first. A request without an answer (timeout, dropped connection, a
+crash) leaves ``posting``: the next press, the start of the daemon and a periodic look read the
+issue, and a rate shown means done, none means nothing was applied and the request goes again.
+
+Only the issue's own contact rates it: no company-wide access widens this.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+from telethon import Button, TelegramClient
+
+from syncd.clock import utcnow
+from syncd.config import Settings
+from syncd.inbound.intake import peer_of
+from syncd.inbound.routing import AWAITING_COMMENT, Callback, encode
+from syncd.logs import get_logger
+from syncd.okdesk.client import OkdeskClient
+from syncd.okdesk.errors import OkdeskError, OkdeskNotFound, OkdeskOutcomeUnknown, OkdeskUnavailable
+from syncd.okdesk.models import Issue
+from syncd.store import Store
+from syncd.store.rating_repo import RATING_DONE, RATING_POSTING
+from syncd.telegram.userlocks import UserLocks
+from syncd.texts import t
+
+log = get_logger(__name__)
+VERBS = ("rate", "remark")
+# What became of one rate request.
+DONE, ALREADY, REFUSED, UNKNOWN = "done", "already", "refused", "unknown"
+
+
+def rate_words(lang: str, rate: str | None) -> str:
+    return t(lang, f"rate_{rate}") if rate else "?"
+
+
+def remark_buttons(lang: str, issue_id: int) -> list[list[Any]]:
+    return [[Button.inline(t(lang, "remark_button"), encode(Callback("remark", issue_id=issue_id)))]]
+
+
+class Rating:
+    def __init__(self, *, tg: TelegramClient, store: Store, okdesk: OkdeskClient, settings: Settings,
+                 locks: UserLocks) -> None:
+        self.tg, self.store, self.okdesk, self.settings, self.locks = tg, store, okdesk, settings, locks
+
+    # ------------------------------------------------------------ presses (under the client's lock)
+
+    async def on_callback(self, event: Any, cb: Callback, link: Any, lang: str) -> None:
+        bound = log.bind(tg_user_id=link.tg_user_id, issue_id=cb.issue_id)
+        if cb.verb == "rate" and not self.settings.okdesk.ratings:
+            # No such button is shown: a press is forged or from before the switch.
+            bound.warning("callback_refused_ratings_off")
+            await event.answer(t(lang, "not_yours"), alert=True)
+            return
+        issue = await self._requesters(event, int(cb.issue_id or 0), link, lang)
+        if issue is None:
+            return
+        if cb.verb == "remark":
+            await self._ask_remark(event, issue, link, lang)
+        else:
+            await self._rate(event, issue, str(cb.rate), link, lang)
+
+    async def _requesters(self, event: Any, issue_id: int, link: Any, lang: str) -> Issue | None:
+        """The issue read fresh, if the client's linked contact is its contact; else an alert and None."""
+        try:
+            issue: Issue | None = await asyncio.to_thread(self.okdesk.get_issue, issue_id)
+        except OkdeskNotFound:
+            issue = None
+        except OkdeskError as exc:
+            log.warning("rating_issue_unavailable", tg_user_id=link.tg_user_id, issue_id=issue_id, error=str(exc))
+            await event.answer(t(lang, "okdesk_unavailable"), alert=True)
+            return None
+        if issue is None or issue.contact_id is None or issue.contact_id != link.okdesk_contact_id:
+            log.warning("callback_refused_not_requester", tg_user_id=link.tg_user_id, issue_id=issue_id)
+            await event.answer(t(lang, "not_yours"), alert=True)
+            return None
+        return issue
+
+    async def _rate(self, event: Any, issue: Issue, rate: str, link: Any, lang: str) -> None:
+        bound = log.bind(tg_user_id=link.tg_user_id, issue_id=issue.id)
+        row = self.store.get_rating(issue.id)
+        if issue.rate is not None:
+            # Rated: by us (an answer lost, now seen), or in the portal. Remembered as Okdesk shows it.
+            if row is not None and row.state == RATING_POSTING and self.store.finish_rating(issue.id, issue.rate):
+                bound.info("rating_confirmed", rate=issue.rate)
+                await self._thanked(event, issue.id, issue.rate, lang)
+                return
+            if row is None or row.state != RATING_DONE or row.rate != issue.rate:
+                self.store.record_rating(issue.id, tg_user_id=link.tg_user_id,
+                                         okdesk_contact_id=link.okdesk_contact_id, rate=issue.rate)
+            await self._already(event, issue.id, issue.rate, lang)
+            return
+        if row is not None and row.state == RATING_DONE:
+            await self._already(event, issue.id, row.rate, lang)
+            return
+        if not self.settings.okdesk.statuses.is_completed(issue.status_code):
+            await event.answer(t(lang, "rate_not_completed"), alert=True)
+            return
+        if row is not None:
+            # "posting", and Okdesk shows no rate: the earlier request applied nothing. The latest
+            # choice is the client's: it replaces the one that never arrived.
+            self.store.drop_rating(issue.id)
+        if not self.store.start_rating(issue.id, tg_user_id=link.tg_user_id,
+                                       okdesk_contact_id=link.okdesk_contact_id, rate=rate):
+            await event.answer(t(lang, "rate_in_progress"), alert=True)
+            return
+        outcome, shown = await self._post(issue.id, rate)
+        if outcome == DONE:
+            bound.info("issue_rated", rate=rate)
+            await self._thanked(event, issue.id, rate, lang)
+        elif outcome == ALREADY:
+            await self._already(event, issue.id, shown, lang)
+        elif outcome == REFUSED:
+            await event.answer(t(lang, "rate_refused"), alert=True)
+        else:
+            await event.answer(t(lang, "rate_pending"), alert=True)
+
+    async def _post(self, issue_id: int, rate: str) -> tuple[str, str | None]:
+        """Send the rate of a ``posting`` row and record what became of it."""
+        bound = log.bind(issue_id=issue_id)
+        try:
+            await asyncio.to_thread(self.okdesk.rate_issue, issue_id, rate)
+        except (OkdeskOutcomeUnknown, OkdeskUnavailable) as exc:
+            # Maybe applied, maybe not: the row stays "posting" until the issue says which.
+            bound.warning("rating_outcome_unknown", error=str(exc))
+            return UNKNOWN, None
+        except OkdeskError as exc:
+            # A definite refusal: nothing of this request was applied. "Already rated" is read off the issue.
+            shown = await self._shown_rate(issue_id)
+            if shown is not None:
+                self.store.finish_rating(issue_id, shown)
+                bound.info("rating_already_in_okdesk", rate=shown)
+                return ALREADY, shown
+            self.store.drop_rating(issue_id)
+            bound.warning("rating_refused", error=str(exc))
+            return REFUSED, None
+        self.store.finish_rating(issue_id, rate)
+        return DONE, rate
+
+    async def _shown_rate(self, issue_id: int) -> str | None:
+        try:
+            return (await asyncio.to_thread(self.okdesk.get_issue, issue_id)).rate
+        except OkdeskError:
+            return None
+
+    async def _thanked(self, event: Any, issue_id: int, rate: str, lang: str) -> None:
+        await event.answer(t(lang, "rate_thanks"))
+        await self._mark_message(event, issue_id, rate, lang)
+
+    async def _already(self, event: Any, issue_id: int, rate: str | None, lang: str) -> None:
+        await event.answer(t(lang, "rate_already", rate=rate_words(lang, rate)), alert=True)
+        await self._mark_message(event, issue_id, rate, lang)
+
+    async def _mark_message(self, event: Any, issue_id: int, rate: str | None, lang: str) -> None:
+        """The notification keeps its words, says the rating given, and offers a remark instead."""
+        try:
+            message = await event.get_message()
+            text = message.message or ""
+            given = t(lang, "rate_given", rate=rate_words(lang, rate))
+            if given not in text:
+                text = f"{text}\n\n{given}" if text else given
+            await event.edit(text, formatting_entities=message.entities or None, parse_mode=None,
+                             buttons=remark_buttons(lang, issue_id), link_preview=False)
+        except Exception as exc:  # noqa: BLE001 - cosmetic: the rating itself is recorded
+            log.info("rating_message_not_edited", issue_id=issue_id, error=type(exc).__name__)
+
+    async def _ask_remark(self, event: Any, issue: Issue, link: Any, lang: str) -> None:
+        until = utcnow() + timedelta(seconds=self.settings.sync.comment_window)
+        # A remark is a public comment on the completed issue, never a reason to reopen it.
+        self.store.set_dialog(link.tg_user_id, AWAITING_COMMENT,
+                              {"issue_id": issue.id, "until": until.isoformat(), "remark": True})
+        await event.answer()
+        await self.tg.send_message(peer_of(link), t(lang, "ask_remark", issue_id=issue.id))
+
+    # ------------------------------------------------------------ ratings sent without an answer
+
+    async def resume(self) -> None:
+        """Resolve every ``posting`` row: at start (a crash between the request and its record),
+        then every ``sync.recheck_interval`` seconds (a timeout nobody pressed again after)."""
+        for row in self.store.ratings_posting():
+            async with self.locks.hold(row.tg_user_id):
+                try:
+                    await self._resolve(row.okdesk_issue_id)
+                except Exception:  # one rating must not stop the others
+                    log.exception("rating_resume_failed", tg_user_id=row.tg_user_id, issue_id=row.okdesk_issue_id)
+
+    async def _resolve(self, issue_id: int) -> None:
+        row = self.store.get_rating(issue_id)
+        if row is None or row.state != RATING_POSTING:
+            return  # a press resolved it while we waited for the lock
+        bound = log.bind(tg_user_id=row.tg_user_id, issue_id=issue_id)
+        try:
+            issue = await asyncio.to_thread(self.okdesk.get_issue, issue_id, background=True)
+        except OkdeskNotFound:
+            self.store.drop_rating(issue_id)
+            bound.warning("rating_dropped_issue_gone")
+            return
+        except OkdeskError as exc:
+            bound.info("rating_resume_later", error=str(exc))
+            return
+        if issue.rate is not None:
+            if self.store.finish_rating(issue_id, issue.rate):
+                bound.info("rating_confirmed", rate=issue.rate)
+                await self._tell(row, "rate_thanks_later", issue.rate)
+            return
+        if issue.contact_id != row.okdesk_contact_id or not self.settings.okdesk.statuses.is_completed(
+                issue.status_code):
+            # Handed to someone else or reopened meanwhile: this rating is no longer the client's to give.
+            self.store.drop_rating(issue_id)
+            bound.info("rating_dropped_issue_changed", status=issue.status_code)
+            await self._tell(row, "rate_refused_later", None)
+            return
+        outcome, shown = await self._post(issue_id, row.rate)
+        bound.info("rating_resent", outcome=outcome)
+        if outcome in (DONE, ALREADY):
+            await self._tell(row, "rate_thanks_later", shown)
+        elif outcome == REFUSED:
+            await self._tell(row, "rate_refused_later", None)
+
+    async def _tell(self, row: Any, key: str, rate: str | None) -> None:
+        """A message about a rating the client was told would be checked (only while still linked as its contact)."""
+        link = self.store.get_link(row.tg_user_id)
+        if link is None or link.okdesk_contact_id != row.okdesk_contact_id:
+            return
+        lang = link.language
+        buttons = remark_buttons(lang, row.okdesk_issue_id) if key == "rate_thanks_later" else None
+        try:
+            await self.tg.send_message(peer_of(link), t(lang, key, issue_id=row.okdesk_issue_id,
+                                                         rate=rate_words(lang, rate)), buttons=buttons)
+        except Exception as exc:  # noqa: BLE001 - the rating is recorded; the message is a courtesy
+            log.warning("rating_message_not_sent", tg_user_id=row.tg_user_id, issue_id=row.okdesk_issue_id,
+                        error=type(exc).__name__)

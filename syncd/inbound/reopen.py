@@ -1,0 +1,74 @@
+"""A client writes on a completed or closed issue: reopen it, make the message a new issue, or just comment.
+
+The one exception to "a reply becomes a comment directly": Okdesk staff rarely read comments on
+finished issues, so the client is asked. Reopening is offered on a completed issue for
+``okdesk.reopen_days`` after its completion; it is a status change through the API to the first
+open code of ``okdesk.statuses``, made by the inbound job just before it posts the comment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from telethon import Button, TelegramClient
+
+from syncd.config import Settings
+from syncd.formatting.titles import make_title
+from syncd.inbound.routing import Callback, encode
+from syncd.logs import get_logger
+from syncd.okdesk.client import OkdeskClient
+from syncd.okdesk.models import Issue
+from syncd.statuscodes import StatusCodes
+from syncd.store import Store
+from syncd.telegram.peers import peer_of
+from syncd.texts import t
+
+log = get_logger(__name__)
+
+# inbound_jobs.finished_choice
+REOPEN = "reopen"  # chosen: reopen, then comment
+REOPENED = "reopened"  # the status change is done: only the comment is left
+REOPEN_REFUSED = "reopen_refused"  # Okdesk refused it (or it came too late): the comment goes alone
+COMMENT_AS_IS = "comment"  # a remark after a rating, or the client's choice
+
+
+def reopenable(issue: Issue, statuses: StatusCodes, reopen_days: float, now: datetime) -> bool:
+    """A completed issue within the reopen window (counted from its completion, else its last change)."""
+    if reopen_days <= 0 or not statuses.is_completed(issue.status_code):
+        return False
+    since = issue.completed_at or issue.updated_at
+    return since is None or now - since <= timedelta(days=reopen_days)
+
+
+class FinishedIssue:
+    """Asks the client what to do with a message for a finished issue."""
+
+    def __init__(self, *, tg: TelegramClient, store: Store, okdesk: OkdeskClient, settings: Settings,
+                 requeue: Callable[[int], None]) -> None:
+        self.tg, self.store, self.okdesk, self.settings, self.requeue = tg, store, okdesk, settings, requeue
+
+    def can_reopen(self, issue: Issue) -> bool:
+        okd = self.settings.okdesk
+        return reopenable(issue, okd.statuses, okd.reopen_days, self.okdesk.okdesk_now())
+
+    async def ask(self, job: Any, link: Any, lang: str) -> None:
+        """Okdesk or Telegram failing raises: the caller asks again later."""
+        issue = await asyncio.to_thread(self.okdesk.get_issue, int(job.okdesk_issue_id))
+        if not self.settings.okdesk.statuses.is_finished(issue.status_code):
+            log.info("finished_issue_reopened_meanwhile", tg_user_id=link.tg_user_id, issue_id=issue.id)
+            self.requeue(job.id)
+            return
+        # Reopening is the requester's: a colleague with company-wide access may comment, not reopen.
+        reopen = self.can_reopen(issue) and issue.contact_id == link.okdesk_contact_id
+        title = make_title(issue.title, 60)
+        text = t(lang, "finished_ask_reopen" if reopen else "finished_ask", issue_id=issue.id, title=title)
+        rows = [[Button.inline(t(lang, "new_from_finished_button"), encode(Callback("new", job_id=job.id)))],
+                [Button.inline(t(lang, "as_comment_button"), encode(Callback("as_comment", job_id=job.id)))]]
+        if reopen:
+            rows.insert(0, [Button.inline(t(lang, "reopen_button"), encode(Callback("reopen", job_id=job.id)))])
+        sent = await self.tg.send_message(peer_of(link), text, buttons=rows)
+        self.store.update_job(job.id, ask_message_id=sent.id)
+        log.info("finished_issue_question_asked", tg_user_id=link.tg_user_id, issue_id=issue.id, reopen=reopen)

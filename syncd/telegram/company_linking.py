@@ -1,0 +1,156 @@
+"""Linking a company's client: "from a company?", the INN, the service object, then the name.
+
+Reached when no Okdesk contact has the shared phone and ``okdesk.company_clients`` is on. The INN's
+check digits are verified before Okdesk is asked anything; the company is then found with ONE
+filtered request (``custom_parameters[<okdesk.company_inn_parameter>]``), never by walking all
+companies. Its service objects are offered as buttons; the name step (syncd.telegram.linking)
+creates the contact with the company and the chosen object.
+
+Every step lives in the store's dialog row, so a restart continues where the client was. A
+pressed button is checked against that row: a choice that was not offered (forged, or from an
+older question) is refused and creates nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from telethon import Button
+
+from syncd.inbound.routing import Callback, encode
+from syncd.inn import parse_inn
+from syncd.logs import get_logger
+from syncd.okdesk.errors import OkdeskError
+from syncd.texts import t
+
+if TYPE_CHECKING:
+    from syncd.telegram.linking import Linking
+
+log = get_logger(__name__)
+AWAITING_COMPANY = "awaiting_company"  # "from a company?" asked, buttons shown
+AWAITING_INN = "awaiting_inn"
+AWAITING_ENTITY = "awaiting_entity"  # the service objects offered, buttons shown
+STEPS = (AWAITING_COMPANY, AWAITING_INN, AWAITING_ENTITY)
+VERBS = ("company_yes", "company_no", "entity")
+ENTITY_BUTTONS = 10  # more would bury the message; "not sure" covers the rest
+ENTITY_LABEL = 60
+
+
+def _person(data: dict[str, Any]) -> dict[str, Any]:
+    """What the dialog keeps from the contact step: the phone and the Telegram name."""
+    return {"phone": data["phone"], "tg_name": data.get("tg_name") or ""}
+
+
+class CompanyLinking:
+    def __init__(self, linking: Linking) -> None:
+        self.linking = linking
+        self.store, self.okdesk, self.settings = linking.store, linking.okdesk, linking.settings
+
+    # ------------------------------------------------------------ questions
+
+    async def ask_company(self, event: Any, lang: str, data: dict[str, Any]) -> None:
+        self.store.set_dialog(event.sender_id, AWAITING_COMPANY, _person(data))
+        await event.respond(t(lang, "company_ask"), buttons=self._company_buttons(lang))
+
+    @staticmethod
+    def _company_buttons(lang: str) -> list[list[Any]]:
+        return [[Button.inline(t(lang, "company_yes_button"), encode(Callback("company_yes")))],
+                [Button.inline(t(lang, "company_no_button"), encode(Callback("company_no")))]]
+
+    @staticmethod
+    def _entity_buttons(lang: str, entities: list[list[Any]]) -> list[list[Any]]:
+        rows = [[Button.inline(str(name)[:ENTITY_LABEL], encode(Callback("entity", entity_id=int(eid))))]
+                for eid, name in entities]
+        return rows + [[Button.inline(t(lang, "entity_unknown_button"), encode(Callback("entity", entity_id=0)))]]
+
+    # ------------------------------------------------------------ typed steps
+
+    async def on_text(self, event: Any, lang: str, dialog: tuple[str, dict[str, Any]]) -> None:
+        state, data = dialog
+        if state == AWAITING_INN:
+            await self._on_inn(event, lang, data)
+        elif state == AWAITING_ENTITY:
+            # A question with buttons: asked again, the buttons at hand.
+            await event.respond(t(lang, "company_choose_above"),
+                                buttons=self._entity_buttons(lang, data.get("entities") or []))
+        else:
+            await event.respond(t(lang, "company_choose_above"), buttons=self._company_buttons(lang))
+
+    async def _on_inn(self, event: Any, lang: str, data: dict[str, Any]) -> None:
+        bound = log.bind(tg_user_id=event.sender_id)
+        inn = parse_inn(event.raw_text or "")
+        if inn is None:
+            # Checked here, before Okdesk: a typo never costs a request.
+            bound.info("company_inn_invalid")
+            await event.respond(t(lang, "inn_invalid"))
+            return
+        code = self.settings.okdesk.company_inn_parameter
+        try:
+            companies = await asyncio.to_thread(self.okdesk.find_companies_by_parameter, code, inn)
+            companies = [c for c in companies if c.active]
+            entities = (await asyncio.to_thread(self.okdesk.list_maintenance_entities, companies[0].id)
+                        if len(companies) == 1 else [])
+        except OkdeskError as exc:
+            bound.warning("company_lookup_failed", error=str(exc))
+            await event.respond(t(lang, "okdesk_unavailable"))
+            return
+        support = self.linking.support(lang)
+        if not companies:
+            bound.info("company_not_found")
+            # The step stays: the client may type the INN again, or go on as a private person.
+            await event.respond(t(lang, "company_not_found", inn=inn, support=support),
+                                buttons=[[Button.inline(t(lang, "company_private_button"),
+                                                        encode(Callback("company_no")))]])
+            return
+        if len(companies) > 1:
+            bound.info("company_ambiguous", matches=len(companies))
+            self.store.clear_dialog(event.sender_id)
+            await event.respond(t(lang, "company_several", support=support), buttons=Button.clear())
+            return
+        company = companies[0]
+        chosen = {**_person(data), "company_id": company.id, "company_name": company.name}
+        bound.info("company_found", company_id=company.id, maintenance_entities=len(entities))
+        if not entities:
+            await event.respond(t(lang, "company_found", company=company.name))
+            await self.linking.ask_name(event, lang, chosen, "company_name_ask")
+            return
+        offered = [[e.id, e.name] for e in entities[:ENTITY_BUTTONS]]
+        self.store.set_dialog(event.sender_id, AWAITING_ENTITY, {**chosen, "entities": offered})
+        await event.respond(t(lang, "entity_ask", company=company.name), buttons=self._entity_buttons(lang, offered))
+
+    # ------------------------------------------------------------ buttons
+
+    async def on_callback(self, event: Any, cb: Callback, lang: str) -> None:
+        """A company verb, pressed by anyone (the client is not linked yet, or relinks)."""
+        bound = log.bind(tg_user_id=event.sender_id)
+        dialog = self.store.get_dialog(event.sender_id)
+        state, data = dialog if dialog is not None else ("", {})
+        if cb.verb == "company_yes" and state == AWAITING_COMPANY:
+            await self._done_with_buttons(event)
+            self.store.set_dialog(event.sender_id, AWAITING_INN, _person(data))
+            await event.respond(t(lang, "inn_ask"), buttons=Button.clear())
+        elif cb.verb == "company_no" and state in (AWAITING_COMPANY, AWAITING_INN):
+            await self._done_with_buttons(event)
+            await self.linking.ask_name(event, lang, _person(data), "company_name_ask")
+        elif cb.verb == "entity" and state == AWAITING_ENTITY and self._offered(cb.entity_id, data):
+            await self._done_with_buttons(event)
+            chosen = {**_person(data), "company_id": data["company_id"], "company_name": data.get("company_name"),
+                      "entity_id": cb.entity_id or None}
+            await self.linking.ask_name(event, lang, chosen, "company_name_ask")
+        else:
+            # Not the question being asked: an older message, or data the bot never sent.
+            bound.warning("company_choice_refused", verb=cb.verb, state=state or None)
+            await event.answer(t(lang, "company_choice_stale"), alert=True)
+
+    @staticmethod
+    def _offered(entity_id: int | None, data: dict[str, Any]) -> bool:
+        return entity_id == 0 or any(int(eid) == entity_id for eid, _ in data.get("entities") or [])
+
+    @staticmethod
+    async def _done_with_buttons(event: Any) -> None:
+        await event.answer()
+        try:
+            await event.edit(buttons=None)
+        except Exception as exc:  # noqa: BLE001 - cosmetic; the choice itself is recorded
+            log.info("company_buttons_not_removed", tg_user_id=event.sender_id, error=type(exc).__name__)

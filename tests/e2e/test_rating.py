@@ -1,0 +1,227 @@
+"""The satisfaction rating of a completed issue, through `syncd run`: worded buttons on the completed
+notification, Okdesk's own rating written exactly once (double tap, a crash between the request and
+its record), a forged press refused, both body shapes, the switch, and the remark after it."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import Daemon
+from tests.e2e.helpers import (
+    eventually,
+    link_client,
+    link_two_clients,
+    start_with_issue,
+    wait_baseline,
+    wait_text,
+)
+from tests.e2e.inbound_steps import callback_data
+from tests.okdesk_emulator import Fault
+
+pytestmark = pytest.mark.e2e
+
+LABELS = ["👎 Плохо", "👌 Нормально", "👍 Отлично"]
+THANKS = "Спасибо за оценку!"
+
+
+def completed_notice(tg: Any, user: Any, emu: Any, issue_id: int, employee: int) -> Any:
+    """Staff complete the issue; the client's notification of it."""
+    emu.set_status(issue_id, "completed", author=("employee", employee))
+    (notice,) = wait_text(tg, user, f"#{issue_id} «")
+    return notice
+
+
+def labels(sent: Any) -> list[str]:
+    return [b.text for row in sent.reply_markup.rows for b in row.buttons] if sent.reply_markup else []
+
+
+def answers(tg: Any, query_id: int) -> Any:
+    return tg.wait_for(lambda: next((a for a in tg.callback_answers if a.query_id == query_id), None))
+
+
+def accepted(emu: Any, issue_id: int) -> list[Any]:
+    return [a for a in emu.rate_attempts(issue_id) if a.status == 200]
+
+
+def ratings_rows(daemon: Daemon) -> list[sqlite3.Row]:
+    conn = sqlite3.connect(f"file:{daemon.state_dir / 'syncd.sqlite3'}?mode=ro", uri=True)
+    conn.row_factory = sqlite3.Row
+    try:
+        return list(conn.execute("SELECT * FROM issue_ratings"))
+    finally:
+        conn.close()
+
+
+def last_edit(tg: Any, msg_id: int) -> Any:
+    return tg.wait_for(lambda: ([e for e in tg.edits if e.msg_id == msg_id] or [None])[-1])
+
+
+def test_a_tap_writes_okdesks_rating_once_and_the_client_is_thanked(make_daemon, emu, tg, employee) -> None:
+    daemon, user, issue_id = start_with_issue(make_daemon, emu, tg, "Принтер не печатает")
+    notice = completed_notice(tg, user, emu, issue_id, employee)
+    assert labels(notice) == LABELS
+    assert callback_data(notice) == [f"rt:{issue_id}:{n}".encode() for n in (1, 2, 3)]
+    query = tg.press_button(user, notice.id, f"rt:{issue_id}:3".encode())
+    assert answers(tg, query).message == THANKS
+    assert emu.issue_rate(issue_id) == "good"
+    assert [(a.value, a.shape) for a in emu.rate_attempts(issue_id)] == [("good", "flat")]
+    # The notification keeps its words, names the rating, and offers a remark instead of the choice.
+    edit = last_edit(tg, notice.id)
+    assert edit.text == f"{notice.text}\n\nВаша оценка: 👍 Отлично"
+    assert callback_data(edit) == [f"rm:{issue_id}".encode()]
+    (row,) = ratings_rows(daemon)
+    assert (row["okdesk_issue_id"], row["rate"], row["state"]) == (issue_id, "good", "done")
+    # A re-poll (and a restart) never asks for a rating again: one notification of the change.
+    assert daemon.stop() == 0
+    daemon.start()
+    daemon.wait_cycles(5)
+    assert len([m for m in tg.sent_to(user) if callback_data(m)[:1] == [f"rt:{issue_id}:1".encode()]]) == 1
+    assert daemon.errors() == []
+
+
+def test_a_double_tap_rates_once_and_a_second_choice_is_already_rated(make_daemon, emu, tg, employee) -> None:
+    daemon, user, issue_id = start_with_issue(make_daemon, emu, tg, "Сканер")
+    notice = completed_notice(tg, user, emu, issue_id, employee)
+    emu.options.latency = 0.3  # the second press arrives while the first is with Okdesk
+    first = tg.press_button(user, notice.id, f"rt:{issue_id}:2".encode())
+    second = tg.press_button(user, notice.id, f"rt:{issue_id}:2".encode())
+    assert answers(tg, first).message == THANKS
+    assert answers(tg, second).message == "Заявка уже оценена: 👌 Нормально"
+    emu.options.latency = 0.0
+    # A different choice later (an older copy of the buttons): answered, not written.
+    third = tg.press_button(user, notice.id, f"rt:{issue_id}:1".encode(), check=False)
+    assert answers(tg, third).message == "Заявка уже оценена: 👌 Нормально"
+    assert emu.rates_of(issue_id) == ["normal"]
+    assert emu.issue_rate(issue_id) == "normal"
+    assert [r["rate"] for r in ratings_rows(daemon)] == ["normal"]
+    assert daemon.errors() == []
+
+
+def test_a_rating_given_in_the_portal_is_answered_as_already_rated(make_daemon, emu, tg, employee) -> None:
+    daemon, user, issue_id = start_with_issue(make_daemon, emu, tg, "Монитор")
+    notice = completed_notice(tg, user, emu, issue_id, employee)
+    emu.set_rate(issue_id, "bad")
+    query = tg.press_button(user, notice.id, f"rt:{issue_id}:3".encode())
+    assert answers(tg, query).message == "Заявка уже оценена: 👎 Плохо"
+    assert emu.rate_attempts(issue_id) == []
+    assert [(r["rate"], r["state"]) for r in ratings_rows(daemon)] == [("bad", "done")]
+
+
+def test_a_crash_between_the_rate_request_and_its_record_ends_rated_once(make_daemon, emu, tg, employee) -> None:
+    # Okdesk applies the rating and the answer never comes back; the daemon is killed meanwhile.
+    daemon, user, issue_id = start_with_issue(make_daemon, emu, tg, "Роутер", okdesk={"timeout": 20})
+    notice = completed_notice(tg, user, emu, issue_id, employee)
+    emu.add_fault(Fault(kind="after_effect_timeout", path=rf"/issues/{issue_id}/rates$", method="POST", delay=30))
+    tg.press_button(user, notice.id, f"rt:{issue_id}:3".encode())
+    eventually(lambda: accepted(emu, issue_id), what="the rate request reached Okdesk")
+    assert [r["state"] for r in ratings_rows(daemon)] == ["posting"]  # written before Okdesk was asked
+    daemon.kill()
+    daemon.start()
+    (told,) = wait_text(tg, user, f"Спасибо за оценку заявки #{issue_id}! Ваша оценка: 👍 Отлично")
+    assert callback_data(told) == [f"rm:{issue_id}".encode()]
+    assert [(r["rate"], r["state"]) for r in ratings_rows(daemon)] == [("good", "done")]
+    daemon.wait_cycles(3)
+    assert emu.rates_of(issue_id) == ["good"] and emu.issue_rate(issue_id) == "good"
+    assert len(wait_text(tg, user, f"Спасибо за оценку заявки #{issue_id}")) == 1  # told once
+    assert daemon.errors() == []
+
+
+def test_a_tap_after_an_unanswered_request_finds_the_rating_and_thanks(make_daemon, emu, tg, employee) -> None:
+    daemon, user, issue_id = start_with_issue(make_daemon, emu, tg, "Ноутбук", okdesk={"timeout": 1})
+    notice = completed_notice(tg, user, emu, issue_id, employee)
+    emu.add_fault(Fault(kind="after_effect_timeout", path=rf"/issues/{issue_id}/rates$", method="POST", delay=3))
+    first = tg.press_button(user, notice.id, f"rt:{issue_id}:2".encode())
+    assert answers(tg, first).message.startswith("Связь со службой поддержки прервалась")
+    assert [r["state"] for r in ratings_rows(daemon)] == ["posting"]
+    again = tg.press_button(user, notice.id, f"rt:{issue_id}:2".encode())
+    assert answers(tg, again).message == THANKS
+    assert [(r["rate"], r["state"]) for r in ratings_rows(daemon)] == [("normal", "done")]
+    assert emu.rates_of(issue_id) == ["normal"]  # read off the issue, never sent twice
+
+
+def test_a_request_lost_before_okdesk_is_sent_again_at_start(make_daemon, emu, tg, employee) -> None:
+    # The other half of "outcome unknown": nothing reached Okdesk, so the restart sends it again, once.
+    daemon, user, issue_id = start_with_issue(make_daemon, emu, tg, "Роутер", okdesk={"timeout": 20})
+    notice = completed_notice(tg, user, emu, issue_id, employee)
+    slow = emu.add_fault(Fault(kind="timeout", path=rf"/issues/{issue_id}/rates$", method="POST", delay=30))
+    tg.press_button(user, notice.id, f"rt:{issue_id}:1".encode())
+    eventually(lambda: slow.hits, what="the rate request on its way")
+    assert emu.rate_attempts(issue_id) == []  # held before Okdesk looked at it
+    daemon.kill()
+    emu.clear_faults()
+    daemon.start()
+    wait_text(tg, user, f"Спасибо за оценку заявки #{issue_id}! Ваша оценка: 👎 Плохо")
+    assert emu.issue_rate(issue_id) == "bad"
+    assert len(accepted(emu, issue_id)) == 1
+
+
+def test_a_forged_press_for_another_clients_issue_is_refused(make_daemon, emu, tg, employee) -> None:
+    daemon = make_daemon().start()
+    (alice, alice_contact), (bob, bob_contact) = link_two_clients(tg, emu, daemon)
+    mine = emu.add_issue("Алисина заявка", contact_id=alice_contact)
+    theirs = emu.add_issue("Борина заявка", contact_id=bob_contact)
+    for issue_id in (mine, theirs):
+        wait_baseline(daemon, issue_id)
+    emu.set_status(theirs, "completed", author=("employee", employee))
+    notice = completed_notice(tg, alice, emu, mine, employee)
+    wait_text(tg, bob, f"#{theirs} «")
+    for data in (f"rt:{theirs}:3", f"rm:{theirs}"):
+        query = tg.press_button(alice, notice.id, data.encode(), check=False)
+        answer = answers(tg, query)
+        assert answer.message == "Эта заявка вам недоступна." and answer.alert
+    assert emu.rate_attempts() == []
+    assert daemon.find("callback_refused_not_requester", issue_id=theirs)
+    assert ratings_rows(daemon) == []
+
+
+def test_the_wrapped_body_shape_is_tried_after_a_refusal_and_kept(make_daemon, emu, tg, employee) -> None:
+    emu.options.rate_body_shape = "wrapped"
+    daemon, user, first = start_with_issue(make_daemon, emu, tg, "Первая")
+    second = emu.add_issue("Вторая", contact_id=emu.get_issue(first)["contact"]["id"])
+    wait_baseline(daemon, second)
+    for issue_id, n, value in ((first, 3, "good"), (second, 1, "bad")):
+        notice = completed_notice(tg, user, emu, issue_id, employee)
+        assert answers(tg, tg.press_button(user, notice.id, f"rt:{issue_id}:{n}".encode())).message == THANKS
+        assert emu.issue_rate(issue_id) == value
+    assert [(a.shape, a.status) for a in emu.rate_attempts(first)] == [("flat", 422), ("wrapped", 200)]
+    assert [(a.shape, a.status) for a in emu.rate_attempts(second)] == [("wrapped", 200)]  # remembered
+
+
+def test_ratings_switched_off_show_no_buttons(make_daemon, emu, tg, employee) -> None:
+    daemon = make_daemon()
+    daemon.extra_env["SYNCD_OKDESK_RATINGS"] = "false"
+    daemon.start()
+    user, contact_id = link_client(tg, emu, daemon)
+    issue_id = emu.add_issue("Без оценки", contact_id=contact_id)
+    wait_baseline(daemon, issue_id)
+    notice = completed_notice(tg, user, emu, issue_id, employee)
+    assert notice.reply_markup is None
+    query = tg.press_button(user, notice.id, f"rt:{issue_id}:3".encode(), check=False)
+    assert answers(tg, query).alert
+    assert emu.rate_attempts() == []
+
+
+def test_an_issue_reopened_before_the_tap_is_not_rated(make_daemon, emu, tg, employee) -> None:
+    daemon, user, issue_id = start_with_issue(make_daemon, emu, tg, "Переоткрыта")
+    notice = completed_notice(tg, user, emu, issue_id, employee)
+    emu.set_status(issue_id, "in_progress", author=("employee", employee))
+    query = tg.press_button(user, notice.id, f"rt:{issue_id}:3".encode())
+    assert answers(tg, query).message == "Заявка сейчас не завершена, оценить её нельзя."
+    assert emu.rate_attempts() == [] and ratings_rows(daemon) == []
+
+
+def test_a_remark_after_the_rating_is_a_public_comment(make_daemon, emu, tg, employee) -> None:
+    daemon, user, issue_id = start_with_issue(make_daemon, emu, tg, "Отзыв")
+    notice = completed_notice(tg, user, emu, issue_id, employee)
+    tg.press_button(user, notice.id, f"rt:{issue_id}:3".encode())
+    edit = last_edit(tg, notice.id)
+    tg.press_button(user, edit.msg_id, f"rm:{issue_id}".encode())
+    wait_text(tg, user, f"Напишите отзыв к заявке #{issue_id} одним сообщением")
+    tg.send_text(user, "Спасибо, всё работает быстро!")
+    contact = emu.get_issue(issue_id)["contact"]["id"]
+    (remark,) = eventually(lambda: emu.comments_by(issue_id, author=("contact", contact)), what="the remark")
+    assert "Спасибо, всё работает быстро!" in remark["content"] and remark["public"]
+    assert emu.get_issue(issue_id)["status"]["code"] == "completed"  # a remark never reopens
