@@ -206,11 +206,12 @@ class Intake:
 
     async def ask_on_finished(self, job_id: int, tg_user_id: int) -> None:
         """The worker found the job's issue finished: the job waits for the client's choice."""
-        link = self.store.get_link(tg_user_id)
-        if link is None or not self.store.update_job(job_id, only_if_state=[QUEUED], state=ASKING,
-                                                     ask_message_id=None):
-            return
-        await self._ask_or_retry(job_id, link, link.language)
+        async with self.locks.hold(tg_user_id):  # not both this and resume() asking the same question
+            link = self.store.get_link(tg_user_id)
+            if link is None or not self.store.update_job(job_id, only_if_state=[QUEUED], state=ASKING,
+                                                         ask_message_id=None):
+                return
+            await self._ask_or_retry(job_id, link, link.language)
 
     def _requeue_unfinished(self, job_id: int) -> None:
         """Staff reopened the issue before the client was asked: the message is a comment after all."""
@@ -305,4 +306,7 @@ class Intake:
             link = self.store.get_link(job.tg_user_id)
             if link is not None:
                 async with self.locks.hold(job.tg_user_id):
-                    await self.ask(job.id, link, link.language)
+                    fresh = self.store.get_job(job.id)
+                    if fresh is not None and fresh.state == ASKING and fresh.ask_message_id is None:
+                        # Okdesk or Telegram may be down at start: asked again later, the others go on.
+                        await self._ask_or_retry(job.id, link, link.language)

@@ -76,6 +76,9 @@ class JobRun:
         self.lang = link.language
         self.contact_id = int(link.okdesk_contact_id)
         self.issue_id: int | None = job.okdesk_issue_id
+        self.colleagues_issue = False
+        # A company client's new issue: (company, service object) as Okdesk has the contact now.
+        self.company: tuple[int | None, int | None] = (None, None)
         self.dropped = [Dropped(**d) for d in json.loads(job.dropped_files or "[]")]
         self.max_bytes = int(settings.sync.max_file_mb * 1024 * 1024)
         self.limit_text = human_size(self.max_bytes, self.lang)
@@ -92,6 +95,7 @@ class JobRun:
             if issue is None:
                 return Outcome("refused", error="not the client's issue", tell=t(self.lang, "not_yours"))
             self.issue_id = issue.id  # a merged issue answers under its new id
+            self.colleagues_issue = issue.contact_id != self.contact_id  # company-wide access
             # A try whose POST may have gone out is past this question: its search comes first.
             finished = self.settings.okdesk.statuses.is_finished(issue.status_code)
             if self.job.state != POSTING and finished:
@@ -101,6 +105,8 @@ class JobRun:
                     await self._reopen(issue)
             elif self.job.finished_choice == REOPEN:
                 self._choose(REOPENED)  # open already (our change whose answer was lost, or staff's)
+        elif self.link.okdesk_company_id is not None:
+            self.company = await self._okdesk(asyncio.to_thread(self._company_now))
         files = await self._files()
         first = self.job.first_attempt_at or self.okdesk.okdesk_now()
         if self.job.state == POSTING:
@@ -249,11 +255,24 @@ class JobRun:
         author = None if self._author_refused() else (self.contact_id, "contact")
         okd = self.settings.okdesk
         # A company's client: the issue is the company's too, on the service object chosen at linking.
+        company_id, entity_id = self.company
         return self.okdesk.create_issue(title=self._title(), description_html=self._body(),
                                         contact_id=self.contact_id, author=author, type_code=okd.issue_type or None,
                                         priority_code=okd.issue_priority or None, files=uploads,
-                                        company_id=self.link.okdesk_company_id,
-                                        maintenance_entity_id=self.link.okdesk_maintenance_entity_id)
+                                        company_id=company_id, maintenance_entity_id=entity_id)
+
+    def _company_now(self) -> tuple[int | None, int | None]:
+        """Staff move contacts between companies and service objects: the link remembers the choice made
+        at linking, Okdesk says what still holds. A contact gone from Okdesk: none (the POST will say)."""
+        try:
+            contact = self.okdesk.get_contact(self.contact_id)
+        except OkdeskNotFound:
+            return None, None
+        chosen = self.link.okdesk_maintenance_entity_id
+        if chosen in contact.maintenance_entity_ids:
+            return contact.company_id, chosen
+        only = contact.maintenance_entity_ids[0] if len(contact.maintenance_entity_ids) == 1 else None
+        return contact.company_id, only
 
     def _refused_request(self, exc: OkdeskError, files: list[tuple[UploadFile, int]]) -> Outcome:
         self._back_to_queue()
@@ -337,7 +356,8 @@ class JobRun:
                                              tg_chat_id=self.link.tg_chat_id, okdesk_issue_id=issue_id)
         recorded = self.store.finish_job(self.job.id, okdesk_issue_id=issue_id, okdesk_comment_id=comment_id,
                                          attachment_ids=attachments, follow=follow, confirmation=confirmation,
-                                         dropped_files=[asdict(d) for d in self.dropped])
+                                         dropped_files=[asdict(d) for d in self.dropped],
+                                         echo_to_requester=self.colleagues_issue)
         self.log.info("inbound_posted", action=self.job.action, issue_id=issue_id, comment_id=comment_id,
                       files=len(attachments), dropped=len(self.dropped), recorded=recorded)
         return Outcome("done")

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import asyncio
 
+from syncd.logs import get_logger
 from syncd.okdesk.client import OkdeskClient
-from syncd.okdesk.errors import OkdeskNotFound
+from syncd.okdesk.errors import OkdeskError, OkdeskNotFound
 from syncd.okdesk.models import Contact, Issue, IssueSummary
 
+log = get_logger(__name__)
 # Okdesk's access levels that open a company's issues to its contact; closing them implies seeing them.
 COMPANY_WIDE = frozenset({"company_issues", "allow_close_company_issues"})
 
@@ -66,11 +68,12 @@ def visible_issues(okdesk: OkdeskClient, okdesk_contact_id: int, company_id: int
         return issues
     try:
         contact = okdesk.get_contact(okdesk_contact_id)
-    except OkdeskNotFound:
-        return issues
-    if not company_wide(contact):
+        if not company_wide(contact):
+            return issues
+        company = okdesk.list_issues(company_ids=[contact.company_id], max_pages=max_pages)
+    except OkdeskError as exc:  # the client's own issues are there: shown rather than nothing
+        log.warning("company_issues_unavailable", contact_id=okdesk_contact_id, error=str(exc))
         return issues
     seen = {i.id for i in issues}
-    company = okdesk.list_issues(company_ids=[contact.company_id], max_pages=max_pages)
     issues += [i for i in company if i.company_id == contact.company_id and i.id not in seen]
     return sorted(issues, key=lambda i: (i.created_at.timestamp() if i.created_at else 0, i.id), reverse=True)

@@ -55,7 +55,7 @@ class Profile:
         try:
             company = await asyncio.wait_for(asyncio.to_thread(self.okdesk.get_company, int(company_id)),
                                              COMPANY_WAIT_S)
-        except (OkdeskError, TimeoutError) as exc:
+        except (OkdeskError, asyncio.TimeoutError, TimeoutError) as exc:  # two classes before 3.11
             log.info("profile_company_unavailable", tg_user_id=link.tg_user_id, company_id=company_id,
                      error=type(exc).__name__)
             return None

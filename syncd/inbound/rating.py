@@ -26,7 +26,13 @@ from syncd.inbound.intake import peer_of
 from syncd.inbound.routing import AWAITING_COMMENT, Callback, encode
 from syncd.logs import get_logger
 from syncd.okdesk.client import OkdeskClient
-from syncd.okdesk.errors import OkdeskError, OkdeskNotFound, OkdeskOutcomeUnknown, OkdeskUnavailable
+from syncd.okdesk.errors import (
+    OkdeskAuthError,
+    OkdeskError,
+    OkdeskNotFound,
+    OkdeskOutcomeUnknown,
+    OkdeskUnavailable,
+)
 from syncd.okdesk.models import Issue
 from syncd.store import Store
 from syncd.store.rating_repo import RATING_DONE, RATING_POSTING
@@ -51,6 +57,9 @@ class Rating:
     def __init__(self, *, tg: TelegramClient, store: Store, okdesk: OkdeskClient, settings: Settings,
                  locks: UserLocks) -> None:
         self.tg, self.store, self.okdesk, self.settings, self.locks = tg, store, okdesk, settings, locks
+        # The row is the issue's, and Telegram users may share a contact: one rating of an issue at a time,
+        # whoever presses (always taken after the client's own lock, never before: no deadlock).
+        self.issue_locks = UserLocks()
 
     # ------------------------------------------------------------ presses (under the client's lock)
 
@@ -61,13 +70,14 @@ class Rating:
             bound.warning("callback_refused_ratings_off")
             await event.answer(t(lang, "not_yours"), alert=True)
             return
-        issue = await self._requesters(event, int(cb.issue_id or 0), link, lang)
-        if issue is None:
-            return
-        if cb.verb == "remark":
-            await self._ask_remark(event, issue, link, lang)
-        else:
-            await self._rate(event, issue, str(cb.rate), link, lang)
+        async with self.issue_locks.hold(int(cb.issue_id or 0)):
+            issue = await self._requesters(event, int(cb.issue_id or 0), link, lang)
+            if issue is None:
+                return
+            if cb.verb == "remark":
+                await self._ask_remark(event, issue, link, lang)
+            else:
+                await self._rate(event, issue, str(cb.rate), link, lang)
 
     async def _requesters(self, event: Any, issue_id: int, link: Any, lang: str) -> Issue | None:
         """The issue read fresh, if the client's linked contact is its contact; else an alert and None."""
@@ -102,7 +112,8 @@ class Rating:
         if row is not None and row.state == RATING_DONE:
             await self._already(event, issue.id, row.rate, lang)
             return
-        if not self.settings.okdesk.statuses.is_completed(issue.status_code):
+        # Completed or closed since: accounts close completed issues after a while, the rating still counts.
+        if not self.settings.okdesk.statuses.is_finished(issue.status_code):
             await event.answer(t(lang, "rate_not_completed"), alert=True)
             return
         if row is not None:
@@ -133,18 +144,28 @@ class Rating:
             # Maybe applied, maybe not: the row stays "posting" until the issue says which.
             bound.warning("rating_outcome_unknown", error=str(exc))
             return UNKNOWN, None
+        except OkdeskAuthError as exc:
+            if exc.status != 401:
+                return await self._refused(issue_id, exc)
+            # The token refused as a whole (being rotated?): nothing was judged; the recheck sends it again.
+            bound.warning("rating_waits_for_okdesk", error=str(exc))
+            return UNKNOWN, None
         except OkdeskError as exc:
-            # A definite refusal: nothing of this request was applied. "Already rated" is read off the issue.
-            shown = await self._shown_rate(issue_id)
-            if shown is not None:
-                self.store.finish_rating(issue_id, shown)
-                bound.info("rating_already_in_okdesk", rate=shown)
-                return ALREADY, shown
-            self.store.drop_rating(issue_id)
-            bound.warning("rating_refused", error=str(exc))
-            return REFUSED, None
+            return await self._refused(issue_id, exc)
         self.store.finish_rating(issue_id, rate)
         return DONE, rate
+
+    async def _refused(self, issue_id: int, exc: OkdeskError) -> tuple[str, str | None]:
+        """A definite refusal: nothing of this request was applied. "Already rated" is read off the issue."""
+        bound = log.bind(issue_id=issue_id)
+        shown = await self._shown_rate(issue_id)
+        if shown is not None:
+            self.store.finish_rating(issue_id, shown)
+            bound.info("rating_already_in_okdesk", rate=shown)
+            return ALREADY, shown
+        self.store.drop_rating(issue_id)
+        bound.warning("rating_refused", error=str(exc))
+        return REFUSED, None
 
     async def _shown_rate(self, issue_id: int) -> str | None:
         try:
@@ -187,7 +208,7 @@ class Rating:
         """Resolve every ``posting`` row: at start (a crash between the request and its record),
         then every ``sync.recheck_interval`` seconds (a timeout nobody pressed again after)."""
         for row in self.store.ratings_posting():
-            async with self.locks.hold(row.tg_user_id):
+            async with self.locks.hold(row.tg_user_id), self.issue_locks.hold(row.okdesk_issue_id):
                 try:
                     await self._resolve(row.okdesk_issue_id)
                 except Exception:  # one rating must not stop the others
@@ -212,7 +233,7 @@ class Rating:
                 bound.info("rating_confirmed", rate=issue.rate)
                 await self._tell(row, "rate_thanks_later", issue.rate)
             return
-        if issue.contact_id != row.okdesk_contact_id or not self.settings.okdesk.statuses.is_completed(
+        if issue.contact_id != row.okdesk_contact_id or not self.settings.okdesk.statuses.is_finished(
                 issue.status_code):
             # Handed to someone else or reopened meanwhile: this rating is no longer the client's to give.
             self.store.drop_rating(issue_id)

@@ -20,6 +20,7 @@ from syncd.formatting.titles import make_title
 from syncd.inbound.routing import Callback, encode
 from syncd.logs import get_logger
 from syncd.okdesk.client import OkdeskClient
+from syncd.okdesk.errors import OkdeskNotFound
 from syncd.okdesk.models import Issue
 from syncd.statuscodes import StatusCodes
 from syncd.store import Store
@@ -56,7 +57,13 @@ class FinishedIssue:
 
     async def ask(self, job: Any, link: Any, lang: str) -> None:
         """Okdesk or Telegram failing raises: the caller asks again later."""
-        issue = await asyncio.to_thread(self.okdesk.get_issue, int(job.okdesk_issue_id))
+        try:
+            issue = await asyncio.to_thread(self.okdesk.get_issue, int(job.okdesk_issue_id))
+        except OkdeskNotFound:
+            # Deleted meanwhile: the job's own check refuses it and tells the client.
+            log.info("finished_issue_gone", tg_user_id=link.tg_user_id, issue_id=job.okdesk_issue_id)
+            self.requeue(job.id)
+            return
         if not self.settings.okdesk.statuses.is_finished(issue.status_code):
             log.info("finished_issue_reopened_meanwhile", tg_user_id=link.tg_user_id, issue_id=issue.id)
             self.requeue(job.id)

@@ -28,12 +28,16 @@ class Route:
 
 
 def route(*, reply_issue_id: int | None, dialog: tuple[str, dict[str, Any]] | None, now: datetime) -> Route:
+    state, data = dialog if dialog is not None else ("", {})
+    until = data.get("until")
+    live = until is None or datetime.fromisoformat(until) >= now
+    remark = state == AWAITING_COMMENT and live and bool(data.get("remark"))
     if reply_issue_id is not None:
+        if remark and data.get("issue_id") == reply_issue_id:
+            # The remark asked for, written as a reply to the rated issue's messages: still the remark.
+            return Route("comment", reply_issue_id, used_dialog=True, as_is=True)
         return Route("comment", reply_issue_id)
     if dialog is not None:
-        state, data = dialog
-        until = data.get("until")
-        live = until is None or datetime.fromisoformat(until) >= now
         if state == AWAITING_COMMENT and live and data.get("issue_id"):
             return Route("comment", int(data["issue_id"]), used_dialog=True, as_is=bool(data.get("remark")))
         if state == AWAITING_NEW_ISSUE and live:

@@ -93,8 +93,16 @@ def parse_maintenance_entity(data: Any) -> MaintenanceEntity | None:
 
 
 def same_value(stored: str | None, wanted: str) -> bool:
-    """Staff type an INN with spaces now and then; digits are compared, nothing else."""
-    return stored is not None and "".join(stored.split()) == "".join(wanted.split())
+    """Staff type an INN with spaces now and then; digits are compared, nothing else. A number field
+    holds it without its leading zero (regions 01-09), or as a float."""
+    if stored is None:
+        return False
+    have, want = "".join(stored.split()), "".join(wanted.split())
+    if have.endswith(".0") and have[:-2].isdigit():
+        have = have[:-2]
+    if have.isdigit() and want.isdigit():
+        have = have.zfill(len(want))
+    return have == want
 
 
 class CompanyEndpoints:

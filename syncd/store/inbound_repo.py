@@ -189,9 +189,13 @@ class InboundStore:
             return {int(c) for c in conn.execute(q).scalars()}
 
     def claimed_comment_ids(self, issue_id: int) -> set[int]:
+        """Comments of the issue some job already made (ours, and those echoed to a colleague's requester)."""
         with self.engine.connect() as conn:
-            return {int(c) for c in conn.execute(select(own_comments.c.okdesk_comment_id).where(
-                own_comments.c.okdesk_issue_id == issue_id)).scalars()}
+            own = conn.execute(select(own_comments.c.okdesk_comment_id).where(
+                own_comments.c.okdesk_issue_id == issue_id)).scalars()
+            made = conn.execute(select(inbound_jobs.c.okdesk_comment_id).where(
+                inbound_jobs.c.okdesk_issue_id == issue_id, inbound_jobs.c.okdesk_comment_id.is_not(None))).scalars()
+            return {int(c) for c in [*own, *made]}
 
     def claimed_issue_ids(self, tg_user_id: int) -> set[int]:
         with self.engine.connect() as conn:
@@ -201,8 +205,12 @@ class InboundStore:
 
     def finish_job(self, job_id: int, *, okdesk_issue_id: int, okdesk_comment_id: int | None,
                    attachment_ids: Sequence[int], follow: dict[str, Any] | None,
-                   confirmation: dict[str, Any] | None, dropped_files: Sequence[dict[str, str]] = ()) -> bool:
-        """The job's outcome and all that follows from it, at once: a crash leaves all or nothing."""
+                   confirmation: dict[str, Any] | None, dropped_files: Sequence[dict[str, str]] = (),
+                   echo_to_requester: bool = False) -> bool:
+        """The job's outcome and all that follows from it, at once: a crash leaves all or nothing.
+
+        ``echo_to_requester``: a comment on a colleague's issue (company-wide access) is not marked as
+        ours, so the poller brings it, with its files, to the issue's own requester in Telegram."""
         now = utcnow()
         with self.engine.begin() as conn:
             changed = conn.execute(update(inbound_jobs).where(
@@ -211,13 +219,14 @@ class InboundStore:
                 dropped_files=json.dumps(list(dropped_files), ensure_ascii=False), done_at=now, last_error=None))
             if changed.rowcount != 1:
                 return False
-            if okdesk_comment_id is not None:
+            if okdesk_comment_id is not None and not echo_to_requester:
                 _insert_ignore(conn, own_comments, [dict(okdesk_comment_id=okdesk_comment_id,
                                                          okdesk_issue_id=okdesk_issue_id, created_at=now)])
             if follow is not None:
                 _insert_ignore(conn, followed_issues, [follow])
-            _insert_ignore(conn, seen_attachments, [dict(okdesk_issue_id=okdesk_issue_id, okdesk_attachment_id=a)
-                                                    for a in attachment_ids])
+            if not echo_to_requester:
+                _insert_ignore(conn, seen_attachments, [dict(okdesk_issue_id=okdesk_issue_id,
+                                                             okdesk_attachment_id=a) for a in attachment_ids])
             if confirmation is not None:
                 _insert_ignore(conn, outbox, [confirmation])
         return True

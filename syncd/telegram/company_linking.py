@@ -33,7 +33,7 @@ AWAITING_INN = "awaiting_inn"
 AWAITING_ENTITY = "awaiting_entity"  # the service objects offered, buttons shown
 STEPS = (AWAITING_COMPANY, AWAITING_INN, AWAITING_ENTITY)
 VERBS = ("company_yes", "company_no", "entity")
-ENTITY_BUTTONS = 10  # more would bury the message; "not sure" covers the rest
+ENTITY_BUTTONS = 40  # Telegram allows 100; past 40 the list is a wall, and "not sure" covers the rest
 ENTITY_LABEL = 60
 
 
@@ -115,7 +115,7 @@ class CompanyLinking:
             await event.respond(t(lang, "company_found", company=company.name))
             await self.linking.ask_name(event, lang, chosen, "company_name_ask")
             return
-        offered = [[e.id, e.name] for e in entities[:ENTITY_BUTTONS]]
+        offered = [[e.id, e.name] for e in sorted(entities, key=lambda e: (e.name.casefold(), e.id))[:ENTITY_BUTTONS]]
         self.store.set_dialog(event.sender_id, AWAITING_ENTITY, {**chosen, "entities": offered})
         await event.respond(t(lang, "entity_ask", company=company.name), buttons=self._entity_buttons(lang, offered))
 

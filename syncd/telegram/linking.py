@@ -22,6 +22,7 @@ from syncd.okdesk.errors import OkdeskError
 from syncd.okdesk.models import Contact
 from syncd.phones import international, lookup_variants, normalize, same_number
 from syncd.store import Store
+from syncd.telegram.company_linking import STEPS as COMPANY_STEPS
 from syncd.telegram.company_linking import CompanyLinking
 from syncd.texts import t
 
@@ -59,6 +60,11 @@ class Linking:
     async def on_start(self, event: events.NewMessage.Event, lang: str) -> None:
         link = self.store.get_link(event.sender_id)
         if link is not None:
+            # A relink given up halfway (a new number shared, then the INN or name never typed) ends here:
+            # the client's next words are messages again.
+            dialog = self.store.get_dialog(event.sender_id)
+            if dialog is not None and dialog[0] in (AWAITING_NAME, *COMPANY_STEPS):
+                self.store.clear_dialog(event.sender_id)
             await event.respond(t(lang, "linked_as", name=link.contact_name), buttons=menu_keyboard(lang))
             return
         self.store.clear_dialog(event.sender_id)

@@ -347,3 +347,21 @@ def test_lock_probe_does_not_take_over_a_held_lock(setup: Setup, tg: TelegramTes
     assert done.returncode == 1
     assert lines(done)["Telegram"] == "FAIL  Telegram: the daemon is running but has not reached Telegram yet"
     assert tg.rpc_calls("GetConfig") == []
+
+
+def test_company_lookups_that_cannot_work_are_said_plainly(setup: Setup, emu: OkdeskEmulator) -> None:
+    """An INN parameter code Okdesk ignores would make every company "not found"; an account without
+    service objects only skips that step."""
+    setup.make_database()
+    emu.add_company("ООО Ромашка", inn="7707083893")
+    emu.options.companies_ignore_parameter_filter = True
+    emu.add_fault(Fault(kind="status", status=404, path=r"/maintenance_entities/list$", times=None))
+    done = setup.check(okdesk={"company_inn_parameter": "inn_code"})
+    assert done.returncode == 0, done.stdout  # warnings, not failures
+    found = lines(done)
+    assert found["Okdesk read companies"].startswith(
+        "warn  Okdesk read companies: Okdesk ignored custom_parameters[inn_code]: is 'inn_code' the code")
+    assert found["Okdesk read service objects"] == ("ok    Okdesk read service objects: not available on this "
+                                                    "account: company clients skip the service object step")
+    emu.options.companies_ignore_parameter_filter = False
+    assert lines(setup.check())["Okdesk read companies"].startswith("ok ")

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import Daemon
-from tests.e2e.helpers import eventually, link_client, texts_to, wait_text
+from tests.e2e.helpers import eventually, link_client, texts_to, wait_baseline, wait_text
 from tests.e2e.inbound_steps import ADDED, CREATED, callback_data, new_issue_mode, open_card
 from tests.tgserver.limits import callback_data as button_data
 
@@ -249,6 +249,9 @@ def test_company_wide_access_opens_colleagues_issues_and_nothing_more(make_daemo
     clerk, _ = link_client(tg, emu, daemon, first="Вера", last="Простая", phone="79160000003", contact_phone=None)
     outsider, _ = link_client(tg, emu, daemon, first="Глеб", last="Чужой", phone="79160000004",
                               contact_phone=None)
+    requester, _ = link_client(tg, emu, daemon, first="Борис", last="Коллега", phone="79160000002",
+                               contact_phone=None)
+    wait_baseline(daemon, theirs)
     # Linked by phone: the contact's company, and its only service object, are kept for new issues.
     row = link_row(daemon, chief.id)
     assert (row["okdesk_company_id"], row["okdesk_maintenance_entity_id"]) == (ids["a"], ids["office"])
@@ -256,9 +259,14 @@ def test_company_wide_access_opens_colleagues_issues_and_nothing_more(make_daemo
         "okdesk_maintenance_entity_id"]) == (ids["b"], None)
     own = new_issue(tg, emu, chief, ids["chief"], "Моя заявка")
     assert own["company_id"] == ids["a"] and own["maintenance_entity_id"] == ids["office"]
+    # Staff move her service objects: the next issue goes by what Okdesk says now, not by the link.
+    hall = emu.add_maintenance_entity(ids["a"], "Зал")
+    emu.update_contact(ids["chief"], maintenance_entity_ids=[hall])
+    moved = new_issue(tg, emu, chief, ids["chief"], "Заявка из зала")
+    assert moved["company_id"] == ids["a"] and moved["maintenance_entity_id"] == hall
     # My issues: her own, and her colleague's marked as the company's.
     tg.send_text(chief, "📋 Мои заявки")
-    (listing,) = wait_text(tg, chief, "Ваши заявки (2)")
+    (listing,) = wait_text(tg, chief, "Ваши заявки (3)")
     labels = {button_data(b): b.text for r in listing.reply_markup.rows for b in r.buttons}
     assert labels[f"v:{theirs}".encode()].startswith(f"🏢 #{theirs} Заявка коллеги")
     assert labels[f"v:{own['id']}".encode()].startswith(f"#{own['id']} Моя заявка")
@@ -270,6 +278,9 @@ def test_company_wide_access_opens_colleagues_issues_and_nothing_more(make_daemo
     wait_text(tg, chief, f"{ADDED} #{theirs}")
     assert [c["content"] for c in emu.comments_by(theirs, author=("contact", ids["chief"]))] == [
         "Подтверждаю, у нас тоже"]
+    # The issue's own requester reads her words in Telegram, as any comment on his issue.
+    (echo,) = wait_text(tg, requester, "Подтверждаю, у нас тоже")
+    assert echo.text.startswith(f"Заявка #{theirs} «Заявка коллеги»\nГлавная Анна:")
     # Without company-wide access, or with it for another company: refused, and nothing is shown.
     for user in (clerk, outsider):
         tg.send_text(user, "📋 Мои заявки")
@@ -295,3 +306,24 @@ def test_company_wide_access_opens_colleagues_issues_and_nothing_more(make_daemo
     wait_text(tg, chief, f"Заявку #{theirs} не удалось возобновить, но ваш комментарий добавлен")
     assert emu.get_issue(theirs)["status"]["code"] == "completed"
     assert emu.count_requests(rf"/issues/{theirs}/statuses", "POST") == 0
+
+
+def test_a_relink_given_up_at_the_inn_ends_with_start_and_messages_are_messages_again(make_daemon, emu,
+                                                                                        tg) -> None:
+    daemon = make_daemon().start()
+    user, contact_id = link_client(tg, emu, daemon, phone="79123456789")
+    tg.send_text(user, "👤 Профиль")
+    (profile,) = wait_text(tg, user, "Ваш профиль")
+    tg.press_button(user, profile.id, b"rl")
+    wait_text(tg, user, "Чтобы подключиться с другим номером")
+    question = share_unknown_phone(tg, user, phone="79995550000")
+    tg.press_button(user, question.id, b"cy")
+    wait_text(tg, user, ASK_INN)
+    # The client thinks better of it: /start ends the relink, they stay linked as before.
+    tg.send_text(user, "/start")
+    wait_text(tg, user, "Вы подключены как")
+    tg.send_text(user, "Сломался принтер в бухгалтерии")
+    wait_text(tg, user, "Создать заявку из этого сообщения?")  # a message again, not a wrong INN
+    assert not [t for t in texts_to(tg, user) if "ИНН" in t and "неверн" in t.lower()]
+    assert link_row(daemon, user.id)["okdesk_contact_id"] == contact_id
+    assert companies_asked(emu) == 0

@@ -100,6 +100,27 @@ def test_a_double_tap_rates_once_and_a_second_choice_is_already_rated(make_daemo
     assert daemon.errors() == []
 
 
+def test_two_telegram_users_of_one_contact_pressing_together_rate_once(make_daemon, emu, tg, employee) -> None:
+    """A contact shared by two Telegram users (a family phone, a shared office number): each gets the
+    buttons, each presses while the other's rating is with Okdesk; one rating is sent."""
+    emu.options.rate_again = "overwrite"  # where Okdesk would take a second rating, only ours can stop it
+    daemon, first_user, issue_id = start_with_issue(make_daemon, emu, tg, "Общий сканер")
+    second_user = tg.add_user(first_name="Иван", last_name="Петров", phone="79123456789")
+    tg.send_contact(second_user, phone="79123456789", first_name="Иван", last_name="Петров",
+                    user_id=second_user.id)
+    wait_text(tg, second_user, "Готово")
+    emu.set_status(issue_id, "completed", author=("employee", employee))
+    notices = [wait_text(tg, u, f"#{issue_id} «")[0] for u in (first_user, second_user)]
+    emu.options.latency = 0.3  # the second press arrives while the first is with Okdesk
+    presses = [tg.press_button(u, n.id, f"rt:{issue_id}:{v}".encode())
+               for u, n, v in ((first_user, notices[0], 3), (second_user, notices[1], 1))]
+    replies = sorted(answers(tg, q).message for q in presses)
+    assert replies == sorted([THANKS, "Заявка уже оценена: 👍 Отлично"])
+    emu.options.latency = 0.0
+    assert emu.rates_of(issue_id) == ["good"] and emu.issue_rate(issue_id) == "good"
+    assert [(r["rate"], r["state"]) for r in ratings_rows(daemon)] == [("good", "done")]
+
+
 def test_a_rating_given_in_the_portal_is_answered_as_already_rated(make_daemon, emu, tg, employee) -> None:
     daemon, user, issue_id = start_with_issue(make_daemon, emu, tg, "Монитор")
     notice = completed_notice(tg, user, emu, issue_id, employee)

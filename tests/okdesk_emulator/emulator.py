@@ -218,6 +218,17 @@ class OkdeskEmulator(Observation):
             **fields,
         ).id
 
+    def update_contact(self, contact_id: int, **fields: Any) -> None:
+        """Staff edit a contact (company_id, access_level, maintenance_entity_ids, ...), as PATCH does."""
+        with self._store.lock:
+            contact = self._store.contacts[contact_id]
+            company_id = fields.get("company_id", contact.company_id)
+            for entity_id in fields.get("maintenance_entity_ids", ()):
+                problem = self._store.entity_error(entity_id, company_id)
+                if problem:
+                    raise ValueError(f"maintenance entity {entity_id}: {problem}")
+            self._store.update_contact(contact, fields)
+
     def add_issue(
         self,
         title: str,

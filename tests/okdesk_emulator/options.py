@@ -103,6 +103,9 @@ class Options:
     forbidden_transitions: frozenset[tuple[str, str]] = frozenset()
     # §5.4: answer of GET /companies/?... when nothing matches (same variants as contacts).
     company_not_found: str = "404"
+    # Answer /companies/list as if custom_parameters[...] were not there (an account without such a
+    # parameter code may do so; `syncd check` must notice).
+    companies_ignore_parameter_filter: bool = False
 
     def __setattr__(self, name: str, value: object) -> None:
         # Catch typos in tests ("emu.options.shufle_comments = False") instead of

@@ -67,6 +67,8 @@ def list_companies(ctx: Context, req: Request) -> Response:
     errors = Errors()
     wanted = _parameter_filter(req.query, errors)
     errors.raise_if_any()
+    if ctx.options.companies_ignore_parameter_filter:
+        wanted = {}
     store = ctx.store
     with store.lock:
 

@@ -159,3 +159,14 @@ def test_what_the_bot_never_made_is_refused(data: bytes) -> None:
 def test_decode_accepts_only_what_encode_makes(data: bytes) -> None:
     cb = decode(data)
     assert cb is None or encode(cb) == data
+
+
+def test_a_remark_written_as_a_reply_to_the_rated_issue_is_still_the_remark() -> None:
+    now = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
+    remark = (AWAITING_COMMENT, {"issue_id": 7, "until": (now + timedelta(minutes=5)).isoformat(), "remark": True})
+    assert route(reply_issue_id=7, dialog=remark, now=now) == Route("comment", 7, used_dialog=True, as_is=True)
+    assert route(reply_issue_id=None, dialog=remark, now=now) == Route("comment", 7, used_dialog=True, as_is=True)
+    # A reply about another issue is an ordinary comment there; the remark stays asked for.
+    assert route(reply_issue_id=8, dialog=remark, now=now) == Route("comment", 8)
+    # Expired: a reply is an ordinary comment (on a finished issue, the client is asked).
+    assert route(reply_issue_id=7, dialog=remark, now=now + timedelta(minutes=6)) == Route("comment", 7)

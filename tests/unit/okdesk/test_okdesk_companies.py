@@ -3,7 +3,9 @@ against the emulator (one filtered request per INN, exact matches only)."""
 
 from __future__ import annotations
 
-from syncd.okdesk.companies import parse_company, parse_maintenance_entity
+import pytest
+
+from syncd.okdesk.companies import parse_company, parse_maintenance_entity, same_value
 from tests.okdesk_emulator import Fault
 from tests.unit.okdesk._helpers import records
 
@@ -88,3 +90,17 @@ def test_contact_created_on_a_service_object(emu, client) -> None:
     assert created.company_id == company and created.maintenance_entity_ids == (entity,)
     stored = next(c for c in emu.get_contacts() if c["id"] == created.id)
     assert stored["company_id"] == company and stored["maintenance_entity_ids"] == [entity]
+
+
+@pytest.mark.parametrize(("stored", "wanted", "same"), [
+    ("7707083893", "7707083893", True),
+    ("7707 083 893", "7707083893", True),  # typed with spaces by staff
+    ("123456789", "0123456789", True),  # a number field loses the leading zero of regions 01-09
+    ("7707083893.0", "7707083893", True),  # ... or holds a float
+    ("7707083894", "7707083893", False),
+    ("77070838931", "7707083893", False),
+    (None, "7707083893", False),
+    ("", "7707083893", False),
+])
+def test_an_inn_is_compared_by_its_digits(stored: str | None, wanted: str, same: bool) -> None:
+    assert same_value(stored, wanted) is same
