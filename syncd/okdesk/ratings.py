@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import OkdeskValidationError
+from .errors import OkdeskError, OkdeskValidationError
 from .transport import Transport, log
 
 RATE_VALUES = ("bad", "normal", "good")
@@ -36,6 +36,10 @@ class IssueRatings:
 
     _t: Transport
     _rate_shape: str | None = None
+    # A 200 proves little where the shape is unsure (an API may drop fields it does not read): the first
+    # rating of each shape is read back from the issue before the shape is trusted.
+    _rate_shape_confirmed: bool = False
+    get_issue: Any
 
     def rate_issue(self, issue_id: int, rate: str) -> None:
         """Rate the issue ``bad`` | ``normal`` | ``good``.
@@ -58,5 +62,23 @@ class IssueRatings:
                 continue
             if self._rate_shape != shape:
                 log.info("okdesk_rate_shape", shape=shape)
-            self._rate_shape = shape
-            return
+                self._rate_shape, self._rate_shape_confirmed = shape, False
+            if self._rate_shape_confirmed or self._applied(issue_id) is not False:
+                return
+            # Answered, not applied: this shape is not read. Nothing was rated, the next one may be.
+            log.warning("okdesk_rate_shape_ignored", issue_id=issue_id, shape=shape)
+            self._rate_shape = None
+            if index + 1 >= len(order):
+                raise OkdeskValidationError(f"POST /issues/{int(issue_id)}/rates: accepted but not applied",
+                                            status=200, kind="rate_ignored")
+
+    def _applied(self, issue_id: int) -> bool | None:
+        """Whether the issue shows a rating now (None: Okdesk did not say; asked again next time)."""
+        try:
+            rated = self.get_issue(issue_id).rate is not None
+        except OkdeskError as exc:
+            log.info("okdesk_rate_unconfirmed", issue_id=issue_id, error=type(exc).__name__)
+            return None
+        self._rate_shape_confirmed = rated
+        return rated
+

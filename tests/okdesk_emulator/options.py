@@ -94,6 +94,9 @@ class Options:
     # §2.2: POST /issues/{id}/rates body, documented {"rate": v} vs sent {"issue": {"rate": v}}:
     # "any" takes both; "flat"/"wrapped" take only that one (the other -> 422, rate missing).
     rate_body_shape: str = "any"
+    # With one shape read: the other answered 200 and ignored (an API that drops unknown fields),
+    # instead of 422. The rating is then silently not applied; only reading the issue tells.
+    rate_ignores_other_shape: bool = False
     # A second rate on a rated issue: "refuse" (422 {"rate": ["уже выставлена"]}) or "overwrite".
     rate_again: str = "refuse"
     # Rating an issue whose status is not a completed one (Store.final_status_codes) -> 422.

@@ -72,7 +72,11 @@ def create_rate(ctx: Context, req: Request, issue_id: int) -> Response:
         if issue is None:
             store.rate_attempts.append(RateAttempt(issue_id, value, shape, 404))
             raise ApiError(404, ISSUE_NOT_FOUND)
-        refusal = _judge(store, issue, value, shape, ctx.options.rate_body_shape)
+        wanted = ctx.options.rate_body_shape
+        if ctx.options.rate_ignores_other_shape and wanted != "any" and shape != wanted:
+            store.rate_attempts.append(RateAttempt(issue_id, value, shape, 200))
+            return json_response(shapes.issue_json(store, issue))  # nothing read, nothing applied
+        refusal = _judge(store, issue, value, shape, wanted)
         store.rate_attempts.append(RateAttempt(issue_id, value, shape, 422 if refusal else 200))
         if refusal is not None:
             raise ApiError(422, refusal)

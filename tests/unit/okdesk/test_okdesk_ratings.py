@@ -74,3 +74,32 @@ def test_no_answer_is_never_repeated(emu, fault: Fault, error: type[Exception], 
 def test_only_okdesks_values_are_sent(client) -> None:
     with pytest.raises(ValueError):
         client.rate_issue(1, "excellent")
+
+
+def test_a_shape_answered_but_not_applied_is_found_out_and_the_other_used(emu, client) -> None:
+    """An API that drops a field it does not read answers 200 and rates nothing: the first rating of a
+    shape is read back from the issue, and the other shape is sent when it was not applied."""
+    emu.options.rate_body_shape = "wrapped"
+    emu.options.rate_ignores_other_shape = True
+    first, second = _completed_issue(emu), _completed_issue(emu)
+    client.rate_issue(first, "good")
+    assert emu.issue_rate(first) == "good"
+    assert [(a.shape, a.status) for a in emu.rate_attempts(first)] == [("flat", 200), ("wrapped", 200)]
+    # Confirmed once: the next rating is one request, and no read-back.
+    reads_before = emu.count_requests(rf"/issues/{second}$", "GET")
+    client.rate_issue(second, "bad")
+    assert [(a.shape, a.status) for a in emu.rate_attempts(second)] == [("wrapped", 200)]
+    assert emu.count_requests(rf"/issues/{second}$", "GET") == reads_before
+
+
+def test_a_read_back_okdesk_does_not_answer_leaves_the_shape_to_be_confirmed_next_time(emu, client) -> None:
+    first, second = _completed_issue(emu), _completed_issue(emu)
+    emu.add_fault(Fault(kind="status", status=503, path=rf"/issues/{first}$", method="GET", times=None))
+    client.rate_issue(first, "good")  # answered 200: taken as applied, as it was
+    assert emu.issue_rate(first) == "good"
+    emu.clear_faults()
+    client.rate_issue(second, "bad")
+    assert emu.count_requests(rf"/issues/{second}$", "GET") == 1  # confirmed now
+    third = _completed_issue(emu)
+    client.rate_issue(third, "normal")
+    assert emu.count_requests(rf"/issues/{third}$", "GET") == 0
