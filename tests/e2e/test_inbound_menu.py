@@ -308,3 +308,24 @@ def test_reply_to_an_unrecorded_bot_message_is_resolved_from_its_number(make_dae
     wait_text(tg, user, ASKED)
     assert comment_texts(emu, other, contact_id) == []
     assert comment_texts(emu, issue_id, contact_id) == ["Роутер перезагружен"]
+
+
+def test_a_staff_comment_carries_a_reply_button_that_takes_the_next_message(make_daemon, emu, tg,
+                                                                             employee) -> None:
+    """The predecessor's "reply" button: under the last text of a staff comment (a Telegram reply works too)."""
+    daemon = make_daemon().start()
+    user, contact_id = link_client(tg, emu, daemon)
+    issue_id = emu.add_issue("Не работает почта", contact_id=contact_id)
+    wait_baseline(daemon, issue_id)
+    emu.add_comment(issue_id, "<p>" + "Проверьте настройки. " * 300 + "</p>", author=("employee", employee))
+    parts = wait_text(tg, user, "Проверьте настройки", count=2)
+    # A long comment comes in parts: the button is under the last one only.
+    assert parts[0].reply_markup is None
+    (button,) = [b for row in parts[-1].reply_markup.rows for b in row.buttons]
+    assert button.text == "💬 Ответить" and callback_data(button) == f"c:{issue_id}".encode()
+    tg.press_button(user, parts[-1].id, callback_data(button))
+    wait_text(tg, user, f"Напишите комментарий к заявке #{issue_id}")
+    tg.send_text(user, "Настройки проверил, всё так же")
+    wait_text(tg, user, f"Комментарий добавлен в заявку #{issue_id}")
+    assert [c["content"] for c in emu.comments_by(issue_id, author=("contact", contact_id))] == [
+        "Настройки проверил, всё так же"]
