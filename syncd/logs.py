@@ -45,6 +45,10 @@ class _Secrets:
             # Longest first, so a value containing another is hidden whole.
             self._values = tuple(sorted(new, key=len, reverse=True))
 
+    def forget(self, value: str) -> None:
+        with self._lock:
+            self._values = tuple(v for v in self._values if v != value)
+
     def add_phone(self, digits: str) -> None:
         """A number is printed in many ways (+7 (912) 345-67-89, 8 912 345 67 89, 79123456789): a run of
         digits holding its last ten, whatever the separators, is hidden whole. A set, not a pattern
@@ -79,6 +83,11 @@ SECRETS = _Secrets()
 
 def register_secret(*values: str | None) -> None:
     SECRETS.add(*values)
+
+
+def forget_secret(value: str) -> None:
+    """A secret that stopped being one (an expired one-time link): the list of values stays bounded."""
+    SECRETS.forget(value)
 
 
 def register_phone(phone: str | None) -> None:

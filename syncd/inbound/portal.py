@@ -14,13 +14,16 @@ from typing import Any
 from telethon import Button, TelegramClient
 
 from syncd.inbound.intake import peer_of
-from syncd.logs import get_logger, register_secret
+from syncd.logs import forget_secret, get_logger, register_secret
 from syncd.okdesk.client import OkdeskClient
 from syncd.okdesk.errors import OkdeskError
 from syncd.texts import t
 
 log = get_logger(__name__)
 LINK_LIFETIME_S = 300  # long enough to tap the button, short enough that a forwarded one is dead
+# Hidden from the log well past its death (Okdesk's unit of expire_after is unsure: minutes would be
+# 5 hours), then forgotten, so the redaction list does not grow with every press.
+HIDDEN_FOR_S = LINK_LIFETIME_S * 60 + 3600
 
 
 async def send_portal_link(*, tg: TelegramClient, okdesk: OkdeskClient, event: Any, link: Any, lang: str,
@@ -37,6 +40,7 @@ async def send_portal_link(*, tg: TelegramClient, okdesk: OkdeskClient, event: A
         await event.answer(t(lang, "okdesk_unavailable"), alert=True)
         return
     register_secret(url)
+    asyncio.get_running_loop().call_later(HIDDEN_FOR_S, forget_secret, url)
     await event.answer()
     minutes = max(1, LINK_LIFETIME_S // 60)
     await tg.send_message(peer_of(link), t(lang, "portal_link", minutes=minutes),

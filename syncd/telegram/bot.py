@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from telethon import TelegramClient, events
 from telethon.tl import types
@@ -44,29 +45,26 @@ class Bot:
             # Recorded at once, before waiting for the client's lock: Telethon saves how far it has
             # read Telegram's updates once a minute, and a message it has read must be in the
             # database by then, or a crash would lose it. A message handed over again is recognised.
-            row_id = self._record(event)
+            kind = _Kind.of(event)
+            row_id = self._record(event, kind)
             if row_id is None:
                 log.info("message_seen_before", tg_user_id=event.sender_id, tg_message_id=event.message.id)
                 return
             # Telethon runs handlers concurrently; one user's updates are taken one at a time, so a
             # double tap on a button cannot, say, create their Okdesk contact twice.
             async with self.locks.hold(event.sender_id or 0):
-                await self._handle(event, row_id)
+                await self._handle(event, row_id, kind)
         except Exception:  # one bad update must not stop the handlers
             log.exception("message_handler_failed", tg_user_id=event.sender_id)
 
-    def _record(self, event: events.NewMessage.Event) -> int | None:
+    def _record(self, event: events.NewMessage.Event, kind: _Kind) -> int | None:
         """The message's inbox row (0 for a group message, which is never kept); None if seen before."""
         if not event.is_private:
             return 0
-        text = (event.raw_text or "").strip()
-        media = event.message.media
-        own_contact = isinstance(media, types.MessageMediaContact) and media.user_id == event.sender_id
-        # Commands, menu buttons and the linking contact are never an Okdesk job, whoever sends them.
-        command = own_contact or _is_start(text) or (not media and menu_action(text) is not None)
         link = self.store.get_link(event.sender_id)
         lang = link.language if link is not None else self.settings.telegram.default_language
-        return self.intake.record(event, lang, handled=command)
+        # Commands, menu buttons and the linking contact are never an Okdesk job, whoever sends them.
+        return self.intake.record(event, lang, handled=kind.command)
 
     async def _on_callback(self, event: events.CallbackQuery.Event) -> None:
         try:
@@ -86,7 +84,7 @@ class Bot:
         except Exception:
             log.exception("callback_handler_failed", tg_user_id=event.sender_id)
 
-    async def _handle(self, event: events.NewMessage.Event, row_id: int) -> None:
+    async def _handle(self, event: events.NewMessage.Event, row_id: int, kind: _Kind) -> None:
         if not event.is_private:
             # Groups are not a place for a client's issues: say so once per message, do nothing else.
             await event.respond(t(self.settings.telegram.default_language, "private_only"))
@@ -98,10 +96,7 @@ class Bot:
         lang = language_for(getattr(sender, "lang_code", None), self.settings.telegram.default_language)
         bound = log.bind(tg_user_id=event.sender_id)
         link = self.store.get_link(event.sender_id)
-        text = (event.raw_text or "").strip()
-        media = event.message.media
-        own_contact = isinstance(media, types.MessageMediaContact) and media.user_id == event.sender_id
-        action = menu_action(text) if not media else None
+        media, own_contact, action, start = event.message.media, kind.own_contact, kind.action, kind.start
         if self.store.touch_link(event.sender_id, access_hash=getattr(sender, "access_hash", None)):
             bound.info("client_unblocked_bot")
             self.on_unblocked()
@@ -110,13 +105,13 @@ class Bot:
         # Text under a question with buttons asks it again, unless the client is linked: theirs is a message.
         naming = (dialog is not None and not media and action is None
                   and (dialog[0] in TYPED_STEPS or (dialog[0] in company_linking.STEPS and link is None)))
-        if link is None or own_contact or _is_start(text) or action is not None or naming:
+        if link is None or kind.command or naming:
             # Not for Okdesk: a command, a menu button or a step of linking.
             self.store.mark_handled(row_id)
         if isinstance(media, types.MessageMediaContact) and (link is None or own_contact):
             await self.linking.on_contact(event, sender, lang)
             return
-        if _is_start(text):
+        if start:
             await self.linking.on_start(event, lang)
             return
         if naming:
@@ -137,3 +132,23 @@ class Bot:
 
 def _is_start(text: str) -> bool:
     return text == "/start" or text.startswith(("/start ", "/start@"))
+
+
+@dataclass(frozen=True)
+class _Kind:
+    """What a message is, decided once: when it is recorded, and again when it is handled."""
+
+    own_contact: bool  # the sender's own contact, from Telegram's button: a linking step
+    start: bool
+    action: str | None  # a command or a menu button (text only)
+
+    @classmethod
+    def of(cls, event: events.NewMessage.Event) -> _Kind:
+        text = (event.raw_text or "").strip()
+        media = event.message.media
+        return cls(own_contact=isinstance(media, types.MessageMediaContact) and media.user_id == event.sender_id,
+                   start=_is_start(text), action=menu_action(text) if not media else None)
+
+    @property
+    def command(self) -> bool:
+        return self.own_contact or self.start or self.action is not None

@@ -35,7 +35,7 @@ from syncd.sync.retry import RetryPolicy, account_failure, backoff
 from syncd.telegram import media
 from syncd.telegram.errors import SendFailure, classify
 from syncd.telegram.pacing import Pacer
-from syncd.texts import human_size, t
+from syncd.texts import TEXTS, human_size, t
 
 KIND = "telegram"
 log = get_logger(__name__)
@@ -270,8 +270,9 @@ class OutboxSender(DispatchLoop):
         if outcome.parked:
             bound.error("delivery_parked", error=failure.detail, attempts=row.attempts + 1)
             what = json.loads(row.payload).get("what", "")
+            words = t("ru", f"staff_what_{what}") if f"staff_what_{what}" in TEXTS["ru"] else what
             self.notices.add(f"notice:parked:{row.id}", row.okdesk_issue_id,
-                             t("ru", "staff_parked", what=what, error=failure.detail))
+                             t("ru", "staff_parked", what=words, error=failure.detail))
         else:
             bound.warning("delivery_failed", error=failure.detail, kind=failure.kind, retry_in=round(delay, 2),
                           budget_spent=round(outcome.budget_spent, 1))

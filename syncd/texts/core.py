@@ -38,6 +38,11 @@ TEXTS: dict[str, dict[str, str]] = {
             "[syncd] Клиент не получил в Telegram сообщение по этой заявке ({what}) после повторных попыток: "
             "{error}. Свяжитесь с клиентом другим способом."
         ),
+        # What the client did not get, in the staff notice's words (Russian: the notice is for staff).
+        "staff_what_comment": "ответ сотрудника",
+        "staff_what_status": "смена статуса",
+        "staff_what_files": "файлы сотрудника",
+        "staff_what_confirmation": "подтверждение, что его сообщение принято",
         "staff_blocked": (
             "[syncd] Клиент заблокировал бота в Telegram и не получает сообщения по этой заявке. "
             "Свяжитесь с клиентом другим способом."

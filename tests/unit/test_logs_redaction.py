@@ -52,3 +52,12 @@ def test_a_database_password_is_a_secret() -> None:
     assert {"p%40ss-w0rd", "p@ss-w0rd"} <= set(load_settings(None, env).secrets())
     env["SYNCD_STATE_DATABASE_URL"] = "postgresql://syncd@db/syncd"  # no password: the user name is no secret
     assert "syncd" not in load_settings(None, env).secrets()
+
+
+def test_a_forgotten_secret_is_no_longer_looked_for_and_the_others_still_are() -> None:
+    secrets = _Secrets()
+    link, other = "https://acme.okdesk.ru/login/one-time-abc123", "https://acme.okdesk.ru/login/one-time-def456"
+    secrets.add(link, other)
+    assert secrets.scrub(f"sent {link} and {other}") == "sent *** and ***"
+    secrets.forget(link)
+    assert secrets.scrub(f"sent {link} and {other}") == f"sent {link} and ***"
