@@ -121,6 +121,18 @@ def test_two_telegram_users_of_one_contact_pressing_together_rate_once(make_daem
     assert [(r["rate"], r["state"]) for r in ratings_rows(daemon)] == [("good", "done")]
 
 
+def test_our_record_of_a_rating_stands_when_okdesk_no_longer_shows_it(make_daemon, emu, tg, employee) -> None:
+    """Staff cleared the rating in Okdesk: an old button still finds it given, and nothing is sent again."""
+    daemon, user, issue_id = start_with_issue(make_daemon, emu, tg, "Картридж")
+    notice = completed_notice(tg, user, emu, issue_id, employee)
+    assert answers(tg, tg.press_button(user, notice.id, f"rt:{issue_id}:3".encode())).message == THANKS
+    emu.set_rate(issue_id, None)
+    again = tg.press_button(user, notice.id, f"rt:{issue_id}:1".encode(), check=False)
+    assert answers(tg, again).message == "Заявка уже оценена: 👍 Отлично"
+    assert emu.rates_of(issue_id) == ["good"] and emu.issue_rate(issue_id) is None
+    assert [(r["rate"], r["state"]) for r in ratings_rows(daemon)] == [("good", "done")]
+
+
 def test_a_rating_given_in_the_portal_is_answered_as_already_rated(make_daemon, emu, tg, employee) -> None:
     daemon, user, issue_id = start_with_issue(make_daemon, emu, tg, "Монитор")
     notice = completed_notice(tg, user, emu, issue_id, employee)
