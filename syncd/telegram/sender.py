@@ -271,7 +271,10 @@ class OutboxSender(DispatchLoop):
             bound.error("delivery_parked", error=failure.detail, attempts=row.attempts + 1)
             what = json.loads(row.payload).get("what", "")
             words = t("ru", f"staff_what_{what}") if f"staff_what_{what}" in TEXTS["ru"] else what
-            self.notices.add(f"notice:parked:{row.id}", row.okdesk_issue_id,
+            # One notice per parking: an item re-queued by `syncd retry` that fails again is news again
+            # (the attempt before this one tells the two apart).
+            before = row.last_attempt_at.isoformat() if row.last_attempt_at else "first"
+            self.notices.add(f"notice:parked:{row.id}:{before}", row.okdesk_issue_id,
                              t("ru", "staff_parked", what=words, error=failure.detail))
         else:
             bound.warning("delivery_failed", error=failure.detail, kind=failure.kind, retry_in=round(delay, 2),

@@ -43,7 +43,7 @@ def status(daemon: Daemon) -> dict[str, Any]:
 
 
 def test_a_parked_delivery_shows_and_is_delivered_once_after_retry(make_daemon, emu, tg, employee) -> None:
-    daemon = make_daemon(sync={"retry_budget": 0.5, "retry_cap": 0.3}).start()
+    daemon = make_daemon(sync={"retry_budget": 0.5, "retry_cap": 0.3}, okdesk={"employee_id": employee}).start()
     user, contact_id = link_client(tg, emu, daemon)
     issue_id = emu.add_issue("Не доходит", contact_id=contact_id)
     wait_baseline(daemon, issue_id)
@@ -74,6 +74,12 @@ def test_a_parked_delivery_shows_and_is_delivered_once_after_retry(make_daemon, 
     (line,) = [ln for ln in listing.stdout.splitlines() if ln.startswith(f"o{item['id']} ")]
     assert "to client: comment" in line and f"#{issue_id}" in line and "MESSAGE_EMPTY" in line
 
+    # Staff were told once; re-queued while Telegram still refuses, it parks again and they are told again.
+    notices = lambda: [c for c in emu.get_comments(issue_id) if "не получил" in c["content"]]  # noqa: E731
+    eventually(lambda: len(notices()) == 1, what="the staff notice")
+    assert syncd(daemon.config_path, "retry", "--all").returncode == 0
+    eventually(lambda: len(notices()) == 2, timeout=30, what="a second notice for the second parking")
+    (item,) = [r for r in outbox(daemon) if r["state"] == "failed"]
     # Telegram is fine again, but a parked item waits for the sysadmin: not resent on its own.
     tg.clear_faults()
     daemon.wait_cycles(3)
