@@ -287,7 +287,7 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
             elif f.name in section:
                 raw = section[f.name]
             else:
-                raw = f.default_factory() if callable(f.default_factory) else f.default  # type: ignore[misc]
+                raw = _default(f)
             value = _convert(raw, hints[f.name], where, problems)
             # `status` and `retry` read only the database: a root shell without the service's
             # secrets (they live in its credentials) may still run them.
@@ -296,7 +296,7 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
                 also = f", or the credential {section_name}_{f.name}" if f.metadata.get("secret") else ""
                 problems.append(f"{section_name}.{f.name} is required (or set {env_key}{also})")
             if value is None and not f.metadata.get("required"):
-                value = f.default_factory() if callable(f.default_factory) else f.default  # type: ignore[misc]
+                value = _default(f)
             values[f.name] = value
         built[section_name] = values
 
@@ -307,6 +307,11 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
         **{name: SECTIONS[name](**values) for name, values in built.items()},
         source=str(config_path) if config_path else None,
     )
+
+
+def _default(f: Any) -> Any:
+    """A field's default, made fresh when it has a factory (the status groups)."""
+    return f.default_factory() if callable(f.default_factory) else f.default
 
 
 def _credential(name: str, env: Mapping[str, str], problems: list[str]) -> str | None:

@@ -52,11 +52,6 @@ class AlreadyRunning(Exception):
     pass
 
 
-def prepare_state_dir(state_dir: Path) -> None:
-    """The state directory holds the bot's key and clients' phones: 0700, and every file in it 0600."""
-    make_private(state_dir)
-
-
 def take_lock(state_dir: Path) -> IO[str]:
     """One process per state directory: two daemons on one SQLite file broke the predecessor."""
     fh = open(state_dir / "syncd.lock", "a+")  # noqa: SIM115 - held open for the life of the process
@@ -107,7 +102,7 @@ async def run_daemon(settings: Settings) -> int:
     # Everything this process creates (database, WAL, the Telegram session) is private from birth.
     os.umask(0o077)
     state_dir = settings.state_dir
-    prepare_state_dir(state_dir)
+    make_private(state_dir)  # the bot's key and clients' phones: 0700, and every file in it 0600
     lock = take_lock(state_dir)
     tmp_dir = state_dir / "tmp"
     shutil.rmtree(tmp_dir, ignore_errors=True)  # leftovers of a killed run; their items resend
@@ -144,10 +139,11 @@ async def run_daemon(settings: Settings) -> int:
     linking = Linking(store=store, okdesk=okdesk, settings=settings)
     inbound = InboundWorker(tg=tg, store=store, okdesk=okdesk, settings=settings, policy=policy, health=health,
                             tmp_dir=tmp_dir, idle=settings.sync.sender_idle,
+                            # The intake is made next (it wakes this worker): a late-bound call.
+                            ask_on_finished=lambda *args: intake.ask_on_finished(*args),
                             heartbeat=liveness.heartbeat("inbound", bounds["inbound"]))
     locks = UserLocks()
     intake = Intake(tg=tg, store=store, okdesk=okdesk, settings=settings, locks=locks, on_new_job=inbound.wake)
-    inbound.ask_on_finished = intake.ask_on_finished  # a message for a finished issue: the client chooses
     menu = Menu(tg=tg, store=store, okdesk=okdesk, settings=settings, intake=intake,
                 status_names=lambda: poller.status_names)
     Bot(tg=tg, store=store, linking=linking, settings=settings, on_unblocked=sender.wake, locks=locks,

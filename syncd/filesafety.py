@@ -59,13 +59,15 @@ def config_file_exposure(path: str | Path | None) -> str | None:
         return None
     try:
         mode = stat.S_IMODE(os.stat(path).st_mode)
+        readers = [who for who, bit in (("its group", stat.S_IRGRP), ("everybody", stat.S_IROTH)) if mode & bit]
+        if not readers:
+            return None  # the usual case: no need to read the file a second time
         with open(path, "rb") as fh:
             data = tomllib.load(fh)
     except (OSError, tomllib.TOMLDecodeError):
         return None  # the config loader has said what is wrong with it
-    readers = [who for who, bit in (("its group", stat.S_IRGRP), ("everybody", stat.S_IROTH)) if mode & bit]
     secrets = config_secrets(data)
-    if not readers or not secrets:
+    if not secrets:
         return None
     return (f"the config file {path} holds secrets ({', '.join(secrets)}) and {' and '.join(readers)} may read it "
             f"(mode {mode:04o}): chmod 600 it, or give the secrets through the environment "

@@ -13,10 +13,11 @@ import time
 from collections.abc import Callable
 
 from syncd.config import Settings
+from syncd.okdesk.client import GET_RETRIES
 
-# OkdeskClient tries a GET this many times (get_retries=2), each try bounded by the connect and
-# read timeouts plus a backoff of at most sync.retry_cap.
-GET_ATTEMPTS = 3
+# OkdeskClient tries a GET this many times, each try bounded by the connect and read timeouts plus a
+# backoff of at most sync.retry_cap.
+GET_ATTEMPTS = GET_RETRIES + 1
 HANG_FLOOR = 300.0  # seconds: no loop is called hung sooner, whatever short timeouts say
 
 

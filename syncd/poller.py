@@ -19,7 +19,7 @@ from sqlalchemy.engine import Row
 
 from syncd.clock import utcnow
 from syncd.config import Settings
-from syncd.health import Health
+from syncd.health import LAST_POLL_KEY, LAST_POLL_OK_KEY, RECONCILE_PERIOD_KEY, Health
 from syncd.issue_sync import REQUESTS_PER_ISSUE, IssueSync
 from syncd.logs import get_logger
 from syncd.okdesk.client import OkdeskClient
@@ -121,9 +121,9 @@ class Poller:
                 self.health.error("okdesk", type(exc).__name__)
                 log.exception("poll_crashed")
             now = utcnow().isoformat()
-            self.store.set_value("last_poll", json.dumps({"at": now, "ok": ok}))
+            self.store.set_value(LAST_POLL_KEY, json.dumps({"at": now, "ok": ok}))
             if ok:  # `syncd status`: when Okdesk last answered a poll (last_poll alone forgets it in an outage)
-                self.store.set_value("last_poll_ok", now)
+                self.store.set_value(LAST_POLL_OK_KEY, now)
             self.heartbeat()
             log.debug("poll_done", ok=ok, cycle=self.cycles)
             return ok
@@ -300,7 +300,7 @@ class Poller:
         period = max(self.settings.sync.reconcile_min_period, count * REQUESTS_PER_ISSUE / rpm * 60.0)
         if self._reconcile_period is None or abs(period - self._reconcile_period) > 0.1 * self._reconcile_period:
             log.info("reconcile_period", seconds=round(period, 1), followed_issues=count)
-            self.store.set_value("reconcile_period", json.dumps({"seconds": period, "followed_issues": count}))
+            self.store.set_value(RECONCILE_PERIOD_KEY, json.dumps({"seconds": period, "followed_issues": count}))
             self._reconcile_period = period
         return period
 

@@ -44,9 +44,6 @@ class StatusCodes:
     def is_completed(self, code: str | None) -> bool:
         return code is not None and code in self.completed
 
-    def is_closed(self, code: str | None) -> bool:
-        return code is not None and code in self.closed
-
     def is_finished(self, code: str | None) -> bool:
         return code is not None and code in self.finished
 

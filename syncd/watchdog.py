@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from syncd import sdnotify
-from syncd.health import Health
+from syncd.health import LAST_POLL_KEY, Health
 from syncd.liveness import Liveness
 from syncd.logs import get_logger
 from syncd.store import Store
@@ -34,7 +34,7 @@ def _clock(moment: datetime | str | None) -> str:
 
 def status_line(store: Store, health: Health) -> str:
     """E.g. "polled 12:00:01, 42 issues followed, 0 waiting, 0 failed" (counts from the database)."""
-    raw = store.get_value("last_poll")
+    raw = store.get_value(LAST_POLL_KEY)
     last = json.loads(raw) if raw else None
     if last is None:
         polled = "not polled yet"

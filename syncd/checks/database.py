@@ -6,23 +6,22 @@ a missing SQLite file is reported, not made; an old schema is left for the daemo
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from syncd.checks import Result, fail, ok, warn
 from syncd.config import Settings
+from syncd.store import Store
 from syncd.store.db import (
     SchemaError,
     current_revision,
+    driver_reason,
     head_revision,
-    known_revisions,
+    open_existing,
+    schema_state,
     sqlite_path,
 )
-from syncd.store.schema import kv
-from syncd.store.status_repo import open_existing
 
 NAME = "database"
 
@@ -42,13 +41,6 @@ def shown(url: str) -> str:
         return url.split(":", 1)[0] + " database"
 
 
-def _reason(exc: BaseException) -> str:
-    """The driver's first line (psycopg and sqlite3 say it plainly), without SQLAlchemy's SQL echo."""
-    orig: Any = getattr(exc, "orig", None) or exc
-    lines = str(orig).strip().splitlines()
-    return lines[0] if lines else type(orig).__name__
-
-
 def _open(settings: Settings) -> Engine:
     url = settings.database_url
     path = sqlite_path(url)
@@ -61,7 +53,7 @@ def _open(settings: Settings) -> Engine:
     except SchemaError as exc:
         raise DatabaseUnavailable(str(exc)) from None
     except (SQLAlchemyError, OSError, ValueError) as exc:
-        raise DatabaseUnavailable(f"cannot open {shown(url)}: {_reason(exc)}") from None
+        raise DatabaseUnavailable(f"cannot open {shown(url)}: {driver_reason(exc)}") from None
 
 
 def read_value(settings: Settings, key: str) -> tuple[str | None, bool]:
@@ -70,10 +62,9 @@ def read_value(settings: Settings, key: str) -> tuple[str | None, bool]:
     try:
         if current_revision(engine) is None:
             return None, False
-        with engine.connect() as conn:
-            return conn.execute(select(kv.c.value).where(kv.c.key == key)).scalar(), True
+        return Store(engine).get_value(key), True
     except SQLAlchemyError as exc:
-        raise DatabaseUnavailable(f"cannot read {shown(settings.database_url)}: {_reason(exc)}") from None
+        raise DatabaseUnavailable(f"cannot read {shown(settings.database_url)}: {driver_reason(exc)}") from None
     finally:
         engine.dispose()
 
@@ -85,18 +76,17 @@ def check_database(settings: Settings) -> Result:
     except DatabaseUnavailable as exc:
         return fail(NAME, str(exc))
     try:
-        revision = current_revision(engine)
+        state, revision = schema_state(engine)
     except SQLAlchemyError as exc:
-        return fail(NAME, f"cannot open {where}: {_reason(exc)}")
+        return fail(NAME, f"cannot open {where}: {driver_reason(exc)}")
     finally:
         engine.dispose()
-    head = head_revision()
-    if revision is None:
+    if state == "missing":
         return fail(NAME, f"{where} has no syncd tables yet: start the daemon once")
-    if revision not in known_revisions():
+    if state == "newer":
         return fail(NAME, f"{where} has schema {revision}, written by a newer syncd than this one: "
                           "upgrade syncd, or restore a backup")
-    if revision != head:
-        return warn(NAME, f"{where} has schema {revision}, older than this syncd's {head}: "
+    if state == "older":
+        return warn(NAME, f"{where} has schema {revision}, older than this syncd's {head_revision()}: "
                           "it will be migrated at the next start")
     return ok(NAME, f"{where} opened, schema {revision} is current")

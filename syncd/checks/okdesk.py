@@ -22,9 +22,11 @@ from syncd.okdesk.errors import (
     OkdeskNotFound,
     OkdeskOutcomeUnknown,
     OkdeskRateLimited,
+    OkdeskTokenRefused,
     OkdeskValidationError,
 )
 from syncd.okdesk.transport import Transport, default_user_agent
+from syncd.statuscodes import GROUPS
 
 NAME = "Okdesk"
 # A phone number no client has (Okdesk matches phones exactly): only the answer's kind matters.
@@ -69,7 +71,7 @@ class OkdeskChecks:
     def unreachable(self, err: OkdeskError) -> str | None:
         """Plain words when Okdesk as a whole (or the token) failed, else None."""
         cfg = self.settings.okdesk
-        if err.status == 401:
+        if isinstance(err, OkdeskTokenRefused):
             return "401, the API token was refused" + _errors_text(err)
         network = {
             "dns": f"cannot resolve the host name {self.host} (is okdesk.url right?)",
@@ -165,7 +167,7 @@ class OkdeskChecks:
         name = f"{NAME} statuses"
         known = {str(s.get("code")) for s in statuses if isinstance(s, dict) and s.get("code")}
         codes = self.settings.okdesk.statuses
-        unknown = [f"{group} {code!r}" for group in ("open", "completed", "closed")
+        unknown = [f"{group} {code!r}" for group in GROUPS
                    for code in getattr(codes, group) if code not in known]
         reopen = self.settings.okdesk.reopen_days > 0
         if reopen and codes.reopen_code not in known:

@@ -18,15 +18,15 @@ from typing import TYPE_CHECKING
 from syncd.clock import utcnow
 from syncd.commands.status import ago, clean, with_store
 from syncd.config import Settings
+from syncd.store.states import INBOUND_PREFIX, OUTBOX_PREFIX
 
 if TYPE_CHECKING:  # the database libraries load only when a command runs, not for `syncd --help`
     from syncd.store import Store
     from syncd.store.status_repo import FailedItem
 
 ORDER = 21
-# The queue's letter, then its id: as `syncd retry` lists them (syncd.store.status_repo's prefixes).
-_REF = re.compile(r"^([oi])(\d+)$", re.IGNORECASE)
-OUTBOX_PREFIX, INBOUND_PREFIX = "o", "i"
+# The queue's prefix, then its id: as `syncd retry` lists them (built from the prefixes the store names them by).
+_REF = re.compile(rf"^({re.escape(OUTBOX_PREFIX)}|{re.escape(INBOUND_PREFIX)})(\d+)$", re.IGNORECASE)
 MAX_ERROR_CHARS = 120
 
 

@@ -49,8 +49,7 @@ def open_store(settings: Settings) -> Store:
     from sqlalchemy.exc import SQLAlchemyError
 
     from syncd.store import Store
-    from syncd.store.db import SchemaError, check_schema_current
-    from syncd.store.status_repo import open_existing
+    from syncd.store.db import SchemaError, check_schema_current, open_existing
 
     # Alembic announces every look at the schema version at INFO: noise in a command's output.
     logging.getLogger("alembic").setLevel(logging.WARNING)
@@ -71,8 +70,12 @@ def open_store(settings: Settings) -> Store:
 
 def db_problem(exc: SQLAlchemyError) -> str:
     """One plain line: the driver's first line (no SQL, no URL), redacted."""
-    detail = str(getattr(exc, "orig", None) or type(exc).__name__).strip().splitlines()
-    return "cannot read the database: " + redact(detail[0] if detail else type(exc).__name__)
+    from syncd.store.db import driver_reason
+
+    # An error the driver did not raise is named by its class only: SQLAlchemy's own message
+    # may quote the statement or the URL.
+    reason = driver_reason(exc) if getattr(exc, "orig", None) is not None else type(exc).__name__
+    return "cannot read the database: " + redact(reason)
 
 
 def with_store(settings: Settings, command: str, action: Callable[[Store], int]) -> int:
@@ -104,15 +107,15 @@ def handle(args: argparse.Namespace, settings: Settings) -> int:
 # ------------------------------------------------------------ the report (the JSON object itself)
 
 def collect(store: Store, now: datetime) -> dict[str, Any]:
-    from syncd.health import LAST_ERROR_KEY
+    from syncd.health import LAST_ERROR_KEY, LAST_POLL_KEY, LAST_POLL_OK_KEY, RECONCILE_PERIOD_KEY
     from syncd.store.db import current_revision
 
     counts = store.status_counts()
-    poll = _json(store.get_value("last_poll"))
+    poll = _json(store.get_value(LAST_POLL_KEY))
     poll = poll if isinstance(poll, dict) else {}
     poll_at = _when(poll.get("at"))
-    ok_at = _when(store.get_value("last_poll_ok"))
-    period = _json(store.get_value("reconcile_period"))
+    ok_at = _when(store.get_value(LAST_POLL_OK_KEY))
+    period = _json(store.get_value(RECONCILE_PERIOD_KEY))
     seconds = period.get("seconds") if isinstance(period, dict) else None
     error = _json(store.get_value(LAST_ERROR_KEY))
     error_at = _when(error.get("at")) if isinstance(error, dict) else None

@@ -26,6 +26,7 @@ from syncd.inbound.routing import Callback, encode, issue_named_in, route
 from syncd.logs import get_logger
 from syncd.okdesk.client import OkdeskClient
 from syncd.okdesk.errors import OkdeskError
+from syncd.okdesk.models import Issue
 from syncd.store import Store
 from syncd.store.inbound_repo import ASKING, DONE, DUPLICATE, QUEUED
 from syncd.telegram.peers import peer_of
@@ -33,7 +34,6 @@ from syncd.telegram.userlocks import UserLocks
 from syncd.texts import t
 
 log = get_logger(__name__)
-__all__ = ["HANDLED_WITHOUT_JOB", "Intake", "peer_of"]
 HANDLED_WITHOUT_JOB = 0  # inbox_messages.job_id of commands, menu buttons and linking steps
 ASK_ISSUES = 3  # open issues offered as "Add to #N"
 
@@ -204,29 +204,35 @@ class Intake:
             self.on_new_job()
         return changed
 
-    async def ask_on_finished(self, job_id: int, tg_user_id: int) -> None:
-        """The worker found the job's issue finished: the job waits for the client's choice."""
+    async def ask_on_finished(self, job_id: int, tg_user_id: int, issue: Issue | None = None) -> None:
+        """The worker found the job's issue finished (``issue``, as it read it): the job waits for the
+        client's choice."""
         async with self.locks.hold(tg_user_id):  # not both this and resume() asking the same question
             link = self.store.get_link(tg_user_id)
             if link is None or not self.store.update_job(job_id, only_if_state=[QUEUED], state=ASKING,
                                                          ask_message_id=None):
                 return
-            await self._ask_or_retry(job_id, link, link.language)
+            await self._ask_or_retry(job_id, link, link.language, issue)
 
     def _requeue_unfinished(self, job_id: int) -> None:
         """Staff reopened the issue before the client was asked: the message is a comment after all."""
         if self.store.update_job(job_id, only_if_state=[ASKING], state=QUEUED, next_try_at=utcnow()):
             self.on_new_job()
 
-    async def _ask_or_retry(self, job_id: int, link: Any, lang: str) -> None:
+    async def _ask_or_retry(self, job_id: int, link: Any, lang: str, issue: Issue | None = None) -> None:
         """Ask now; if Telegram or Okdesk fails, ask again later (the message is kept meanwhile)."""
-        try:
-            await self.ask(job_id, link, lang)
-        except Exception as exc:  # noqa: BLE001 - retried below; the job and its messages are safe
-            log.warning("question_not_sent", tg_user_id=link.tg_user_id, job_id=job_id, error=type(exc).__name__)
+        if not await self._try_ask(job_id, link, lang, issue):
             task = asyncio.create_task(self._ask_later(job_id, link.tg_user_id))
             self._retries.add(task)
             task.add_done_callback(self._retries.discard)
+
+    async def _try_ask(self, job_id: int, link: Any, lang: str, issue: Issue | None = None) -> bool:
+        try:
+            await self.ask(job_id, link, lang, issue)
+            return True
+        except Exception as exc:  # noqa: BLE001 - asked again later; the job and its messages are safe
+            log.warning("question_not_sent", tg_user_id=link.tg_user_id, job_id=job_id, error=type(exc).__name__)
+            return False
 
     async def _ask_later(self, job_id: int, tg_user_id: int) -> None:
         delay = self.settings.sync.retry_base
@@ -236,12 +242,8 @@ class Intake:
                 job, link = self.store.get_job(job_id), self.store.get_link(tg_user_id)
                 if job is None or link is None or job.state != ASKING or job.ask_message_id is not None:
                     return
-                try:
-                    await self.ask(job_id, link, link.language)
+                if await self._try_ask(job_id, link, link.language):  # the issue read afresh
                     return
-                except Exception as exc:  # noqa: BLE001 - Telegram or Okdesk still failing: later again
-                    log.warning("question_not_sent", tg_user_id=tg_user_id, job_id=job_id,
-                                error=type(exc).__name__)
             delay = min(delay * 2, self.settings.sync.retry_cap)
 
     def close(self) -> None:
@@ -250,12 +252,12 @@ class Intake:
         for task in [*self._album_tasks.values(), *self._retries]:
             task.cancel()
 
-    async def ask(self, job_id: int, link: Any, lang: str) -> None:
+    async def ask(self, job_id: int, link: Any, lang: str, issue: Issue | None = None) -> None:
         """No context: offer the client's open issues and a new one, or (none open) a new one.
         A message for a finished issue: offer to reopen it (:mod:`syncd.inbound.reopen`)."""
         job = self.store.get_job(job_id)
         if job is not None and job.okdesk_issue_id is not None:
-            await self.finished.ask(job, link, lang)
+            await self.finished.ask(job, link, lang, issue)
             return
         finished = self.settings.okdesk.statuses.finished
         try:

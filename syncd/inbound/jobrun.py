@@ -20,17 +20,18 @@ from syncd.formatting import FormattedText
 from syncd.inbound import posting
 from syncd.inbound.content import Combined, IncomingFile
 from syncd.inbound.files import download
-from syncd.inbound.intake import peer_of
-from syncd.inbound.ownership import owned_issue
+from syncd.inbound.ownership import owned_issue, owns
 from syncd.inbound.posting import Dropped
-from syncd.inbound.reopen import REOPEN, REOPEN_REFUSED, REOPENED, reopenable
+from syncd.inbound.reopen import REOPEN, REOPEN_REFUSED, REOPENED, reopen_refusal
 from syncd.inbound.routing import Callback, encode
 from syncd.okdesk.client import OkdeskClient
 from syncd.okdesk.errors import (
     OkdeskAuthError,
     OkdeskError,
+    OkdeskForbidden,
     OkdeskNotFound,
     OkdeskRateLimited,
+    OkdeskTokenRefused,
     OkdeskTooLarge,
     OkdeskValidationError,
 )
@@ -39,6 +40,7 @@ from syncd.store import Store
 from syncd.store.inbound_repo import POSTING, QUEUED
 from syncd.sync.codec import delivery_payload
 from syncd.sync.planner import Delivery, Step
+from syncd.telegram.peers import peer_of
 from syncd.telegram.sender import KIND as TELEGRAM_KIND
 from syncd.texts import human_size, t
 
@@ -52,6 +54,7 @@ class Outcome:
     tell: str | None = None  # what the client is told (refused / failed)
     wait: float | None = None  # seconds before the next try (None: the retry policy's backoff)
     service: str = "okdesk"
+    issue: Issue | None = None  # ask: the finished issue as just read (the question needs no second read)
 
 
 class _Retry(Exception):
@@ -95,12 +98,12 @@ class JobRun:
             if issue is None:
                 return Outcome("refused", error="not the client's issue", tell=t(self.lang, "not_yours"))
             self.issue_id = issue.id  # a merged issue answers under its new id
-            self.colleagues_issue = issue.contact_id != self.contact_id  # company-wide access
+            self.colleagues_issue = not owns(issue, self.contact_id)  # company-wide access
             # A try whose POST may have gone out is past this question: its search comes first.
             finished = self.settings.okdesk.statuses.is_finished(issue.status_code)
             if self.job.state != POSTING and finished:
                 if self.job.finished_choice is None:
-                    return Outcome("ask")
+                    return Outcome("ask", issue=issue)
                 if self.job.finished_choice == REOPEN:
                     await self._reopen(issue)
             elif self.job.finished_choice == REOPEN:
@@ -147,17 +150,15 @@ class JobRun:
         shows the issue finished, so the earlier change did not happen.
         """
         statuses = self.settings.okdesk.statuses
-        if not reopenable(issue, statuses, self.settings.okdesk.reopen_days, self.okdesk.okdesk_now()):
-            self._choose(REOPEN_REFUSED, why="reopen window over or issue closed")  # a stale or forged choice
-            return
-        if issue.contact_id != self.contact_id:
-            self._choose(REOPEN_REFUSED, why="a colleague's issue: only its requester reopens it")
+        refusal = reopen_refusal(issue, self.contact_id, self.settings.okdesk, self.okdesk.okdesk_now())
+        if refusal is not None:  # a stale or forged choice
+            self._choose(REOPEN_REFUSED, why=refusal)
             return
         try:
             await asyncio.to_thread(self.okdesk.change_status, issue.id, statuses.reopen_code)
-        except (OkdeskValidationError, OkdeskNotFound, OkdeskAuthError) as exc:
-            if isinstance(exc, OkdeskAuthError) and exc.status == 401:
-                raise _Retry(Outcome("retry", error=str(exc))) from None
+        except OkdeskTokenRefused as exc:  # nothing judged: the next try changes it
+            raise _Retry(Outcome("retry", error=str(exc))) from None
+        except (OkdeskValidationError, OkdeskNotFound, OkdeskForbidden) as exc:
             self._choose(REOPEN_REFUSED, why=str(exc))  # the workflow forbids it, or the key may not
             return
         except OkdeskRateLimited as exc:

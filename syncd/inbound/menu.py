@@ -18,20 +18,21 @@ from syncd.clock import utcnow
 from syncd.config import Settings
 from syncd.formatting import html_to_telegram
 from syncd.formatting.titles import make_title
-from syncd.inbound.intake import Intake, peer_of
+from syncd.inbound.intake import Intake
 from syncd.inbound.ownership import owned_issue, visible_issues
 from syncd.inbound.portal import send_portal_link
 from syncd.inbound.profile import VERBS as PROFILE_VERBS
 from syncd.inbound.profile import Profile
 from syncd.inbound.rating import VERBS as RATING_VERBS
 from syncd.inbound.rating import Rating
-from syncd.inbound.routing import AWAITING_COMMENT, AWAITING_NEW_ISSUE, Callback, decode, encode
+from syncd.inbound.routing import AWAITING_COMMENT, AWAITING_NEW_ISSUE, Callback, encode
 from syncd.logs import get_logger
 from syncd.okdesk.client import OkdeskClient
 from syncd.okdesk.errors import OkdeskError
 from syncd.okdesk.models import Issue
 from syncd.store import Store
 from syncd.store.inbound_repo import ASKING
+from syncd.telegram.peers import peer_of
 from syncd.texts import TEXTS, t
 
 log = get_logger(__name__)
@@ -93,8 +94,8 @@ class Menu:
 
     # ------------------------------------------------------------ inline buttons
 
-    async def on_callback(self, event: Any, link: Any, lang: str) -> None:
-        cb = decode(event.data or b"")
+    async def on_callback(self, event: Any, cb: Callback | None, link: Any, lang: str) -> None:
+        """``cb``: the press's data as decoded by the bot (None: not something the bot made)."""
         bound = log.bind(tg_user_id=link.tg_user_id)
         if cb is None:
             bound.warning("callback_refused_unknown")
@@ -193,8 +194,8 @@ class Menu:
             await self.tg.send_message(peer_of(link), t(lang, "okdesk_unavailable"))
             return
         finished = self.settings.okdesk.statuses.finished
-        mine = list(issues)
-        mine.sort(key=lambda i: (i.status_code in finished, -(i.created_at.timestamp() if i.created_at else 0), -i.id))
+        mine = sorted(issues, key=lambda i: (i.status_code in finished,
+                                             -(i.created_at.timestamp() if i.created_at else 0), -i.id))
         if not mine:
             await self.tg.send_message(peer_of(link), t(lang, "issues_empty"), buttons=menu_keyboard(lang))
             return

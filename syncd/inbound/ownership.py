@@ -61,7 +61,7 @@ async def owned_issue(okdesk: OkdeskClient, issue_id: int, okdesk_contact_id: in
 def visible_issues(okdesk: OkdeskClient, okdesk_contact_id: int, company_id: int | None,
                    max_pages: int | None) -> list[IssueSummary]:
     """My issues: the contact's own, and for a company's client with company-wide access its company's
-    too (Okdesk is asked for the contact's access level each time), newest first."""
+    too (Okdesk is asked for the contact's access level each time); the caller orders them."""
     issues = [i for i in okdesk.list_issues(contact_ids=[okdesk_contact_id], max_pages=max_pages)
               if i.contact_id == okdesk_contact_id]
     if company_id is None:  # linked as a private person: one request, as before companies
@@ -75,5 +75,4 @@ def visible_issues(okdesk: OkdeskClient, okdesk_contact_id: int, company_id: int
         log.warning("company_issues_unavailable", contact_id=okdesk_contact_id, error=str(exc))
         return issues
     seen = {i.id for i in issues}
-    issues += [i for i in company if i.company_id == contact.company_id and i.id not in seen]
-    return sorted(issues, key=lambda i: (i.created_at.timestamp() if i.created_at else 0, i.id), reverse=True)
+    return issues + [i for i in company if i.company_id == contact.company_id and i.id not in seen]

@@ -13,10 +13,10 @@ from typing import Any
 
 from telethon import Button, TelegramClient
 
-from syncd.inbound.intake import peer_of
 from syncd.logs import forget_secret, get_logger, register_secret
 from syncd.okdesk.client import OkdeskClient
 from syncd.okdesk.errors import OkdeskError
+from syncd.telegram.peers import peer_of
 from syncd.texts import t
 
 log = get_logger(__name__)

@@ -13,13 +13,13 @@ from typing import Any
 
 from telethon import Button, TelegramClient
 
-from syncd.inbound.intake import peer_of
 from syncd.inbound.routing import Callback, encode
 from syncd.logs import get_logger
 from syncd.okdesk.client import OkdeskClient
 from syncd.okdesk.errors import OkdeskError
 from syncd.phones import mask_phone
 from syncd.store import Store
+from syncd.telegram.peers import peer_of
 from syncd.texts import t
 
 log = get_logger(__name__)

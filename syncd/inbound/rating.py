@@ -22,20 +22,21 @@ from telethon import Button, TelegramClient
 
 from syncd.clock import utcnow
 from syncd.config import Settings
-from syncd.inbound.intake import peer_of
+from syncd.inbound.ownership import owns
 from syncd.inbound.routing import AWAITING_COMMENT, Callback, encode
 from syncd.logs import get_logger
 from syncd.okdesk.client import OkdeskClient
 from syncd.okdesk.errors import (
-    OkdeskAuthError,
     OkdeskError,
     OkdeskNotFound,
     OkdeskOutcomeUnknown,
+    OkdeskTokenRefused,
     OkdeskUnavailable,
 )
 from syncd.okdesk.models import Issue
 from syncd.store import Store
 from syncd.store.rating_repo import RATING_DONE, RATING_POSTING
+from syncd.telegram.peers import peer_of
 from syncd.telegram.userlocks import UserLocks
 from syncd.texts import t
 
@@ -89,7 +90,7 @@ class Rating:
             log.warning("rating_issue_unavailable", tg_user_id=link.tg_user_id, issue_id=issue_id, error=str(exc))
             await event.answer(t(lang, "okdesk_unavailable"), alert=True)
             return None
-        if issue is None or issue.contact_id is None or issue.contact_id != link.okdesk_contact_id:
+        if issue is None or not owns(issue, link.okdesk_contact_id):
             log.warning("callback_refused_not_requester", tg_user_id=link.tg_user_id, issue_id=issue_id)
             await event.answer(t(lang, "not_yours"), alert=True)
             return None
@@ -144,9 +145,7 @@ class Rating:
             # Maybe applied, maybe not: the row stays "posting" until the issue says which.
             bound.warning("rating_outcome_unknown", error=str(exc))
             return UNKNOWN, None
-        except OkdeskAuthError as exc:
-            if exc.status != 401:
-                return await self._refused(issue_id, exc)
+        except OkdeskTokenRefused as exc:
             # The token refused as a whole (being rotated?): nothing was judged; the recheck sends it again.
             bound.warning("rating_waits_for_okdesk", error=str(exc))
             return UNKNOWN, None
@@ -233,7 +232,7 @@ class Rating:
                 bound.info("rating_confirmed", rate=issue.rate)
                 await self._tell(row, "rate_thanks_later", issue.rate)
             return
-        if issue.contact_id != row.okdesk_contact_id or not self.settings.okdesk.statuses.is_finished(
+        if not owns(issue, row.okdesk_contact_id) or not self.settings.okdesk.statuses.is_finished(
                 issue.status_code):
             # Handed to someone else or reopened meanwhile: this rating is no longer the client's to give.
             self.store.drop_rating(issue_id)

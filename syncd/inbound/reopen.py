@@ -15,8 +15,9 @@ from typing import Any
 
 from telethon import Button, TelegramClient
 
-from syncd.config import Settings
+from syncd.config import OkdeskSettings, Settings
 from syncd.formatting.titles import make_title
+from syncd.inbound.ownership import owns
 from syncd.inbound.routing import Callback, encode
 from syncd.logs import get_logger
 from syncd.okdesk.client import OkdeskClient
@@ -44,6 +45,17 @@ def reopenable(issue: Issue, statuses: StatusCodes, reopen_days: float, now: dat
     return since is None or now - since <= timedelta(days=reopen_days)
 
 
+def reopen_refusal(issue: Issue, okdesk_contact_id: int, okdesk: OkdeskSettings, now: datetime) -> str | None:
+    """Why this client may not reopen this issue now; None when they may. Asked when the question is
+    put (is "reopen" offered?) and again before the status change (a stale or forged choice)."""
+    if not reopenable(issue, okdesk.statuses, okdesk.reopen_days, now):
+        return "reopen window over or issue closed"
+    if not owns(issue, okdesk_contact_id):
+        # Reopening is the requester's: a colleague with company-wide access may comment, not reopen.
+        return "a colleague's issue: only its requester reopens it"
+    return None
+
+
 class FinishedIssue:
     """Asks the client what to do with a message for a finished issue."""
 
@@ -51,14 +63,12 @@ class FinishedIssue:
                  requeue: Callable[[int], None]) -> None:
         self.tg, self.store, self.okdesk, self.settings, self.requeue = tg, store, okdesk, settings, requeue
 
-    def can_reopen(self, issue: Issue) -> bool:
-        okd = self.settings.okdesk
-        return reopenable(issue, okd.statuses, okd.reopen_days, self.okdesk.okdesk_now())
-
-    async def ask(self, job: Any, link: Any, lang: str) -> None:
-        """Okdesk or Telegram failing raises: the caller asks again later."""
+    async def ask(self, job: Any, link: Any, lang: str, issue: Issue | None = None) -> None:
+        """``issue``: as the job's try just read it; without, it is read now. Okdesk or Telegram
+        failing raises: the caller asks again later."""
         try:
-            issue = await asyncio.to_thread(self.okdesk.get_issue, int(job.okdesk_issue_id))
+            if issue is None:
+                issue = await asyncio.to_thread(self.okdesk.get_issue, int(job.okdesk_issue_id))
         except OkdeskNotFound:
             # Deleted meanwhile: the job's own check refuses it and tells the client.
             log.info("finished_issue_gone", tg_user_id=link.tg_user_id, issue_id=job.okdesk_issue_id)
@@ -68,8 +78,7 @@ class FinishedIssue:
             log.info("finished_issue_reopened_meanwhile", tg_user_id=link.tg_user_id, issue_id=issue.id)
             self.requeue(job.id)
             return
-        # Reopening is the requester's: a colleague with company-wide access may comment, not reopen.
-        reopen = self.can_reopen(issue) and issue.contact_id == link.okdesk_contact_id
+        reopen = reopen_refusal(issue, link.okdesk_contact_id, self.settings.okdesk, self.okdesk.okdesk_now()) is None
         title = make_title(issue.title, 60)
         text = t(lang, "finished_ask_reopen" if reopen else "finished_ask", issue_id=issue.id, title=title)
         rows = [[Button.inline(t(lang, "new_from_finished_button"), encode(Callback("new", job_id=job.id)))],

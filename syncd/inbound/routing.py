@@ -89,12 +89,10 @@ _VERBS = {"v": "view", "r": "refresh", "c": "comment", "p": "portal", "l": "list
           # linking a company's client: yes / no, and the service object chosen
           "cy": "company_yes", "cn": "company_no", "me": "entity"}
 _LETTERS = {v: k for k, v in _VERBS.items()}
-# How many numbers follow each verb.
-_SHAPE = {"view": 1, "refresh": 1, "comment": 1, "portal": 1, "list": 1, "add": 2, "new": 1, "cancel": 0,
-          "unlink": 0, "unlink_yes": 0, "relink": 0, "rate": 2, "remark": 1, "reopen": 1, "as_comment": 1,
-          "company_yes": 0, "company_no": 0, "entity": 1}
 _ISSUE_VERBS = ("view", "refresh", "comment", "portal", "remark")
 _JOB_VERBS = ("new", "reopen", "as_comment")
+# How many numbers follow each verb (the others carry none).
+_SHAPE = {**dict.fromkeys((*_ISSUE_VERBS, *_JOB_VERBS, "list", "entity"), 1), "add": 2, "rate": 2}
 
 
 def encode(cb: Callback) -> bytes:
@@ -127,7 +125,7 @@ def decode(data: bytes) -> Callback | None:
         return None
     if any(n < 0 or n > 2**53 for n in numbers):
         return None
-    if len(numbers) != _SHAPE[verb]:
+    if len(numbers) != _SHAPE.get(verb, 0):
         return None
     if verb in _ISSUE_VERBS:
         return Callback(verb, issue_id=numbers[0])

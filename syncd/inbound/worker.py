@@ -26,7 +26,6 @@ from syncd.config import Settings
 from syncd.dispatchloop import DispatchLoop
 from syncd.health import Health
 from syncd.inbound.content import Content, combine
-from syncd.inbound.intake import peer_of
 from syncd.inbound.jobrun import JobRun, Outcome
 from syncd.inbound.ratelimit import ClientRate
 from syncd.logs import get_logger, with_log_context
@@ -34,6 +33,7 @@ from syncd.okdesk.client import OkdeskClient
 from syncd.store import Store
 from syncd.store.inbound_repo import FAILED, POSTING, QUEUED, REFUSED
 from syncd.sync.retry import RetryPolicy, account_failure, backoff
+from syncd.telegram.peers import peer_of
 from syncd.texts import t
 
 log = get_logger(__name__)
@@ -44,15 +44,16 @@ class InboundWorker(DispatchLoop):
 
     def __init__(self, *, tg: TelegramClient, store: Store, okdesk: OkdeskClient, settings: Settings,
                  policy: RetryPolicy, health: Health, tmp_dir: Path, idle: float = 1.0,
+                 ask_on_finished: Callable[[int, int, Any], Awaitable[None]],
                  heartbeat: Callable[[], None] = lambda: None) -> None:
         self.tg, self.store, self.okdesk, self.settings = tg, store, okdesk, settings
         self.policy, self.health, self.tmp_dir, self.idle = policy, health, tmp_dir, idle
         self.heartbeat = heartbeat  # each turn of the loop, for the systemd watchdog
+        # A job whose issue is finished: the intake asks the client (job id, Telegram user id, the issue).
+        self.ask_on_finished = ask_on_finished
         self.rate = ClientRate(settings.sync.client_messages_per_minute)
         self._slots = asyncio.Semaphore(settings.sync.inbound_concurrency)
         self._notes: set[asyncio.Task[None]] = set()
-        # Set by the daemon (the intake asks the client): (job id, Telegram user id).
-        self.ask_on_finished: Callable[[int, int], Awaitable[None]] | None = None
         self._init_loop()
 
     def _dispatch(self) -> float:
@@ -71,7 +72,7 @@ class InboundWorker(DispatchLoop):
         nxt = self.store.next_job_time(list(self._busy))
         if nxt is None:
             return self.idle
-        return max(0.05, min(self.idle, (nxt - utcnow()).total_seconds()))
+        return (nxt - utcnow()).total_seconds()  # DispatchLoop.run bounds it
 
     def _done(self, tg_user_id: int) -> None:
         self._busy.pop(tg_user_id, None)
@@ -100,7 +101,7 @@ class InboundWorker(DispatchLoop):
             if job is None or job.state not in (QUEUED, POSTING):
                 return
             link = self.store.get_link(job.tg_user_id)
-            bound = log.bind(tg_user_id=job.tg_user_id, job_id=job.id, issue_id=job.okdesk_issue_id)
+            bound = log  # the job's client, issue and id are in the log context (_dispatch)
             if link is None:
                 self.store.update_job(job.id, state=REFUSED, last_error="the client is no longer linked")
                 bound.info("inbound_refused_unlinked")
@@ -131,8 +132,7 @@ class InboundWorker(DispatchLoop):
             # The issue is finished: the client chooses (reopen, new issue, or comment as it is).
             self.health.mark("okdesk")
             bound.info("inbound_finished_issue_ask")
-            if self.ask_on_finished is not None:
-                await self.ask_on_finished(job.id, job.tg_user_id)
+            await self.ask_on_finished(job.id, job.tg_user_id, outcome.issue)
             return
         if outcome.kind == "refused":
             self.store.update_job(job.id, state=REFUSED, last_error=outcome.error, done_at=utcnow())

@@ -43,6 +43,7 @@ from .timeutil import TimestampParser, format_filter
 from .transport import Transport, default_user_agent, log
 
 EMPLOYEE_PAGE = 100  # the documented maximum of keyset pages
+GET_RETRIES = 2  # a GET is tried this many times more after a failure (liveness counts on it)
 
 
 class OkdeskClient(IssueRatings, CompanyEndpoints, PortalLinks):
@@ -56,7 +57,7 @@ class OkdeskClient(IssueRatings, CompanyEndpoints, PortalLinks):
         timeout: float = 30,
         connect_timeout: float = 5,
         budget: RequestBudget | None = None,
-        get_retries: int = 2,
+        get_retries: int = GET_RETRIES,
         retry_cap: float = 60,
         proxy: str | None = None,
         account_tz: tzinfo | None = None,

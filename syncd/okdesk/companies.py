@@ -8,7 +8,7 @@ checked here too: only exact matches are kept.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -124,12 +124,17 @@ class CompanyEndpoints:
 
     def get_company(self, company_id: int, *, background: bool = False) -> Company:
         """One company by id (``GET /companies/?id=``); NotFound when there is none."""
-        data = self._get("/companies/", "companies.get", background, [("id", int(company_id))])
-        for item in bodies.items(data, "companies"):
-            company = parse_company(item)
-            if company is not None and company.id == int(company_id):
-                return company
-        raise OkdeskNotFound(f"GET /companies/: no company {int(company_id)}", status=200, kind="no_id")
+        return self._get_one("/companies/", "companies", parse_company, company_id, background)
+
+    def _get_one(self, path: str, name: str, parse: Callable[[Any], Any], object_id: int, background: bool) -> Any:
+        """The object ``?id=`` finds: one object or a list as the endpoint answers, the id checked (an
+        exact-match search may ignore an unknown parameter and answer something else)."""
+        data = self._get(path, f"{name}.get", background, [("id", int(object_id))])
+        for item in bodies.items(data, name):
+            found = parse(item)
+            if found is not None and found.id == int(object_id):
+                return found
+        raise OkdeskNotFound(f"GET {path}: no {name} {int(object_id)}", status=200, kind="no_id")
 
     def list_maintenance_entities(self, company_id: int, *, background: bool = False) -> list[MaintenanceEntity]:
         """The company's active service objects, by id (one page of at most 100).
@@ -149,9 +154,4 @@ class CompanyEndpoints:
 
     def get_contact(self, contact_id: int, *, background: bool = False) -> Contact:
         """One contact by id (``GET /contacts/?id=``); NotFound when there is none."""
-        data = self._get("/contacts/", "contacts.get", background, [("id", int(contact_id))])
-        for item in bodies.items(data, "contacts"):
-            contact = parse_contact(item)
-            if contact is not None and contact.id == int(contact_id):
-                return contact
-        raise OkdeskNotFound(f"GET /contacts/: no contact {int(contact_id)}", status=200, kind="no_id")
+        return self._get_one("/contacts/", "contacts", parse_contact, contact_id, background)

@@ -99,6 +99,14 @@ class OkdeskAuthError(OkdeskError):
     default_kind = "auth"
 
 
+class OkdeskTokenRefused(OkdeskAuthError):
+    """401: the token as a whole is refused (revoked, being rotated): nothing was judged, try later."""
+
+
+class OkdeskForbidden(OkdeskAuthError):
+    """403: the token's user may not do this one thing: a refusal of the action."""
+
+
 class OkdeskNotFound(OkdeskError):
     """404/410, or a 200 whose body is an error or lacks the ``id`` of the expected object
     (Okdesk's answer for deleted or hidden issues)."""

@@ -18,11 +18,12 @@ import requests
 import urllib3.exceptions as u3
 
 from .errors import (
-    OkdeskAuthError,
     OkdeskError,
+    OkdeskForbidden,
     OkdeskNotFound,
     OkdeskOutcomeUnknown,
     OkdeskRateLimited,
+    OkdeskTokenRefused,
     OkdeskTooLarge,
     OkdeskUnavailable,
     OkdeskValidationError,
@@ -198,9 +199,9 @@ def classify_response(
         errors = text[:200] if text and not text.startswith("<") else None
     kw: dict[str, Any] = {"status": status, "errors": scrub(errors), "kind": f"http_{status}"}
     if status == 401:
-        return None, OkdeskAuthError(f"{what}: token refused", **kw)
+        return None, OkdeskTokenRefused(f"{what}: token refused", **kw)
     if status == 403:
-        return None, OkdeskAuthError(f"{what}: no right", **kw)
+        return None, OkdeskForbidden(f"{what}: no right", **kw)
     if status in (404, 410):
         return None, OkdeskNotFound(f"{what}: not found", **kw)
     if status == 413:

@@ -264,7 +264,9 @@ def parse_issue(data: Any, ts: TsParser) -> Issue | None:
         attachments=parse_attachments(data.get("attachments"), ts),
         completed_at=ts(data.get("completed_at")),
         rate=_rate_value(data.get("rate")),
-        maintenance_entity_id=_ref_id(data, "maintenance_entity", "maintenance_entity_id"),
+        # One issue names it service_object_id (okdesk-api.md §2.3); create takes maintenance_entity_id.
+        maintenance_entity_id=as_int(_first(data, "service_object_id", "maintenance_entity_id"))
+        or _ref_id(data, "maintenance_entity", "maintenance_entity_id"),
     )
 
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from pathlib import Path
+from typing import Literal
+from urllib.parse import quote
 
 from alembic import command
 from alembic.config import Config
@@ -69,6 +72,39 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+def open_existing(url: str) -> Engine:
+    """An engine on a database that must already exist: a missing SQLite file is refused, never created.
+
+    The daemon's WAL mode stays as it is (a connection inherits it from the file); the busy
+    timeout lets a command wait for the daemon's short transactions.
+    """
+    path = sqlite_path(url)
+    if path is None:
+        return make_engine(url)
+    try:
+        exists = path.is_file()
+    except OSError as exc:  # the state directory is 0700: another user may not even look
+        raise SchemaError(f"cannot look at {path}: {exc.strerror} (run this as the service's user, or root)") from None
+    if not exists:
+        raise SchemaError(f"there is no database at {path}: has the daemon ever run with this config? "
+                          "(status and retry never create one)")
+    uri = f"file:{quote(str(path.resolve()))}?mode=rw"
+
+    def connect() -> sqlite3.Connection:
+        conn = sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False)
+        conn.execute("PRAGMA busy_timeout=30000")
+        return conn
+
+    return create_engine("sqlite://", creator=connect)
+
+
+def driver_reason(exc: BaseException) -> str:
+    """The driver's first line (psycopg and sqlite3 say it plainly), without SQLAlchemy's SQL echo."""
+    orig = getattr(exc, "orig", None) or exc
+    lines = str(orig).strip().splitlines()
+    return lines[0] if lines else type(orig).__name__
+
+
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
@@ -88,14 +124,32 @@ def migrate(engine: Engine) -> tuple[str | None, str]:
     return before, head_revision()
 
 
-def check_schema_current(engine: Engine) -> None:
-    """For commands that must never create or migrate a database (status, retry)."""
+SchemaState = Literal["missing", "newer", "older", "current"]
+
+
+def schema_state(engine: Engine) -> tuple[SchemaState, str | None]:
+    """Where the database's schema stands against this code, and its revision (None when missing).
+
+    Only looks: the commands and `syncd check` say what it means in their own words.
+    """
     rev = current_revision(engine)
     if rev is None:
-        raise SchemaError("the database has no syncd schema (has the daemon ever run with this config?)")
+        return "missing", None
     if rev not in known_revisions():
-        raise SchemaError(f"the database schema {rev} is newer than this syncd")
+        return "newer", rev
     if rev != head_revision():
+        return "older", rev
+    return "current", rev
+
+
+def check_schema_current(engine: Engine) -> None:
+    """For commands that must never create or migrate a database (status, retry)."""
+    state, rev = schema_state(engine)
+    if state == "missing":
+        raise SchemaError("the database has no syncd schema (has the daemon ever run with this config?)")
+    if state == "newer":
+        raise SchemaError(f"the database schema {rev} is newer than this syncd")
+    if state == "older":
         raise SchemaError(f"the database schema {rev} is older than this syncd; start the daemon to migrate it")
 
 

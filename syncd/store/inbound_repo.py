@@ -24,6 +24,7 @@ from syncd.store.schema import (
     own_comments,
     seen_attachments,
 )
+from syncd.store.states import BLANK_CONTENT
 
 ASKING, QUEUED, POSTING, DONE, DUPLICATE, REFUSED, FAILED = (
     "asking", "queued", "posting", "done", "duplicate", "refused", "failed")
@@ -64,7 +65,7 @@ class InboundStore:
             # linking step holds a phone or a name, and nothing keeps what is not needed.
             conn.execute(update(inbox_messages).where(inbox_messages.c.id == message_row_id,
                                                       inbox_messages.c.job_id.is_(None)).values(
-                job_id=0, content="{}", media=None))
+                job_id=0, content=BLANK_CONTENT, media=None))
 
     def message_row(self, message_row_id: int) -> Row | None:
         with self.engine.connect() as conn:

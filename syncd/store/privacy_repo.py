@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, and_, delete, or_, select, update
+from sqlalchemy import Engine, delete, or_, select, update
 
 from syncd.clock import utcnow
-from syncd.store.inbound_repo import ASKING, FAILED, OPEN_STATES, QUEUED
+from syncd.store.inbound_repo import ASKING, FAILED, OPEN_STATES, QUEUED, REFUSED
 from syncd.store.schema import (
     dialogs,
     inbound_jobs,
@@ -25,16 +25,16 @@ from syncd.store.schema import (
     message_map,
     outbox,
 )
+from syncd.store.states import BLANK_CONTENT, BLANK_PAYLOAD, CANCELLED
+from syncd.store.states import DONE as OUTBOX_DONE
+from syncd.store.states import FAILED as OUTBOX_FAILED
+from syncd.store.states import PENDING as OUTBOX_PENDING
 
-# What a blanked message says: an empty Content (syncd.inbound.content), still valid JSON.
-BLANK_CONTENT = "{}"
-BLANK_PAYLOAD = "{}"
-CANCELLED = "cancelled"
 _WAITING_JOBS = (ASKING, QUEUED)
 # Jobs whose messages are still needed: open ones, and failed ones the sysadmin may re-queue.
 _OPEN_JOBS = (*OPEN_STATES, FAILED)
-_WAITING_OUTBOX = ("pending", "failed")
-_FINISHED_OUTBOX = ("done", CANCELLED)
+_WAITING_OUTBOX = (OUTBOX_PENDING, OUTBOX_FAILED)
+_FINISHED_OUTBOX = (OUTBOX_DONE, CANCELLED)
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ class PrivacyStore:
             conn.execute(delete(issue_ratings).where(issue_ratings.c.tg_user_id == tg_user_id))
             jobs = conn.execute(update(inbound_jobs).where(
                 inbound_jobs.c.tg_user_id == tg_user_id, inbound_jobs.c.state.in_(_WAITING_JOBS)).values(
-                state="refused", last_error="the client unlinked", done_at=now)).rowcount
+                state=REFUSED, last_error="the client unlinked", done_at=now)).rowcount
             # A message still arriving (album) is handled: a restart must not take it up again.
             conn.execute(update(inbox_messages).where(
                 inbox_messages.c.tg_user_id == tg_user_id, inbox_messages.c.job_id.is_(None)).values(job_id=0))
@@ -109,5 +109,5 @@ class PrivacyStore:
             phones = conn.execute(update(links).where(
                 links.c.linked_at < before, links.c.phone.is_not(None)).values(phone=None)).rowcount
             # A dialog left that long (a name never typed: it holds the phone) is over.
-            stale = conn.execute(delete(dialogs).where(and_(dialogs.c.updated_at < before))).rowcount
+            stale = conn.execute(delete(dialogs).where(dialogs.c.updated_at < before)).rowcount
         return Purged(messages=messages, payloads=payloads, phones=phones, dialogs=stale)

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Row
 
 from syncd.clock import utcnow
 from syncd.store.inbound_repo import InboundStore
-from syncd.store.privacy_repo import CANCELLED, PrivacyStore
+from syncd.store.privacy_repo import PrivacyStore
 from syncd.store.rating_repo import RatingStore
 from syncd.store.schema import (
     dialogs,
@@ -30,9 +30,8 @@ from syncd.store.schema import (
     seen_attachments,
     seen_comments,
 )
+from syncd.store.states import CANCELLED, DONE, FAILED, PENDING
 from syncd.store.status_repo import StatusStore
-
-PENDING, DONE, FAILED = "pending", "done", "failed"
 
 
 def new_random_id() -> int:
@@ -69,12 +68,11 @@ class Store(InboundStore, StatusStore, PrivacyStore, RatingStore):
                   okdesk_company_id: int | None = None, okdesk_maintenance_entity_id: int | None = None) -> None:
         """``linked_at`` is on Okdesk's clock: what its timestamps date before it is history.
         A company's client's new issues carry ``okdesk_company_id`` and ``okdesk_maintenance_entity_id``."""
+        # The row is replaced whole: a relink to a private person's contact leaves the company NULL.
         values = dict(tg_chat_id=tg_chat_id, tg_access_hash=tg_access_hash, okdesk_contact_id=okdesk_contact_id,
                       contact_name=contact_name, phone=phone, language=language, linked_at=linked_at or utcnow(),
-                      issues_scanned=False, blocked_at=None)
-        # The row is replaced whole: a relink to a private person's contact leaves these NULL.
-        company = dict(okdesk_company_id=okdesk_company_id, okdesk_maintenance_entity_id=okdesk_maintenance_entity_id)
-        values.update({k: v for k, v in company.items() if v is not None})
+                      issues_scanned=False, blocked_at=None, okdesk_company_id=okdesk_company_id,
+                      okdesk_maintenance_entity_id=okdesk_maintenance_entity_id)
         with self.engine.begin() as conn:
             conn.execute(delete(links).where(links.c.tg_user_id == tg_user_id))
             conn.execute(insert(links).values(tg_user_id=tg_user_id, **values))
@@ -274,12 +272,6 @@ class Store(InboundStore, StatusStore, PrivacyStore, RatingStore):
         """Before a write whose outcome could be lost: the next attempt must look before it writes."""
         with self.engine.begin() as conn:
             conn.execute(update(outbox).where(outbox.c.id == outbox_id).values(last_error=note))
-
-    def outbox_counts(self) -> dict[str, Any]:
-        with self.engine.connect() as conn:
-            rows = conn.execute(select(outbox.c.state, func.count(), func.min(outbox.c.created_at))
-                                .where(outbox.c.state.in_([PENDING, FAILED])).group_by(outbox.c.state))
-            return {state: {"count": count, "oldest": oldest} for state, count, oldest in rows}
 
     # ------------------------------------------------------------ message map
 

@@ -23,6 +23,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from syncd.store.states import PENDING
+
 metadata = MetaData()
 
 
@@ -122,7 +124,7 @@ outbox = Table(
     Column("random_ids", Text, nullable=False, default="[]"),
     # How many of the item's steps are done: a resend after a crash starts there.
     Column("progress", Integer, nullable=False, default=0),
-    Column("state", String(20), nullable=False, default="pending"),
+    Column("state", String(20), nullable=False, default=PENDING),
     Column("attempts", Integer, nullable=False, default=0),
     Column("next_try_at", UTCDateTime(), nullable=False),
     # Seconds of the item's own failures, counted only while its service worked for others.

@@ -9,24 +9,20 @@ it picks the items up on its own (the sender and the inbound worker look at thei
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote
 
-from sqlalchemy import Engine, create_engine, func, select, update
+from sqlalchemy import Engine, func, select, update
 
 from syncd.clock import utcnow
-from syncd.store.db import SchemaError, make_engine, sqlite_path
-from syncd.store.inbound_repo import ASKING, POSTING, QUEUED
+from syncd.store.inbound_repo import ASKING, OPEN_STATES, POSTING, QUEUED
 from syncd.store.inbound_repo import FAILED as JOB_FAILED
 from syncd.store.schema import followed_issues, inbound_jobs, links, outbox
-
-# The outbox states, spelled as in repo.py (which mixes this class in: importing it would be circular).
-OUTBOX_PENDING, OUTBOX_FAILED = "pending", "failed"
-OUTBOX_PREFIX, INBOUND_PREFIX = "o", "i"
+from syncd.store.states import FAILED as OUTBOX_FAILED
+from syncd.store.states import INBOUND_PREFIX, OUTBOX_PREFIX
+from syncd.store.states import PENDING as OUTBOX_PENDING
 
 
 @dataclass(frozen=True)
@@ -57,57 +53,34 @@ class FailedItem:
     created_at: datetime
 
 
-def open_existing(url: str) -> Engine:
-    """An engine on a database that must already exist: a missing SQLite file is refused, never created.
-
-    The daemon's WAL mode stays as it is (a connection inherits it from the file); the busy
-    timeout lets a command wait for the daemon's short transactions.
-    """
-    path = sqlite_path(url)
-    if path is None:
-        return make_engine(url)
-    try:
-        exists = path.is_file()
-    except OSError as exc:  # the state directory is 0700: another user may not even look
-        raise SchemaError(f"cannot look at {path}: {exc.strerror} (run this as the service's user, or root)") from None
-    if not exists:
-        raise SchemaError(f"there is no database at {path}: has the daemon ever run with this config? "
-                          "(status and retry never create one)")
-    uri = f"file:{quote(str(path.resolve()))}?mode=rw"
-
-    def connect() -> sqlite3.Connection:
-        conn = sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False)
-        conn.execute("PRAGMA busy_timeout=30000")
-        return conn
-
-    return create_engine("sqlite://", creator=connect)
-
-
-def _backlog(row: Any) -> Backlog:
-    return Backlog(int(row[0] or 0), row[1]) if row is not None else Backlog()
+def _by_state(rows: Any) -> dict[str, Backlog]:
+    """(state, count, oldest created_at) rows of a GROUP BY state: a state with no rows is absent."""
+    return {state: Backlog(int(count or 0), oldest) for state, count, oldest in rows}
 
 
 class StatusStore:
     engine: Engine
 
     def status_counts(self) -> Counts:
+        # Read every few seconds for the systemd STATUS= line as long as the daemon runs: one query
+        # per table, each queue grouped by state once, rather than one query per figure.
         with self.engine.connect() as conn:
-            linked = conn.execute(select(func.count()).select_from(links)).scalar_one()
-            blocked = conn.execute(select(func.count()).select_from(links)
-                                   .where(links.c.blocked_at.is_not(None))).scalar_one()
+            linked, blocked = conn.execute(select(func.count(), func.count(links.c.blocked_at))).one()
             followed = conn.execute(select(func.count()).select_from(followed_issues)).scalar_one()
-            out = {state: (count, oldest) for state, count, oldest in conn.execute(
+            out = _by_state(conn.execute(
                 select(outbox.c.state, func.count(), func.min(outbox.c.created_at))
-                .where(outbox.c.state.in_([OUTBOX_PENDING, OUTBOX_FAILED])).group_by(outbox.c.state))}
-            waiting = conn.execute(select(func.count(), func.min(inbound_jobs.c.created_at))
-                                   .where(inbound_jobs.c.state.in_([ASKING, QUEUED, POSTING]))).first()
-            asking = conn.execute(select(func.count()).select_from(inbound_jobs)
-                                  .where(inbound_jobs.c.state == ASKING)).scalar_one()
-            failed = conn.execute(select(func.count(), func.min(inbound_jobs.c.created_at))
-                                  .where(inbound_jobs.c.state == JOB_FAILED)).first()
+                .where(outbox.c.state.in_([OUTBOX_PENDING, OUTBOX_FAILED])).group_by(outbox.c.state)))
+            jobs = _by_state(conn.execute(
+                select(inbound_jobs.c.state, func.count(), func.min(inbound_jobs.c.created_at))
+                .where(inbound_jobs.c.state.in_([*OPEN_STATES, JOB_FAILED])).group_by(inbound_jobs.c.state)))
+        # Every open job is waiting, one asking the client a question too (Counts.inbound_waiting).
+        waiting = [jobs[state] for state in OPEN_STATES if state in jobs]
+        oldest = [b.oldest for b in waiting if b.oldest is not None]
         return Counts(linked_clients=int(linked), blocked_clients=int(blocked), followed_issues=int(followed),
-                      outbox_waiting=_backlog(out.get(OUTBOX_PENDING)), outbox_failed=_backlog(out.get(OUTBOX_FAILED)),
-                      inbound_waiting=_backlog(waiting), inbound_asking=int(asking), inbound_failed=_backlog(failed))
+                      outbox_waiting=out.get(OUTBOX_PENDING, Backlog()), outbox_failed=out.get(OUTBOX_FAILED, Backlog()),
+                      inbound_waiting=Backlog(sum(b.count for b in waiting), min(oldest, default=None)),
+                      inbound_asking=jobs.get(ASKING, Backlog()).count,
+                      inbound_failed=jobs.get(JOB_FAILED, Backlog()))
 
     def failed_items(self) -> list[FailedItem]:
         """Every parked item, outbox and inbound alike, the oldest first."""

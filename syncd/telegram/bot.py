@@ -80,7 +80,7 @@ class Bot:
                 if link is None:
                     await event.answer(t(lang, "need_link"), alert=True)
                     return
-                await self.menu.on_callback(event, link, lang)
+                await self.menu.on_callback(event, cb, link, lang)
         except Exception:
             log.exception("callback_handler_failed", tg_user_id=event.sender_id)
 
@@ -105,8 +105,8 @@ class Bot:
         # Text under a question with buttons asks it again, unless the client is linked: theirs is a message.
         naming = (dialog is not None and not media and action is None
                   and (dialog[0] in TYPED_STEPS or (dialog[0] in company_linking.STEPS and link is None)))
-        if link is None or kind.command or naming:
-            # Not for Okdesk: a command, a menu button or a step of linking.
+        if link is None or naming:
+            # Not for Okdesk: a step of linking (a command or a menu button was recorded as handled).
             self.store.mark_handled(row_id)
         if isinstance(media, types.MessageMediaContact) and (link is None or own_contact):
             await self.linking.on_contact(event, sender, lang)

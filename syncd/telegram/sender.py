@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from telethon import TelegramClient
-from telethon.tl import types
 
 from syncd.clock import utcnow
 from syncd.dispatchloop import DispatchLoop
@@ -35,6 +34,7 @@ from syncd.sync.retry import RetryPolicy, account_failure, backoff
 from syncd.telegram import media
 from syncd.telegram.errors import SendFailure, classify
 from syncd.telegram.pacing import Pacer
+from syncd.telegram.peers import peer_of
 from syncd.texts import TEXTS, human_size, t
 
 KIND = "telegram"
@@ -102,13 +102,13 @@ class OutboxSender(DispatchLoop):
         if row is None or row.state != "pending":
             return
         what, comment_id, steps = payload_steps(row.payload)
-        bound = log.bind(outbox_id=row.id, tg_chat_id=row.tg_chat_id, issue_id=row.okdesk_issue_id, what=what)
+        bound = log.bind(tg_chat_id=row.tg_chat_id, what=what)  # the item and its issue are in the log context
         link = self.store.link_by_chat(row.tg_chat_id)
         if link is None:
             bound.warning("delivery_without_link")
             self._fail(row, StepFailed(SendFailure("item", "the chat is no longer linked")), bound)
             return
-        peer = types.InputPeerUser(user_id=link.tg_user_id, access_hash=link.tg_access_hash)
+        peer = peer_of(link)
         random_ids: list[int] = json.loads(row.random_ids)
         offsets = _random_id_offsets(steps)
         for index in range(row.progress, len(steps)):

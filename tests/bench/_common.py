@@ -169,6 +169,15 @@ def human_seconds(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
+def rss_verdict(peak: float, target_mb: float, errors: list[dict[str, Any]], failures: list[str]) -> int:
+    """The peak-RSS target and what the daemon logged as errors, then the outcome (exit code)."""
+    if peak >= target_mb:
+        failures.append(f"peak RSS {peak:.1f} MB >= {target_mb:g} MB")
+    for error in errors:
+        print(f"note: daemon logged {error.get('level')} {error.get('event')!r}")
+    return verdict(failures)
+
+
 def verdict(failures: list[str]) -> int:
     """Print the outcome and return the script's exit code (1 when a target was missed)."""
     if failures:

@@ -11,17 +11,15 @@ sampled from /proc/<pid>/status while it relays, and VmHWM read right after deli
 from __future__ import annotations
 
 import argparse
-import hashlib
-import os
 import sys
 import threading
 import time
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
-from _common import Bench, table, verdict
+from _common import Bench, rss_verdict, table
 
+from tests.e2e.helpers import random_file
 from tests.okdesk_emulator import Upload
 
 TARGET_MB = 150.0
@@ -58,17 +56,6 @@ class RssSampler(threading.Thread):
             self.stop_event.wait(0.05)
 
 
-def make_file(path: Path, megabytes: int) -> str:
-    """Incompressible content, written in 1 MiB blocks; returns its sha256."""
-    digest = hashlib.sha256()
-    with open(path, "wb") as fh:
-        for _ in range(megabytes):
-            block = os.urandom(1024 * 1024)
-            digest.update(block)
-            fh.write(block)
-    return digest.hexdigest()
-
-
 def epoch(event: dict[str, Any]) -> float:
     return datetime.fromisoformat(str(event["timestamp"]).replace("Z", "+00:00")).timestamp()
 
@@ -89,7 +76,7 @@ def main() -> int:
         b.emu.options.comments_bump_updated_at = True
         source = b.root / "attachment.bin"
         started = time.monotonic()
-        sha = make_file(source, args.mb)
+        sha = random_file(source, args.mb)
         print(f"generated {args.mb} MiB in {time.monotonic() - started:.1f} s (sha256 {sha[:16]}...)", flush=True)
 
         user, _contact_id, issue_id = b.client_with_issue("Нужна выгрузка базы", POLL_INTERVAL)
@@ -145,11 +132,7 @@ def main() -> int:
     print()
     print(table(["file relay Okdesk -> Telegram", "value"], rows))
     print(f"target: peak RSS < {TARGET_MB:g} MB (poll_interval {POLL_INTERVAL:g} s)")
-    if peak >= TARGET_MB:
-        failures.append(f"peak RSS {peak:.1f} MB >= {TARGET_MB:g} MB")
-    for error in errors:
-        print(f"note: daemon logged {error.get('level')} {error.get('event')!r}")
-    return verdict(failures)
+    return rss_verdict(peak, TARGET_MB, errors, failures)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ import sys
 import time
 from typing import Any
 
-from _common import Bench, table, verdict
+from _common import Bench, rss_verdict, table
 from bench_file_relay import RssSampler, epoch, make_file, mb, proc_status
 
 TARGET_MB = 150.0
@@ -122,11 +122,7 @@ def main() -> int:
     print(table(["inbound relay Telegram -> Okdesk", "value"], rows))
     print(f"target: peak RSS < {TARGET_MB:g} MB (poll_interval {POLL_INTERVAL:g} s; handing the file to the "
           f"test server took {handed:.1f} s, not counted)")
-    if peak >= TARGET_MB:
-        failures.append(f"peak RSS {peak:.1f} MB >= {TARGET_MB:g} MB")
-    for error in errors:
-        print(f"note: daemon logged {error.get('level')} {error.get('event')!r}")
-    return verdict(failures)
+    return rss_verdict(peak, TARGET_MB, errors, failures)
 
 
 if __name__ == "__main__":

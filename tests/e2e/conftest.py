@@ -10,7 +10,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,8 @@ API_HASH = "0123456789abcdef0123456789abcdef"
 # Proxy credentials the proxy tests use (tests/e2e/test_proxies.py): checked like the secrets above.
 PROXY_PASSWORD = "e2e-proxy-pass-5b7d1c"
 MTPROXY_SECRET = "4f2a9c0e7b1d3a5f6e8c2b4d0a1f3e5c"
+# Every secret the suite hands a daemon: none may ever be printed.
+SECRETS = (API_TOKEN, BOT_TOKEN, API_HASH, PROXY_PASSWORD, MTPROXY_SECRET)
 
 # Every window shortened so the suite stays fast; tests override what they exercise.
 FAST_SETTINGS: dict[str, dict[str, Any]] = {
@@ -64,6 +66,18 @@ def write_config(path: Path, sections: dict[str, dict[str, Any]]) -> None:
     os.chmod(path, 0o600)
 
 
+# Set for a systemd service (the suite itself may run under one): no `syncd` the tests start inherits them.
+SYSTEMD_ENV = ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "CREDENTIALS_DIRECTORY")
+
+
+def syncd_env(**extra: str) -> dict[str, str]:
+    """The environment of a `syncd` subprocess: this one's without any SYNCD_* setting or systemd's
+    variables, this checkout on PYTHONPATH, then ``extra``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SYNCD_") and k not in SYSTEMD_ENV}
+    env.update(PYTHONPATH=str(REPO), **extra)
+    return env
+
+
 class Daemon:
     """`syncd run` in a subprocess, its JSON log lines collected as they come."""
 
@@ -98,10 +112,7 @@ class Daemon:
         if not session.exists():
             self.tg.write_session(session)
         write_config(self.config_path, self.config())
-        # Nothing of a systemd service the suite itself may run under: this daemon's are set below.
-        systemd = ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "CREDENTIALS_DIRECTORY")
-        env = {k: v for k, v in os.environ.items() if not k.startswith("SYNCD_") and k not in systemd}
-        env.update(PYTHONUNBUFFERED="1", SYNCD_LOG_FORMAT="json", PYTHONPATH=str(REPO))
+        env = syncd_env(PYTHONUNBUFFERED="1", SYNCD_LOG_FORMAT="json")
         env.update(self.extra_env)
         self.runs += 1
         self.proc = subprocess.Popen(
@@ -224,14 +235,23 @@ def make_daemon(tmp_path: Path, emu: OkdeskEmulator, tg: TelegramTestServer) -> 
             daemon.proc.wait()
     # Whatever a test did, no secret and no phone number ever reaches the daemon's output.
     phones = tg.phones | {p for c in emu.get_contacts() for p in (c.get("phone"), c.get("mobile_phone")) if p}
-    patterns = [(phone, phone_pattern(phone)) for phone in sorted(phones)]
     for daemon in made:
         text = daemon.log_path.read_text(encoding="utf-8") if daemon.log_path.exists() else ""
-        for secret in (API_TOKEN, BOT_TOKEN, API_HASH, PROXY_PASSWORD, MTPROXY_SECRET):
-            assert secret not in text, f"a secret leaked into {daemon.log_path}"
-        for phone, pattern in patterns:
-            found = pattern.search(text) if pattern is not None else None
-            assert found is None, f"the phone {phone!r} leaked into {daemon.log_path} as {found.group()!r}"
+        assert_clean(text, phones, where=str(daemon.log_path))
+
+
+def assert_clean(text: str, phones: Iterable[str] = (), where: str = "the output") -> None:
+    """No secret of SECRETS in ``text``, and none of ``phones``: neither as written nor in any form
+    phone_pattern knows."""
+    for secret in SECRETS:
+        assert secret not in text, f"a secret leaked into {where}"
+    for phone in sorted(set(phones)):
+        if not phone:
+            continue
+        assert phone not in text, f"the phone {phone!r} leaked into {where}"
+        pattern = phone_pattern(phone)
+        found = pattern.search(text) if pattern is not None else None
+        assert found is None, f"the phone {phone!r} leaked into {where} as {found.group()!r}"
 
 
 def phone_pattern(phone: str) -> re.Pattern[str] | None:

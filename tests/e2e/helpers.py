@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import sqlite3
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from tests.e2e.conftest import Daemon
@@ -22,6 +27,16 @@ def wait_text(tg: Any, user: Any, needle: str, timeout: float = 15, count: int =
     result = tg.wait_for(found, timeout=timeout)
     assert result, f"no message with {needle!r} to user {user.id}; got {texts_to(tg, user)}"
     return result
+
+
+def answer_to(tg: Any, query_id: int) -> Any:
+    """The bot's answer to the button press ``query_id`` (waits for it)."""
+    return tg.wait_for(lambda: next((a for a in tg.callback_answers if a.query_id == query_id), None))
+
+
+def press(tg: Any, user: Any, msg_id: int, data: bytes) -> Any:
+    """Press a button (whether or not the message still carries it) and return the bot's answer."""
+    return answer_to(tg, tg.press_button(user, msg_id, data, check=False))
 
 
 def eventually(predicate: Callable[[], Any], timeout: float = 15, what: str = "condition") -> Any:
@@ -52,13 +67,21 @@ def link_client(tg: Any, emu: Any, daemon: Daemon, *, first: str = "Иван", l
     return user, contact_id
 
 
-def start_with_issue(make_daemon: Any, emu: Any, tg: Any, title: str,
-                     **overrides: dict[str, Any]) -> tuple[Daemon, Any, int]:
-    """A running daemon, one linked client, and one issue of theirs already baselined."""
+def client_with_issue(make_daemon: Any, emu: Any, tg: Any, title: str,
+                      **overrides: dict[str, Any]) -> tuple[Daemon, Any, int, int]:
+    """A running daemon, one linked client, and one issue of theirs already baselined:
+    (daemon, user, contact id, issue id)."""
     daemon = make_daemon(**overrides).start()
     user, contact_id = link_client(tg, emu, daemon)
     issue_id = emu.add_issue(title, contact_id=contact_id)
     wait_baseline(daemon, issue_id)
+    return daemon, user, contact_id, issue_id
+
+
+def start_with_issue(make_daemon: Any, emu: Any, tg: Any, title: str,
+                     **overrides: dict[str, Any]) -> tuple[Daemon, Any, int]:
+    """As client_with_issue, without the contact id."""
+    daemon, user, _, issue_id = client_with_issue(make_daemon, emu, tg, title, **overrides)
     return daemon, user, issue_id
 
 
@@ -76,18 +99,19 @@ def wait_baseline(daemon: Daemon, issue_id: int, timeout: float = 15) -> None:
     daemon.wait_event("baseline_seen", timeout=timeout, issue_id=issue_id)
 
 
-def outbox(daemon: Daemon) -> list[dict[str, Any]]:
-    """The daemon's outbox as it is on disk (read-only; the daemon may be running or dead)."""
-    import json
-    import sqlite3
-
-    db = daemon.state_dir / "syncd.sqlite3"
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+def db_rows(daemon: Daemon, sql: str, *args: Any) -> list[sqlite3.Row]:
+    """Rows of the daemon's database as it is on disk (read-only; the daemon may be running or dead)."""
+    conn = sqlite3.connect(f"file:{daemon.state_dir / 'syncd.sqlite3'}?mode=ro", uri=True)
     conn.row_factory = sqlite3.Row
     try:
-        rows = [dict(r) for r in conn.execute("SELECT * FROM outbox ORDER BY id")]
+        return list(conn.execute(sql, args))
     finally:
         conn.close()
+
+
+def outbox(daemon: Daemon) -> list[dict[str, Any]]:
+    """The daemon's outbox as it is on disk (read-only; the daemon may be running or dead)."""
+    rows = [dict(r) for r in db_rows(daemon, "SELECT * FROM outbox ORDER BY id")]
     for row in rows:
         row["random_ids"] = json.loads(row["random_ids"])
     return rows
@@ -95,3 +119,19 @@ def outbox(daemon: Daemon) -> list[dict[str, Any]]:
 
 def stored_random_ids(daemon: Daemon) -> set[int]:
     return {rid for row in outbox(daemon) for rid in row["random_ids"]}
+
+
+def sha(data: bytes) -> str:
+    """The sha256 of ``data``, as Okdesk reports an attachment's."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def random_file(path: Path, mib: int) -> str:
+    """Incompressible content, written in 1 MiB blocks (no big buffer in the test process); its sha256."""
+    digest = hashlib.sha256()
+    with open(path, "wb") as fh:
+        for _ in range(mib):
+            block = os.urandom(1024 * 1024)
+            digest.update(block)
+            fh.write(block)
+    return digest.hexdigest()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from datetime import timedelta, timezone
 from typing import Any
 
@@ -13,13 +12,14 @@ ADDED = "✅ Комментарий добавлен в заявку"
 CREATED = "✅ Заявка #"
 
 
-def sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def callback_data(sent: Any) -> list[bytes]:
     """The callback data of a bot message's inline buttons, in order."""
     return markup_callback_data(sent.reply_markup)
+
+
+def button_texts(sent: Any) -> list[str]:
+    """The labels of a bot message's inline buttons, in order ([] for a message without buttons)."""
+    return [b.text for row in sent.reply_markup.rows for b in row.buttons] if sent.reply_markup else []
 
 
 def cards_of(tg: Any, user: Any, issue_id: int) -> list[Any]:
@@ -44,11 +44,12 @@ def open_card(tg: Any, user: Any, issue_id: int) -> Any:
     return wait_card(tg, user, issue_id, count=cards_before + 1)
 
 
-def comment_mode(tg: Any, user: Any, issue_id: int) -> None:
-    """The Comment button of the issue's card: the next message is a comment on it."""
+def comment_mode(tg: Any, user: Any, issue_id: int) -> Any:
+    """The Comment button of the issue's card: the next message is a comment on it. Returns the prompt."""
+    prompts = sum(1 for m in tg.sent_to(user) if f"Напишите комментарий к заявке #{issue_id}" in (m.text or ""))
     card = open_card(tg, user, issue_id)
     tg.press_button(user, card.id, f"c:{issue_id}".encode())
-    wait_text(tg, user, f"Напишите комментарий к заявке #{issue_id}")
+    return wait_text(tg, user, f"Напишите комментарий к заявке #{issue_id}", count=prompts + 1)[-1]
 
 
 def new_issue_mode(tg: Any, user: Any) -> None:

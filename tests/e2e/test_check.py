@@ -10,7 +10,6 @@ database is created. While the daemon runs, Telegram is judged from the daemon's
 from __future__ import annotations
 
 import fcntl
-import os
 import socket
 import sqlite3
 import subprocess
@@ -23,7 +22,14 @@ import pytest
 from alembic import command
 
 from syncd.store.db import _alembic_config, head_revision, make_engine, migrate
-from tests.e2e.conftest import API_HASH, API_TOKEN, BOT_TOKEN, FAST_SETTINGS, REPO, write_config
+from tests.e2e.conftest import (
+    API_HASH,
+    API_TOKEN,
+    BOT_TOKEN,
+    FAST_SETTINGS,
+    syncd_env,
+    write_config,
+)
 from tests.okdesk_emulator import Fault, OkdeskEmulator
 from tests.tgserver import TelegramTestServer
 
@@ -65,10 +71,8 @@ class Setup:
             for name, values in overrides.items():
                 sections.setdefault(name, {}).update(values)
             write_config(config, sections)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("SYNCD_")}
-        env.update(PYTHONPATH=str(REPO))
         done = subprocess.run([sys.executable, "-m", "syncd", "check", "--config", str(config)],
-                              capture_output=True, text=True, env=env, timeout=60, cwd=config.parent)
+                              capture_output=True, text=True, env=syncd_env(), timeout=60, cwd=config.parent)
         for secret in (API_TOKEN, BOT_TOKEN, API_HASH, self.tg.bot_token):
             assert secret not in done.stdout + done.stderr, "a secret in the output of syncd check"
         return done

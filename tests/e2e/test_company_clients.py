@@ -10,8 +10,23 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import Daemon
-from tests.e2e.helpers import eventually, link_client, texts_to, wait_baseline, wait_text
-from tests.e2e.inbound_steps import ADDED, CREATED, callback_data, new_issue_mode, open_card
+from tests.e2e.helpers import (
+    db_rows,
+    eventually,
+    link_client,
+    press,
+    texts_to,
+    wait_baseline,
+    wait_text,
+)
+from tests.e2e.inbound_steps import (
+    ADDED,
+    CREATED,
+    button_texts,
+    callback_data,
+    comment_mode,
+    new_issue_mode,
+)
 from tests.tgserver.limits import callback_data as button_data
 
 pytestmark = pytest.mark.e2e
@@ -26,13 +41,8 @@ STALE = "Этот выбор уже не действует. Отправьте 
 NOT_YOURS = "Эта заявка вам недоступна."
 
 
-def link_row(daemon: Daemon, tg_user_id: int) -> sqlite3.Row:
-    conn = sqlite3.connect(f"file:{daemon.state_dir / 'syncd.sqlite3'}?mode=ro", uri=True)
-    conn.row_factory = sqlite3.Row
-    try:
-        return conn.execute("SELECT * FROM links WHERE tg_user_id = ?", (tg_user_id,)).fetchone()
-    finally:
-        conn.close()
+def link_row(daemon: Daemon, tg_user_id: int) -> sqlite3.Row | None:
+    return next(iter(db_rows(daemon, "SELECT * FROM links WHERE tg_user_id = ?", tg_user_id)), None)
 
 
 def share_unknown_phone(tg: Any, user: Any, phone: str = PHONE, ask: str = ASK_COMPANY) -> Any:
@@ -41,10 +51,6 @@ def share_unknown_phone(tg: Any, user: Any, phone: str = PHONE, ask: str = ASK_C
     (question,) = wait_text(tg, user, ask)
     assert callback_data(question) == [b"cy", b"cn"]
     return question
-
-
-def answer_of(tg: Any, query_id: int) -> Any:
-    return tg.wait_for(lambda: next((a for a in tg.callback_answers if a.query_id == query_id), None))
 
 
 def buttons_removed(tg: Any, msg_id: int) -> bool:
@@ -89,8 +95,7 @@ def test_company_client_picks_a_service_object_and_their_issues_carry_it(make_da
     assert callback_data(pick) == [f"me:{office}".encode(), f"me:{store}".encode(), b"me:0"]
     assert companies_asked(emu) == 1  # one filtered request, no walk over the companies
     # A choice that was not offered (another company's object) is refused and creates nothing.
-    query = tg.press_button(user, pick.id, f"me:{foreign}".encode(), check=False)
-    answer = answer_of(tg, query)
+    answer = press(tg, user, pick.id, f"me:{foreign}".encode())
     assert answer.alert and answer.message == STALE
     daemon.wait_event("company_choice_refused", verb="entity")
     tg.press_button(user, pick.id, f"me:{store}".encode())
@@ -98,7 +103,7 @@ def test_company_client_picks_a_service_object_and_their_issues_carry_it(make_da
     assert [b.text for row in ask.reply_markup.rows for b in row.buttons] == ["Анна Иванова"]
     assert eventually(lambda: buttons_removed(tg, pick.id), what="the objects' buttons gone")
     # A second press of the old buttons is stale: the step is over.
-    answer = answer_of(tg, tg.press_button(user, pick.id, f"me:{office}".encode(), check=False))
+    answer = press(tg, user, pick.id, f"me:{office}".encode())
     assert answer.alert and answer.message == STALE
     tg.send_text(user, "Иванова Анна Петровна")
     wait_text(tg, user, "Готово! Вы подключены как")
@@ -110,7 +115,7 @@ def test_company_client_picks_a_service_object_and_their_issues_carry_it(make_da
     assert (row["okdesk_company_id"], row["okdesk_maintenance_entity_id"]) == (company, store)
     # Her issues carry the company and the service object.
     issue = new_issue(tg, emu, user, contact["id"], "Не работает касса")
-    assert issue["company_id"] == company and issue["maintenance_entity_id"] == store
+    assert issue["company_id"] == company and issue["service_object_id"] == store
     # The profile names the company, as Okdesk has it now.
     tg.send_text(user, "👤 Профиль")
     (profile,) = wait_text(tg, user, "Ваш профиль")
@@ -151,8 +156,7 @@ def test_a_company_without_service_objects_skips_the_step(make_daemon, emu, tg) 
     make_daemon(okdesk={"company_inn_parameter": "inn_code"}).start()
     user = tg.add_user(first_name="Пётр", last_name="Петров", phone=PHONE, lang_code="en")
     question = share_unknown_phone(tg, user, ask="on behalf of a company?")
-    assert [b.text for row in question.reply_markup.rows for b in row.buttons] == ["🏢 Yes, a company",
-                                                                                  "👤 No, a private person"]
+    assert button_texts(question) == ["🏢 Yes, a company", "👤 No, a private person"]
     tg.press_button(user, question.id, b"cy")
     wait_text(tg, user, "company's INN")
     tg.send_text(user, "500100732259")
@@ -164,7 +168,7 @@ def test_a_company_without_service_objects_skips_the_step(make_daemon, emu, tg) 
     contact = created_contact(emu, "Petrov")
     assert contact["company_id"] == company and contact["maintenance_entity_ids"] == []
     issue = new_issue_en(tg, emu, user, contact["id"], "Printer is broken")
-    assert issue["company_id"] == company and issue["maintenance_entity_id"] is None
+    assert issue["company_id"] == company and issue["service_object_id"] is None
 
 
 def new_issue_en(tg: Any, emu: Any, user: Any, contact_id: int, text: str) -> dict[str, Any]:
@@ -185,7 +189,7 @@ def test_no_is_the_private_person_flow_and_asks_okdesk_nothing_of_companies(make
     (ask,) = wait_text(tg, user, ASK_NAME)
     assert [b.text for row in ask.reply_markup.rows for b in row.buttons] == ["Ольга Новикова"]
     # The yes of the answered question is stale now: no INN step begins.
-    answer = answer_of(tg, tg.press_button(user, question.id, b"cy", check=False))
+    answer = press(tg, user, question.id, b"cy")
     assert answer.alert and answer.message == STALE
     tg.send_text(user, "Ольга Новикова")
     wait_text(tg, user, "Готово")
@@ -204,13 +208,13 @@ def test_company_buttons_pressed_out_of_turn_create_nothing(make_daemon, emu, tg
     (greeting,) = wait_text(tg, user, "Здравствуйте")
     # Forged presses before any question: refused; the client is not linked and no contact exists.
     for data in (f"me:{entity}", "me:0", "cy", "cn"):
-        answer = answer_of(tg, tg.press_button(user, greeting.id, data.encode(), check=False))
+        answer = press(tg, user, greeting.id, data.encode())
         assert answer.alert and answer.message == STALE, data
     # At the INN step an object press is out of turn too.
     question = share_unknown_phone(tg, user)
     tg.press_button(user, question.id, b"cy")
     wait_text(tg, user, ASK_INN)
-    answer = answer_of(tg, tg.press_button(user, question.id, f"me:{entity}".encode(), check=False))
+    answer = press(tg, user, question.id, f"me:{entity}".encode())
     assert answer.alert and answer.message == STALE
     assert emu.get_contacts() == [] and link_row(daemon, user.id) is None
     assert companies_asked(emu) == 0
@@ -258,12 +262,12 @@ def test_company_wide_access_opens_colleagues_issues_and_nothing_more(make_daemo
     assert (link_row(daemon, outsider.id)["okdesk_company_id"], link_row(daemon, outsider.id)[
         "okdesk_maintenance_entity_id"]) == (ids["b"], None)
     own = new_issue(tg, emu, chief, ids["chief"], "Моя заявка")
-    assert own["company_id"] == ids["a"] and own["maintenance_entity_id"] == ids["office"]
+    assert own["company_id"] == ids["a"] and own["service_object_id"] == ids["office"]
     # Staff move her service objects: the next issue goes by what Okdesk says now, not by the link.
     hall = emu.add_maintenance_entity(ids["a"], "Зал")
     emu.update_contact(ids["chief"], maintenance_entity_ids=[hall])
     moved = new_issue(tg, emu, chief, ids["chief"], "Заявка из зала")
-    assert moved["company_id"] == ids["a"] and moved["maintenance_entity_id"] == hall
+    assert moved["company_id"] == ids["a"] and moved["service_object_id"] == hall
     # My issues: her own, and her colleague's marked as the company's.
     tg.send_text(chief, "📋 Мои заявки")
     (listing,) = wait_text(tg, chief, "Ваши заявки (3)")
@@ -271,9 +275,7 @@ def test_company_wide_access_opens_colleagues_issues_and_nothing_more(make_daemo
     assert labels[f"v:{theirs}".encode()].startswith(f"🏢 #{theirs} Заявка коллеги")
     assert labels[f"v:{own['id']}".encode()].startswith(f"#{own['id']} Моя заявка")
     # The card opens, and a comment on it is posted as hers.
-    card = open_card(tg, chief, theirs)
-    tg.press_button(chief, card.id, f"c:{theirs}".encode())
-    wait_text(tg, chief, f"Напишите комментарий к заявке #{theirs}")
+    comment_mode(tg, chief, theirs)
     tg.send_text(chief, "Подтверждаю, у нас тоже")
     wait_text(tg, chief, f"{ADDED} #{theirs}")
     assert [c["content"] for c in emu.comments_by(theirs, author=("contact", ids["chief"]))] == [
@@ -287,7 +289,7 @@ def test_company_wide_access_opens_colleagues_issues_and_nothing_more(make_daemo
         wait_text(tg, user, "У вас пока нет заявок")
         probe = wait_text(tg, user, "Готово")[0]
         for data in (f"v:{theirs}", f"c:{theirs}", f"p:{theirs}"):
-            answer = answer_of(tg, tg.press_button(user, probe.id, data.encode(), check=False))
+            answer = press(tg, user, probe.id, data.encode())
             assert answer.alert and answer.message == NOT_YOURS, (user.id, data)
     assert len(emu.get_comments(theirs)) == 1
     for user in (clerk, outsider):
@@ -295,13 +297,12 @@ def test_company_wide_access_opens_colleagues_issues_and_nothing_more(make_daemo
     assert len(daemon.find("callback_refused_not_owner", issue_id=theirs)) == 6
     # Completed, the colleague's issue takes her comment but is not hers to reopen.
     emu.set_status(theirs, "completed")
-    tg.press_button(chief, card.id, f"c:{theirs}".encode())
-    wait_text(tg, chief, f"Напишите комментарий к заявке #{theirs}", count=2)
+    comment_mode(tg, chief, theirs)
     tg.send_text(chief, "И ещё одно")
     (asked,) = wait_text(tg, chief, "завершена. Что сделать с вашим сообщением?")
     assert [d.split(b":")[0] for d in callback_data(asked)] == [b"n", b"ac"]  # no "reopen"
     forged = b"ro:" + callback_data(asked)[-1].split(b":")[1]
-    answer = answer_of(tg, tg.press_button(chief, asked.id, forged, check=False))
+    answer = press(tg, chief, asked.id, forged)
     assert answer.message == "✓"
     wait_text(tg, chief, f"Заявку #{theirs} не удалось возобновить, но ваш комментарий добавлен")
     assert emu.get_issue(theirs)["status"]["code"] == "completed"

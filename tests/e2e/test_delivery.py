@@ -8,6 +8,7 @@ import pytest
 from telethon.tl import types
 
 from tests.e2e.helpers import (
+    client_with_issue,
     link_client,
     link_two_clients,
     stored_random_ids,
@@ -21,10 +22,7 @@ pytestmark = pytest.mark.e2e
 
 def test_public_staff_comment_arrives_once_with_header_author_and_formatting(variant, make_daemon, emu, tg,
                                                                               employee) -> None:
-    daemon = make_daemon().start()
-    user, contact_id = link_client(tg, emu, daemon)
-    issue_id = emu.add_issue("Не печатает принтер", contact_id=contact_id)
-    wait_baseline(daemon, issue_id)
+    daemon, user, contact_id, issue_id = client_with_issue(make_daemon, emu, tg, "Не печатает принтер")
     emu.add_comment(issue_id, '<div style="height: auto;"><div><p>Здравствуйте!</p><p>Замените <b>картридж</b>'
                               '&nbsp;&laquo;HP&raquo;<br>и перезагрузите.</p><ul><li>раз</li><li>два</li></ul>'
                               '<a href="https://kb.example.ru/x">инструкция</a></div></div>',
@@ -75,10 +73,7 @@ def test_never_forwarded_private_own_and_clients_own_comments_but_colleagues_are
 
 
 def test_status_change_is_announced_with_names_from_okdesk_once(variant, make_daemon, emu, tg, employee) -> None:
-    daemon = make_daemon().start()
-    user, contact_id = link_client(tg, emu, daemon)
-    issue_id = emu.add_issue("Сломался сканер", contact_id=contact_id)
-    wait_baseline(daemon, issue_id)
+    daemon, user, contact_id, issue_id = client_with_issue(make_daemon, emu, tg, "Сломался сканер")
     emu.set_status(issue_id, "in_progress", author=("employee", employee))
     wait_text(tg, user, f"#{issue_id} «Сломался сканер»: Открыта → В работе")
     # The comment written with a status change arrives too (the predecessor lost it).
@@ -103,10 +98,7 @@ def test_issue_created_by_staff_for_the_client_is_followed(variant, make_daemon,
 
 
 def test_a_long_comment_is_split_without_losing_a_character(make_daemon, emu, tg, employee) -> None:
-    daemon = make_daemon().start()
-    user, contact_id = link_client(tg, emu, daemon)
-    issue_id = emu.add_issue("Лог ошибки", contact_id=contact_id)
-    wait_baseline(daemon, issue_id)
+    daemon, user, contact_id, issue_id = client_with_issue(make_daemon, emu, tg, "Лог ошибки")
     lines = [f"строка {n:04d} журнала: всё ещё не работает" for n in range(300)]
     emu.add_comment(issue_id, "<p>" + "<br>".join(lines) + "</p>", author=("employee", employee))
     wait_text(tg, user, "строка 0299")
@@ -132,10 +124,7 @@ def test_two_clients_of_one_issue_each_get_it_the_other_issue_nobody(make_daemon
 
 def test_a_comment_whose_answer_carries_no_public_flag_is_not_dropped(make_daemon, emu, tg, employee) -> None:
     """The predecessor dropped comments without the flag; a reply never reached the client."""
-    daemon = make_daemon().start()
-    user, contact_id = link_client(tg, emu, daemon)
-    issue_id = emu.add_issue("Без флага", contact_id=contact_id)
-    wait_baseline(daemon, issue_id)
+    daemon, user, contact_id, issue_id = client_with_issue(make_daemon, emu, tg, "Без флага")
     emu.add_comment(issue_id, "<p>ответ без флага</p>", public=None, author=("employee", employee))
     assert "public" not in emu.get_comments(issue_id)[-1]
     wait_text(tg, user, "ответ без флага")

@@ -18,6 +18,7 @@ from tests.e2e.conftest import Daemon
 from tests.e2e.helpers import (
     eventually,
     outbox,
+    random_file,
     start_with_issue,
     stored_random_ids,
     texts_to,
@@ -144,12 +145,7 @@ def test_kill_in_the_middle_of_an_album_whose_shape_then_changes(make_daemon, em
 def test_kill_in_the_middle_of_a_50_mb_upload(make_daemon, emu, tg, employee, tmp_path: Path) -> None:
     daemon, user, issue_id = start(make_daemon, emu, tg)
     big = tmp_path / "archive.bin"
-    digest = hashlib.sha256()
-    with big.open("wb") as fh:
-        for _ in range(50):
-            chunk = os.urandom(1024 * 1024)
-            digest.update(chunk)
-            fh.write(chunk)
+    sha = random_file(big, 50)
     parts_before = len(tg.rpc_calls("SaveBigFilePart"))
     emu.add_comment(issue_id, "<p>выгрузка базы</p>", author=("employee", employee),
                     attachments=[Upload("выгрузка базы.zip", path=big)])
@@ -164,7 +160,7 @@ def test_kill_in_the_middle_of_a_50_mb_upload(make_daemon, emu, tg, employee, tm
     wait_all_done(daemon, 1)
     (doc,) = [s for s in tg.sent_to(user) if s.media_kind]
     assert (doc.media_kind, doc.file_name, doc.size) == ("document", "выгрузка базы.zip", 50 * 1024 * 1024)
-    assert doc.sha256 == digest.hexdigest()
+    assert doc.sha256 == sha
     assert calls_since(tg, begin, "SendMedia") == [None]
     assert count(tg, user, "выгрузка базы") == 1
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.helpers import (
+    client_with_issue,
     eventually,
-    link_client,
     link_two_clients,
     outbox,
     texts_to,
@@ -31,10 +31,7 @@ def _count(tg, user, needle: str) -> int:  # type: ignore[no-untyped-def]
     Fault(kind="drop", path=r"/issues", times=None),
 ], ids=["503", "500-comments", "timeout", "malformed-json", "200-error-body", "dropped"])
 def test_okdesk_faults_are_survived_and_the_comment_arrives_once(fault, make_daemon, emu, tg, employee) -> None:
-    daemon = make_daemon().start()
-    user, contact_id = link_client(tg, emu, daemon)
-    issue_id = emu.add_issue("Сбой", contact_id=contact_id)
-    wait_baseline(daemon, issue_id)
+    daemon, user, contact_id, issue_id = client_with_issue(make_daemon, emu, tg, "Сбой")
     emu.add_fault(fault)
     emu.add_comment(issue_id, "<p>ответ сквозь сбой</p>", author=("employee", employee))
     # The daemon meets the fault and keeps running.
@@ -49,10 +46,7 @@ def test_okdesk_faults_are_survived_and_the_comment_arrives_once(fault, make_dae
 
 
 def test_okdesk_429_is_waited_out_as_asked(make_daemon, emu, tg, employee) -> None:
-    daemon = make_daemon().start()
-    user, contact_id = link_client(tg, emu, daemon)
-    issue_id = emu.add_issue("Лимит", contact_id=contact_id)
-    wait_baseline(daemon, issue_id)
+    daemon, user, contact_id, issue_id = client_with_issue(make_daemon, emu, tg, "Лимит")
     emu.reset_requests()
     emu.add_fault(Fault(kind="retry_after", retry_after=2, path=r"/issues/list", times=1))
     emu.add_comment(issue_id, "<p>после паузы</p>", author=("employee", employee))
@@ -83,10 +77,7 @@ def test_okdesk_down_at_boot_is_not_a_reason_to_exit(make_daemon, emu, tg, emplo
 
 
 def test_refused_connections_then_okdesk_comes_back(variant, make_daemon, emu, tg, employee) -> None:
-    daemon = make_daemon().start()
-    user, contact_id = link_client(tg, emu, daemon)
-    issue_id = emu.add_issue("Переезд сервера", contact_id=contact_id)
-    wait_baseline(daemon, issue_id)
+    daemon, user, contact_id, issue_id = client_with_issue(make_daemon, emu, tg, "Переезд сервера")
     port = emu.port
     emu.stop()
     daemon.wait_event("poll_failed", timeout=10)
@@ -97,10 +88,7 @@ def test_refused_connections_then_okdesk_comes_back(variant, make_daemon, emu, t
 
 
 def test_a_telegram_error_is_retried_and_delivered_once(make_daemon, emu, tg, employee) -> None:
-    daemon = make_daemon().start()
-    user, contact_id = link_client(tg, emu, daemon)
-    issue_id = emu.add_issue("Повтор", contact_id=contact_id)
-    wait_baseline(daemon, issue_id)
+    daemon, user, contact_id, issue_id = client_with_issue(make_daemon, emu, tg, "Повтор")
     tg.fail_next("SendMessage", "INTERNAL_SERVER_ERROR", code=500, times=2, user=user)
     tg.fail_next("SendMessage", "MEDIA_EMPTY", code=400, times=1, user=user)
     emu.add_comment(issue_id, "<p>со второй попытки</p>", author=("employee", employee))
@@ -141,10 +129,7 @@ def test_a_failing_chat_waits_alone_and_is_parked_with_a_notice_to_staff(make_da
 
 def test_a_client_who_blocked_the_bot_is_skipped_and_gets_everything_after_coming_back(
         make_daemon, emu, tg, employee) -> None:
-    daemon = make_daemon(okdesk={"employee_id": employee}).start()
-    user, contact_id = link_client(tg, emu, daemon)
-    issue_id = emu.add_issue("Блокировка", contact_id=contact_id)
-    wait_baseline(daemon, issue_id)
+    daemon, user, contact_id, issue_id = client_with_issue(make_daemon, emu, tg, "Блокировка", okdesk={"employee_id": employee})
     tg.block_user(user)
     emu.add_comment(issue_id, "<p>пока заблокирован</p>", author=("employee", employee))
     daemon.wait_event("client_blocked_bot", timeout=15)
@@ -162,10 +147,7 @@ def test_a_client_who_blocked_the_bot_is_skipped_and_gets_everything_after_comin
 
 
 def test_no_notices_without_an_employee_to_sign_them(make_daemon, emu, tg, employee) -> None:
-    daemon = make_daemon(sync={"max_file_mb": 0.01}).start()
-    user, contact_id = link_client(tg, emu, daemon)
-    issue_id = emu.add_issue("Без уведомлений", contact_id=contact_id)
-    wait_baseline(daemon, issue_id)
+    daemon, user, contact_id, issue_id = client_with_issue(make_daemon, emu, tg, "Без уведомлений", sync={"max_file_mb": 0.01})
     from tests.okdesk_emulator import Upload
 
     emu.add_comment(issue_id, "<p>большой файл</p>", author=("employee", employee),
@@ -178,10 +160,7 @@ def test_no_notices_without_an_employee_to_sign_them(make_daemon, emu, tg, emplo
 
 def test_while_telegram_is_down_for_everyone_items_wait_without_spending_their_budget(make_daemon, emu, tg,
                                                                                       employee) -> None:
-    daemon = make_daemon(okdesk={"employee_id": employee}, sync={"retry_budget": 1.5, "retry_cap": 0.3}).start()
-    user, contact_id = link_client(tg, emu, daemon)
-    issue_id = emu.add_issue("Авария Telegram", contact_id=contact_id)
-    wait_baseline(daemon, issue_id)
+    daemon, user, contact_id, issue_id = client_with_issue(make_daemon, emu, tg, "Авария Telegram", okdesk={"employee_id": employee}, sync={"retry_budget": 1.5, "retry_cap": 0.3})
     # Telegram answers every send with a server error, for several retry budgets' time.
     tg.fail_next("SendMessage", "INTERNAL_SERVER_ERROR", code=500, times=None)
     emu.add_comment(issue_id, "<p>переживёт аварию</p>", author=("employee", employee))
@@ -195,10 +174,7 @@ def test_while_telegram_is_down_for_everyone_items_wait_without_spending_their_b
 
 def test_status_names_refused_by_okdesk_do_not_stop_delivery(make_daemon, emu, tg, employee) -> None:
     emu.add_fault(Fault(kind="status", status=403, path=r"/issues/statuses", times=None))
-    daemon = make_daemon().start()
-    user, contact_id = link_client(tg, emu, daemon)
-    issue_id = emu.add_issue("Без справочника", contact_id=contact_id)
-    wait_baseline(daemon, issue_id)
+    daemon, user, contact_id, issue_id = client_with_issue(make_daemon, emu, tg, "Без справочника")
     emu.add_comment(issue_id, "<p>справочник не нужен</p>", author=("employee", employee))
     wait_text(tg, user, "справочник не нужен")
     emu.set_status(issue_id, "in_progress", author=("employee", employee))

@@ -6,7 +6,6 @@ Every file is made at test time; the Telegram test server hashes what it receive
 
 from __future__ import annotations
 
-import hashlib
 import random
 import struct
 import zlib
@@ -19,6 +18,7 @@ from tests.e2e.conftest import Daemon
 from tests.e2e.helpers import (
     eventually,
     outbox,
+    sha,
     start_with_issue,
     stored_random_ids,
     texts_to,
@@ -31,10 +31,6 @@ pytestmark = pytest.mark.e2e
 
 
 # ---------------------------------------------------------------- files made here
-
-
-def sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def png(n: int) -> bytes:

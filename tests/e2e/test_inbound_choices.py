@@ -7,15 +7,23 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.helpers import eventually, link_client, start_with_issue, texts_to, wait_text
+from tests.e2e.helpers import (
+    client_with_issue,
+    eventually,
+    link_client,
+    press,
+    sha,
+    texts_to,
+    wait_text,
+)
 from tests.e2e.inbound_steps import (
     ADDED,
     CREATED,
+    button_texts,
     callback_data,
     names,
     new_issue_mode,
     resend_media,
-    sha,
 )
 from tests.tgserver.images import make_png
 
@@ -26,18 +34,8 @@ OFFER = "У вас нет открытых заявок. Создать заяв
 TAKEN = "Это сообщение уже обработано."
 
 
-def button_texts(sent: Any) -> list[str]:
-    return [b.text for row in sent.reply_markup.rows for b in row.buttons]
-
-
 def answers_to(tg: Any, msg_id: int) -> list[str | None]:
     return [a.message for a in tg.callback_answers if a.msg_id == msg_id]
-
-
-def press(tg: Any, user: Any, msg_id: int, data: bytes) -> None:
-    """Press and wait for the bot's answer to this press."""
-    query = tg.press_button(user, msg_id, data, check=False)
-    tg.wait_for(lambda: any(a.query_id == query for a in tg.callback_answers))
 
 
 def last_answer(tg: Any, msg_id: int) -> str | None:
@@ -52,8 +50,7 @@ def offers(tg: Any, user: Any, needle: str, count: int) -> list[Any]:
 
 
 def test_no_context_offers_open_issues_and_add_takes_text_and_files(make_daemon, emu, tg) -> None:
-    daemon, user, issue_id = start_with_issue(make_daemon, emu, tg, "Сломался кондиционер")
-    contact_id = emu.get_issue(issue_id)["contact"]["id"]
+    daemon, user, contact_id, issue_id = client_with_issue(make_daemon, emu, tg, "Сломался кондиционер")
     other = emu.add_issue("Нет интернета в переговорной", contact_id=contact_id)
     photo = make_png(90, 70)
     tg.send_media(user, "photo", data=photo, caption="Вот показания пульта")
@@ -233,11 +230,6 @@ def test_administrator_key_makes_the_contact_the_author(make_daemon, emu, tg) ->
     assert not daemon.find("okdesk_issue_author_refused")
 
 
-def refusals(emu: Any, status: int) -> int:
-    return sum(1 for r in emu.requests if r.method == "POST" and r.path.rstrip("/") == "/api/v1/issues"
-               and r.status == status)
-
-
 @pytest.mark.parametrize("refusal,status", [("403", 403), ("422", 422), ("ignore", None)])
 def test_author_refused_once_then_never_asked_again(make_daemon, emu, tg, refusal, status) -> None:
     emu.options.issue_author_refusal = refusal
@@ -257,6 +249,6 @@ def test_author_refused_once_then_never_asked_again(make_daemon, emu, tg, refusa
         assert not daemon.find("okdesk_issue_author_refused")
         assert emu.count_requests(r"^/api/v1/issues/?$", method="POST") == 3
         return
-    assert refusals(emu, status) == 1
+    assert emu.count_requests(r"^/api/v1/issues/*$", "POST", status) == 1
     assert len(daemon.find("okdesk_issue_author_refused")) == 1
     assert emu.count_requests(r"^/api/v1/issues/?$", method="POST") == 4

@@ -7,13 +7,12 @@ which files failed and why, and there is still exactly one comment.
 from __future__ import annotations
 
 import random
-import re
 from typing import Any
 
 import pytest
 
-from tests.e2e.helpers import eventually, start_with_issue, texts_to, wait_text
-from tests.e2e.inbound_steps import ADDED, CREATED, names, new_issue_mode, open_card, sha
+from tests.e2e.helpers import eventually, sha, start_with_issue, texts_to, wait_text
+from tests.e2e.inbound_steps import ADDED, CREATED, names, new_issue_mode, open_card
 from tests.okdesk_emulator import Fault
 
 pytestmark = pytest.mark.e2e
@@ -39,11 +38,6 @@ def the_comment(emu: Any, daemon: Any, issue_id: int, contact_id: int) -> dict[s
     return comment
 
 
-def posts(emu: Any, status: int | None = None) -> list[Any]:
-    return [r for r in emu.requests if r.method == "POST" and re.search(COMMENTS, r.path)
-            and (status is None or r.status == status)]
-
-
 def test_request_too_large_comment_goes_without_the_file(make_daemon, emu, tg) -> None:
     daemon, user, issue_id, contact_id, card = start(make_daemon, emu, tg)
     emu.options.max_request_bytes = 200 * 1024
@@ -57,7 +51,7 @@ def test_request_too_large_comment_goes_without_the_file(make_daemon, emu, tg) -
     assert not comment["attachments"]
     assert comment["content"].startswith("Архив с ошибкой")
     assert f"[Файл «{name}» не прикреплён: служба поддержки не принимает такие большие файлы]" in comment["content"]
-    assert len(posts(emu, 413)) == 1 and len(posts(emu, 200)) == 1
+    assert emu.count_requests(COMMENTS, "POST", 413) == 1 and emu.count_requests(COMMENTS, "POST", 200) == 1
     assert daemon.find("inbound_posted", issue_id=issue_id, files=0, dropped=1)
     assert texts_to(tg, user).count(told.text) == 1
 
@@ -86,7 +80,7 @@ def test_attachments_refused_by_okdesk_drop_only_the_files_it_names(make_daemon,
     assert f"[Файл «{bad[0]}» не прикреплён: служба поддержки не приняла файл: " in comment["content"]
     assert f"«{good[0]}» не прикреплён" not in comment["content"]
     assert why in told.text and why in comment["content"]
-    assert len(posts(emu, 422)) == 1 and len(posts(emu, 200)) == 1
+    assert emu.count_requests(COMMENTS, "POST", 422) == 1 and emu.count_requests(COMMENTS, "POST", 200) == 1
     assert daemon.find("inbound_files_refused", files=1, of=2)
 
 
@@ -122,7 +116,7 @@ def test_okdesk_down_without_files_retries_and_posts_once(make_daemon, emu, tg) 
     assert comment["content"] == "Жду ответа по заявке"
     assert not [t for t in texts_to(tg, user) if NOT_ALL in t]
     assert sum(ADDED in t for t in texts_to(tg, user)) == 1
-    assert len(posts(emu, 200)) == 1
+    assert emu.count_requests(COMMENTS, "POST", 200) == 1
 
 
 def test_file_over_max_file_mb_is_refused_before_any_upload(make_daemon, emu, tg) -> None:
@@ -142,8 +136,8 @@ def test_file_over_max_file_mb_is_refused_before_any_upload(make_daemon, emu, tg
     assert comment["attachments"][0]["sha256"] == sha(small[1])
     assert f"[Файл «{big[0]}» не прикреплён: файл больше 512 КБ]" in comment["content"]
     assert "Логи за неделю" in comment["content"]
-    assert posts(emu) == posts(emu, 200) and len(posts(emu)) == 1
-    assert not [r for r in emu.requests if r.status == 413]
+    assert emu.count_requests(COMMENTS, "POST") == emu.count_requests(COMMENTS, "POST", 200) == 1
+    assert emu.count_requests(status=413) == 0
     # Not even fetched from Telegram: the size Telegram told was enough (one small file downloaded).
     assert len(tg.rpc_calls("GetFile")) - downloads_before == 1
 
@@ -161,5 +155,4 @@ def test_new_issue_with_a_file_okdesk_refuses_is_created_without_it(make_daemon,
     assert f"#{issue['id']}" in created.text and f"{NOT_ALL}{issue['id']}" in told.text
     assert issue["title"] == "Касса зависает при оплате" and not issue["attachments"]
     assert f"[Файл «{name}» не прикреплён: служба поддержки не принимает такие большие файлы]" in issue["description"]
-    assert sum(1 for r in emu.requests if r.method == "POST" and r.path.rstrip("/") == "/api/v1/issues"
-               and r.status == 200) == 1
+    assert emu.count_requests(r"^/api/v1/issues/*$", "POST", 200) == 1

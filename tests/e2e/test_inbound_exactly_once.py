@@ -7,7 +7,6 @@ Telegram handing over what was handled before: always one comment or issue, neve
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sqlite3
 from dataclasses import dataclass
@@ -16,7 +15,15 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import Daemon
-from tests.e2e.helpers import eventually, link_client, texts_to, wait_baseline, wait_text
+from tests.e2e.helpers import (
+    client_with_issue,
+    db_rows,
+    eventually,
+    link_client,
+    sha,
+    texts_to,
+    wait_text,
+)
 from tests.okdesk_emulator import Fault
 from tests.tgserver.images import make_png
 
@@ -37,23 +44,10 @@ class Client:
 
 def start_commenting(make_daemon: Any, emu: Any, tg: Any, employee: int, **overrides: Any) -> Client:
     """A linked client with an issue, and a staff question about it in their chat to reply to."""
-    daemon = make_daemon(**overrides).start()
-    user, contact_id = link_client(tg, emu, daemon)
-    issue_id = emu.add_issue("Не работает сканер", contact_id=contact_id)
-    wait_baseline(daemon, issue_id)
+    daemon, user, contact_id, issue_id = client_with_issue(make_daemon, emu, tg, "Не работает сканер", **overrides)
     emu.add_comment(issue_id, "<p>Пришлите, пожалуйста, подробности</p>", author=("employee", employee))
     (anchor,) = wait_text(tg, user, "подробности")
     return Client(daemon, user, contact_id, issue_id, anchor.id)
-
-
-def db(daemon: Daemon, sql: str, *args: Any) -> list[dict[str, Any]]:
-    """The daemon's database as it is on disk (read-only; the daemon may be running or dead)."""
-    conn = sqlite3.connect(f"file:{daemon.state_dir / 'syncd.sqlite3'}?mode=ro", uri=True)
-    conn.row_factory = sqlite3.Row
-    try:
-        return [dict(r) for r in conn.execute(sql, args)]
-    finally:
-        conn.close()
 
 
 def count(tg: Any, user: Any, needle: str) -> int:
@@ -62,10 +56,6 @@ def count(tg: Any, user: Any, needle: str) -> int:
 
 def mine(emu: Any, c: Client) -> list[dict[str, Any]]:
     return emu.comments_by(c.issue_id, author=("contact", c.contact_id))
-
-
-def sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def posts(emu: Any, path: str = COMMENT_POST) -> int:
@@ -145,7 +135,7 @@ def test_kill_in_the_middle_of_an_album_upload(make_daemon, emu, tg, employee) -
                            dict(kind="photo", data=photos[1]),
                            dict(kind="video", data=video, file_name="сбой.mp4")])
     eventually(lambda: slow.hits == 1, what="the POST reached Okdesk")
-    (job,) = db(c.daemon, "SELECT * FROM inbound_jobs")
+    (job,) = db_rows(c.daemon, "SELECT * FROM inbound_jobs")
     assert job["state"] == "posting"
     c.daemon.kill()
     # The cut request: Okdesk read a body that ends half-way and created nothing.
@@ -170,7 +160,7 @@ def test_kill_after_okdesk_created_the_comment_before_the_daemon_recorded_it(mak
     tg.send_text(c.user, "Ошибка повторилась в 15:40", reply_to=c.anchor)
     eventually(lambda: mine(emu, c), what="Okdesk created the comment")
     c.daemon.kill()
-    (job,) = db(c.daemon, "SELECT * FROM inbound_jobs")
+    (job,) = db_rows(c.daemon, "SELECT * FROM inbound_jobs")
     assert (job["state"], job["okdesk_comment_id"]) == ("posting", None)  # the answer never arrived
 
     c.daemon.start()
@@ -248,12 +238,12 @@ def test_kill_while_an_album_settles_resumes_it_as_one_comment(make_daemon, emu,
     ids = tg.send_album(c.user, [dict(kind="photo", data=photos[0], caption="три фото", reply_to=c.anchor),
                                  dict(kind="photo", data=photos[1]), dict(kind="photo", data=photos[2])])
     recorded = "SELECT tg_message_id, job_id FROM inbox_messages WHERE grouped_id IS NOT NULL"
-    eventually(lambda: len(db(c.daemon, recorded)) == 3, what="the album recorded")
+    eventually(lambda: len(db_rows(c.daemon, recorded)) == 3, what="the album recorded")
     c.daemon.kill()
     # The window: every message recorded, the album still settling, no job made of it yet.
-    rows = db(c.daemon, recorded)
+    rows = db_rows(c.daemon, recorded)
     assert sorted(r["tg_message_id"] for r in rows) == sorted(ids) and {r["job_id"] for r in rows} == {None}
-    assert db(c.daemon, "SELECT id FROM inbound_jobs") == []
+    assert db_rows(c.daemon, "SELECT id FROM inbound_jobs") == []
 
     c.daemon.start()
     resumed = c.daemon.wait_event("inbound_resumed", run=2)
@@ -272,7 +262,7 @@ def test_issue_creation_killed_at_every_moment_makes_exactly_one_issue(make_daem
     issue_posts = r"/issues/?$"
 
     def posting() -> bool:
-        return slow.hits == 1 and db(daemon, "SELECT state FROM inbound_jobs ORDER BY id DESC")[0]["state"] == "posting"
+        return slow.hits == 1 and db_rows(daemon, "SELECT state FROM inbound_jobs ORDER BY id DESC")[0]["state"] == "posting"
 
     def created() -> bool:
         return len(emu.issues_of_contact(contact_id)) == len(titles)
@@ -340,7 +330,7 @@ def test_a_message_waiting_for_the_clients_turn_survives_a_crash_after_telethon_
     tg.send_text(c.user, "Без контекста: где мой заказ?")  # asks, and the ask lists issues: slow
     eventually(lambda: slow.hits == 1, what="the question waits for Okdesk")
     waiting = tg.send_text(c.user, "А это ответ на вопрос сотрудника", reply_to=c.anchor)
-    eventually(lambda: db(c.daemon, "SELECT 1 FROM inbox_messages WHERE tg_message_id = ?", waiting),
+    eventually(lambda: db_rows(c.daemon, "SELECT 1 FROM inbox_messages WHERE tg_message_id = ?", waiting),
                what="the waiting message recorded")
     assert not c.daemon.find("inbound_comment_queued")  # its handler is still waiting for the turn
     c.daemon.kill()

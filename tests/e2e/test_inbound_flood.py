@@ -3,18 +3,25 @@ and it never holds up another client's message."""
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from typing import Any
 
 import pytest
 
 from tests.e2e.conftest import Daemon
-from tests.e2e.helpers import eventually, link_two_clients, texts_to, wait_baseline, wait_text
+from tests.e2e.helpers import (
+    db_rows,
+    eventually,
+    link_two_clients,
+    texts_to,
+    wait_baseline,
+    wait_text,
+)
 
 pytestmark = pytest.mark.e2e
 
 SLOW_DOWN = "Вы отправляете много сообщений подряд"
+JOBS = "SELECT * FROM inbound_jobs WHERE tg_user_id = ? ORDER BY id"
 
 
 def anchor(emu: Any, tg: Any, daemon: Daemon, user: Any, contact_id: int, employee: int) -> tuple[int, int]:
@@ -30,16 +37,6 @@ def contents(emu: Any, issue_id: int, contact_id: int) -> list[str]:
     """The client's comments on the issue, in Okdesk's order (by id), as plain words."""
     comments = sorted(emu.comments_by(issue_id, author=("contact", contact_id)), key=lambda c: c["id"])
     return [c["content"].replace("<p>", "").replace("</p>", "") for c in comments]
-
-
-def jobs(daemon: Daemon, tg_user_id: int) -> list[dict[str, Any]]:
-    conn = sqlite3.connect(f"file:{daemon.state_dir / 'syncd.sqlite3'}?mode=ro", uri=True)
-    conn.row_factory = sqlite3.Row
-    try:
-        return [dict(r) for r in conn.execute("SELECT * FROM inbound_jobs WHERE tg_user_id = ? ORDER BY id",
-                                              (tg_user_id,))]
-    finally:
-        conn.close()
 
 
 def setup(make_daemon: Any, emu: Any, tg: Any, employee: int, rate: int) -> tuple[Daemon, Any, Any]:
@@ -88,11 +85,11 @@ def test_hundreds_queued_by_one_client_do_not_hide_another_clients_message(make_
     texts = [f"флуд {n:03d}" for n in range(1, 161)]
     for text in texts:
         tg.send_text(alice, text, reply_to=alice_anchor)
-    eventually(lambda: len(jobs(daemon, alice.id)) == len(texts), what="every message a job")
+    eventually(lambda: len(db_rows(daemon, JOBS, alice.id)) == len(texts), what="every message a job")
     daemon.wait_event("inbound_client_throttled", tg_user_id=alice.id)
 
     took = bob_is_prompt(emu, tg, b)
-    waiting = [j for j in jobs(daemon, alice.id) if j["state"] == "queued"]
+    waiting = [j for j in db_rows(daemon, JOBS, alice.id) if j["state"] == "queued"]
     assert len(waiting) > 100  # Alice's backlog was long when Bob wrote...
     assert took < 3  # ...and Bob still went at once
     posted = contents(emu, issue_id, alice_contact)

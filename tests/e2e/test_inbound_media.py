@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import API_TOKEN
-from tests.e2e.helpers import eventually, start_with_issue, texts_to, wait_text
+from tests.e2e.helpers import eventually, sha, start_with_issue, texts_to, wait_text
 from tests.e2e.inbound_steps import (
     ADDED,
     CREATED,
@@ -24,7 +24,6 @@ from tests.e2e.inbound_steps import (
     names,
     new_issue_mode,
     open_card,
-    sha,
     stamp,
 )
 from tests.okdesk_emulator import OkdeskEmulator

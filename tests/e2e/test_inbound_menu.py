@@ -10,8 +10,15 @@ from typing import Any
 import pytest
 from telethon.tl import types
 
-from tests.e2e.helpers import eventually, link_client, wait_baseline, wait_text
-from tests.e2e.inbound_steps import open_card
+from tests.e2e.helpers import (
+    answer_to,
+    client_with_issue,
+    eventually,
+    link_client,
+    wait_baseline,
+    wait_text,
+)
+from tests.e2e.inbound_steps import comment_mode, open_card
 from tests.tgserver.limits import callback_data
 
 pytestmark = pytest.mark.e2e
@@ -33,10 +40,6 @@ def inline(markup: Any) -> list[tuple[str, bytes]]:
 
 def status_name(emu: Any, code: str) -> str:
     return next(s["name"] for s in emu.statuses if s["code"] == code)
-
-
-def answer_to(tg: Any, query_id: int) -> Any:
-    return tg.wait_for(lambda: next((a for a in tg.callback_answers if a.query_id == query_id), None))
 
 
 def wait_edit(tg: Any, msg_id: int, needle: str) -> Any:
@@ -192,13 +195,8 @@ def test_card_without_comments_says_so(make_daemon, emu, tg) -> None:
 
 
 def test_comment_button_then_one_message_is_the_comment(make_daemon, emu, tg) -> None:
-    daemon = make_daemon().start()
-    user, contact_id = link_client(tg, emu, daemon)
-    issue_id = emu.add_issue("Не работает почта", contact_id=contact_id)
-    wait_baseline(daemon, issue_id)
-    card = open_card(tg, user, issue_id)
-    tg.press_button(user, card.id, f"c:{issue_id}".encode())
-    wait_text(tg, user, f"Напишите комментарий к заявке #{issue_id}")
+    daemon, user, contact_id, issue_id = client_with_issue(make_daemon, emu, tg, "Не работает почта")
+    comment_mode(tg, user, issue_id)
     tg.send_text(user, "Outlook пишет «нет соединения»")
     wait_text(tg, user, f"✅ Комментарий добавлен в заявку #{issue_id}.")
     (comment,) = emu.comments_by(issue_id, author=("contact", contact_id))
@@ -210,13 +208,8 @@ def test_comment_button_then_one_message_is_the_comment(make_daemon, emu, tg) ->
 
 
 def test_comment_window_expires(make_daemon, emu, tg) -> None:
-    daemon = make_daemon(sync={"comment_window": 1}).start()
-    user, contact_id = link_client(tg, emu, daemon)
-    issue_id = emu.add_issue("Не работает почта", contact_id=contact_id)
-    wait_baseline(daemon, issue_id)
-    card = open_card(tg, user, issue_id)
-    tg.press_button(user, card.id, f"c:{issue_id}".encode())
-    (prompt,) = wait_text(tg, user, f"Напишите комментарий к заявке #{issue_id}")
+    daemon, user, contact_id, issue_id = client_with_issue(make_daemon, emu, tg, "Не работает почта", sync={"comment_window": 1})
+    prompt = comment_mode(tg, user, issue_id)
     time.sleep(max(0.0, prompt.at + 1.3 - time.time()))  # the window itself is what is tested
     tg.send_text(user, "Запоздалое уточнение")
     wait_text(tg, user, ASKED)
@@ -227,13 +220,8 @@ def test_comment_window_expires(make_daemon, emu, tg) -> None:
 
 
 def test_comment_dialog_survives_a_restart(make_daemon, emu, tg) -> None:
-    daemon = make_daemon().start()
-    user, contact_id = link_client(tg, emu, daemon)
-    issue_id = emu.add_issue("Не работает почта", contact_id=contact_id)
-    wait_baseline(daemon, issue_id)
-    card = open_card(tg, user, issue_id)
-    tg.press_button(user, card.id, f"c:{issue_id}".encode())
-    wait_text(tg, user, f"Напишите комментарий к заявке #{issue_id}")
+    daemon, user, contact_id, issue_id = client_with_issue(make_daemon, emu, tg, "Не работает почта")
+    comment_mode(tg, user, issue_id)
     daemon.stop()
     daemon.start()
     tg.send_text(user, "Пишу после перезапуска")
@@ -313,10 +301,7 @@ def test_reply_to_an_unrecorded_bot_message_is_resolved_from_its_number(make_dae
 def test_a_staff_comment_carries_a_reply_button_that_takes_the_next_message(make_daemon, emu, tg,
                                                                              employee) -> None:
     """The predecessor's "reply" button: under the last text of a staff comment (a Telegram reply works too)."""
-    daemon = make_daemon().start()
-    user, contact_id = link_client(tg, emu, daemon)
-    issue_id = emu.add_issue("Не работает почта", contact_id=contact_id)
-    wait_baseline(daemon, issue_id)
+    daemon, user, contact_id, issue_id = client_with_issue(make_daemon, emu, tg, "Не работает почта")
     emu.add_comment(issue_id, "<p>" + "Проверьте настройки. " * 300 + "</p>", author=("employee", employee))
     parts = wait_text(tg, user, "Проверьте настройки", count=2)
     # A long comment comes in parts: the button is under the last one only.

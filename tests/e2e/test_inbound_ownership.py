@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.helpers import eventually, link_two_clients, wait_baseline, wait_text
+from tests.e2e.helpers import answer_to, eventually, link_two_clients, wait_baseline, wait_text
 from tests.e2e.inbound_steps import open_card
 from tests.tgserver.limits import callback_data
 
@@ -47,7 +47,7 @@ def assert_nothing_of(tg: Any, user: Any, issue_id: int, *needles: str) -> None:
 
 
 def refused(tg: Any, query_id: int) -> bool:
-    answer = tg.wait_for(lambda: next((a for a in tg.callback_answers if a.query_id == query_id), None))
+    answer = answer_to(tg, query_id)
     return answer.alert and answer.message == NOT_YOURS
 
 

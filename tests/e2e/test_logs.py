@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import API_HASH, API_TOKEN, BOT_TOKEN, REPO, write_config
-from tests.e2e.helpers import link_client, wait_baseline, wait_text
+from tests.e2e.conftest import API_HASH, API_TOKEN, BOT_TOKEN, assert_clean, syncd_env, write_config
+from tests.e2e.helpers import client_with_issue, wait_text
 from tests.e2e.inbound_steps import ADDED, CREATED, comment_mode, new_issue_mode
 from tests.okdesk_emulator import Fault, Upload
 from tests.tgserver.images import make_png
@@ -46,8 +46,7 @@ def _config(tmp_path: Path, log: dict[str, str] | None = None, secrets: bool = T
 
 
 def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SYNCD_")}
-    env.update(PYTHONPATH=str(REPO), PYTHONUNBUFFERED="1", **extra)
+    env = syncd_env(PYTHONUNBUFFERED="1", **extra)
     env.pop("NO_COLOR", None)
     env.pop("FORCE_COLOR", None)
     return env
@@ -102,11 +101,6 @@ def _json_lines(text: str) -> list[dict[str, Any]]:
     return events
 
 
-def _assert_no_secret(text: str) -> None:
-    for secret in (API_TOKEN, BOT_TOKEN, API_HASH):
-        assert secret not in text
-
-
 # ---------------------------------------------------------------- format and level
 
 
@@ -121,7 +115,7 @@ def test_a_terminal_gets_readable_colours_and_a_pipe_json_lines(tmp_path) -> Non
     for line in lines:
         assert not line.lstrip().startswith("{"), f"JSON on a terminal: {line}"
     assert "error=" in plain and "another syncd is already running" in plain
-    _assert_no_secret(shown)
+    assert_clean(shown)
 
     code, piped = _locked_run(tmp_path, config)
     assert code == 3
@@ -130,7 +124,7 @@ def test_a_terminal_gets_readable_colours_and_a_pipe_json_lines(tmp_path) -> Non
     assert [e["event"] for e in events if e["event"] in ("starting", "cannot_start")] == ["starting", "cannot_start"]
     assert {e["level"] for e in events if e["event"] == "cannot_start"} == {"error"}
     assert all(e.get("timestamp") for e in events)
-    _assert_no_secret(piped)
+    assert_clean(piped)
 
 
 def test_json_and_console_can_be_asked_for_whatever_the_output_is(tmp_path) -> None:
@@ -165,7 +159,7 @@ def test_a_config_file_with_secrets_that_others_may_read_is_warned_about(tmp_pat
     assert warning["level"] == "warning" and warning["path"] == str(config)
     assert "okdesk.api_token, telegram.api_hash, telegram.bot_token" in warning["problem"]
     assert "mode 0644" in warning["problem"]
-    _assert_no_secret(out)
+    assert_clean(out)
 
 
 def test_no_warning_for_a_private_config_file_or_one_without_secrets(tmp_path) -> None:
@@ -221,8 +215,8 @@ def test_tracebacks_never_show_the_token_or_a_phone(tmp_path, fmt) -> None:
     assert "ConnectionError" in out and "job_failed" in out and "uncaught_exception" in out
     assert "/api/v1/contacts/" in out and "api_token=***" in out
     # ...and nothing that must not be.
-    _assert_no_secret(out)
-    for form in ("9123456789", "912) 345", "912 345-67-89", "%2B7912"):
+    assert_clean(out, phones=["79123456789"])  # the number in any whole form, every secret
+    for form in ("9123456789", "912) 345", "912 345-67-89", "%2B7912"):  # and these pieces of it
         assert form not in out, f"{form!r} in {out}"
     if fmt == "json":
         events = _json_lines(out)  # the uncaught ones too: no raw Python output
@@ -260,10 +254,7 @@ def test_every_line_about_an_issue_or_a_client_names_it(make_daemon, emu, tg, em
     """Linking, a staff comment with a file, a client's comment with a photo, a new issue from Telegram,
     and failures on the way: a Telegram error, an Okdesk 503, Okdesk down. At DEBUG, so the requests
     are logged too."""
-    daemon = make_daemon(okdesk={"employee_id": employee}).start()
-    user, contact_id = link_client(tg, emu, daemon)
-    issue_id = emu.add_issue("Журнал", contact_id=contact_id)
-    wait_baseline(daemon, issue_id)
+    daemon, user, contact_id, issue_id = client_with_issue(make_daemon, emu, tg, "Журнал", okdesk={"employee_id": employee})
     tg.fail_next("SendMessage", "INTERNAL_SERVER_ERROR", code=500, times=1, user=user)
     emu.add_comment(issue_id, "<p>ответ с файлом</p>", author=("employee", employee),
                     attachments=[Upload("отчёт.txt", data=b"report " * 100)])

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.helpers import link_client, link_two_clients, wait_baseline, wait_text
+from tests.e2e.helpers import (
+    client_with_issue,
+    link_two_clients,
+    wait_baseline,
+    wait_text,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -39,10 +44,7 @@ def test_a_burst_of_fifty_comments_is_paced_in_order_without_flood_waits(make_da
 
 def test_nothing_is_sent_inside_an_injected_flood_wait(make_daemon, emu, tg, employee) -> None:
     emu.options.comments_bump_updated_at = True
-    daemon = make_daemon().start()
-    user, contact_id = link_client(tg, emu, daemon)
-    issue_id = emu.add_issue("Флуд", contact_id=contact_id)
-    wait_baseline(daemon, issue_id)
+    daemon, user, contact_id, issue_id = client_with_issue(make_daemon, emu, tg, "Флуд")
     tg.inject_flood_wait("SendMessage", seconds=3, times=1)
     for n in range(5):
         emu.add_comment(issue_id, f"<p>после флуда {n}</p>", author=("employee", employee))

@@ -12,7 +12,14 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.helpers import link_client, link_two_clients, wait_baseline, wait_text
+from tests.e2e.helpers import (
+    answer_to,
+    client_with_issue,
+    link_two_clients,
+    press,
+    wait_baseline,
+    wait_text,
+)
 from tests.e2e.inbound_steps import callback_data, open_card
 from tests.okdesk_emulator import Fault
 
@@ -35,10 +42,6 @@ def url_buttons(markup: Any) -> list[tuple[str, str]]:
             if (url := button_url(b)) is not None]
 
 
-def answer_to(tg: Any, query_id: int) -> Any:
-    return tg.wait_for(lambda: next((a for a in tg.callback_answers if a.query_id == query_id), None))
-
-
 def minted(emu: Any) -> int:
     return emu.count_requests(MINT, "POST")
 
@@ -48,17 +51,12 @@ def state_bytes(state_dir: Path) -> bytes:
     return b"".join(p.read_bytes() for p in sorted(state_dir.rglob("*")) if p.is_file())
 
 
-def client_with_issue(make_daemon: Any, emu: Any, tg: Any, **overrides: Any) -> tuple[Any, Any, int, int]:
-    daemon = make_daemon(**overrides).start()
-    user, contact_id = link_client(tg, emu, daemon)
-    issue_id = emu.add_issue("Не печатает принтер", contact_id=contact_id)
-    wait_baseline(daemon, issue_id)
-    return daemon, user, contact_id, issue_id
+PRINTER = "Не печатает принтер"
 
 
 def test_a_press_mints_one_short_one_time_link_sent_only_behind_a_url_button(make_daemon, emu, tg) -> None:
     emu.options.login_link_expire_unit = "seconds"  # the daemon's reading of the undocumented unit
-    daemon, user, contact_id, issue_id = client_with_issue(make_daemon, emu, tg)
+    daemon, user, contact_id, issue_id = client_with_issue(make_daemon, emu, tg, PRINTER)
     card = open_card(tg, user, issue_id)
     assert f"p:{issue_id}".encode() in callback_data(card)
     # Showing the card mints nothing: the link exists only once it is asked for.
@@ -98,8 +96,7 @@ def test_another_clients_forged_press_is_refused_and_nothing_is_minted(make_daem
     wait_baseline(daemon, alice_issue)
     wait_baseline(daemon, bob_issue)
     bob_card = open_card(tg, bob, bob_issue)
-    query = tg.press_button(bob, bob_card.id, f"p:{alice_issue}".encode(), check=False)
-    answer = answer_to(tg, query)
+    answer = press(tg, bob, bob_card.id, f"p:{alice_issue}".encode())
     assert answer.alert and answer.message == NOT_YOURS
     daemon.wait_event("callback_refused_not_owner", tg_user_id=bob.id, issue_id=alice_issue)
     assert emu.login_links == [] and minted(emu) == 0
@@ -107,7 +104,7 @@ def test_another_clients_forged_press_is_refused_and_nothing_is_minted(make_daem
 
 
 def test_okdesk_refusing_or_failing_is_an_alert_and_no_message(make_daemon, emu, tg) -> None:
-    daemon, user, _, issue_id = client_with_issue(make_daemon, emu, tg)
+    daemon, user, _, issue_id = client_with_issue(make_daemon, emu, tg, PRINTER)
     card = open_card(tg, user, issue_id)
     emu.options.denied_rights = {"login_links.create"}  # a key whose role may not make login links
     refused = answer_to(tg, tg.press_button(user, card.id, f"p:{issue_id}".encode()))
@@ -122,11 +119,11 @@ def test_okdesk_refusing_or_failing_is_an_alert_and_no_message(make_daemon, emu,
 
 
 def test_switched_off_there_is_no_button_and_a_forged_press_mints_nothing(make_daemon, emu, tg) -> None:
-    daemon, user, _, issue_id = client_with_issue(make_daemon, emu, tg, okdesk={"portal_links": False})
+    daemon, user, _, issue_id = client_with_issue(make_daemon, emu, tg, PRINTER, okdesk={"portal_links": False})
     card = open_card(tg, user, issue_id)
     assert not [d for d in callback_data(card) if d.startswith(b"p:")]
     assert callback_data(card) == [f"c:{issue_id}".encode(), f"r:{issue_id}".encode(), b"l:0"]
-    answer = answer_to(tg, tg.press_button(user, card.id, f"p:{issue_id}".encode(), check=False))
+    answer = press(tg, user, card.id, f"p:{issue_id}".encode())
     assert answer.alert and answer.message == NOT_YOURS
     daemon.wait_event("callback_refused_portal_off", tg_user_id=user.id)
     assert emu.login_links == [] and minted(emu) == 0

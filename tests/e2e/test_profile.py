@@ -3,13 +3,13 @@ for them), relink with another number; through `syncd run`."""
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import Daemon, phone_pattern
+from tests.e2e.conftest import phone_pattern
 from tests.e2e.helpers import (
+    db_rows,
     eventually,
     link_client,
     start_with_issue,
@@ -23,15 +23,6 @@ pytestmark = pytest.mark.e2e
 
 PHONE = "79123456789"
 MASKED = "+7 *** ***-67-89"
-
-
-def db_rows(daemon: Daemon, sql: str, *args: Any) -> list[sqlite3.Row]:
-    conn = sqlite3.connect(f"file:{daemon.state_dir / 'syncd.sqlite3'}?mode=ro", uri=True)
-    conn.row_factory = sqlite3.Row
-    try:
-        return list(conn.execute(sql, args))
-    finally:
-        conn.close()
 
 
 def open_profile(tg: Any, user: Any, label: str = "👤 Профиль", header: str = "Ваш профиль") -> Any:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import MTPROXY_SECRET, PROXY_PASSWORD
-from tests.e2e.helpers import eventually, link_client, wait_baseline, wait_text
+from tests.e2e.helpers import client_with_issue, eventually, link_client, wait_baseline, wait_text
 from tests.proxies import HttpProxy, MTProxy, ProxyServer, Socks5Proxy
 
 pytestmark = pytest.mark.e2e
@@ -78,10 +78,7 @@ def test_okdesk_requests_go_through_its_proxy_and_never_around_it(make_daemon, e
                                                                    proxies) -> None:
     proxy = HttpProxy("okd", PROXY_PASSWORD).start()
     proxies.append(proxy)
-    daemon = make_daemon(okdesk={"proxy": f"http://okd:{PROXY_PASSWORD}@127.0.0.1:{proxy.port}"}).start()
-    user, contact_id = link_client(tg, emu, daemon)
-    issue_id = emu.add_issue("Сломался сканер", contact_id=contact_id)
-    wait_baseline(daemon, issue_id)
+    daemon, user, contact_id, issue_id = client_with_issue(make_daemon, emu, tg, "Сломался сканер", okdesk={"proxy": f"http://okd:{PROXY_PASSWORD}@127.0.0.1:{proxy.port}"})
     emu.add_comment(issue_id, "<p>Едем к вам</p>", author=("employee", employee))
     wait_text(tg, user, "Едем к вам")
     daemon.wait_cycles(2)

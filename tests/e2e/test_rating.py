@@ -4,27 +4,29 @@ its record), a forged press refused, both body shapes, the switch, and the remar
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import Daemon
 from tests.e2e.helpers import (
+    answer_to,
+    db_rows,
     eventually,
     link_client,
     link_two_clients,
+    press,
     start_with_issue,
     wait_baseline,
     wait_text,
 )
-from tests.e2e.inbound_steps import callback_data
+from tests.e2e.inbound_steps import button_texts, callback_data
 from tests.okdesk_emulator import Fault
 
 pytestmark = pytest.mark.e2e
 
 LABELS = ["👎 Плохо", "👌 Нормально", "👍 Отлично"]
 THANKS = "Спасибо за оценку!"
+RATINGS = "SELECT * FROM issue_ratings"
 
 
 def completed_notice(tg: Any, user: Any, emu: Any, issue_id: int, employee: int) -> Any:
@@ -34,25 +36,8 @@ def completed_notice(tg: Any, user: Any, emu: Any, issue_id: int, employee: int)
     return notice
 
 
-def labels(sent: Any) -> list[str]:
-    return [b.text for row in sent.reply_markup.rows for b in row.buttons] if sent.reply_markup else []
-
-
-def answers(tg: Any, query_id: int) -> Any:
-    return tg.wait_for(lambda: next((a for a in tg.callback_answers if a.query_id == query_id), None))
-
-
 def accepted(emu: Any, issue_id: int) -> list[Any]:
     return [a for a in emu.rate_attempts(issue_id) if a.status == 200]
-
-
-def ratings_rows(daemon: Daemon) -> list[sqlite3.Row]:
-    conn = sqlite3.connect(f"file:{daemon.state_dir / 'syncd.sqlite3'}?mode=ro", uri=True)
-    conn.row_factory = sqlite3.Row
-    try:
-        return list(conn.execute("SELECT * FROM issue_ratings"))
-    finally:
-        conn.close()
 
 
 def last_edit(tg: Any, msg_id: int) -> Any:
@@ -62,17 +47,17 @@ def last_edit(tg: Any, msg_id: int) -> Any:
 def test_a_tap_writes_okdesks_rating_once_and_the_client_is_thanked(make_daemon, emu, tg, employee) -> None:
     daemon, user, issue_id = start_with_issue(make_daemon, emu, tg, "Принтер не печатает")
     notice = completed_notice(tg, user, emu, issue_id, employee)
-    assert labels(notice) == LABELS
+    assert button_texts(notice) == LABELS
     assert callback_data(notice) == [f"rt:{issue_id}:{n}".encode() for n in (1, 2, 3)]
     query = tg.press_button(user, notice.id, f"rt:{issue_id}:3".encode())
-    assert answers(tg, query).message == THANKS
+    assert answer_to(tg, query).message == THANKS
     assert emu.issue_rate(issue_id) == "good"
     assert [(a.value, a.shape) for a in emu.rate_attempts(issue_id)] == [("good", "flat")]
     # The notification keeps its words, names the rating, and offers a remark instead of the choice.
     edit = last_edit(tg, notice.id)
     assert edit.text == f"{notice.text}\n\nВаша оценка: 👍 Отлично"
     assert callback_data(edit) == [f"rm:{issue_id}".encode()]
-    (row,) = ratings_rows(daemon)
+    (row,) = db_rows(daemon, RATINGS)
     assert (row["okdesk_issue_id"], row["rate"], row["state"]) == (issue_id, "good", "done")
     # A re-poll (and a restart) never asks for a rating again: one notification of the change.
     assert daemon.stop() == 0
@@ -88,15 +73,14 @@ def test_a_double_tap_rates_once_and_a_second_choice_is_already_rated(make_daemo
     emu.options.latency = 0.3  # the second press arrives while the first is with Okdesk
     first = tg.press_button(user, notice.id, f"rt:{issue_id}:2".encode())
     second = tg.press_button(user, notice.id, f"rt:{issue_id}:2".encode())
-    assert answers(tg, first).message == THANKS
-    assert answers(tg, second).message == "Заявка уже оценена: 👌 Нормально"
+    assert answer_to(tg, first).message == THANKS
+    assert answer_to(tg, second).message == "Заявка уже оценена: 👌 Нормально"
     emu.options.latency = 0.0
     # A different choice later (an older copy of the buttons): answered, not written.
-    third = tg.press_button(user, notice.id, f"rt:{issue_id}:1".encode(), check=False)
-    assert answers(tg, third).message == "Заявка уже оценена: 👌 Нормально"
+    assert press(tg, user, notice.id, f"rt:{issue_id}:1".encode()).message == "Заявка уже оценена: 👌 Нормально"
     assert emu.rates_of(issue_id) == ["normal"]
     assert emu.issue_rate(issue_id) == "normal"
-    assert [r["rate"] for r in ratings_rows(daemon)] == ["normal"]
+    assert [r["rate"] for r in db_rows(daemon, RATINGS)] == ["normal"]
     assert daemon.errors() == []
 
 
@@ -114,23 +98,22 @@ def test_two_telegram_users_of_one_contact_pressing_together_rate_once(make_daem
     emu.options.latency = 0.3  # the second press arrives while the first is with Okdesk
     presses = [tg.press_button(u, n.id, f"rt:{issue_id}:{v}".encode())
                for u, n, v in ((first_user, notices[0], 3), (second_user, notices[1], 1))]
-    replies = sorted(answers(tg, q).message for q in presses)
+    replies = sorted(answer_to(tg, q).message for q in presses)
     assert replies == sorted([THANKS, "Заявка уже оценена: 👍 Отлично"])
     emu.options.latency = 0.0
     assert emu.rates_of(issue_id) == ["good"] and emu.issue_rate(issue_id) == "good"
-    assert [(r["rate"], r["state"]) for r in ratings_rows(daemon)] == [("good", "done")]
+    assert [(r["rate"], r["state"]) for r in db_rows(daemon, RATINGS)] == [("good", "done")]
 
 
 def test_our_record_of_a_rating_stands_when_okdesk_no_longer_shows_it(make_daemon, emu, tg, employee) -> None:
     """Staff cleared the rating in Okdesk: an old button still finds it given, and nothing is sent again."""
     daemon, user, issue_id = start_with_issue(make_daemon, emu, tg, "Картридж")
     notice = completed_notice(tg, user, emu, issue_id, employee)
-    assert answers(tg, tg.press_button(user, notice.id, f"rt:{issue_id}:3".encode())).message == THANKS
+    assert answer_to(tg, tg.press_button(user, notice.id, f"rt:{issue_id}:3".encode())).message == THANKS
     emu.set_rate(issue_id, None)
-    again = tg.press_button(user, notice.id, f"rt:{issue_id}:1".encode(), check=False)
-    assert answers(tg, again).message == "Заявка уже оценена: 👍 Отлично"
+    assert press(tg, user, notice.id, f"rt:{issue_id}:1".encode()).message == "Заявка уже оценена: 👍 Отлично"
     assert emu.rates_of(issue_id) == ["good"] and emu.issue_rate(issue_id) is None
-    assert [(r["rate"], r["state"]) for r in ratings_rows(daemon)] == [("good", "done")]
+    assert [(r["rate"], r["state"]) for r in db_rows(daemon, RATINGS)] == [("good", "done")]
 
 
 def test_a_rating_given_in_the_portal_is_answered_as_already_rated(make_daemon, emu, tg, employee) -> None:
@@ -138,9 +121,9 @@ def test_a_rating_given_in_the_portal_is_answered_as_already_rated(make_daemon, 
     notice = completed_notice(tg, user, emu, issue_id, employee)
     emu.set_rate(issue_id, "bad")
     query = tg.press_button(user, notice.id, f"rt:{issue_id}:3".encode())
-    assert answers(tg, query).message == "Заявка уже оценена: 👎 Плохо"
+    assert answer_to(tg, query).message == "Заявка уже оценена: 👎 Плохо"
     assert emu.rate_attempts(issue_id) == []
-    assert [(r["rate"], r["state"]) for r in ratings_rows(daemon)] == [("bad", "done")]
+    assert [(r["rate"], r["state"]) for r in db_rows(daemon, RATINGS)] == [("bad", "done")]
 
 
 def test_a_crash_between_the_rate_request_and_its_record_ends_rated_once(make_daemon, emu, tg, employee) -> None:
@@ -150,12 +133,12 @@ def test_a_crash_between_the_rate_request_and_its_record_ends_rated_once(make_da
     emu.add_fault(Fault(kind="after_effect_timeout", path=rf"/issues/{issue_id}/rates$", method="POST", delay=30))
     tg.press_button(user, notice.id, f"rt:{issue_id}:3".encode())
     eventually(lambda: accepted(emu, issue_id), what="the rate request reached Okdesk")
-    assert [r["state"] for r in ratings_rows(daemon)] == ["posting"]  # written before Okdesk was asked
+    assert [r["state"] for r in db_rows(daemon, RATINGS)] == ["posting"]  # written before Okdesk was asked
     daemon.kill()
     daemon.start()
     (told,) = wait_text(tg, user, f"Спасибо за оценку заявки #{issue_id}! Ваша оценка: 👍 Отлично")
     assert callback_data(told) == [f"rm:{issue_id}".encode()]
-    assert [(r["rate"], r["state"]) for r in ratings_rows(daemon)] == [("good", "done")]
+    assert [(r["rate"], r["state"]) for r in db_rows(daemon, RATINGS)] == [("good", "done")]
     daemon.wait_cycles(3)
     assert emu.rates_of(issue_id) == ["good"] and emu.issue_rate(issue_id) == "good"
     assert len(wait_text(tg, user, f"Спасибо за оценку заявки #{issue_id}")) == 1  # told once
@@ -167,11 +150,11 @@ def test_a_tap_after_an_unanswered_request_finds_the_rating_and_thanks(make_daem
     notice = completed_notice(tg, user, emu, issue_id, employee)
     emu.add_fault(Fault(kind="after_effect_timeout", path=rf"/issues/{issue_id}/rates$", method="POST", delay=3))
     first = tg.press_button(user, notice.id, f"rt:{issue_id}:2".encode())
-    assert answers(tg, first).message.startswith("Связь со службой поддержки прервалась")
-    assert [r["state"] for r in ratings_rows(daemon)] == ["posting"]
+    assert answer_to(tg, first).message.startswith("Связь со службой поддержки прервалась")
+    assert [r["state"] for r in db_rows(daemon, RATINGS)] == ["posting"]
     again = tg.press_button(user, notice.id, f"rt:{issue_id}:2".encode())
-    assert answers(tg, again).message == THANKS
-    assert [(r["rate"], r["state"]) for r in ratings_rows(daemon)] == [("normal", "done")]
+    assert answer_to(tg, again).message == THANKS
+    assert [(r["rate"], r["state"]) for r in db_rows(daemon, RATINGS)] == [("normal", "done")]
     assert emu.rates_of(issue_id) == ["normal"]  # read off the issue, never sent twice
 
 
@@ -202,12 +185,11 @@ def test_a_forged_press_for_another_clients_issue_is_refused(make_daemon, emu, t
     notice = completed_notice(tg, alice, emu, mine, employee)
     wait_text(tg, bob, f"#{theirs} «")
     for data in (f"rt:{theirs}:3", f"rm:{theirs}"):
-        query = tg.press_button(alice, notice.id, data.encode(), check=False)
-        answer = answers(tg, query)
+        answer = press(tg, alice, notice.id, data.encode())
         assert answer.message == "Эта заявка вам недоступна." and answer.alert
     assert emu.rate_attempts() == []
     assert daemon.find("callback_refused_not_requester", issue_id=theirs)
-    assert ratings_rows(daemon) == []
+    assert db_rows(daemon, RATINGS) == []
 
 
 def test_the_wrapped_body_shape_is_tried_after_a_refusal_and_kept(make_daemon, emu, tg, employee) -> None:
@@ -217,7 +199,7 @@ def test_the_wrapped_body_shape_is_tried_after_a_refusal_and_kept(make_daemon, e
     wait_baseline(daemon, second)
     for issue_id, n, value in ((first, 3, "good"), (second, 1, "bad")):
         notice = completed_notice(tg, user, emu, issue_id, employee)
-        assert answers(tg, tg.press_button(user, notice.id, f"rt:{issue_id}:{n}".encode())).message == THANKS
+        assert answer_to(tg, tg.press_button(user, notice.id, f"rt:{issue_id}:{n}".encode())).message == THANKS
         assert emu.issue_rate(issue_id) == value
     assert [(a.shape, a.status) for a in emu.rate_attempts(first)] == [("flat", 422), ("wrapped", 200)]
     assert [(a.shape, a.status) for a in emu.rate_attempts(second)] == [("wrapped", 200)]  # remembered
@@ -232,8 +214,7 @@ def test_ratings_switched_off_show_no_buttons(make_daemon, emu, tg, employee) ->
     wait_baseline(daemon, issue_id)
     notice = completed_notice(tg, user, emu, issue_id, employee)
     assert notice.reply_markup is None
-    query = tg.press_button(user, notice.id, f"rt:{issue_id}:3".encode(), check=False)
-    assert answers(tg, query).alert
+    assert press(tg, user, notice.id, f"rt:{issue_id}:3".encode()).alert
     assert emu.rate_attempts() == []
 
 
@@ -242,8 +223,8 @@ def test_an_issue_reopened_before_the_tap_is_not_rated(make_daemon, emu, tg, emp
     notice = completed_notice(tg, user, emu, issue_id, employee)
     emu.set_status(issue_id, "in_progress", author=("employee", employee))
     query = tg.press_button(user, notice.id, f"rt:{issue_id}:3".encode())
-    assert answers(tg, query).message == "Заявка сейчас не завершена, оценить её нельзя."
-    assert emu.rate_attempts() == [] and ratings_rows(daemon) == []
+    assert answer_to(tg, query).message == "Заявка сейчас не завершена, оценить её нельзя."
+    assert emu.rate_attempts() == [] and db_rows(daemon, RATINGS) == []
 
 
 def test_a_remark_after_the_rating_is_a_public_comment(make_daemon, emu, tg, employee) -> None:

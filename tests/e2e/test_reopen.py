@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.helpers import eventually, start_with_issue, texts_to, wait_text
-from tests.e2e.inbound_steps import ADDED, CREATED, callback_data
+from tests.e2e.helpers import client_with_issue, eventually, press, texts_to, wait_text
+from tests.e2e.inbound_steps import ADDED, CREATED, button_texts, callback_data
 from tests.okdesk_emulator import Fault
 
 pytestmark = pytest.mark.e2e
@@ -29,8 +29,7 @@ TAKEN = "Это сообщение уже обработано."
 def finished_issue(make_daemon: Any, emu: Any, tg: Any, code: str = "completed",
                    **overrides: Any) -> tuple[Any, Any, int, int, Any]:
     """A client whose issue staff just finished; returns the status notification too."""
-    daemon, user, issue_id = start_with_issue(make_daemon, emu, tg, "Не работает сканер", **overrides)
-    contact_id = emu.get_issue(issue_id)["contact"]["id"]
+    daemon, user, contact_id, issue_id = client_with_issue(make_daemon, emu, tg, "Не работает сканер", **overrides)
     emu.set_status(issue_id, code)
     (notice,) = wait_text(tg, user, f"#{issue_id} «Не работает сканер»: Открыта →")
     return daemon, user, issue_id, contact_id, notice
@@ -39,12 +38,6 @@ def finished_issue(make_daemon: Any, emu: Any, tg: Any, code: str = "completed",
 def question(tg: Any, user: Any, needle: str) -> Any:
     (asked,) = wait_text(tg, user, needle)
     return asked
-
-
-def press(tg: Any, user: Any, msg_id: int, data: bytes) -> str | None:
-    query = tg.press_button(user, msg_id, data, check=False)
-    answer = tg.wait_for(lambda: next((a for a in tg.callback_answers if a.query_id == query), None))
-    return answer.message
 
 
 def verb(asked: Any, prefix: bytes) -> bytes:
@@ -59,12 +52,12 @@ def test_a_reply_on_a_completed_issue_asks_and_reopen_reopens_then_comments(make
     daemon, user, issue_id, contact_id, notice = finished_issue(make_daemon, emu, tg)
     tg.send_text(user, "Сканер опять не работает", reply_to=notice.id)
     asked = question(tg, user, ASK_REOPEN)
-    assert [b.text for row in asked.reply_markup.rows for b in row.buttons] == [
+    assert button_texts(asked) == [
         "🔄 Возобновить заявку", "🆕 Создать новую заявку", "💬 Просто комментарий"]
     # Nothing is posted while the client decides.
     daemon.wait_cycles(1)
     assert emu.comments_by(issue_id, author=("contact", contact_id)) == []
-    assert press(tg, user, asked.id, verb(asked, b"ro:")) == "✓"
+    assert press(tg, user, asked.id, verb(asked, b"ro:")).message == "✓"
     wait_text(tg, user, f"Заявка #{issue_id} {REOPENED}")
     assert emu.get_issue(issue_id)["status"]["code"] == "opened"  # the first open code of the setting
     (comment,) = emu.comments_by(issue_id, author=("contact", contact_id))
@@ -73,8 +66,8 @@ def test_a_reply_on_a_completed_issue_asks_and_reopen_reopens_then_comments(make
     order = [r.path for r in emu.requests if r.method == "POST" and str(issue_id) in r.path]
     assert [re.sub(r".*/", "", p.rstrip("/")) for p in order] == ["statuses", "comments"]
     # A second press of any button changes nothing.
-    assert press(tg, user, asked.id, verb(asked, b"ro:")) == TAKEN
-    assert press(tg, user, asked.id, verb(asked, b"ac:")) == TAKEN
+    assert press(tg, user, asked.id, verb(asked, b"ro:")).message == TAKEN
+    assert press(tg, user, asked.id, verb(asked, b"ac:")).message == TAKEN
     daemon.wait_cycles(2)
     assert status_posts(emu, issue_id) == 1
     assert len(emu.comments_by(issue_id, author=("contact", contact_id))) == 1
@@ -112,7 +105,7 @@ def test_a_closed_issue_is_not_offered_for_reopening(make_daemon, emu, tg) -> No
     assert not any(d.startswith(b"ro:") for d in callback_data(asked))
     # A forged "reopen" for this message: the comment goes, the closed issue stays closed.
     job_id = verb(asked, b"ac:").split(b":")[1]
-    assert press(tg, user, asked.id, b"ro:" + job_id) == "✓"
+    assert press(tg, user, asked.id, b"ro:" + job_id).message == "✓"
     wait_text(tg, user, f"Заявку #{issue_id} {NOT_REOPENED}")
     assert emu.get_issue(issue_id)["status"]["code"] == "closed"
     assert status_posts(emu, issue_id) == 0
@@ -124,7 +117,7 @@ def test_after_the_reopen_window_a_completed_issue_is_not_offered_for_reopening(
     emu.set_completed_at(issue_id, datetime.now(timezone.utc) - timedelta(days=7, minutes=5))  # the default: 7
     tg.send_text(user, "Снова сломался", reply_to=notice.id)
     asked = question(tg, user, ASK_CLOSED)
-    assert [b.text for row in asked.reply_markup.rows for b in row.buttons] == [
+    assert button_texts(asked) == [
         "🆕 Создать новую заявку", "💬 Просто комментарий"]
 
 
@@ -187,13 +180,12 @@ def test_a_crash_after_the_reopen_before_its_record_neither_reopens_nor_comments
 
 
 def test_a_forged_reopen_on_a_where_to_question_does_nothing(make_daemon, emu, tg) -> None:
-    daemon, user, issue_id = start_with_issue(make_daemon, emu, tg, "Не работает сканер")
-    contact_id = emu.get_issue(issue_id)["contact"]["id"]
+    daemon, user, contact_id, issue_id = client_with_issue(make_daemon, emu, tg, "Не работает сканер")
     tg.send_text(user, "Сообщение без ответа на что-либо")
     (asked,) = wait_text(tg, user, "Куда добавить это сообщение?")
     job_id = verb(asked, b"n:").split(b":")[1]
-    assert press(tg, user, asked.id, b"ro:" + job_id) == TAKEN
-    assert press(tg, user, asked.id, b"ac:" + job_id) == TAKEN
+    assert press(tg, user, asked.id, b"ro:" + job_id).message == TAKEN
+    assert press(tg, user, asked.id, b"ac:" + job_id).message == TAKEN
     daemon.wait_cycles(2)
     assert [i["id"] for i in emu.issues_of_contact(contact_id)] == [issue_id]
     assert emu.comments_by(issue_id, author=("contact", contact_id)) == []

@@ -3,8 +3,6 @@ restart neither loses nor repeats anything (a send cut off goes again under its 
 
 from __future__ import annotations
 
-import hashlib
-import os
 import signal
 import time
 from pathlib import Path
@@ -13,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import Daemon
-from tests.e2e.helpers import outbox, start_with_issue, texts_to, wait_text
+from tests.e2e.helpers import outbox, random_file, start_with_issue, texts_to, wait_text
 from tests.okdesk_emulator import Fault, Upload
 
 pytestmark = pytest.mark.e2e
@@ -94,12 +92,7 @@ def test_a_send_cut_off_by_the_grace_is_sent_once_after_the_restart(make_daemon,
 def test_an_upload_in_flight_completes_within_the_grace(make_daemon, emu, tg, employee, tmp_path: Path) -> None:
     daemon, user, issue_id = start_with_issue(make_daemon, emu, tg, "Остановка", sync={"shutdown_grace": 20})
     big = tmp_path / "dump.bin"
-    digest = hashlib.sha256()
-    with big.open("wb") as fh:
-        for _ in range(12):
-            chunk = os.urandom(1024 * 1024)
-            digest.update(chunk)
-            fh.write(chunk)
+    sha = random_file(big, 12)
     parts_before = len(tg.rpc_calls("SaveBigFilePart"))
     emu.add_comment(issue_id, "<p>дамп</p>", author=("employee", employee),
                     attachments=[Upload("dump.bin", path=big)])
@@ -109,7 +102,7 @@ def test_an_upload_in_flight_completes_within_the_grace(make_daemon, emu, tg, em
     assert parts < 96 and not tg.rpc_calls("SendMedia")  # 12 MB is 96 parts: mid-upload
     assert exit_code(daemon, timeout=25) == 0
     (doc,) = [s for s in tg.sent_to(user) if s.media_kind]
-    assert (doc.file_name, doc.size, doc.sha256) == ("dump.bin", 12 * 1024 * 1024, digest.hexdigest())
+    assert (doc.file_name, doc.size, doc.sha256) == ("dump.bin", 12 * 1024 * 1024, sha)
     assert [r["state"] for r in items(daemon)] == ["done"]
 
     begin = len(tg.rpc_log)

@@ -8,7 +8,6 @@ missing or foreign database is refused (exit 3) and never created.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import subprocess
 import sys
@@ -17,22 +16,30 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import API_HASH, API_TOKEN, BOT_TOKEN, REPO, Daemon, write_config
-from tests.e2e.helpers import eventually, link_client, outbox, texts_to, wait_baseline, wait_text
+from tests.e2e.conftest import (
+    Daemon,
+    assert_clean,
+    syncd_env,
+    write_config,
+)
+from tests.e2e.helpers import (
+    client_with_issue,
+    eventually,
+    outbox,
+    texts_to,
+    wait_text,
+)
 from tests.okdesk_emulator import Fault
 
 pytestmark = pytest.mark.e2e
 
-PHONE_DIGITS = "9123456789"  # link_client's phone, in every form it could be printed
+PHONE = "79123456789"  # link_client's phone: checked in every form it could be printed
 
 
 def syncd(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SYNCD_")}
-    env.update(PYTHONPATH=str(REPO), SYNCD_LOG_FORMAT="json")
     done = subprocess.run([sys.executable, "-m", "syncd", *args, "--config", str(config)], capture_output=True,
-                          text=True, env=env, timeout=60, cwd=config.parent)
-    for secret in (API_TOKEN, BOT_TOKEN, API_HASH, PHONE_DIGITS):
-        assert secret not in done.stdout + done.stderr
+                          text=True, env=syncd_env(SYNCD_LOG_FORMAT="json"), timeout=60, cwd=config.parent)
+    assert_clean(done.stdout + done.stderr, phones=[PHONE])
     return done
 
 
@@ -43,10 +50,7 @@ def status(daemon: Daemon) -> dict[str, Any]:
 
 
 def test_a_parked_delivery_shows_and_is_delivered_once_after_retry(make_daemon, emu, tg, employee) -> None:
-    daemon = make_daemon(sync={"retry_budget": 0.5, "retry_cap": 0.3}, okdesk={"employee_id": employee}).start()
-    user, contact_id = link_client(tg, emu, daemon)
-    issue_id = emu.add_issue("Не доходит", contact_id=contact_id)
-    wait_baseline(daemon, issue_id)
+    daemon, user, contact_id, issue_id = client_with_issue(make_daemon, emu, tg, "Не доходит", sync={"retry_budget": 0.5, "retry_cap": 0.3}, okdesk={"employee_id": employee})
     # Telegram refuses every send to this client: the item's own failure, parked after its budget.
     tg.fail_next("SendMessage", "MESSAGE_EMPTY", code=400, times=None, user=user)
     emu.add_comment(issue_id, "<p>ответ после повтора</p>", author=("employee", employee))
@@ -97,10 +101,7 @@ def test_a_parked_delivery_shows_and_is_delivered_once_after_retry(make_daemon, 
 
 
 def test_a_parked_inbound_message_shows_and_is_posted_once_after_retry(make_daemon, emu, tg, employee) -> None:
-    daemon = make_daemon().start()
-    user, contact_id = link_client(tg, emu, daemon)
-    issue_id = emu.add_issue("Вопрос", contact_id=contact_id)
-    wait_baseline(daemon, issue_id)
+    daemon, user, contact_id, issue_id = client_with_issue(make_daemon, emu, tg, "Вопрос")
     emu.add_comment(issue_id, "<p>уточните, пожалуйста</p>", author=("employee", employee))
     (staff,) = wait_text(tg, user, "уточните, пожалуйста")
     # Okdesk refuses the comment outright (a 422 not about files): the job is parked at once.

@@ -20,6 +20,7 @@ import pytest
 
 from tests.e2e.conftest import API_HASH, API_TOKEN, BOT_TOKEN, Daemon
 from tests.okdesk_emulator import Fault
+from tests.waiting import wait_on
 
 pytestmark = pytest.mark.e2e
 
@@ -63,16 +64,8 @@ class NotifySocket:
                     for line in lines if line.startswith(prefix)]
 
     def wait(self, predicate: Callable[[], Any], timeout: float, what: str) -> Any:
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while True:
-                result = predicate()
-                if result:
-                    return result
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise AssertionError(f"{what} not received within {timeout}s; got {self.messages[-10:]}")
-                self._cond.wait(min(left, 0.2))
+        return wait_on(self._cond, predicate, timeout, poll=0.2, failure=lambda: AssertionError(
+            f"{what} not received within {timeout}s; got {self.messages[-10:]}"))
 
     def wait_line(self, prefix: str, timeout: float = 15, since: float = 0.0,
                   where: Callable[[str], bool] = lambda _line: True) -> tuple[float, str]:

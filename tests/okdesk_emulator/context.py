@@ -48,17 +48,21 @@ class RequestLog:
         with self._changed:
             self._records.clear()
 
-    def count(self, path_regex: str | None = None, method: str | None = None) -> int:
+    def count(
+        self, path_regex: str | None = None, method: str | None = None, status: int | None = None
+    ) -> int:
+        """Requests matching all of what is given; ``status``: the answer's (None: any)."""
         with self._changed:
-            return self._count(path_regex, method)
+            return self._count(path_regex, method, status)
 
-    def _count(self, path_regex: str | None, method: str | None) -> int:
+    def _count(self, path_regex: str | None, method: str | None, status: int | None = None) -> int:
         pattern = re.compile(path_regex) if path_regex is not None else None
         return sum(
             1
             for record in self._records
             if (method is None or record.method == method.upper())
             and (pattern is None or pattern.search(record.path))
+            and (status is None or record.status == status)
         )
 
     def wait_for(

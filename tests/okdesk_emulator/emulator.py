@@ -202,12 +202,6 @@ class OkdeskEmulator(Observation):
     ) -> int:
         """fields: email, position, comment, login, crm_1c_id, parameters ({code: value}),
         access_level (list of str), maintenance_entity_ids (service objects of company_id)."""
-        if company_id is not None and company_id not in self._store.companies:
-            raise ValueError(f"no company {company_id}")
-        for entity_id in fields.get("maintenance_entity_ids", ()):
-            problem = self._store.entity_error(entity_id, company_id)
-            if problem:
-                raise ValueError(f"maintenance entity {entity_id}: {problem}")
         return self._store.add_contact(
             first_name,
             last_name,
@@ -221,13 +215,7 @@ class OkdeskEmulator(Observation):
     def update_contact(self, contact_id: int, **fields: Any) -> None:
         """Staff edit a contact (company_id, access_level, maintenance_entity_ids, ...), as PATCH does."""
         with self._store.lock:
-            contact = self._store.contacts[contact_id]
-            company_id = fields.get("company_id", contact.company_id)
-            for entity_id in fields.get("maintenance_entity_ids", ()):
-                problem = self._store.entity_error(entity_id, company_id)
-                if problem:
-                    raise ValueError(f"maintenance entity {entity_id}: {problem}")
-            self._store.update_contact(contact, fields)
+            self._store.update_contact(self._store.contacts[contact_id], fields)
 
     def add_issue(
         self,

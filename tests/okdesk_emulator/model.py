@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -244,14 +244,39 @@ class Store:
             return "не принадлежит компании"
         return None
 
+    def entity_errors(
+        self, entity_ids: Iterable[int], company_id: int | None
+    ) -> list[tuple[int, int, str]]:
+        """(index, service object id, why) for each of ``entity_ids`` the company may not use."""
+        return [
+            (index, entity_id, problem)
+            for index, entity_id in enumerate(entity_ids)
+            if (problem := self.entity_error(entity_id, company_id))
+        ]
+
+    def _check_contact_company(self, fields: dict[str, Any], company_id: int | None) -> None:
+        """A contact's company must exist and its service objects belong to it (ValueError)."""
+        if company_id is not None and company_id not in self.companies:
+            raise ValueError(f"no company {company_id}")
+        self._require_entities(fields.get("maintenance_entity_ids", ()), company_id)
+
+    def _require_entities(self, entity_ids: Iterable[int], company_id: int | None) -> None:
+        """ValueError naming the first service object the company may not use."""
+        problems = self.entity_errors(entity_ids, company_id)
+        if problems:
+            _, entity_id, problem = problems[0]
+            raise ValueError(f"maintenance entity {entity_id}: {problem}")
+
     def add_contact(self, first_name: str, last_name: str, **fields: Any) -> Contact:
         with self.lock:
+            self._check_contact_company(fields, fields.get("company_id"))
             contact = Contact(self._next_id("contact"), first_name, last_name, self.now(), **fields)
             self.contacts[contact.id] = contact
             return contact
 
     def update_contact(self, contact: Contact, fields: dict[str, Any]) -> None:
         with self.lock:
+            self._check_contact_company(fields, fields.get("company_id", contact.company_id))
             for name, value in fields.items():
                 setattr(contact, name, value)
             contact.updated_at = self.now()
@@ -284,9 +309,7 @@ class Store:
             if company_id is None and maintenance_entity_id in self.maintenance_entities:
                 company_id = self.maintenance_entities[maintenance_entity_id].company_id
             if maintenance_entity_id is not None:
-                problem = self.entity_error(maintenance_entity_id, company_id)
-                if problem:
-                    raise ValueError(f"maintenance entity {maintenance_entity_id}: {problem}")
+                self._require_entities([maintenance_entity_id], company_id)
             moment = self.now()
             issue = Issue(
                 id=self._next_id("issue"),

@@ -167,8 +167,11 @@ class Observation:
     def requests(self) -> list[RequestRecord]:
         return self._ctx.log.snapshot()
 
-    def count_requests(self, path_regex: str | None = None, method: str | None = None) -> int:
-        return self._ctx.log.count(path_regex, method)
+    def count_requests(
+        self, path_regex: str | None = None, method: str | None = None, status: int | None = None
+    ) -> int:
+        """Logged requests matching all of what is given; ``status``: the answer's (None: any)."""
+        return self._ctx.log.count(path_regex, method, status)
 
     def reset_requests(self) -> None:
         self._ctx.log.reset()

@@ -24,6 +24,20 @@ RATE_BODY_SHAPES = ("any", "flat", "wrapped")
 RATE_AGAIN = ("refuse", "overwrite")
 
 
+# Options that take one of a few values: the values each may take.
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "contact_not_found": CONTACT_NOT_FOUND_VARIANTS,
+    "company_not_found": CONTACT_NOT_FOUND_VARIANTS,
+    "rate_body_shape": RATE_BODY_SHAPES,
+    "rate_again": RATE_AGAIN,
+    "contact_name_order": ("last_first", "first_last"),
+    "api_key_role": API_KEY_ROLES,
+    "issue_author_refusal": AUTHOR_REFUSALS,
+    "login_link_expire_unit": ("minutes", "seconds"),
+    "login_link_response_key": ("url", "link"),
+}
+
+
 @dataclass
 class Options:
     # Open question 3: does a new comment touch issue.updated_at?  Default: no, so a
@@ -115,26 +129,11 @@ class Options:
         # silently creating a new attribute that nothing reads.
         if name not in self.__dataclass_fields__:
             raise AttributeError(f"unknown emulator option {name!r}")
-        if name in ("contact_not_found", "company_not_found") and (
-            value not in CONTACT_NOT_FOUND_VARIANTS
-        ):
-            raise ValueError(f"{name} must be one of {CONTACT_NOT_FOUND_VARIANTS}")
-        if name == "rate_body_shape" and value not in RATE_BODY_SHAPES:
-            raise ValueError(f"rate_body_shape must be one of {RATE_BODY_SHAPES}")
-        if name == "rate_again" and value not in RATE_AGAIN:
-            raise ValueError(f"rate_again must be one of {RATE_AGAIN}")
+        choices = _CHOICES.get(name)
+        if choices is not None and value not in choices:
+            raise ValueError(f"{name} must be one of {choices}")
         if name == "forbidden_transitions":
             value = frozenset((str(a), str(b)) for a, b in value)  # type: ignore[attr-defined]
-        if name == "contact_name_order" and value not in ("last_first", "first_last"):
-            raise ValueError("contact_name_order must be 'last_first' or 'first_last'")
-        if name == "api_key_role" and value not in API_KEY_ROLES:
-            raise ValueError(f"api_key_role must be one of {API_KEY_ROLES}")
-        if name == "issue_author_refusal" and value not in AUTHOR_REFUSALS:
-            raise ValueError(f"issue_author_refusal must be one of {AUTHOR_REFUSALS}")
-        if name == "login_link_expire_unit" and value not in ("minutes", "seconds"):
-            raise ValueError("login_link_expire_unit must be 'minutes' or 'seconds'")
-        if name == "login_link_response_key" and value not in ("url", "link"):
-            raise ValueError("login_link_response_key must be 'url' or 'link'")
         if name == "denied_rights":
             value = frozenset([value] if isinstance(value, str) else value)  # type: ignore[arg-type]
             unknown = sorted(value - set(RIGHTS))

@@ -119,10 +119,8 @@ def _check_entities(
     ctx: Context, fields: dict[str, Any], company_id: int | None, errors: Errors
 ) -> None:
     """Each service object of the contact must belong to the contact's company."""
-    for index, entity_id in enumerate(fields.get("maintenance_entity_ids", [])):
-        problem = ctx.store.entity_error(entity_id, company_id)
-        if problem:
-            errors.add(("maintenance_entity_ids", str(index)), problem)
+    for index, _, problem in ctx.store.entity_errors(fields.get("maintenance_entity_ids", []), company_id):
+        errors.add(("maintenance_entity_ids", str(index)), problem)
 
 
 def create_contact(ctx: Context, req: Request) -> Response:

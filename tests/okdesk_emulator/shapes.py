@@ -49,13 +49,6 @@ def _company_ref(store: Store, company_id: int | None) -> dict[str, Any] | None:
     return {"id": company_id, "name": company.name if company else None}
 
 
-def _entity_ref(store: Store, entity_id: int | None) -> dict[str, Any] | None:
-    if entity_id is None:
-        return None
-    entity = store.maintenance_entities.get(entity_id)
-    return {"id": entity_id, "name": entity.name if entity else None}
-
-
 def rate_json(issue: Issue) -> dict[str, Any] | None:
     return None if issue.rate is None else {"id": issue.rate[0], "value": issue.rate[1]}
 
@@ -157,14 +150,12 @@ def issue_json(store: Store, issue: Issue) -> dict[str, Any]:
         "reacted_at": None,
         "updated_at": iso(issue.updated_at),
         "delayed_to": iso(issue.delayed_to),
+        # Only the ids, as okdesk-api.md §2.3 documents one issue (the {id, name} refs are list items').
         "company_id": issue.company_id,
-        "company": _company_ref(store, issue.company_id),
         "group_id": None,
         "coexecutors": [],
-        # Okdesk's older name of the service object, sent alongside the current one.
+        # The service object under its documented name (create takes maintenance_entity_id).
         "service_object_id": issue.maintenance_entity_id,
-        "maintenance_entity_id": issue.maintenance_entity_id,
-        "maintenance_entity": _entity_ref(store, issue.maintenance_entity_id),
         "equipment_ids": [],
         "attachments": [attachment_json(store.attachments[i]) for i in sorted(attachment_ids)],
         "status_times": _status_times(store, issue),

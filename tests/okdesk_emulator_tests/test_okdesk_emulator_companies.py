@@ -153,9 +153,8 @@ def test_issues_carry_company_and_service_object(emu: OkdeskEmulator, api: Api) 
     )
     assert created.status_code == 200
     issue = api("GET", f"/issues/{created.json()['id']}").json()
-    assert (issue["company_id"], issue["company"]) == (bank, {"id": bank, "name": "ПАО Сбербанк"})
-    assert issue["maintenance_entity_id"] == office
-    assert issue["maintenance_entity"] == {"id": office, "name": "Офис"}
+    assert (issue["company_id"], issue["service_object_id"]) == (bank, office)
+    assert "company" not in issue and "maintenance_entity" not in issue  # one issue carries ids only (§2.3)
     multipart = api(
         "POST",
         "/issues",
@@ -166,7 +165,7 @@ def test_issues_carry_company_and_service_object(emu: OkdeskEmulator, api: Api) 
         },
     )
     assert multipart.status_code == 200
-    assert multipart.json()["maintenance_entity_id"] == shop
+    assert multipart.json()["service_object_id"] == shop
     wrong = api(
         "POST", "/issues", json={"title": "x", "company_id": bank, "maintenance_entity_id": shop}
     )

@@ -12,9 +12,11 @@ import asyncio
 import contextlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
+
+from tests.waiting import wait_on
 
 T = TypeVar("T")
 
@@ -130,16 +132,8 @@ class ProxyServer:
 
     def wait_for(self, predicate: Callable[[], T], timeout: float = 10.0) -> T:
         """Wait until `predicate()` (called under the proxy's lock) is truthy; return it."""
-        deadline = time.monotonic() + timeout
-        with self._lock:
-            while True:
-                result = predicate()
-                if result:
-                    return result
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise AssertionError(f"{self.kind} proxy: condition not met within {timeout}s")
-                self._lock.wait(min(left, 0.1))
+        return wait_on(self._lock, predicate, timeout, poll=0.1, failure=lambda: AssertionError(
+            f"{self.kind} proxy: condition not met within {timeout}s"))
 
     # ------------------------------------------------------------ for subclasses
 
@@ -201,8 +195,13 @@ class ProxyServer:
     async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
                      up_reader: asyncio.StreamReader, up_writer: asyncio.StreamWriter, record: Relayed) -> None:
         """Copy bytes both ways until either side closes; then close both."""
-        tasks = [asyncio.ensure_future(self._pump(reader, up_writer, record, "bytes_up")),
-                 asyncio.ensure_future(self._pump(up_reader, writer, record, "bytes_down"))]
+        await self._both_ways(self._pump(reader, up_writer, record, "bytes_up"),
+                              self._pump(up_reader, writer, record, "bytes_down"), up_writer)
+
+    async def _both_ways(self, upward: Awaitable[None], downward: Awaitable[None],
+                         up_writer: asyncio.StreamWriter) -> None:
+        """Run the two directions of a relay until either ends; then end the other and close upstream."""
+        tasks = [asyncio.ensure_future(upward), asyncio.ensure_future(downward)]
         try:
             await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         finally:

@@ -80,15 +80,7 @@ class MTProxy(ProxyServer):
                 self._add(record, "bytes_down", len(payload))
                 await writer.drain()
 
-        tasks = [asyncio.ensure_future(upward()), asyncio.ensure_future(downward())]
-        try:
-            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            self._writers.discard(up_writer)
-            up_writer.transport.abort()
+        await self._both_ways(upward(), downward(), up_writer)
 
 
 class _OpenSslCtr:

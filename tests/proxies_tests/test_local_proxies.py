@@ -20,22 +20,10 @@ from telethon.network.connection import (
 from tests.okdesk_emulator import OkdeskEmulator
 from tests.proxies import HttpProxy, MTProxy, Socks5Proxy
 from tests.tgserver import TelegramTestServer
-from tests.tgserver_tests._helpers import client_for, run
+from tests.tgserver_tests._helpers import get_me_through
 
 pytestmark = pytest.mark.timeout(60)
 SECRET = bytes.fromhex("0123456789abcdef0123456789abcdef")
-
-
-def get_me_through(session: Path, **kwargs: Any) -> Any:
-    async def body() -> Any:
-        client = client_for(session, receive_updates=False, connection_retries=0, timeout=5, **kwargs)
-        try:
-            await client.connect()
-            return await client.get_me()
-        finally:
-            await client.disconnect()
-
-    return run(body)
 
 
 def socks(proxy: Socks5Proxy | HttpProxy, kind: str, user: str | None, password: str | None) -> dict[str, Any]:

@@ -9,7 +9,6 @@ import os
 import secrets
 import tempfile
 import threading
-import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -17,6 +16,8 @@ from typing import Any, TypeVar
 from telethon.crypto import AuthKey
 from telethon.sessions import SQLiteSession
 from telethon.tl import types
+
+from tests.waiting import wait_on
 
 from .faults import Faults, FloodWindow, Hold
 from .files import FileStore
@@ -285,16 +286,8 @@ class TelegramTestServer(UserActions):
     def wait_for(self, predicate: Callable[[], T], timeout: float = 10.0) -> T:
         """Block until predicate() is truthy (re-checked on every state change) and return it.
         Do not call the control API from the predicate: it runs under the state lock."""
-        deadline = time.monotonic() + timeout
-        with self._state.cond:
-            while True:
-                result = predicate()
-                if result:
-                    return result
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise TimeoutError(f"wait_for: condition not met within {timeout} s")
-                self._state.cond.wait(remaining)
+        return wait_on(self._state.cond, predicate, timeout,
+                       failure=lambda: TimeoutError(f"wait_for: condition not met within {timeout} s"))
 
     async def wait_for_async(self, predicate: Callable[[], T], timeout: float = 10.0) -> T:
         """wait_for for async tests: does not block the caller's event loop."""

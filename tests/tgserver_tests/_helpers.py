@@ -32,3 +32,16 @@ async def connected(session: Path, **kwargs: Any) -> TelegramClient:
     client = client_for(session, **kwargs)
     await client.connect()
     return client
+
+
+def get_me_through(session: Path, **options: Any) -> Any:
+    """One bot login and GetMe with these connection options (a proxy, say), without updates."""
+    async def body() -> Any:
+        client = client_for(session, receive_updates=False, connection_retries=0, timeout=5, **options)
+        try:
+            await client.connect()
+            return await client.get_me()
+        finally:
+            await client.disconnect()
+
+    return run(body)

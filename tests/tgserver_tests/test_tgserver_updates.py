@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -177,27 +178,31 @@ def test_updates_reach_every_connected_session(
     assert (c.raw_text, c.out) == ("from the first", True)
 
 
-def test_download_of_a_user_document_returns_same_bytes(
-    srv: TelegramTestServer, session: Path
-) -> None:
-    user = srv.add_user(first_name="Files")
-    data = os.urandom(700_000)
-
+def received_and_downloaded(session: Path, send: Callable[[], Any]) -> tuple[Any, bytes]:
+    """The bot logs in, ``send`` makes a user send a file, and the bot downloads it: (event, bytes)."""
     async def body() -> tuple[Any, bytes]:
         client = await connected(session)
         got: asyncio.Queue[Any] = asyncio.Queue()
         client.add_event_handler(got.put, events.NewMessage(incoming=True))
         try:
             await client.get_me()
-            srv.send_media(
-                user, "document", data, file_name="scan.pdf", mime_type="application/pdf"
-            )
+            send()
             event = await asyncio.wait_for(got.get(), 10)
             return event, await client.download_media(event.message, file=bytes)
         finally:
             await client.disconnect()
 
-    event, downloaded = run(body)
+    return run(body)
+
+
+def test_download_of_a_user_document_returns_same_bytes(
+    srv: TelegramTestServer, session: Path
+) -> None:
+    user = srv.add_user(first_name="Files")
+    data = os.urandom(700_000)
+
+    event, downloaded = received_and_downloaded(session, lambda: srv.send_media(
+        user, "document", data, file_name="scan.pdf", mime_type="application/pdf"))
     assert downloaded == data
     assert event.message.file.name == "scan.pdf"
     assert len(srv.rpc_calls("GetFile")) > 1  # several parts
@@ -277,18 +282,7 @@ def test_a_user_file_given_by_path_is_served_as_written(
     data = os.urandom(1_300_000)
     source.write_bytes(data)
 
-    async def body() -> tuple[Any, bytes]:
-        client = await connected(session)
-        got: asyncio.Queue[Any] = asyncio.Queue()
-        client.add_event_handler(got.put, events.NewMessage(incoming=True))
-        try:
-            await client.get_me()
-            srv.send_media(user, "video", path=source, file_name="clip.mp4", caption="big")
-            event = await asyncio.wait_for(got.get(), 10)
-            return event, await client.download_media(event.message, file=bytes)
-        finally:
-            await client.disconnect()
-
-    event, downloaded = run(body)
+    event, downloaded = received_and_downloaded(session, lambda: srv.send_media(
+        user, "video", path=source, file_name="clip.mp4", caption="big"))
     assert downloaded == data and event.message.file.name == "clip.mp4"
     assert event.message.video is not None and event.message.message == "big"

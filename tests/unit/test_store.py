@@ -145,7 +145,7 @@ def test_failure_accounting_and_parking(store: Store) -> None:
     assert again.next_try_at.tzinfo is not None
     store.record_failure(row.id, error="boom", next_try_at=later, budget_spent=99, parked=True)
     assert store.chat_heads("telegram") == []
-    assert store.outbox_counts()["failed"]["count"] == 1
+    assert store.status_counts().outbox_failed.count == 1
 
 
 def test_issue_plan_is_applied_all_or_nothing(store: Store) -> None:
@@ -174,15 +174,20 @@ def test_dialog_state_survives_a_new_store(store: Store) -> None:
 def test_a_database_of_each_earlier_schema_migrates_without_loss(db_url: str) -> None:
     """0001 (the core release) -> head: links, followed issues, the outbox and dialogs survive."""
     from alembic import command
+    from sqlalchemy import insert
 
     from syncd.store.db import _alembic_config
+    from syncd.store.schema import links
 
     engine = make_engine(db_url)
     with engine.begin() as conn:
         command.upgrade(_alembic_config(conn), "0001")
+        # The link as 0001 wrote it: its columns only (today's save_link writes the company too).
+        conn.execute(insert(links).values(tg_user_id=5001, tg_chat_id=5001, tg_access_hash=42, okdesk_contact_id=77,
+                                          contact_name="Петров Иван", phone="+79123456789", language="ru",
+                                          linked_at=utcnow(), issues_scanned=False, blocked_at=None))
     assert current_revision(engine) == "0001"
     old = Store(engine)
-    _link(old, 5001, contact=77)
     old.follow_issue(dict(okdesk_issue_id=9, okdesk_contact_id=77, title="Принтер", status_code="opened",
                           okdesk_updated_at=None, comments_count=None, comments_last_at=None,
                           followed_at=utcnow(), baseline_done=True, last_fetched_at=None))
@@ -194,7 +199,7 @@ def test_a_database_of_each_earlier_schema_migrates_without_loss(db_url: str) ->
     new = Store(engine)
     assert new.get_link(5001).okdesk_contact_id == 77
     assert 9 in new.followed([9])
-    assert new.outbox_counts()["pending"]["count"] == 1
+    assert new.status_counts().outbox_waiting.count == 1
     assert new.get_dialog(5001) == ("awaiting_name", {"phone": "+79123456789"})
     # The new tables work on the migrated database.
     row_id = new.record_message(tg_chat_id=5001, tg_message_id=1, tg_user_id=5001, sent_at=utcnow(),

@@ -14,6 +14,7 @@ from syncd.clock import utcnow
 from syncd.store import Store
 from syncd.store.inbound_repo import ASKING, DONE, DUPLICATE, POSTING, QUEUED, REFUSED
 from syncd.store.schema import inbound_jobs, inbox_messages
+from syncd.store.status_repo import Backlog
 from tests.unit import test_store as _store_tests
 
 # The same fixtures as test_store: every test here runs on both databases.
@@ -203,7 +204,7 @@ def test_finish_job_records_everything_that_follows_once(store: Store) -> None:
     assert store.get_job(job).okdesk_comment_id == 900
     assert store.own_comment_ids(42) == {900} and store.own_comment_ids(43) == frozenset()
     assert store.seen_ids(43)[1] == frozenset() and 43 not in store.followed([43])
-    assert store.outbox_counts()["pending"]["count"] == 1
+    assert store.status_counts().outbox_waiting.count == 1
 
 
 def test_finish_job_is_all_or_nothing(store: Store) -> None:
@@ -213,7 +214,9 @@ def test_finish_job_is_all_or_nothing(store: Store) -> None:
         store.finish_job(job, okdesk_issue_id=42, okdesk_comment_id=900, attachment_ids=[11],
                          follow=broken, confirmation=_confirmation(job))
     assert store.get_job(job).state == POSTING
-    assert store.own_comment_ids(42) == frozenset() and store.outbox_counts() == {}
+    counts = store.status_counts()
+    assert store.own_comment_ids(42) == frozenset() and (counts.outbox_waiting, counts.outbox_failed) == (
+        Backlog(), Backlog())
     assert store.finish_job(job, okdesk_issue_id=42, okdesk_comment_id=900, attachment_ids=[11],
                             follow=None, confirmation=_confirmation(job)) is True
 

@@ -4,7 +4,6 @@ connecting with it through the local proxies (in this process, against the test 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 from telethon.network.connection import (
@@ -16,7 +15,7 @@ from syncd.telegram.mtproxy import MTProxyAbridged, MTProxyPadded
 from syncd.telegram.proxy import describe, telethon_proxy_options
 from tests.proxies import MTProxy, Socks5Proxy
 from tests.tgserver import TelegramTestServer
-from tests.tgserver_tests._helpers import client_for, run
+from tests.tgserver_tests._helpers import client_for, get_me_through, run
 
 pytestmark = pytest.mark.timeout(60)
 # A plain (not "dd") secret whose hex happens to start with "dd": Telethon strips a leading
@@ -39,18 +38,6 @@ def test_the_mapping() -> None:
     assert describe("socks5://u:p@h:1080") == {"kind": "socks5", "host": "h", "port": 1080, "auth": True}
 
 
-def get_me(session: Path, options: dict[str, Any]) -> Any:
-    async def body() -> Any:
-        client = client_for(session, receive_updates=False, connection_retries=0, timeout=5, **options)
-        try:
-            await client.connect()
-            return await client.get_me()
-        finally:
-            await client.disconnect()
-
-    return run(body)
-
-
 @pytest.fixture
 def srv(tmp_path: Path):  # type: ignore[no-untyped-def]
     with TelegramTestServer(files_dir=tmp_path / "tg") as server:
@@ -62,7 +49,7 @@ def test_mtproxy_secrets_reach_the_proxy_intact(srv: TelegramTestServer, tmp_pat
     session = srv.write_session(tmp_path / "bot.session")
     with MTProxy(PLAIN_DD_LOOKING, dcs={2: ("127.0.0.1", srv.port)}, padded_only=padded) as proxy:
         written = ("dd" if padded else "") + PLAIN_DD_LOOKING.hex()
-        me = get_me(session, telethon_proxy_options(f"mtproxy://{written}@127.0.0.1:{proxy.port}"))
+        me = get_me_through(session, **telethon_proxy_options(f"mtproxy://{written}@127.0.0.1:{proxy.port}"))
         assert me.id == srv.bot.id
         assert [c.mode for c in proxy.connections] == ["padded" if padded else "abridged"]
         assert proxy.auth_failures == 0
@@ -71,7 +58,7 @@ def test_mtproxy_secrets_reach_the_proxy_intact(srv: TelegramTestServer, tmp_pat
 def test_socks5_credentials_reach_the_proxy(srv: TelegramTestServer, tmp_path: Path) -> None:
     session = srv.write_session(tmp_path / "bot.session")
     with Socks5Proxy("syncd", "p@ss:word") as proxy:
-        me = get_me(session, telethon_proxy_options(f"socks5://syncd:p%40ss%3Aword@127.0.0.1:{proxy.port}"))
+        me = get_me_through(session, **telethon_proxy_options(f"socks5://syncd:p%40ss%3Aword@127.0.0.1:{proxy.port}"))
         assert me.id == srv.bot.id and proxy.connections[0].user == "syncd"
 
 

@@ -11,12 +11,13 @@ from pathlib import Path
 import pytest
 
 from syncd.okdesk import (
-    OkdeskAuthError,
     OkdeskClient,
     OkdeskError,
+    OkdeskForbidden,
     OkdeskNotFound,
     OkdeskOutcomeUnknown,
     OkdeskRateLimited,
+    OkdeskTokenRefused,
     OkdeskTooLarge,
     OkdeskUnavailable,
     OkdeskValidationError,
@@ -27,7 +28,7 @@ from tests.unit.okdesk._helpers import TOKEN, _one_attachment, assert_clean, mak
 
 
 def test_wrong_token_is_an_auth_error_not_retried(emu) -> None:
-    with make_client(emu, token=TOKEN + "-wrong") as c, pytest.raises(OkdeskAuthError) as info:
+    with make_client(emu, token=TOKEN + "-wrong") as c, pytest.raises(OkdeskTokenRefused) as info:
         c.get_issue(1)
     assert info.value.status == 401 and settled(emu).count_requests() == 1
     assert TOKEN not in str(info.value) and "wrong" not in str(info.value)
@@ -37,7 +38,7 @@ def test_wrong_token_is_an_auth_error_not_retried(emu) -> None:
 @pytest.mark.parametrize(
     ("fault", "method", "expected", "attempts"),
     [
-        (Fault("status", status=403, times=None), "get", OkdeskAuthError, 1),
+        (Fault("status", status=403, times=None), "get", OkdeskForbidden, 1),
         (Fault("status", status=404, times=None), "get", OkdeskNotFound, 1),
         (Fault("error_body", times=None), "get", OkdeskNotFound, 1),
         (Fault("malformed_json", times=None), "get", OkdeskUnavailable, 3),

@@ -10,8 +10,10 @@ import pytest
 
 from syncd.okdesk import (
     OkdeskAuthError,
+    OkdeskForbidden,
     OkdeskNotFound,
     OkdeskOutcomeUnknown,
+    OkdeskTokenRefused,
     OkdeskTooLarge,
     OkdeskUnavailable,
     OkdeskValidationError,
@@ -121,7 +123,8 @@ def test_classify_response_table() -> None:
     assert type(err(200, b'{"errors": "gone"}')) is OkdeskNotFound
     assert type(err(200, b'{"errors": "bad"}', idempotent=False)) is OkdeskValidationError
     assert type(err(200, b"{broken")) is OkdeskUnavailable
-    assert type(err(401)) is OkdeskAuthError and type(err(403)) is OkdeskAuthError
+    assert type(err(401)) is OkdeskTokenRefused and type(err(403)) is OkdeskForbidden
+    assert issubclass(OkdeskTokenRefused, OkdeskAuthError) and issubclass(OkdeskForbidden, OkdeskAuthError)
     assert type(err(404)) is OkdeskNotFound and type(err(410)) is OkdeskNotFound
     assert type(err(413)) is OkdeskTooLarge
     e422 = err(422, '{"errors": {"title": ["не может быть пустым"]}}'.encode())
