@@ -20,7 +20,9 @@ import time
 from typing import Any
 
 from _common import Bench, rss_verdict, table
-from bench_file_relay import RssSampler, epoch, make_file, mb, proc_status
+from bench_file_relay import RssSampler, epoch, mb, proc_status
+
+from tests.e2e.helpers import random_file
 
 TARGET_MB = 150.0
 POLL_INTERVAL = 5.0  # the poll plays no part here: a reply to a card is handled as it arrives
@@ -48,7 +50,7 @@ def main() -> int:
     with Bench("inboundrelay") as b:
         source = b.root / "video.mp4"
         started = time.monotonic()
-        sha = make_file(source, args.mb)
+        sha = random_file(source, args.mb)
         print(f"generated {args.mb} MiB in {time.monotonic() - started:.1f} s (sha256 {sha[:16]}...)", flush=True)
 
         user, contact_id, issue_id = b.client_with_issue("Принтер зажёвывает бумагу", POLL_INTERVAL)
