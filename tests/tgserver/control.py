@@ -19,7 +19,7 @@ from telethon.tl import types
 
 from tests.waiting import wait_on
 
-from .faults import Faults, FloodWindow, Hold
+from .faults import Faults, FloodWindow, Hold, Stall
 from .files import FileStore
 from .inbound import UserActions
 from .rpc import Options
@@ -27,6 +27,7 @@ from .server import ServerCore
 from .state import (
     CallbackAnswer,
     Edit,
+    Replay,
     RpcRecord,
     Sent,
     State,
@@ -205,6 +206,16 @@ class TelegramTestServer(UserActions):
     def unblock_user(self, user: TgUser) -> None:
         self._mutate(lambda: setattr(self._state.users[user.id], "blocked", False))
 
+    def change_access_hash(self, user: TgUser) -> int:
+        """The user's access_hash for the bot changes: one the daemon stored is refused (PEER_ID_INVALID)
+        until a new message of theirs brings the new one. Returns the new hash."""
+        def change() -> int:
+            self._state.users[user.id].access_hash = random_long()
+            return self._state.users[user.id].access_hash
+
+        new = self._mutate(change)
+        return new
+
     def deactivate_user(self, user: TgUser) -> None:
         self._mutate(lambda: setattr(self._state.users[user.id], "deactivated", True))
 
@@ -228,6 +239,16 @@ class TelegramTestServer(UserActions):
     @property
     def callback_answers(self) -> list[CallbackAnswer]:
         return self._snapshot(self._state.callback_answers)
+
+    @property
+    def skipped_gaps(self) -> list[tuple[int, int]]:
+        """(from pts, to pts) of every updates.getDifference answered differenceTooLong."""
+        return self._snapshot(self._state.skipped_gaps)
+
+    @property
+    def replays(self) -> list[Replay]:
+        """Sends answered with the messages of an earlier call with the same random_ids."""
+        return self._snapshot(self._state.replays)
 
     @property
     def rpc_log(self) -> list[RpcRecord]:
@@ -311,6 +332,14 @@ class TelegramTestServer(UserActions):
         hold = Hold(method, self._loop)
         self._mutate(lambda: self._faults.add_hold(hold))
         return hold
+
+    def stall(self, method: str = "SendMessage") -> Stall:
+        """The next such call stays in flight (a repeat of its random_ids: RANDOM_ID_DUPLICATE) until
+        stall.release() executes it, or stall.release(error="...") fails it without storing anything."""
+        assert self._loop is not None
+        stall = Stall(method, self._loop)
+        self._mutate(lambda: self._faults.add_stall(stall))
+        return stall
 
     def clear_faults(self) -> None:
         self._mutate(self._faults.clear)

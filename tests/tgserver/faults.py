@@ -7,6 +7,7 @@ import math
 import threading
 import time
 from dataclasses import dataclass
+from typing import TypeVar
 
 from .limits import RpcFail
 from .rpc import matches
@@ -59,6 +60,31 @@ class Hold:
         await self._released.wait()
 
 
+class Stall:
+    """The next call of `method` is received but not executed: it stays in flight (its random_ids
+    answer RANDOM_ID_DUPLICATE to any repeat) until release(). Then it is executed as usual, or, with
+    release(error=...), fails with that error having stored nothing. Its answer goes to the connection
+    it came on, if that is still open (`dropped` tells otherwise)."""
+
+    def __init__(self, method: str, loop: asyncio.AbstractEventLoop) -> None:
+        self.method = method
+        self.reached = threading.Event()
+        self.finished = threading.Event()  # released and executed (or failed)
+        self.dropped = threading.Event()  # the connection closed before the answer could go
+        self.error: tuple[str, int] | None = None
+        self.keys: set[tuple[tuple[str, int], int]] = set()  # (peer, random_id) held in flight
+        self._loop = loop
+        self._released = asyncio.Event()
+        self.armed = True
+
+    def release(self, error: str | None = None, code: int = 500) -> None:
+        self.error = (error, code) if error is not None else None
+        self._loop.call_soon_threadsafe(self._released.set)
+
+    async def wait_released(self) -> None:
+        await self._released.wait()
+
+
 class Faults:
     """Consulted before every RPC executes (only on the server loop)."""
 
@@ -67,6 +93,7 @@ class Faults:
         self._flood_rules: list[_FloodRule] = []
         self.flood_windows: list[FloodWindow] = []
         self._holds: list[Hold] = []
+        self._stalls: list[Stall] = []
 
     def add_fail(self, method: str, error: str, code: int, times: int | None,
                  peer_user_id: int | None = None) -> None:
@@ -78,12 +105,21 @@ class Faults:
     def add_hold(self, hold: Hold) -> None:
         self._holds.append(hold)
 
+    def add_stall(self, stall: Stall) -> None:
+        self._stalls.append(stall)
+
+    def take_stall(self, names: tuple[str, str]) -> Stall | None:
+        return _take(self._stalls, names)
+
     def clear(self) -> None:
         self._fail_rules.clear()
         self._flood_rules.clear()
         for hold in self._holds:
             hold.armed = False
         self._holds.clear()
+        for stall in self._stalls:
+            stall.armed = False
+        self._stalls.clear()
 
     def check(self, names: tuple[str, str], request: object = None) -> None:
         """Raise the RpcFail an injected fault dictates for this call, if any."""
@@ -114,9 +150,17 @@ class Faults:
                 raise RpcFail(f"FLOOD_WAIT_{flood.seconds}", 420)
 
     def take_hold(self, names: tuple[str, str]) -> Hold | None:
-        for hold in self._holds:
-            if hold.armed and matches(hold.method, names):
-                hold.armed = False
-                self._holds.remove(hold)
-                return hold
-        return None
+        return _take(self._holds, names)
+
+
+_Armed = TypeVar("_Armed", Hold, Stall)
+
+
+def _take(armed: list[_Armed], names: tuple[str, str]) -> _Armed | None:
+    """The first armed fault for this call, disarmed and taken off the list: each acts once."""
+    for fault in armed:
+        if fault.armed and matches(fault.method, names):
+            fault.armed = False
+            armed.remove(fault)
+            return fault
+    return None

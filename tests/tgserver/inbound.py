@@ -6,6 +6,7 @@ A mixin of TelegramTestServer; every method runs its work on the server loop.
 from __future__ import annotations
 
 import re
+import time
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +17,7 @@ from telethon.tl import types
 from .files import FileStore
 from .limits import markup_callback_data, utf16_len
 from .media import inbound_media
+from .rpc import Options
 from .server import ServerCore
 from .state import State, TgUser, random_long
 
@@ -32,6 +34,7 @@ def _chat_instance(bot_id: int, peer: Any) -> int:
 class UserActions:
     _state: State
     _files: FileStore
+    options: Options
 
     def _call(self, fn: Callable[..., T], *args: Any) -> T:
         raise NotImplementedError
@@ -155,11 +158,20 @@ class UserActions:
         return self._send_items(user, [item])[0]
 
     def send_album(self, user: TgUser, items: list[dict[str, Any]]) -> list[int]:
-        """Several media in one Updates sharing a grouped_id (items: send_media kwargs)."""
+        """Several media sharing a grouped_id (items: send_media kwargs): pushed in one Updates, or
+        each in its own, Options.album_items_apart seconds apart."""
         if len(items) > 1:
             grouped_id = random_long()
             items = [{**item, "grouped_id": grouped_id} for item in items]
-        return self._send_items(user, items)
+        apart = self.options.album_items_apart
+        if apart is None or len(items) < 2:
+            return self._send_items(user, items)
+        ids: list[int] = []
+        for n, item in enumerate(items):
+            if n:
+                time.sleep(apart)
+            ids += self._send_items(user, [item])
+        return ids
 
     def _send_items(self, user: TgUser, items: list[dict[str, Any]]) -> list[int]:
         def make() -> list[dict[str, Any]]:

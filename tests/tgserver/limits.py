@@ -33,8 +33,9 @@ def utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def check_text(text: str, entities: list[Any] | None, *, caption: bool) -> None:
-    """Validate a message text or a media caption and its formatting entities."""
+def check_text(text: str, entities: list[Any] | None, *, caption: bool, options: Any) -> list[Any] | None:
+    """Validate a message text or a media caption and its formatting entities; return the entities
+    Telegram keeps (options: the server's Options, for the entity limits)."""
     length = utf16_len(text)
     if caption:
         if length > CAPTION_LENGTH_MAX:
@@ -46,6 +47,7 @@ def check_text(text: str, entities: list[Any] | None, *, caption: bool) -> None:
         if length > MESSAGE_LENGTH_MAX:
             raise RpcFail("MESSAGE_TOO_LONG")
     check_entities(text, entities)
+    return limit_entities(entities, options)
 
 
 def check_entities(text: str, entities: list[Any] | None) -> None:
@@ -54,6 +56,26 @@ def check_entities(text: str, entities: list[Any] | None) -> None:
         offset, size = entity.offset, entity.length
         if offset < 0 or size <= 0 or offset + size > length:
             raise RpcFail("ENTITY_BOUNDS_INVALID")
+
+
+def entities_size(entities: list[Any] | None) -> int:
+    """What the size limit measures (an approximation, see Options.max_entities_size): each entity's
+    own text plus the URL it carries."""
+    return sum(e.length + len(getattr(e, "url", None) or "") for e in entities or ())
+
+
+def limit_entities(entities: list[Any] | None, options: Any) -> list[Any] | None:
+    """ENTITIES_TOO_LONG past the size limit or (entities_over_limit="error") the count limit;
+    with "ignore", the entities past the count are dropped and the message goes as it is."""
+    if not entities:
+        return entities
+    if options.max_entities_size is not None and entities_size(entities) > options.max_entities_size:
+        raise RpcFail("ENTITIES_TOO_LONG")
+    if options.max_entities is not None and len(entities) > options.max_entities:
+        if options.entities_over_limit == "ignore":
+            return list(entities)[: options.max_entities]
+        raise RpcFail("ENTITIES_TOO_LONG")
+    return entities
 
 
 def check_reply_markup(markup: Any) -> None:

@@ -26,10 +26,11 @@ def _size_type(info: ImageInfo) -> str:
 def register_photo(state: State, blob: Blob, info: ImageInfo, file_name: str | None) -> StoredMedia:
     """Only one size, the original bytes: a real server re-encodes photos to JPEG, but serving
     the uploaded bytes lets tests compare sha256 end to end."""
+    photo_id = random_long()
     photo = types.Photo(
-        id=random_long(),
+        id=photo_id,
         access_hash=random_long(),
-        file_reference=state.file_reference(),
+        file_reference=state.issue_reference(photo_id),
         date=now_dt(),
         sizes=[types.PhotoSize(type=_size_type(info), w=info.width, h=info.height, size=blob.size)],
         dc_id=DC_ID,
@@ -45,10 +46,11 @@ def register_document(
     if file_name and not any(isinstance(a, types.DocumentAttributeFilename) for a in attributes):
         # Telegram names the document after the uploaded InputFile when no attribute does.
         attributes = [*attributes, types.DocumentAttributeFilename(file_name=file_name)]
+    document_id = random_long()
     document = types.Document(
-        id=random_long(),
+        id=document_id,
         access_hash=random_long(),
-        file_reference=state.file_reference(),
+        file_reference=state.issue_reference(document_id),
         date=now_dt(),
         mime_type=mime_type or "application/octet-stream",
         size=blob.size,

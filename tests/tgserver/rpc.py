@@ -41,14 +41,69 @@ def matches(pattern: str, names: tuple[str, str]) -> bool:
 
 @dataclass
 class Options:
-    """Behaviour switches, changeable while the server runs (srv.options)."""
+    """Behaviour switches, changeable while the server runs (srv.options).
 
-    # Updates produced while no connection listens are pushed to the next connection that
-    # makes a request, as Telegram does after a short disconnection. False: they are only
-    # available through updates.getDifference (Telethon then finds them on its next gap).
-    redeliver_after_reconnect: bool = True
+    Each is listed in tests/tgserver/README.md with its source (documented / reported / assumed).
+    Where Telegram's behaviour is not documented, the default is the least convenient variant.
+    """
+
+    # Updates produced while no connection listens are pushed to the next connection that makes a
+    # request. Reported (Telethon's client/updates.py, _handle_auto_reconnect: "Telegram seems to send
+    # them without asking"), not documented: by default they are only available through
+    # updates.getDifference, which the client must then call.
+    redeliver_after_reconnect: bool = False
     # At most this many messages per updates.difference; more -> updates.differenceSlice.
     difference_limit: int = 100
+    # updates.getDifference answers updates.differenceTooLong when the client is more than this many
+    # pts events behind (documented: the answer exists and means "the gap is skipped"; the bound for
+    # bots is not documented). None: never.
+    difference_too_long_after: int | None = 40
+    # A send repeated with a random_id already used towards the same peer. Documented
+    # (core.telegram.org/api/updates#updatemessageid-updates): "replay" answers the messages the first
+    # call created, with their updateMessageID, and sends nothing. "duplicate_error" is the behaviour
+    # an earlier version of this server had (RANDOM_ID_DUPLICATE for every repeat), kept as a variant.
+    # A repeat while the first call is still in flight is RANDOM_ID_DUPLICATE in both.
+    random_id_repeat: str = "replay"
+    # An album whose random_ids were partly used before: undocumented. "duplicate_error" refuses the
+    # whole album with RANDOM_ID_DUPLICATE; "replay_used" answers the used items with their earlier
+    # messages and sends the others as a new album.
+    album_partial_repeat: str = "duplicate_error"
+    # Seconds a file_reference stays valid (documented that they expire: core.telegram.org/api/
+    # file_reference; the lifetime is not). Checked on every upload.getFile, so a slow download can
+    # outlive its reference (reported: Telethon issue #4341). None: references never expire.
+    file_reference_ttl: float | None = 5.0
+    # Seconds after a button press within which messages.setBotCallbackAnswer is accepted; later:
+    # QUERY_ID_INVALID. Reported (Telethon issue #4073: a few seconds), not documented. None: no limit.
+    callback_answer_deadline: float | None = 3.0
+    # Formatting entities per message. Reported (tdlib/telegram-bot-api #820, rubenlagus/TelegramBots
+    # #854): at most 100 take effect. "error": more are refused with ENTITIES_TOO_LONG (documented among
+    # messages.sendMessage's errors); "ignore": those past the limit are silently dropped.
+    max_entities: int | None = 100
+    entities_over_limit: str = "error"
+    # The total size of the entities (each entity's own text plus its URL): ENTITIES_TOO_LONG beyond.
+    # Reported (tdlib/telegram-bot-api #165: "about 9500 characters" of marked-up text, said a Telegram
+    # developer); the exact measure is not documented. None: no limit.
+    max_entities_size: int | None = 9500
+    # InputPeerUser with access_hash 0 accepted for a user the bot has met. Documented only for bots,
+    # and only under some conditions (core.telegram.org/api/peers): off by default, so a fallback to it
+    # fails unless a test turns this on.
+    zero_access_hash: bool = False
+    # The answer to a messages.sendMessage that created a message. Telegram often answers with the short
+    # updateShortSentMessage (its id, pts and date; no random_id, no updateMessageID), reported: Telethon
+    # handles it (telethon/client/messages.py, send_message; _get_response_message). "updates": the full
+    # updates with updateMessageID and updateNewMessage. The short form is the default: code that reads
+    # the message id off updateMessageID alone would miss it.
+    send_message_answer: str = "short"
+    # Whether a repeated random_id is recognised before the peer's state is checked: a repeat towards a
+    # user who has since blocked the bot is answered with the earlier message (True) or USER_IS_BLOCKED
+    # (False, the default). Assumed either way.
+    repeat_checked_first: bool = False
+    # Seconds between the pushes of an album's items: Telegram may deliver them as separate updates,
+    # apart (assumed: observed clients gather them by grouped_id). None: one updates with all of them.
+    album_items_apart: float | None = 0.05
+    # What a send to a deleted account is answered. Documented among messages.sendMessage's errors:
+    # INPUT_USER_DEACTIVATED (400). "USER_DEACTIVATED" (401) is the variant some methods are listed with.
+    deactivated_error: str = "INPUT_USER_DEACTIVATED"
 
 
 @dataclass

@@ -139,6 +139,12 @@ def get_difference(ctx: Ctx, req: Any) -> Any:
         # A session from another server run: tell the client where pts really is, or it
         # would ignore every update until pts caught up with its own.
         return types.updates.DifferenceTooLong(pts=state.pts)
+    too_long = ctx.options.difference_too_long_after
+    if too_long is not None and state.pts - req.pts > too_long:
+        # Beyond the backlog Telegram keeps: the client must move on from the current state and the
+        # gap is not handed back (core.telegram.org/method/updates.getDifference, differenceTooLong).
+        state.skipped_gaps.append((req.pts, state.pts))
+        return types.updates.DifferenceTooLong(pts=state.pts)
     missed = [(pts, update) for pts, update in state.update_log if pts > req.pts]
     if not missed:
         return types.updates.DifferenceEmpty(date=now_dt(), seq=0)
@@ -150,7 +156,7 @@ def get_difference(ctx: Ctx, req: Any) -> Any:
             # The message as it is now (edited or deleted since is reflected).
             current = state.messages.get(update.message.id)
             if current is not None:
-                new_messages.append(current)
+                new_messages.append(state.handed_out(current))
         else:
             other_updates.append(update)
     carried = new_messages + [u.message for u in other_updates if hasattr(u, "message")]
@@ -207,8 +213,8 @@ def reset_bot_commands(ctx: Ctx, req: Any) -> bool:
 
 @rpc(functions.messages.SetTypingRequest)
 def set_typing(ctx: Ctx, req: Any) -> bool:
-    peer = ctx.state.resolve_peer(req.peer)
-    ctx.state.check_can_write(peer)
+    peer = ctx.state.resolve_peer(req.peer, zero_access_hash=ctx.options.zero_access_hash)
+    ctx.state.check_can_write(peer, ctx.options.deactivated_error)
     return True
 
 

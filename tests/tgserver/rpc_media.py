@@ -19,8 +19,9 @@ from .media import file_type, lookup, message_media, register_document, register
 from .rpc import Ctx, rpc
 from .rpc_messages import (
     answer_updates,
-    check_random_id,
     create_outgoing,
+    replay_or_check,
+    replayed_updates,
     reply_to_id,
     writable_peer,
 )
@@ -59,12 +60,24 @@ def get_file(ctx: Ctx, req: Any) -> types.upload.File:
     sizes = {s.type for s in stored.tl.sizes} if is_photo_loc else {""}
     if loc.thumb_size not in sizes:
         raise RpcFail("LOCATION_INVALID")
+    check_reference(ctx, stored.tl.id, loc.file_reference)
     _check_range(req.offset, req.limit, precise=bool(req.precise))
     return types.upload.File(
         type=file_type(stored.mime_type),
         mtime=int(stored.tl.date.timestamp()),
         bytes=stored.blob.read(req.offset, req.limit),
     )
+
+
+def check_reference(ctx: Ctx, media_id: int, ref: bytes) -> None:
+    """core.telegram.org/api/file_reference: an expired reference is FILE_REFERENCE_EXPIRED; checked
+    on every part, so a download slower than the lifetime fails half-way (Telethon issue #4341)."""
+    age = ctx.state.reference_age(media_id, ref)
+    if age is None:
+        raise RpcFail("FILE_REFERENCE_INVALID")
+    ttl = ctx.options.file_reference_ttl
+    if ttl is not None and age > ttl:
+        raise RpcFail("FILE_REFERENCE_EXPIRED")
 
 
 def _check_range(offset: int, limit: int, *, precise: bool) -> None:
@@ -133,10 +146,14 @@ def resolve_media(ctx: Ctx, media: Any) -> tuple[Any, StoredMedia | None]:
 
 @rpc(functions.messages.SendMediaRequest)
 def send_media(ctx: Ctx, req: Any) -> types.Updates:
-    peer = writable_peer(ctx, req.peer)
-    check_text(req.message, req.entities, caption=True)
+    peer, replayed = writable_peer(ctx, req.peer, [req.random_id])
+    if replayed is not None:
+        return replayed
+    entities = check_text(req.message, req.entities, caption=True, options=ctx.options)
     check_reply_markup(req.reply_markup)
-    check_random_id(ctx.state, req.random_id)
+    replayed = replay_or_check(ctx, peer, [req.random_id])
+    if replayed is not None:
+        return replayed
     media, stored = resolve_media(ctx, req.media)
     msg, updates = create_outgoing(
         ctx,
@@ -144,7 +161,7 @@ def send_media(ctx: Ctx, req: Any) -> types.Updates:
         peer=peer,
         random_id=req.random_id,
         text=req.message,
-        entities=req.entities,
+        entities=entities,
         reply_markup=req.reply_markup,
         reply_to_msg_id=reply_to_id(req.reply_to),
         stored=stored,
@@ -155,34 +172,39 @@ def send_media(ctx: Ctx, req: Any) -> types.Updates:
 
 @rpc(functions.messages.UploadMediaRequest)
 def upload_media(ctx: Ctx, req: Any) -> Any:
-    ctx.state.resolve_peer(req.peer)
+    ctx.state.resolve_peer(req.peer, zero_access_hash=ctx.options.zero_access_hash)
     media, _stored = resolve_media(ctx, req.media)
     return media
 
 
 @rpc(functions.messages.SendMultiMediaRequest)
 def send_multi_media(ctx: Ctx, req: Any) -> types.Updates:
-    peer = writable_peer(ctx, req.peer)
+    peer, replayed = writable_peer(ctx, req.peer, [item.random_id for item in req.multi_media])
+    if replayed is not None:
+        return replayed
     items = req.multi_media
     check_album_size(len(items))
-    seen: set[int] = set()
     for item in items:
         if isinstance(
             item.media, (types.InputMediaUploadedPhoto, types.InputMediaUploadedDocument)
         ):
             # Albums take media uploaded beforehand with messages.uploadMedia.
             raise RpcFail("MEDIA_INVALID")
-        check_text(item.message, item.entities, caption=True)
-        check_random_id(ctx.state, item.random_id)
-        if item.random_id in seen:
-            raise RpcFail("RANDOM_ID_DUPLICATE", 500)
-        seen.add(item.random_id)
-    resolved = [resolve_media(ctx, item.media) for item in items]
+        item.entities = check_text(item.message, item.entities, caption=True, options=ctx.options)
+    replayed = replay_or_check(ctx, peer, [item.random_id for item in items], album=True)
+    if isinstance(replayed, types.Updates):
+        return replayed
+    # album_partial_repeat="replay_used": the used items are answered as they were, the others sent.
+    fresh = [item for item in items if replayed is None or item.random_id in replayed]
+    old_updates, old_messages, _ids = replayed_updates(
+        ctx.state, peer, [item.random_id for item in items if item not in fresh]
+    )
+    resolved = [resolve_media(ctx, item.media) for item in fresh]
 
     grouped_id = random_long()
     updates: list[Any] = []
     messages = []
-    for item, (media, stored) in zip(items, resolved, strict=True):
+    for item, (media, stored) in zip(fresh, resolved, strict=True):
         msg, item_updates = create_outgoing(
             ctx,
             method="SendMultiMedia",
@@ -193,8 +215,12 @@ def send_multi_media(ctx: Ctx, req: Any) -> types.Updates:
             reply_to_msg_id=reply_to_id(req.reply_to),
             stored=stored,
             media=media,
-            grouped_id=grouped_id,
+            grouped_id=grouped_id if len(fresh) > 1 else None,
         )
         messages.append(msg)
         updates.extend(item_updates)
-    return answer_updates(ctx, updates, messages)
+    answer = answer_updates(ctx, updates, messages)
+    if old_updates:
+        answer.updates[:0] = old_updates
+        answer.users, answer.chats = ctx.state.entities_for(old_messages + messages)
+    return answer

@@ -10,7 +10,7 @@ from telethon.tl import functions, types
 
 from .limits import RpcFail, check_reply_markup, check_text, utf16_len
 from .rpc import Ctx, rpc
-from .state import CallbackAnswer, Edit, Sent, State, StoredMedia, now_dt
+from .state import CallbackAnswer, Edit, Replay, Sent, State, StoredMedia, now_dt, peer_key
 
 
 def _peer_ids(peer: Any) -> tuple[int | None, int | None]:
@@ -21,17 +21,73 @@ def reply_to_id(reply_to: Any) -> int | None:
     return getattr(reply_to, "reply_to_msg_id", None)
 
 
-def writable_peer(ctx: Ctx, input_peer: Any) -> types.PeerUser | types.PeerChat:
-    peer = ctx.state.resolve_peer(input_peer)
-    ctx.state.check_can_write(peer)
-    return peer
+def writable_peer(ctx: Ctx, input_peer: Any, random_ids: list[int] | None = None,
+                  ) -> tuple[types.PeerUser | types.PeerChat, types.Updates | None]:
+    """The peer a send goes to, checked as Telegram does; with Options.repeat_checked_first, a repeated
+    random_id is answered (the second value) before the peer's state is looked at."""
+    peer = ctx.state.resolve_peer(input_peer, zero_access_hash=ctx.options.zero_access_hash)
+    if random_ids and ctx.options.repeat_checked_first:
+        replayed = replay_or_check(ctx, peer, random_ids)
+        if isinstance(replayed, types.Updates):
+            return peer, replayed
+    ctx.state.check_can_write(peer, ctx.options.deactivated_error)
+    return peer, None
 
 
-def check_random_id(state: State, random_id: int) -> None:
-    # Telegram answers a reused random_id with a 500 (a server-side error class, which
-    # Telethon retries) and does NOT send the message again.
-    if random_id in state.random_ids:
+def replay_or_check(ctx: Ctx, peer: types.PeerUser | types.PeerChat, random_ids: list[int],
+                    *, album: bool = False) -> types.Updates | list[int] | None:
+    """What Telegram does with a send's random_ids before sending anything.
+
+    None: all new, send. An Updates: every random_id was used towards this peer before, and this is
+    the answer (the earlier messages, nothing sent). A list (albums, album_partial_repeat="replay_used"
+    only): the random_ids still to send, the others being replayed in the same answer.
+    RANDOM_ID_DUPLICATE (500, which Telethon classes as a server error) while any of them is in flight,
+    and, in the "duplicate_error" variant, for any used one.
+    """
+    state, options = ctx.state, ctx.options
+    key = peer_key(peer)
+    if any((key, rid) in state.in_flight for rid in random_ids) or len(set(random_ids)) < len(random_ids):
         raise RpcFail("RANDOM_ID_DUPLICATE", 500)
+    used = [rid for rid in random_ids if (key, rid) in state.random_ids]
+    if not used:
+        return None
+    if options.random_id_repeat == "duplicate_error":
+        raise RpcFail("RANDOM_ID_DUPLICATE", 500)
+    if len(used) < len(random_ids):
+        if not album or options.album_partial_repeat != "replay_used":
+            raise RpcFail("RANDOM_ID_DUPLICATE", 500)
+        return [rid for rid in random_ids if rid not in used]
+    return replay(ctx, peer, random_ids)
+
+
+def replayed_updates(state: State, peer: types.PeerUser | types.PeerChat,
+                     random_ids: list[int]) -> tuple[list[Any], list[Any], list[int]]:
+    """updateMessageID + updateNewMessage (its original pts: already seen by the client) per used
+    random_id, with the messages as they are now."""
+    key = peer_key(peer)
+    updates: list[Any] = []
+    messages: list[Any] = []
+    ids: list[int] = []
+    for rid in random_ids:
+        found = state.random_ids.get((key, rid))
+        if found is None:
+            continue
+        msg_id, pts = found
+        ids.append(msg_id)
+        updates.append(types.UpdateMessageID(id=msg_id, random_id=rid))
+        current = state.messages.get(msg_id)
+        if current is not None:
+            messages.append(current)
+            updates.append(types.UpdateNewMessage(message=current, pts=pts, pts_count=1))
+    return updates, messages, ids
+
+
+def replay(ctx: Ctx, peer: types.PeerUser | types.PeerChat, random_ids: list[int]) -> types.Updates:
+    state = ctx.state
+    updates, messages, ids = replayed_updates(state, peer, random_ids)
+    state.replays.append(Replay(ctx.method, list(random_ids), ids, time.time()))
+    # Nothing happened: the answer goes to the caller only, no other session hears of it.
+    return state.updates(updates, messages)
 
 
 def create_outgoing(
@@ -63,7 +119,7 @@ def create_outgoing(
         grouped_id=grouped_id,
         from_id=from_id,
     )
-    state.random_ids[random_id] = msg.id
+    state.random_ids[(peer_key(peer), random_id)] = (msg.id, new_update.pts)
     user_id, chat_id = _peer_ids(peer)
     state.sent.append(
         Sent(
@@ -109,22 +165,38 @@ def answer_updates(ctx: Ctx, updates: list[Any], messages: list[Any]) -> types.U
 
 
 @rpc(functions.messages.SendMessageRequest)
-def send_message(ctx: Ctx, req: Any) -> types.Updates:
-    peer = writable_peer(ctx, req.peer)
-    check_text(req.message, req.entities, caption=False)
+def send_message(ctx: Ctx, req: Any) -> Any:
+    peer, replayed = writable_peer(ctx, req.peer, [req.random_id])
+    if replayed is not None:
+        return short_answer(ctx, replayed)
+    entities = check_text(req.message, req.entities, caption=False, options=ctx.options)
     check_reply_markup(req.reply_markup)
-    check_random_id(ctx.state, req.random_id)
+    replayed = replay_or_check(ctx, peer, [req.random_id])
+    if replayed is not None:
+        return short_answer(ctx, replayed)
     msg, updates = create_outgoing(
         ctx,
         method="SendMessage",
         peer=peer,
         random_id=req.random_id,
         text=req.message,
-        entities=req.entities,
+        entities=entities,
         reply_markup=req.reply_markup,
         reply_to_msg_id=reply_to_id(req.reply_to),
     )
-    return answer_updates(ctx, updates, [msg])
+    return short_answer(ctx, answer_updates(ctx, updates, [msg]))
+
+
+def short_answer(ctx: Ctx, answer: types.Updates) -> Any:
+    """updateShortSentMessage instead of the full updates, when Options.send_message_answer says so."""
+    if ctx.options.send_message_answer != "short":
+        return answer
+    new = next((u for u in answer.updates if isinstance(u, types.UpdateNewMessage)), None)
+    if new is None:  # a replayed message deleted since: only its updateMessageID is left to say
+        return answer
+    msg = new.message
+    return types.UpdateShortSentMessage(id=msg.id, pts=new.pts, pts_count=new.pts_count, date=msg.date,
+                                        out=True, media=msg.media, entities=msg.entities)
 
 
 def _copy(msg: types.Message) -> types.Message:
@@ -146,7 +218,7 @@ def _same(a: Any, b: Any) -> bool:
 @rpc(functions.messages.EditMessageRequest)
 def edit_message(ctx: Ctx, req: Any) -> types.Updates:
     state = ctx.state
-    peer = state.resolve_peer(req.peer)
+    peer = state.resolve_peer(req.peer, zero_access_hash=ctx.options.zero_access_hash)
     msg = state.messages.get(req.id)
     if msg is None or _peer_ids(msg.peer_id) != _peer_ids(peer):
         raise RpcFail("MESSAGE_ID_INVALID")
@@ -157,7 +229,7 @@ def edit_message(ctx: Ctx, req: Any) -> types.Updates:
     text = msg.message if req.message is None else req.message
     entities = msg.entities if req.message is None else req.entities
     if req.message is not None:
-        check_text(text, entities, caption=msg.media is not None)
+        entities = check_text(text, entities, caption=msg.media is not None, options=ctx.options)
     check_reply_markup(req.reply_markup)
     # Like Telegram, an edit without reply_markup removes the inline keyboard.
     if (
@@ -212,7 +284,7 @@ def get_messages(ctx: Ctx, req: Any) -> types.messages.Messages:
         if isinstance(wanted, types.InputMessageReplyTo):
             msg_id = reply_to_id(getattr(state.messages.get(msg_id), "reply_to", None))
         msg = state.messages.get(msg_id) if msg_id else None
-        found.append(msg if msg is not None else types.MessageEmpty(id=msg_id or 0, peer_id=None))
+        found.append(state.handed_out(msg) if msg is not None else types.MessageEmpty(id=msg_id or 0, peer_id=None))
     users, chats = state.entities_for([m for m in found if isinstance(m, types.Message)])
     return types.messages.Messages(messages=found, topics=[], chats=chats, users=users)
 
@@ -224,7 +296,12 @@ def set_bot_callback_answer(ctx: Ctx, req: Any) -> bool:
         raise RpcFail("QUERY_ID_INVALID")
     if req.message and utf16_len(req.message) > 200:
         raise RpcFail("MESSAGE_TOO_LONG")
-    press.answered = True
+    now = time.time()
+    deadline = ctx.options.callback_answer_deadline
+    late = deadline is not None and now - press.at > deadline
+    # A late answer is refused (Telegram has already shown the user a failed press) and recorded,
+    # so a test can tell "answered late" from "never answered".
+    press.answered = not late
     ctx.state.callback_answers.append(
         CallbackAnswer(
             query_id=press.query_id,
@@ -235,7 +312,11 @@ def set_bot_callback_answer(ctx: Ctx, req: Any) -> bool:
             alert=bool(req.alert),
             url=req.url,
             cache_time=req.cache_time,
-            at=time.time(),
+            at=now,
+            delay=now - press.at,
+            accepted=not late,
         )
     )
+    if late:
+        raise RpcFail("QUERY_ID_INVALID")
     return True

@@ -17,11 +17,11 @@ from telethon.tl.core import GzipPacked, MessageContainer
 from telethon.tl.tlobject import TLRequest
 
 from . import rpc_account, rpc_media, rpc_messages  # noqa: F401  (they register handlers)
-from .faults import Faults, Hold
+from .faults import Faults, Hold, Stall
 from .files import FileStore
 from .limits import RpcFail
 from .rpc import HANDLERS, Ctx, Options, method_names
-from .state import RpcRecord, State
+from .state import RpcRecord, State, peer_key
 from .wire import (
     TRANSPORT_AUTH_KEY_NOT_FOUND,
     ServerMsgIds,
@@ -126,6 +126,39 @@ class ServerCore:
             conn.send(bytes(updates), response=False, content=True)
 
     # ------------------------------------------------------------ RPC execution
+
+    @staticmethod
+    def _in_flight_keys(state: State, request: Any) -> set[tuple[tuple[str, int], int]]:
+        """The (peer, random_id) pairs a send holds while it is in flight."""
+        items = getattr(request, "multi_media", None)
+        random_ids = [i.random_id for i in items] if items else [getattr(request, "random_id", None)]
+        try:
+            key = peer_key(state.resolve_peer(request.peer))
+        except Exception:  # noqa: BLE001 - no peer, or a bad one: the call will fail on its own
+            return set()
+        return {(key, rid) for rid in random_ids if isinstance(rid, int)}
+
+    def start_stall(self, request: Any) -> Stall | None:
+        """A Stall armed for this call: mark its random_ids in flight and keep it from executing."""
+        with self.state.cond:
+            stall = self.faults.take_stall(method_names(request))
+            if stall is not None:
+                stall.keys = self._in_flight_keys(self.state, request)
+                self.state.in_flight |= stall.keys
+                stall.reached.set()
+                self.state.cond.notify_all()
+        return stall
+
+    def finish_stall(self, conn: ClientConnection, stall: Stall, request: Any) -> bytes:
+        with self.state.cond:
+            self.state.in_flight -= stall.keys
+            if stall.error is not None:
+                message, code = stall.error
+                self.state.rpc_log.append(RpcRecord(time.time(), method_names(request)[0], message))
+                self.state.cond.notify_all()
+                return bytes(types.RpcError(error_code=code, error_message=message))
+        body, _hold = self.execute(conn, request)
+        return body
 
     def execute(self, conn: ClientConnection, request: Any) -> tuple[bytes, Hold | None]:
         """Run one RPC; returns the serialized result (or rpc_error) and a hold, if armed."""
@@ -287,6 +320,11 @@ class ClientConnection:
 
     def _rpc(self, request: Any, msg_id: int) -> None:
         inner, without_updates = unwrap(request)
+        stall = self.core.start_stall(inner)
+        if stall is not None:
+            asyncio.get_running_loop().create_task(self._run_after_stall(stall, inner, msg_id))
+            self._subscribe_after(inner, without_updates)
+            return
         body, hold = self.core.execute(self, inner)
         if hold is None:
             self.send(rpc_result(msg_id, body), response=True, content=True)
@@ -294,9 +332,20 @@ class ClientConnection:
             self._holds.append(hold)
             hold.reached.set()
             asyncio.get_running_loop().create_task(self._answer_after(hold, msg_id, body))
-        names = method_names(inner)
-        if not without_updates and names[1] not in _NOT_SUBSCRIBING:
+        self._subscribe_after(inner, without_updates)
+
+    def _subscribe_after(self, inner: Any, without_updates: bool) -> None:
+        if not without_updates and method_names(inner)[1] not in _NOT_SUBSCRIBING:
             self.core.subscribe(self)
+
+    async def _run_after_stall(self, stall: Stall, inner: Any, msg_id: int) -> None:
+        await stall.wait_released()
+        body = self.core.finish_stall(self, stall, inner)
+        stall.finished.set()
+        if self.closed:
+            stall.dropped.set()
+            return
+        self.send(rpc_result(msg_id, body), response=True, content=True)
 
     async def _answer_after(self, hold: Hold, msg_id: int, body: bytes) -> None:
         await hold.wait_released()

@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from telethon.extensions import BinaryReader
 from telethon.tl import types
 
 from .files import Blob
@@ -145,6 +146,27 @@ class CallbackAnswer:
     url: str | None
     cache_time: int
     at: float
+    delay: float = 0.0  # seconds from the press to this answer
+    accepted: bool = True  # False: refused as too late (QUERY_ID_INVALID), kept so tests see it
+
+
+PeerKey = tuple[str, int]  # ("user", id) or ("chat", id)
+
+
+def peer_key(peer: types.PeerUser | types.PeerChat) -> PeerKey:
+    if isinstance(peer, types.PeerUser):
+        return ("user", peer.user_id)
+    return ("chat", peer.chat_id)
+
+
+@dataclass
+class Replay:
+    """A send answered with the messages an earlier call with its random_ids created."""
+
+    method: str
+    random_ids: list[int]
+    message_ids: list[int]
+    at: float
 
 
 class RpcRecord(NamedTuple):
@@ -175,9 +197,18 @@ class State:
         self.pts = INITIAL_PTS
         # (pts, update) for every pts-carrying update, kept for updates.getDifference.
         self.update_log: list[tuple[int, Any]] = []
-        self.random_ids: dict[int, int] = {}  # random_id -> message id
+        # (from pts, to pts) of every gap answered with updates.differenceTooLong.
+        self.skipped_gaps: list[tuple[int, int]] = []
+        # (peer, random_id) -> (message id, pts of its UpdateNewMessage): Telegram keeps used random_ids
+        # per peer, forever (core.telegram.org/api/updates#updatemessageid-updates).
+        self.random_ids: dict[tuple[PeerKey, int], tuple[int, int]] = {}
+        # (peer, random_id) of sends received and not yet finished (see faults.Stall).
+        self.in_flight: set[tuple[PeerKey, int]] = set()
+        self.replays: list[Replay] = []
         self.callbacks: dict[int, CallbackPress] = {}
         self.media: dict[int, StoredMedia] = {}  # photo / document id -> media
+        # file_reference -> (photo / document id, when it was handed out): see Options.file_reference_ttl.
+        self.file_refs: dict[bytes, tuple[int, float]] = {}
         self.sent: list[Sent] = []
         self.edits: list[Edit] = []
         self.callback_answers: list[CallbackAnswer] = []
@@ -201,11 +232,14 @@ class State:
             chat = self.chats[chat_id] = TgChat(id=chat_id, title=f"Group {chat_id}", date=now_dt())
         return chat
 
-    def resolve_peer(self, peer: Any) -> types.PeerUser | types.PeerChat:
-        """InputPeer -> Peer, checking access hashes like Telegram (PEER_ID_INVALID)."""
+    def resolve_peer(self, peer: Any, *, zero_access_hash: bool = False) -> types.PeerUser | types.PeerChat:
+        """InputPeer -> Peer, checking access hashes like Telegram (PEER_ID_INVALID).
+        zero_access_hash: access_hash 0 is accepted for a known user (Options.zero_access_hash)."""
         if isinstance(peer, types.InputPeerUser):
             user = self.users.get(peer.user_id)
-            if user is None or user.access_hash != peer.access_hash or user is self.bot:
+            hash_ok = user is not None and (user.access_hash == peer.access_hash
+                                            or (zero_access_hash and peer.access_hash == 0))
+            if user is None or not hash_ok or user is self.bot:
                 raise RpcFail("PEER_ID_INVALID")
             return types.PeerUser(user_id=user.id)
         if isinstance(peer, types.InputPeerUserFromMessage):
@@ -218,11 +252,12 @@ class State:
             return types.PeerChat(chat_id=peer.chat_id)
         raise RpcFail("PEER_ID_INVALID")
 
-    def check_can_write(self, peer: types.PeerUser | types.PeerChat) -> None:
+    def check_can_write(self, peer: types.PeerUser | types.PeerChat,
+                        deactivated_error: str = "INPUT_USER_DEACTIVATED") -> None:
         if isinstance(peer, types.PeerUser):
             user = self.users[peer.user_id]
             if user.deactivated:
-                raise RpcFail("INPUT_USER_DEACTIVATED")
+                raise RpcFail(deactivated_error, 401 if deactivated_error == "USER_DEACTIVATED" else 400)
             if user.blocked:
                 raise RpcFail("USER_IS_BLOCKED")
 
@@ -302,5 +337,27 @@ class State:
         self.callbacks[press.query_id] = press
         return press
 
-    def file_reference(self) -> bytes:
-        return b"\x02" + os.urandom(16)
+    def issue_reference(self, media_id: int) -> bytes:
+        """A new file_reference for a photo or document, valid from now (Options.file_reference_ttl)."""
+        ref = b"\x02" + os.urandom(16)
+        self.file_refs[ref] = (media_id, time.time())
+        return ref
+
+    def reference_age(self, media_id: int, ref: bytes) -> float | None:
+        """Seconds since this reference of this media was handed out; None if it never was."""
+        issued = self.file_refs.get(bytes(ref or b""))
+        if issued is None or issued[0] != media_id:
+            return None
+        return time.time() - issued[1]
+
+    def handed_out(self, msg: Any) -> Any:
+        """The message as a fetch hands it out now: a copy whose file, if any, carries a fresh
+        file_reference (core.telegram.org/api/file_reference: refetch the message for a new one)."""
+        item = getattr(getattr(msg, "media", None), "photo", None) or getattr(
+            getattr(msg, "media", None), "document", None)
+        if item is None or not hasattr(item, "file_reference"):
+            return msg
+        copy = BinaryReader(bytes(msg)).tgread_object()
+        fresh = getattr(copy.media, "photo", None) or copy.media.document
+        fresh.file_reference = self.issue_reference(fresh.id)
+        return copy

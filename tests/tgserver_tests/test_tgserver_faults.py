@@ -102,26 +102,3 @@ def test_hold_records_the_message_before_the_client_gets_its_answer(
 
     run(body)
     assert hold.delivered.is_set()
-
-
-def test_answer_lost_with_the_connection_makes_resend_a_duplicate(
-    srv: TelegramTestServer, session: Path
-) -> None:
-    user = srv.add_user(first_name="Lost")
-    hold = srv.hold("SendMessage")
-
-    async def body() -> None:
-        client = await connected(session, request_retries=0, raise_last_call_error=True)
-        try:
-            task = asyncio.create_task(client.send_message(user.input_peer(), "once"))
-            await asyncio.to_thread(hold.reached.wait, 10)
-            srv.drop_connections()
-            # Telethon reconnects and resends the unanswered request, same random_id.
-            with pytest.raises(errors.RandomIdDuplicateError):
-                await asyncio.wait_for(task, 15)
-        finally:
-            await client.disconnect()
-
-    run(body)
-    assert hold.dropped.is_set()
-    assert [s.text for s in srv.sent] == ["once"]

@@ -49,26 +49,6 @@ def test_send_message_returns_message_and_records_random_id(
     assert second.random_id == 123456789 and second.id == msg.id + 1
 
 
-def test_random_id_duplicate_does_not_send_twice(srv: TelegramTestServer, session: Path) -> None:
-    user = srv.add_user(first_name="Anna")
-
-    async def body() -> None:
-        client = await connected(session, request_retries=0, raise_last_call_error=True)
-        try:
-            request = functions.messages.SendMessageRequest(
-                peer=user.input_peer(), message="once", random_id=42
-            )
-            await client(request)
-            with pytest.raises(errors.RandomIdDuplicateError):
-                await client(request)
-        finally:
-            await client.disconnect()
-
-    run(body)
-    assert [s.text for s in srv.sent] == ["once"]
-    assert srv.rpc_log[-1][1:] == ("SendMessage", "RANDOM_ID_DUPLICATE")
-
-
 @pytest.mark.parametrize(
     ("text", "error"),
     [

@@ -286,3 +286,36 @@ def test_a_user_file_given_by_path_is_served_as_written(
         user, "video", path=source, file_name="clip.mp4", caption="big"))
     assert downloaded == data and event.message.file.name == "clip.mp4"
     assert event.message.video is not None and event.message.message == "big"
+
+
+def test_a_gap_beyond_the_backlog_is_difference_too_long_and_its_messages_stay_fetchable(
+    srv: TelegramTestServer, session: Path
+) -> None:
+    """Telethon 1.45 moves past such a gap without a word; the messages are still there by id."""
+    user = srv.add_user(first_name="Gap")
+    srv.options.difference_too_long_after = 2
+
+    async def first_run() -> None:
+        client = await connected(session)
+        await client.get_me()
+        await client.disconnect()
+
+    async def second_run() -> tuple[list[str], list[Any]]:
+        client = client_for(session, catch_up=True)
+        got: list[str] = []
+        client.add_event_handler(lambda e: got.append(e.raw_text), events.NewMessage(incoming=True))
+        await client.connect()
+        try:
+            await srv.wait_for_async(lambda: srv.skipped_gaps)
+            await asyncio.sleep(0.5)
+            return got, await client.get_messages(None, ids=ids)
+        finally:
+            await client.disconnect()
+
+    run(first_run)
+    ids = [srv.send_text(user, f"away {n}") for n in range(4)]
+    got, fetched = run(second_run)
+    assert got == []  # skipped: nothing reached the handler
+    (gap,) = srv.skipped_gaps
+    assert gap[1] - gap[0] == 4
+    assert [m.raw_text for m in fetched] == [f"away {n}" for n in range(4)]
