@@ -82,6 +82,14 @@ class TelegramSettings:
     support_contact: str = ""
     # socks5://[user:password@]host:port, http://[user:password@]host:port or mtproxy://SECRET@host:port
     proxy: str | None = _secret(required=False)
+    # A handler's reply (a menu, a card, a question) waits out a FloodWait of at most this many seconds,
+    # holding the client's other updates meanwhile; a longer one is logged as an error and the reply dropped.
+    reply_flood_max: float = 30.0
+    # A send Telegram answers RANDOM_ID_DUPLICATE (its first call still in flight there) is asked again
+    # with the same random_id for this many seconds; after that Telegram is taken to have it.
+    in_flight_window: float = 300.0
+    # Messages read back by id after Telegram skipped a gap in its updates (differenceTooLong), at most.
+    recover_max_messages: int = 10000
 
 
 @dataclass(frozen=True)
@@ -372,6 +380,11 @@ def _apply_defaults_and_checks(built: dict[str, dict[str, Any]], env: Mapping[st
         problems.append("log.format must be one of auto, json, console")
     if tg.get("default_language") not in ("ru", "en"):
         problems.append("telegram.default_language must be ru or en")
+    if tg.get("reply_flood_max") is not None and tg["reply_flood_max"] < 0:
+        problems.append("telegram.reply_flood_max must not be negative")
+    for key in ("in_flight_window", "recover_max_messages"):
+        if tg.get(key) is not None and tg[key] < 0:
+            problems.append(f"telegram.{key} must not be negative")
     tz = okdesk.get("timezone")
     if tz and parse_utc_offset(tz) is None:
         problems.append(f"okdesk.timezone must look like +03:00 (got {tz!r})")

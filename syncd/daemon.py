@@ -35,12 +35,16 @@ from syncd.store import Store, make_engine, migrate
 from syncd.store.db import tighten_sqlite_files
 from syncd.sync.retry import RetryPolicy
 from syncd.telegram.bot import Bot
+from syncd.telegram.catchup import CatchUp
+from syncd.telegram.client import SyncdTelegramClient
 from syncd.telegram.heartbeat import EVERY as HEARTBEAT_EVERY
 from syncd.telegram.heartbeat import TelegramHeartbeat
 from syncd.telegram.linking import Linking
+from syncd.telegram.login import start_bot
 from syncd.telegram.pacing import Pacer
 from syncd.telegram.proxy import describe as describe_proxy
 from syncd.telegram.proxy import telethon_proxy_options
+from syncd.telegram.replies import Replies
 from syncd.telegram.sender import OutboxSender
 from syncd.telegram.userlocks import UserLocks
 from syncd.watchdog import Watchdog, status_line
@@ -73,10 +77,10 @@ def make_okdesk_client(settings: Settings) -> OkdeskClient:
     )
 
 
-def make_telegram_client(settings: Settings) -> TelegramClient:
+def make_telegram_client(settings: Settings) -> SyncdTelegramClient:
     if settings.telegram.proxy:
         log.info("telegram_proxy", **describe_proxy(settings.telegram.proxy))
-    return TelegramClient(
+    return SyncdTelegramClient(
         str(settings.session_path), settings.telegram.api_id, settings.telegram.api_hash,
         # FloodWaits are ours to honour (the pacer pauses every send), not Telethon's to sleep through.
         flood_sleep_threshold=0,
@@ -84,7 +88,8 @@ def make_telegram_client(settings: Settings) -> TelegramClient:
         # not after Telethon's own retries of what it takes for a server error.
         request_retries=0, raise_last_call_error=True,
         connection_retries=-1, retry_delay=1, auto_reconnect=True,
-        # Messages sent while the daemon was down arrive through updates.getDifference.
+        # Messages sent while the daemon was down arrive through updates.getDifference (watched:
+        # syncd.telegram.catchup retries a failed one and reads back a gap Telegram skipped).
         catch_up=True,
         # telegram.proxy: every connection goes through it, never around it.
         **telethon_proxy_options(settings.telegram.proxy),
@@ -129,6 +134,7 @@ async def run_daemon(settings: Settings) -> int:
         store=store, tg=tg, okdesk=okdesk, pacer=Pacer(settings.sync.per_chat_interval, settings.sync.global_rate),
         policy=policy, health=health, notices=notices, tmp_dir=tmp_dir, idle=settings.sync.sender_idle,
         max_file_bytes=int(settings.sync.max_file_mb * 1024 * 1024),
+        in_flight_window=settings.telegram.in_flight_window,
         heartbeat=liveness.heartbeat("sender", bounds["sender"]),
     )
     # A poll waiting out Okdesk's own Retry-After is obeying Okdesk, not hung.
@@ -136,23 +142,30 @@ async def run_daemon(settings: Settings) -> int:
     poller = Poller(store=store, okdesk=okdesk, settings=settings, health=health, on_new_work=sender.wake,
                     heartbeat=liveness.heartbeat("poll", bounds["poll"], excuse=paused))
     notice_worker = NoticeWorker(store, okdesk, settings.okdesk.employee_id, policy, health)
-    linking = Linking(store=store, okdesk=okdesk, settings=settings)
+    # Handlers' replies wait out a FloodWait with the outbox: one pause for both (syncd.telegram.replies).
+    replies = Replies(tg, pacer=sender.pacer, flood_max=settings.telegram.reply_flood_max)
+    linking = Linking(store=store, okdesk=okdesk, settings=settings, replies=replies)
     inbound = InboundWorker(tg=tg, store=store, okdesk=okdesk, settings=settings, policy=policy, health=health,
                             tmp_dir=tmp_dir, idle=settings.sync.sender_idle,
                             # The intake is made next (it wakes this worker): a late-bound call.
                             ask_on_finished=lambda *args: intake.ask_on_finished(*args),
-                            heartbeat=liveness.heartbeat("inbound", bounds["inbound"]))
+                            replies=replies, heartbeat=liveness.heartbeat("inbound", bounds["inbound"]))
     locks = UserLocks()
-    intake = Intake(tg=tg, store=store, okdesk=okdesk, settings=settings, locks=locks, on_new_job=inbound.wake)
+    intake = Intake(tg=tg, store=store, okdesk=okdesk, settings=settings, locks=locks, on_new_job=inbound.wake,
+                    replies=replies)
     menu = Menu(tg=tg, store=store, okdesk=okdesk, settings=settings, intake=intake,
-                status_names=lambda: poller.status_names)
-    Bot(tg=tg, store=store, linking=linking, settings=settings, on_unblocked=sender.wake, locks=locks,
-        intake=intake, menu=menu).register()
+                status_names=lambda: poller.status_names, replies=replies)
+    bot = Bot(tg=tg, store=store, linking=linking, settings=settings, on_unblocked=sender.wake, locks=locks,
+              intake=intake, menu=menu, replies=replies)
+    bot.register()
+    catch_up = CatchUp(tg=tg, store=store, policy=policy, max_messages=settings.telegram.recover_max_messages,
+                       on_message=bot.on_message)
+    tg.difference_watcher = catch_up.watch
     # The handlers are in place before the client connects: Telethon's catch-up (the messages sent
     # while we were down) runs as soon as it is connected, and an update no handler takes is gone.
     fresh_session = not list(tg.session.get_update_states())
     watchdog.phase("connecting to Telegram")
-    await tg.start(bot_token=settings.telegram.bot_token)
+    await start_bot(tg, settings.telegram.bot_token)
     if fresh_session:
         # Telethon writes its update state only at a clean stop and once a minute: a session killed
         # before that would come back without one and skip everything sent while it was down.
@@ -219,6 +232,7 @@ async def run_daemon(settings: Settings) -> int:
     # finish theirs; a stop never takes more than the grace because several things were busy.
     scheduler.pause()
     intake.close()
+    catch_up.close()
     jobs = (poller, notice_worker)
     stopped = await asyncio.gather(*(asyncio.to_thread(job.stop, grace) for job in jobs),
                                    sender.stop(grace), inbound.stop(grace))

@@ -25,6 +25,7 @@ from syncd.checks.database import DatabaseUnavailable, read_value
 from syncd.clock import utcnow
 from syncd.commands.status import ago
 from syncd.config import Settings
+from syncd.telegram.errors import error_name
 from syncd.telegram.heartbeat import KEY as HEARTBEAT_KEY
 from syncd.telegram.heartbeat import STALE_AFTER
 from syncd.telegram.proxy import ProxyUnavailable, telethon_proxy_options
@@ -166,7 +167,8 @@ async def _login(settings: Settings, key: SessionKey | None) -> Result:
     except errors.ApiIdInvalidError:
         return fail(NAME, "telegram.api_id and api_hash were refused by Telegram (API_ID_INVALID)")
     except errors.RPCError as exc:
-        return fail(NAME, f"Telegram refused the login ({type(exc).__name__}, {exc.code} {exc.message})")
+        # Telegram's own error name (exc.message is only the generic class text for errors Telethon knows).
+        return fail(NAME, f"Telegram refused the login ({type(exc).__name__}, {exc.code} {error_name(exc)})")
     except (ConnectionError, OSError) as exc:
         via = " through telegram.proxy" if settings.telegram.proxy else ""
         return fail(NAME, f"cannot connect to Telegram at {where}{via} ({type(exc).__name__}: {exc})")

@@ -135,7 +135,24 @@ def collect(store: Store, now: datetime) -> dict[str, Any]:
             "at": _iso(error_at), "age_seconds": _age(now, error_at), "service": str(error.get("service", "")),
             "message": clean(str(error.get("message", "")))},
         "reconcile_period_seconds": round(float(seconds), 1) if isinstance(seconds, (int, float)) else None,
+        "telegram_catch_up": _catch_up(store, now),
     }
+
+
+def _catch_up(store: Store, now: datetime) -> dict[str, Any]:
+    """Gaps Telegram skipped in its updates (syncd.telegram.catchup) and what was read back of them."""
+    from syncd.store.states import TELEGRAM_CATCH_UP_KEY
+
+    saved = _json(store.get_value(TELEGRAM_CATCH_UP_KEY))
+    saved = saved if isinstance(saved, dict) else {}
+    last = saved.get("last_gap") if isinstance(saved.get("last_gap"), dict) else None
+    if last is not None:
+        at = _when(last.get("at"))
+        last = {"at": _iso(at), "age_seconds": _age(now, at), "skipped_updates": last.get("skipped_updates"),
+                "recovered_messages": last.get("recovered_messages"), "scanned_ids": last.get("scanned_ids"),
+                "complete": bool(last.get("complete"))}
+    return {"gaps": int(saved.get("gaps") or 0), "incomplete_gaps": int(saved.get("incomplete_gaps") or 0),
+            "last_gap": last}
 
 
 def _backlog(name: str, backlog: Backlog, now: datetime) -> dict[str, Any]:
@@ -194,6 +211,17 @@ def _queue_line(count: int, oldest: float | None, extra: str = "") -> str:
     return f"{count}{extra}, the oldest from {ago(oldest)}"
 
 
+def _catch_up_words(catch_up: dict[str, Any]) -> str:
+    last = catch_up["last_gap"]
+    if last is None:
+        return "no gap in Telegram's updates"
+    words = (f"{catch_up['gaps']} gap(s) Telegram skipped; the last {ago(last['age_seconds'])}: "
+             f"{last['recovered_messages']} client message(s) read back")
+    if catch_up["incomplete_gaps"]:
+        words += f"; {catch_up['incomplete_gaps']} NOT read back in full (see the log: telegram_gap_not_recovered)"
+    return words
+
+
 def render(report: dict[str, Any]) -> str:
     out, inb = report["outbox"], report["inbound"]
     blocked = report["blocked_clients"]
@@ -214,6 +242,7 @@ def render(report: dict[str, Any]) -> str:
          f"{ago(error['age_seconds'])}, {error['service']}: {error['message']}"),
         ("reconcile period", "not known yet" if period is None else
          f"{duration_words(period)} (every followed issue is looked at again within it)"),
+        ("telegram catch-up", _catch_up_words(report["telegram_catch_up"])),
     ]
     width = max(len(label) for label, _ in lines)
     text = [f"{label.ljust(width)}  {value}" for label, value in lines]

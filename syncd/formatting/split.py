@@ -6,14 +6,19 @@ Guarantees (the tests check each one):
   e.g. 1024 for a media caption followed by 4096-unit messages), and none is empty;
 * ``"".join(p.text for p in parts) == ft.text`` exactly: the whitespace at a cut goes to
   the end of the earlier part (Telegram trims it on display), nothing is added or dropped;
-* an entity crossing a cut continues in the next part, offsets rebased to that part.
+* an entity crossing a cut continues in the next part, offsets rebased to that part;
+* with ``max_entities`` / ``max_entities_size``, no part carries more entities than that, nor
+  entities of a greater total size (each entity's length within the part plus its URL's, see
+  :mod:`syncd.formatting.entity_limits`), unless the entities on a part's first character alone
+  exceed them: that part is then cut by length only (its formatting is reduced at send time).
 
-Cut points, in order of preference, within the second half of the allowed window (so a
-part is never needlessly short): after a paragraph break (an empty line), after a line
-break, after a space; failing all those, the last whitespace anywhere in the window; and
-only then anywhere - but never inside a surrogate pair (Python characters are whole code
-points, so that holds by construction) and, when possible, not between a character and
-the combining mark, variation selector or zero-width joiner that belongs to it.
+Cut points, in order of preference, within the second half of the allowed window (the
+longest part within every limit, so a part is never needlessly short): after a paragraph
+break (an empty line), after a line break, after a space; failing all those, the last
+whitespace anywhere in the window; and only then anywhere - but never inside a surrogate
+pair (Python characters are whole code points, so that holds by construction) and, when
+possible, not between a character and the combining mark, variation selector or zero-width
+joiner that belongs to it.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from __future__ import annotations
 import bisect
 import unicodedata
 
-from .entities import Entity, FormattedText, utf16_offsets
+from .entities import Entity, FormattedText, utf16_len, utf16_offsets
 
 __all__ = ["split_formatted"]
 
@@ -87,10 +92,12 @@ def _choose_cut(text: str, start: int, hard_end: int, half: int) -> int:
 
 
 def split_formatted(
-    ft: FormattedText, limit: int = 4096, first_limit: int | None = None
+    ft: FormattedText, limit: int = 4096, first_limit: int | None = None, *,
+    max_entities: int | None = None, max_entities_size: int | None = None,
 ) -> list[FormattedText]:
     """Split ``ft`` into parts of at most ``limit`` UTF-16 units (the first one at most
-    ``first_limit`` when given).  An empty text gives no parts."""
+    ``first_limit`` when given), each within the entity limits when given.  An empty text
+    gives no parts."""
     if limit < 2 or (first_limit is not None and first_limit < 2):
         # Below 2 an emoji (two UTF-16 units) could never be placed.
         raise ValueError("limits must be at least 2 UTF-16 code units")
@@ -98,18 +105,21 @@ def split_formatted(
     if not text:
         return []
     offs = utf16_offsets(text)
+    limited = bool(ft.entities) and (max_entities is not None or max_entities_size is not None)
     parts: list[FormattedText] = []
     start = 0
     while start < len(text):
         lim = first_limit if (first_limit is not None and not parts) else limit
         base = offs[start]
-        if offs[-1] - base <= lim:
-            end = len(text)
-        else:
-            # Largest end whose UTF-16 length still fits; bisect on the offsets table.
-            hard_end = bisect.bisect_right(offs, base + lim, lo=start) - 1
-            half = bisect.bisect_left(offs, base + lim // 2, lo=start)
-            end = _choose_cut(text, start, hard_end, half)
+        # Largest end whose UTF-16 length still fits; bisect on the offsets table.
+        hard_end = len(text) if offs[-1] - base <= lim else bisect.bisect_right(offs, base + lim, lo=start) - 1
+        half = bisect.bisect_left(offs, base + lim // 2, lo=start)
+        if limited:
+            fitting = _entities_end(ft.entities, offs, start, hard_end, max_entities, max_entities_size)
+            if fitting < hard_end:
+                hard_end = fitting
+                half = bisect.bisect_left(offs, (base + offs[fitting]) // 2, lo=start)
+        end = len(text) if hard_end == len(text) else _choose_cut(text, start, hard_end, half)
         parts.append(_slice(ft, start, end, offs))
         start = end
     return parts
@@ -123,3 +133,35 @@ def _slice(ft: FormattedText, start: int, end: int, offs: list[int]) -> Formatte
         if t > s:
             entities.append(e.moved(s - lo, t - s))
     return FormattedText(ft.text[start:end], tuple(entities))
+
+
+def _load(entities: tuple[Entity, ...], lo: int, hi: int) -> tuple[int, int]:
+    """(count, size) of the entities a part [lo, hi) (UTF-16 offsets) would carry."""
+    count = size = 0
+    for e in entities:
+        s, t = max(e.offset, lo), min(e.end, hi)
+        if t > s:
+            count += 1
+            size += t - s + utf16_len(e.url or "")
+    return count, size
+
+
+def _entities_end(entities: tuple[Entity, ...], offs: list[int], start: int, hard_end: int,
+                  max_count: int | None, max_size: int | None) -> int:
+    """The largest end in (start, hard_end] whose part stays within the entity limits; hard_end
+    when even one character exceeds them (nothing shorter would help that part)."""
+    def within(end: int) -> bool:
+        count, size = _load(entities, offs[start], offs[end])
+        return (max_count is None or count <= max_count) and (max_size is None or size <= max_size)
+
+    if within(hard_end) or not within(start + 1):
+        return hard_end
+    # The load only grows with the end: bisect for the last end within the limits.
+    lo, hi = start + 1, hard_end  # within(lo), not within(hi)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if within(mid):
+            lo = mid
+        else:
+            hi = mid
+    return lo

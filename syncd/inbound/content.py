@@ -17,17 +17,20 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, tzinfo
 from typing import Any
 
-from telethon.extensions import html as tl_html
 from telethon.tl import types
 
+from syncd.formatting.entities import Entity
+from syncd.formatting.outgoing import entities_to_okdesk_html, strip_unsafe_links
 from syncd.texts import t
 
 # Formatting that means something in a helpdesk comment; mentions, spoilers, custom emoji do not.
-_KEPT_ENTITIES = (
-    types.MessageEntityBold, types.MessageEntityItalic, types.MessageEntityUnderline,
-    types.MessageEntityStrike, types.MessageEntityCode, types.MessageEntityPre,
-    types.MessageEntityTextUrl, types.MessageEntityBlockquote,
-)
+# Addresses Telegram found in the text (url, email) stay words, the address being the text itself.
+_KEPT_ENTITIES = {
+    types.MessageEntityBold: "bold", types.MessageEntityItalic: "italic",
+    types.MessageEntityUnderline: "underline", types.MessageEntityStrike: "strike",
+    types.MessageEntityCode: "code", types.MessageEntityPre: "pre",
+    types.MessageEntityTextUrl: "text_url", types.MessageEntityBlockquote: "blockquote",
+}
 _EXT_BY_MIME = {
     "image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "image/gif": "gif",
     "video/mp4": "mp4", "video/webm": "webm", "video/quicktime": "mov",
@@ -70,7 +73,8 @@ class Content:
 
     @property
     def html(self) -> str:
-        parts = [self.typed_html] if self.typed_html else []
+        # Checked again here: a message recorded before links were checked may still be posted now.
+        parts = [strip_unsafe_links(self.typed_html)] if self.typed_html else []
         parts += [html.escape(line, quote=False) for line in self.extra_lines]
         return "<br>".join(parts)
 
@@ -134,9 +138,21 @@ def _numbered(name: str, index: int) -> str:
 
 
 def typed_html(text: str, entities: Sequence[Any] | None) -> str:
-    kept = [e for e in entities or () if isinstance(e, _KEPT_ENTITIES)]
-    converted = tl_html.unparse(text, kept) if kept else html.escape(text, quote=False)
-    return converted.replace("\r\n", "\n").replace("\n", "<br>")
+    """The client's text as HTML for Okdesk: escaped, the formatting kept, a link only when its
+    address is safe for staff to open (syncd.formatting.outgoing)."""
+    kept: list[Entity] = []
+    for e in entities or ():
+        kind = _KEPT_ENTITIES.get(type(e))
+        if kind is None:
+            continue
+        url = getattr(e, "url", None) if kind == "text_url" else None
+        if kind == "text_url" and not url:
+            continue  # a link to nowhere: its label stays as words
+        try:
+            kept.append(Entity(kind, e.offset, e.length, url))
+        except ValueError:  # a negative offset or length: not formatting we can place
+            continue
+    return entities_to_okdesk_html(text, kept)
 
 
 def stamp(when: datetime, tz: tzinfo) -> str:

@@ -1,7 +1,10 @@
 """Files of a client's message, from Telegram to a temporary file (streamed, never in memory).
 
-The media is kept serialized with the message, so a job can fetch its files after a restart. A
-file reference Telegram no longer accepts is renewed by fetching the message again.
+The media is kept serialized with the message, so a job can fetch its files after a restart. Its
+``file_reference`` expires (core.telegram.org/api/file_reference): upload.getFile then fails with
+FILE_REFERENCE_EXPIRED (or another FILE_REFERENCE_* error), and the message is fetched again for a
+fresh one. A reference may also expire in the middle of a long download (Telethon issue #4341): the
+download goes on from the bytes already written instead of starting over.
 """
 
 from __future__ import annotations
@@ -10,13 +13,18 @@ import base64
 from pathlib import Path
 from typing import Any
 
-from telethon import TelegramClient
-from telethon.errors import RPCError
+from telethon import TelegramClient, errors
 from telethon.extensions import BinaryReader
+from telethon.tl import types
 
 from syncd.logs import get_logger
+from syncd.telegram.errors import error_name
 
 log = get_logger(__name__)
+# Bytes per upload.getFile: Telegram's largest part, and a divisor of 1 MiB as a resumed offset must be.
+PART = 512 * 1024
+# Renewals in a row that brought no new byte: the reference is not the problem, give up this try.
+MAX_IDLE_RENEWALS = 3
 
 
 def media_of(row: Any) -> Any | None:
@@ -26,23 +34,87 @@ def media_of(row: Any) -> Any | None:
         return reader.tgread_object()
 
 
-def _stale_reference(exc: Exception) -> bool:
-    return "FILE_REFERENCE" in str(getattr(exc, "message", "") or exc).upper()
+def stale_reference(exc: BaseException) -> bool:
+    """Telegram no longer takes the file_reference we gave (told by the error's class; for the
+    FILE_REFERENCE_* errors Telethon has no class of, by the name it maps the class to)."""
+    if isinstance(exc, (errors.FileReferenceExpiredError, errors.FileReferenceInvalidError)):
+        return True
+    return isinstance(exc, errors.RPCError) and error_name(exc).startswith("FILE_REFERENCE_")
+
+
+def _largest_photo_size(photo: types.Photo) -> tuple[str, int | None]:
+    """The type and byte count of the photo's biggest stored size (what the client sent)."""
+    best: tuple[str, int | None] = ("", None)
+    for size in photo.sizes or ():
+        if isinstance(size, types.PhotoSizeProgressive):
+            count: int | None = max(size.sizes) if size.sizes else None
+        elif isinstance(size, types.PhotoSize):
+            count = size.size
+        elif isinstance(size, types.PhotoCachedSize):
+            count = len(size.bytes)
+        else:  # stripped and path sizes are previews, not the photo
+            continue
+        if best[1] is None or (count or 0) > best[1]:
+            best = (size.type, count)
+    return best
+
+
+def file_location(media: Any) -> tuple[Any, int | None, int | None]:
+    """(InputFileLocation, size in bytes or None, data centre) of a message's photo or document."""
+    document = getattr(media, "document", None)
+    if isinstance(document, types.Document):
+        location = types.InputDocumentFileLocation(id=document.id, access_hash=document.access_hash,
+                                                   file_reference=document.file_reference, thumb_size="")
+        return location, document.size, document.dc_id
+    photo = getattr(media, "photo", None)
+    if isinstance(photo, types.Photo):
+        thumb, size = _largest_photo_size(photo)
+        location = types.InputPhotoFileLocation(id=photo.id, access_hash=photo.access_hash,
+                                                file_reference=photo.file_reference, thumb_size=thumb)
+        return location, size, photo.dc_id
+    raise ValueError(f"no file in {type(media).__name__}")
+
+
+async def _fetch(tg: TelegramClient, media: Any, dest: Path) -> None:
+    """Download into ``dest``, going on from the whole parts already there."""
+    location, size, dc_id = file_location(media)
+    have = dest.stat().st_size if dest.exists() else 0
+    have -= have % PART  # a part cut off by a crash is fetched again
+    if size is not None and have >= size:
+        return
+    with open(dest, "r+b" if dest.exists() else "wb") as fh:
+        fh.seek(have)
+        fh.truncate()
+        async for chunk in tg.iter_download(location, offset=have, request_size=PART, dc_id=dc_id):
+            fh.write(chunk)
+
+
+async def _fresh_media(tg: TelegramClient, peer: Any, row: Any) -> Any | None:
+    message = await tg.get_messages(peer, ids=row.tg_message_id)
+    return None if message is None else message.media
 
 
 async def download(tg: TelegramClient, peer: Any, row: Any, dest: Path) -> bool:
     """Download the message's file to ``dest``; False when Telegram no longer has it (the client
-    deleted the message, say). Other failures (network) raise: the job is retried later."""
+    deleted the message, say). Other failures (network) raise: the job is retried later, and goes on
+    from what this try wrote."""
     media = media_of(row)
-    if media is not None:
+    idle_renewals = 0
+    while True:
+        if media is None:
+            media = await _fresh_media(tg, peer, row)
+            if media is None:
+                return False
+        before = dest.stat().st_size if dest.exists() else 0
         try:
-            if await tg.download_media(media, file=str(dest)) is not None and dest.exists():
-                return True
-        except RPCError as exc:
-            if not _stale_reference(exc):
+            await _fetch(tg, media, dest)
+            return dest.exists()
+        except errors.RPCError as exc:
+            if not stale_reference(exc):
                 raise
-            log.info("inbound_file_reference_renewed")
-    message = await tg.get_messages(peer, ids=row.tg_message_id)
-    if message is None or message.media is None:
-        return False
-    return await tg.download_media(message, file=str(dest)) is not None and dest.exists()
+            after = dest.stat().st_size if dest.exists() else 0
+            idle_renewals = 0 if after > before else idle_renewals + 1
+            if idle_renewals > MAX_IDLE_RENEWALS:
+                raise
+            log.info("inbound_file_reference_renewed", error=error_name(exc), downloaded=after)
+            media = None

@@ -30,6 +30,7 @@ from syncd.okdesk.models import Issue
 from syncd.store import Store
 from syncd.store.inbound_repo import ASKING, DONE, DUPLICATE, QUEUED
 from syncd.telegram.peers import peer_of
+from syncd.telegram.replies import NotSent, Replies
 from syncd.telegram.userlocks import UserLocks
 from syncd.texts import t
 
@@ -40,14 +41,14 @@ ASK_ISSUES = 3  # open issues offered as "Add to #N"
 
 class Intake:
     def __init__(self, *, tg: TelegramClient, store: Store, okdesk: OkdeskClient, settings: Settings,
-                 locks: UserLocks, on_new_job: Callable[[], None]) -> None:
+                 locks: UserLocks, on_new_job: Callable[[], None], replies: Replies) -> None:
         self.tg, self.store, self.okdesk, self.settings = tg, store, okdesk, settings
-        self.locks, self.on_new_job = locks, on_new_job
+        self.locks, self.on_new_job, self.replies = locks, on_new_job, replies
         self.started_at = utcnow()
         self._album_tasks: dict[tuple[int, int], asyncio.Task[None]] = {}
         self._album_last: dict[tuple[int, int], float] = {}
         self._retries: set[asyncio.Task[None]] = set()
-        self.finished = FinishedIssue(tg=tg, store=store, okdesk=okdesk, settings=settings,
+        self.finished = FinishedIssue(store=store, okdesk=okdesk, settings=settings, replies=replies,
                                       requeue=self._requeue_unfinished)
 
     # ------------------------------------------------------------ recording
@@ -176,7 +177,7 @@ class Intake:
             log.info("inbound_duplicate_issue", tg_user_id=link.tg_user_id, job_id=job_id, twin_job_id=twin.id)
             text = (t(lang, "already_created", issue_id=twin.okdesk_issue_id) if twin.state == DONE
                     else t(lang, "already_creating"))
-            await self.tg.send_message(peer_of(link), text)
+            await self.replies.send(peer_of(link), text)
             return True
         # A message first meant for a finished issue forgets it: the new issue is its own.
         changed = self.store.update_job(job_id, only_if_state=[ASKING], state=QUEUED, action="create",
@@ -279,8 +280,11 @@ class Intake:
         else:
             text = t(lang, "offer_create") if open_issues is not None else t(lang, "ask_where")
             buttons = [[new_button]]
-        sent = await self.tg.send_message(peer_of(link), text, buttons=buttons)
-        self.store.update_job(job_id, ask_message_id=sent.id)
+        sent = await self.replies.send(peer_of(link), text, buttons=buttons)
+        if sent is None:
+            raise NotSent  # asked again later (_ask_or_retry): the job and its messages are safe
+        # 0: asked, under an id Telegram did not tell (a repeat refused as a duplicate).
+        self.store.update_job(job_id, ask_message_id=sent.id or 0)
 
     # ------------------------------------------------------------ after a restart
 

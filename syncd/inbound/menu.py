@@ -2,7 +2,9 @@
 
 Each button names what it acts on (issue or job) and each press is checked again: the job must be
 the client's own and still waiting, the issue's contact must be the client's linked contact in
-Okdesk at that moment. A refusal is a short alert that shows nothing of the other issue.
+Okdesk at that moment. A press is answered at once (syncd.telegram.presses): a refusal the database
+alone decides is its alert; one found only by asking Okdesk afterwards is a short message. Neither
+shows anything of the other issue.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ from syncd.okdesk.models import Issue
 from syncd.store import Store
 from syncd.store.inbound_repo import ASKING
 from syncd.telegram.peers import peer_of
+from syncd.telegram.presses import Press
+from syncd.telegram.replies import Replies
 from syncd.texts import TEXTS, t
 
 log = get_logger(__name__)
@@ -67,26 +71,26 @@ def menu_keyboard(lang: str) -> list[list[Any]]:
 
 class Menu:
     def __init__(self, *, tg: TelegramClient, store: Store, okdesk: OkdeskClient, settings: Settings,
-                 intake: Intake, status_names: Any) -> None:
+                 intake: Intake, status_names: Any, replies: Replies) -> None:
         self.tg, self.store, self.okdesk, self.settings, self.intake = tg, store, okdesk, settings, intake
-        self.status_names = status_names
-        self.profile = Profile(tg=tg, store=store, okdesk=okdesk)
-        self.rating = Rating(tg=tg, store=store, okdesk=okdesk, settings=settings, locks=intake.locks)
+        self.status_names, self.replies, self.locks = status_names, replies, intake.locks
+        self.profile = Profile(store=store, okdesk=okdesk, replies=replies)
+        self.rating = Rating(store=store, okdesk=okdesk, settings=settings, locks=intake.locks, replies=replies)
 
     # ------------------------------------------------------------ commands and menu buttons
 
     async def on_action(self, action: str, link: Any, lang: str) -> None:
         peer = peer_of(link)
         if action == "menu":
-            await self.tg.send_message(peer, t(lang, "menu_shown"), buttons=menu_keyboard(lang))
+            await self.replies.send(peer, t(lang, "menu_shown"), buttons=menu_keyboard(lang))
         elif action == "help":
             portal = t(lang, "help_portal") if self.settings.okdesk.portal_links else ""
-            await self.tg.send_message(peer, t(lang, "help", portal=portal), buttons=menu_keyboard(lang))
+            await self.replies.send(peer, t(lang, "help", portal=portal), buttons=menu_keyboard(lang))
         elif action == "new":
             until = utcnow() + timedelta(seconds=self.settings.sync.comment_window)
             self.store.set_dialog(link.tg_user_id, AWAITING_NEW_ISSUE, {"until": until.isoformat()})
-            await self.tg.send_message(peer, t(lang, "ask_new_issue"),
-                                       buttons=[[Button.inline(t(lang, "cancel_button"), encode(Callback("cancel")))]])
+            await self.replies.send(peer, t(lang, "ask_new_issue"),
+                                    buttons=[[Button.inline(t(lang, "cancel_button"), encode(Callback("cancel")))]])
         elif action == "issues":
             await self._list(link, lang, 0, edit=None)
         elif action == "profile":
@@ -94,89 +98,132 @@ class Menu:
 
     # ------------------------------------------------------------ inline buttons
 
-    async def on_callback(self, event: Any, cb: Callback | None, link: Any, lang: str) -> None:
-        """``cb``: the press's data as decoded by the bot (None: not something the bot made)."""
+    async def on_callback(self, press: Press, cb: Callback | None, link: Any, lang: str) -> None:
+        """``cb``: the press's data as decoded by the bot (None: not something the bot made).
+
+        Called without the client's lock: each branch answers the press first (syncd.telegram.presses)
+        and takes the lock itself, only where it changes the client's state."""
         bound = log.bind(tg_user_id=link.tg_user_id)
         if cb is None:
             bound.warning("callback_refused_unknown")
-            await event.answer(t(lang, "not_yours"), alert=True)
-            return
-        if cb.verb == "list":
-            await event.answer()
-            await self._list(link, lang, cb.page or 0, edit=event)
-        elif cb.verb == "cancel":
-            self.store.clear_dialog(link.tg_user_id)
-            await event.answer()
-            await event.edit(t(lang, "cancelled"))
-        elif cb.verb in PROFILE_VERBS:
-            await self.profile.on_callback(event, cb, link, lang)
+            await press.tell(t(lang, "not_yours"))
         elif cb.verb in RATING_VERBS:
             # Strictly the requester's: checked there, never with the company-wide ownership.
-            await self.rating.on_callback(event, cb, link, lang)
+            await self.rating.on_callback(press, cb, link, lang)
+        elif cb.verb in PROFILE_VERBS:
+            await press.answer()
+            async with self.locks.hold(link.tg_user_id):
+                await self.profile.on_callback(press, cb, link, lang)
+        elif cb.verb == "list":
+            await press.answer()
+            await self._list(link, lang, cb.page or 0, edit=press)
+        elif cb.verb == "cancel":
+            await press.answer()
+            async with self.locks.hold(link.tg_user_id):
+                self.store.clear_dialog(link.tg_user_id)
+                await press.edit(t(lang, "cancelled"))
         elif cb.verb in ("add", "new", "reopen", "as_comment"):
-            await self._choice(event, cb, link, lang)
+            await self._choice(press, cb, link, lang)
         elif cb.verb == "portal" and not self.settings.okdesk.portal_links:
             # No such button is shown: a press is forged or from before the switch; nothing is minted.
             bound.warning("callback_refused_portal_off", issue_id=cb.issue_id)
-            await event.answer(t(lang, "not_yours"), alert=True)
+            await press.tell(t(lang, "not_yours"))
         else:
-            issue = await self._owned(event, cb.issue_id, link, lang)
-            if issue is None:
-                return
-            if cb.verb == "portal":
-                await send_portal_link(tg=self.tg, okdesk=self.okdesk, event=event, link=link, lang=lang,
-                                       issue_id=issue.id)
-            elif cb.verb == "comment":
-                until = utcnow() + timedelta(seconds=self.settings.sync.comment_window)
-                self.store.set_dialog(link.tg_user_id, AWAITING_COMMENT,
-                                      {"issue_id": issue.id, "until": until.isoformat()})
-                await event.answer()
-                minutes = max(1, round(self.settings.sync.comment_window / 60))
-                sent = await self.tg.send_message(peer_of(link), t(lang, "ask_comment", issue_id=issue.id,
-                                                                   minutes=minutes))
-                self.store.map_message(link.tg_chat_id, sent.id, issue.id)
-            else:
-                await event.answer()
-                await self._card(link, lang, issue, edit=event if cb.verb == "refresh" else None)
+            await self._on_issue(press, cb, link, lang)
 
-    async def _owned(self, event: Any, issue_id: int | None, link: Any, lang: str) -> Issue | None:
+    async def _on_issue(self, press: Press, cb: Callback, link: Any, lang: str) -> None:
+        """A card's buttons (view, refresh, comment, portal): the issue is checked with Okdesk after the
+        answer; a refusal found then is a short message that names nothing of the issue."""
+        issue_id = int(cb.issue_id or 0)
+        if self._foreign_by_record(issue_id, link):
+            log.warning("callback_refused_not_owner", tg_user_id=link.tg_user_id, issue_id=issue_id, by="record")
+            await press.tell(t(lang, "not_yours"))
+            return
+        await press.answer(t(lang, "portal_wait") if cb.verb == "portal" else None)
+        if cb.verb == "comment":
+            # Locked before Okdesk is asked: a message the client sends after the press waits for the dialog.
+            async with self.locks.hold(link.tg_user_id):
+                issue = await self._owned(press, issue_id, link, lang)
+                if issue is not None:
+                    await self._ask_comment(link, lang, issue)
+            return
+        # Only reading: no lock, so a card or a link never waits behind the client's own slow work.
+        issue = await self._owned(press, issue_id, link, lang)
+        if issue is None:
+            return
+        if cb.verb == "portal":
+            await send_portal_link(replies=self.replies, okdesk=self.okdesk, press=press, link=link, lang=lang,
+                                   issue_id=issue.id)
+        else:
+            await self._card(link, lang, issue, edit=press if cb.verb == "refresh" else None)
+
+    def _foreign_by_record(self, issue_id: int, link: Any) -> bool:
+        """The database alone shows the issue is not the client's: it is followed for another contact,
+        and the client, linked as a private person, is never shown a colleague's issue (My issues lists
+        only their own). Everything else is asked of Okdesk."""
+        if getattr(link, "okdesk_company_id", None) is not None:
+            return False
+        row = self.store.followed([issue_id]).get(issue_id)
+        return row is not None and row.okdesk_contact_id is not None and row.okdesk_contact_id != link.okdesk_contact_id
+
+    async def _ask_comment(self, link: Any, lang: str, issue: Issue) -> None:
+        until = utcnow() + timedelta(seconds=self.settings.sync.comment_window)
+        self.store.set_dialog(link.tg_user_id, AWAITING_COMMENT, {"issue_id": issue.id, "until": until.isoformat()})
+        minutes = max(1, round(self.settings.sync.comment_window / 60))
+        sent = await self.replies.send(peer_of(link), t(lang, "ask_comment", issue_id=issue.id, minutes=minutes))
+        if sent is not None and sent.id is not None:
+            self.store.map_message(link.tg_chat_id, sent.id, issue.id)
+
+    async def _owned(self, press: Press, issue_id: int | None, link: Any, lang: str) -> Issue | None:
         try:
             issue = await owned_issue(self.okdesk, int(issue_id or 0), link.okdesk_contact_id)
         except OkdeskError as exc:
             log.warning("ownership_check_failed", tg_user_id=link.tg_user_id, error=str(exc))
-            await event.answer(t(lang, "okdesk_unavailable"), alert=True)
+            await press.tell(t(lang, "okdesk_unavailable"))
             return None
         if issue is None:
             log.warning("callback_refused_not_owner", tg_user_id=link.tg_user_id, issue_id=issue_id)
-            await event.answer(t(lang, "not_yours"), alert=True)
+            await press.tell(t(lang, "not_yours"))
         return issue
 
-    async def _choice(self, event: Any, cb: Callback, link: Any, lang: str) -> None:
+    async def _choice(self, press: Press, cb: Callback, link: Any, lang: str) -> None:
+        """An answer to "where should this message go?" (or "the issue is finished: what now?")."""
         job = self.store.get_job(int(cb.job_id or 0))
         if job is None or job.tg_user_id != link.tg_user_id:
             log.warning("callback_refused_foreign_job", tg_user_id=link.tg_user_id, job_id=cb.job_id)
-            await event.answer(t(lang, "not_yours"), alert=True)
+            await press.tell(t(lang, "not_yours"))
             return
-        if job.state != ASKING:
-            await event.answer(t(lang, "choice_taken"))
+        # "Reopen" and "as it is" answer a question about a finished issue, nothing else (else forged).
+        finished_question = job.action == "comment" and job.okdesk_issue_id is not None
+        if job.state != ASKING or (cb.verb in ("reopen", "as_comment") and not finished_question):
+            await press.tell(t(lang, "choice_taken"), alert=False)
             return
-        if cb.verb == "add":
-            issue = await self._owned(event, cb.issue_id, link, lang)
-            if issue is None:
+        if cb.verb == "add" and self._foreign_by_record(int(cb.issue_id or 0), link):
+            log.warning("callback_refused_not_owner", tg_user_id=link.tg_user_id, issue_id=cb.issue_id, by="record")
+            await press.tell(t(lang, "not_yours"))
+            return
+        # Recorded under the lock right after: only a double tap finds the job taken there.
+        await press.answer(None if cb.verb == "add" else "✓")
+        async with self.locks.hold(link.tg_user_id):
+            job = self.store.get_job(job.id)
+            if job is None or job.state != ASKING:
+                log.info("choice_taken_meanwhile", tg_user_id=link.tg_user_id, job_id=cb.job_id)
                 return
-            done = await self.intake.choose_comment(job.id, issue.id)
-        elif cb.verb in ("reopen", "as_comment"):
-            # The issue was checked when the question was asked, and is checked again before posting.
-            done = await self.intake.choose_on_finished(job.id, reopen=cb.verb == "reopen")
-        else:
-            done = await self.intake.choose_create(job.id, link, lang)
-        await event.answer("✓" if done else t(lang, "choice_taken"))
+            if cb.verb == "add":
+                issue = await self._owned(press, cb.issue_id, link, lang)
+                if issue is None:
+                    return
+                done = await self.intake.choose_comment(job.id, issue.id)
+            elif cb.verb in ("reopen", "as_comment"):
+                # The issue was checked when the question was asked, and is checked again before posting.
+                done = await self.intake.choose_on_finished(job.id, reopen=cb.verb == "reopen")
+            else:
+                done = await self.intake.choose_create(job.id, link, lang)
         if done:
             # The question is answered: its buttons go, so nobody presses them again by mistake.
-            try:
-                await event.edit(buttons=None)
-            except Exception as exc:  # noqa: BLE001 - cosmetic; the choice itself is recorded
-                log.info("ask_buttons_not_removed", tg_user_id=link.tg_user_id, error=type(exc).__name__)
+            await press.edit(buttons=None)
+        else:
+            log.info("choice_taken_meanwhile", tg_user_id=link.tg_user_id, job_id=cb.job_id)
 
     # ------------------------------------------------------------ My issues and cards
 
@@ -184,20 +231,20 @@ class Menu:
         code = issue.status_code or ""
         return self.status_names().get(code) or issue.status_name or code or "?"
 
-    async def _list(self, link: Any, lang: str, page: int, edit: Any) -> None:
+    async def _list(self, link: Any, lang: str, page: int, edit: Press | None) -> None:
         contact = link.okdesk_contact_id
         try:
             # A company-wide contact sees the company's issues too (syncd.inbound.ownership).
             issues = await asyncio.to_thread(visible_issues, self.okdesk, contact, link.okdesk_company_id, LIST_PAGES)
         except OkdeskError as exc:
             log.warning("issue_list_failed", tg_user_id=link.tg_user_id, error=str(exc))
-            await self.tg.send_message(peer_of(link), t(lang, "okdesk_unavailable"))
+            await self.replies.send(peer_of(link), t(lang, "okdesk_unavailable"))
             return
         finished = self.settings.okdesk.statuses.finished
         mine = sorted(issues, key=lambda i: (i.status_code in finished,
                                              -(i.created_at.timestamp() if i.created_at else 0), -i.id))
         if not mine:
-            await self.tg.send_message(peer_of(link), t(lang, "issues_empty"), buttons=menu_keyboard(lang))
+            await self.replies.send(peer_of(link), t(lang, "issues_empty"), buttons=menu_keyboard(lang))
             return
         pages = math.ceil(len(mine) / PAGE_SIZE)
         page = min(max(page, 0), pages - 1)
@@ -217,9 +264,9 @@ class Menu:
         if edit is not None:
             await edit.edit(text, buttons=rows)
         else:
-            await self.tg.send_message(peer_of(link), text, buttons=rows)
+            await self.replies.send(peer_of(link), text, buttons=rows)
 
-    async def _card(self, link: Any, lang: str, issue: Issue, edit: Any) -> None:
+    async def _card(self, link: Any, lang: str, issue: Issue, edit: Press | None) -> None:
         try:
             comments = await asyncio.to_thread(self.okdesk.list_comments, issue.id)
         except OkdeskError as exc:
@@ -243,12 +290,11 @@ class Menu:
             # Only a callback here: the link is minted when pressed, never baked into a lasting card.
             buttons.insert(1, [Button.inline(t(lang, "portal_button"), encode(Callback("portal", issue_id=issue.id)))])
         if edit is not None:
-            try:
-                await edit.edit(text, buttons=buttons)
-            except Exception as exc:  # noqa: BLE001 - "message not modified" on a refresh with no news
-                log.debug("card_not_edited", issue_id=issue.id, error=type(exc).__name__)
+            # A refresh with no news changes nothing: Replies.edit takes "not modified" as done.
+            await edit.edit(text, buttons=buttons)
             return
-        sent = await self.tg.send_message(peer_of(link), text, buttons=buttons)
-        # A reply to the card is a comment on its issue.
-        self.store.map_message(link.tg_chat_id, sent.id, issue.id)
+        sent = await self.replies.send(peer_of(link), text, buttons=buttons)
+        if sent is not None and sent.id is not None:
+            # A reply to the card is a comment on its issue.
+            self.store.map_message(link.tg_chat_id, sent.id, issue.id)
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from telethon import Button, TelegramClient
+from telethon import Button
 
 from syncd.logs import forget_secret, get_logger, register_secret
 from syncd.okdesk.client import OkdeskClient
 from syncd.okdesk.errors import OkdeskError
 from syncd.telegram.peers import peer_of
+from syncd.telegram.presses import Press
+from syncd.telegram.replies import Replies
 from syncd.texts import t
 
 log = get_logger(__name__)
@@ -26,23 +28,24 @@ LINK_LIFETIME_S = 300  # long enough to tap the button, short enough that a forw
 HIDDEN_FOR_S = LINK_LIFETIME_S * 60 + 3600
 
 
-async def send_portal_link(*, tg: TelegramClient, okdesk: OkdeskClient, event: Any, link: Any, lang: str,
+async def send_portal_link(*, replies: Replies, okdesk: OkdeskClient, press: Press, link: Any, lang: str,
                            issue_id: int) -> None:
     """Mint a link for the client's contact and send it as a new message with a URL button.
 
-    The caller has checked that the issue is the client's: the link itself opens the whole portal.
+    The caller has checked that the issue is the client's (the link itself opens the whole portal),
+    and has answered the press: Okdesk may take longer than Telegram waits for an answer.
     """
     try:
         url = await asyncio.to_thread(okdesk.create_login_link, link.okdesk_contact_id, LINK_LIFETIME_S, True)
     except OkdeskError as exc:
         # The error never holds the link: there was none, or Okdesk refused before making one.
         log.warning("portal_link_failed", tg_user_id=link.tg_user_id, issue_id=issue_id, error=str(exc))
-        await event.answer(t(lang, "okdesk_unavailable"), alert=True)
+        await press.tell(t(lang, "okdesk_unavailable"))
         return
     register_secret(url)
     asyncio.get_running_loop().call_later(HIDDEN_FOR_S, forget_secret, url)
-    await event.answer()
     minutes = max(1, LINK_LIFETIME_S // 60)
-    await tg.send_message(peer_of(link), t(lang, "portal_link", minutes=minutes),
-                          buttons=[[Button.url(t(lang, "portal_link_open"), url)]], link_preview=False)
-    log.info("portal_link_sent", tg_user_id=link.tg_user_id, issue_id=issue_id)
+    sent = await replies.send(peer_of(link), t(lang, "portal_link", minutes=minutes),
+                              buttons=[[Button.url(t(lang, "portal_link_open"), url)]], link_preview=False)
+    if sent is not None:
+        log.info("portal_link_sent", tg_user_id=link.tg_user_id, issue_id=issue_id)

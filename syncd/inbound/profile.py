@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from telethon import Button, TelegramClient
+from telethon import Button
 
 from syncd.inbound.routing import Callback, encode
 from syncd.logs import get_logger
@@ -20,6 +20,8 @@ from syncd.okdesk.errors import OkdeskError
 from syncd.phones import mask_phone
 from syncd.store import Store
 from syncd.telegram.peers import peer_of
+from syncd.telegram.presses import Press
+from syncd.telegram.replies import Replies
 from syncd.texts import t
 
 log = get_logger(__name__)
@@ -32,8 +34,8 @@ def share_phone_keyboard(lang: str) -> list[list[Any]]:
 
 
 class Profile:
-    def __init__(self, *, tg: TelegramClient, store: Store, okdesk: OkdeskClient) -> None:
-        self.tg, self.store, self.okdesk = tg, store, okdesk
+    def __init__(self, *, store: Store, okdesk: OkdeskClient, replies: Replies) -> None:
+        self.store, self.okdesk, self.replies = store, okdesk, replies
 
     async def show(self, link: Any, lang: str) -> None:
         # The name is the one the contact had when linked: the profile must open when Okdesk is down
@@ -45,7 +47,7 @@ class Profile:
         buttons = [[Button.inline(t(lang, "unlink_button"), encode(Callback("unlink"))),
                     Button.inline(t(lang, "relink_button"), encode(Callback("relink")))]]
         # Plain text: Telethon would read the mask's asterisks (and a name's underscores) as markdown.
-        await self.tg.send_message(peer_of(link), text, buttons=buttons, parse_mode=None)
+        await self.replies.send(peer_of(link), text, buttons=buttons, parse_mode=None)
 
     async def _company_name(self, link: Any) -> str | None:
         """The linked company's name as Okdesk has it now; None without a company or an answer."""
@@ -61,22 +63,20 @@ class Profile:
             return None
         return company.name
 
-    async def on_callback(self, event: Any, cb: Callback, link: Any, lang: str) -> None:
-        await event.answer()
+    async def on_callback(self, press: Press, cb: Callback, link: Any, lang: str) -> None:
+        """Called with the press answered and the client's lock held."""
+        peer = peer_of(link)
         if cb.verb == "unlink":
             buttons = [[Button.inline(t(lang, "unlink_yes_button"), encode(Callback("unlink_yes"))),
                         Button.inline(t(lang, "cancel_button"), encode(Callback("cancel")))]]
-            await self.tg.send_message(peer_of(link), t(lang, "unlink_ask"), buttons=buttons)
+            await self.replies.send(peer, t(lang, "unlink_ask"), buttons=buttons)
         elif cb.verb == "unlink_yes":
             forgotten = self.store.unlink(link.tg_user_id)
             if forgotten is not None:
                 log.info("client_unlinked", tg_user_id=link.tg_user_id, contact_id=link.okdesk_contact_id,
                          messages_blanked=forgotten.messages, jobs_refused=forgotten.jobs_refused,
                          deliveries_cancelled=forgotten.deliveries_cancelled)
-            try:
-                await event.edit(buttons=None)
-            except Exception as exc:  # noqa: BLE001 - cosmetic; the unlink itself is done
-                log.info("unlink_buttons_not_removed", tg_user_id=link.tg_user_id, error=type(exc).__name__)
-            await self.tg.send_message(peer_of(link), t(lang, "unlinked"), buttons=share_phone_keyboard(lang))
+            await press.edit(buttons=None)  # cosmetic; the unlink itself is done
+            await self.replies.send(peer, t(lang, "unlinked"), buttons=share_phone_keyboard(lang))
         elif cb.verb == "relink":
-            await self.tg.send_message(peer_of(link), t(lang, "relink_ask"), buttons=share_phone_keyboard(lang))
+            await self.replies.send(peer, t(lang, "relink_ask"), buttons=share_phone_keyboard(lang))

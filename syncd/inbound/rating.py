@@ -4,7 +4,7 @@ The predecessor kept a 1-5 score as a private comment and asked twice; here the 
 with ``POST /issues/{id}/rates``, so staff see it where Okdesk shows ratings.
 
 Exactly once: the issue's ``issue_ratings`` row is written before Okdesk is asked (state
-``posting``) and marked ``done`` after. A press is handled under the client's lock, so a double
+``posting``) and marked ``done`` after. A press is handled under the issue's lock, so a double
 tap finds the row of the first. A request without an answer (timeout, dropped connection, a
 crash) leaves ``posting``: the next press, the start of the daemon and a periodic look read the
 issue, and a rate shown means done, none means nothing was applied and the request goes again.
@@ -18,7 +18,7 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
-from telethon import Button, TelegramClient
+from telethon import Button
 
 from syncd.clock import utcnow
 from syncd.config import Settings
@@ -37,6 +37,8 @@ from syncd.okdesk.models import Issue
 from syncd.store import Store
 from syncd.store.rating_repo import RATING_DONE, RATING_POSTING
 from syncd.telegram.peers import peer_of
+from syncd.telegram.presses import Press
+from syncd.telegram.replies import Replies
 from syncd.telegram.userlocks import UserLocks
 from syncd.texts import t
 
@@ -55,67 +57,87 @@ def remark_buttons(lang: str, issue_id: int) -> list[list[Any]]:
 
 
 class Rating:
-    def __init__(self, *, tg: TelegramClient, store: Store, okdesk: OkdeskClient, settings: Settings,
-                 locks: UserLocks) -> None:
-        self.tg, self.store, self.okdesk, self.settings, self.locks = tg, store, okdesk, settings, locks
+    def __init__(self, *, store: Store, okdesk: OkdeskClient, settings: Settings, locks: UserLocks,
+                 replies: Replies) -> None:
+        self.store, self.okdesk, self.settings, self.locks, self.replies = store, okdesk, settings, locks, replies
         # The row is the issue's, and Telegram users may share a contact: one rating of an issue at a time,
-        # whoever presses (always taken after the client's own lock, never before: no deadlock).
+        # whoever presses (where both are held, after the client's own lock, never before: no deadlock).
         self.issue_locks = UserLocks()
 
-    # ------------------------------------------------------------ presses (under the client's lock)
+    # ------------------------------------------------------------ presses
 
-    async def on_callback(self, event: Any, cb: Callback, link: Any, lang: str) -> None:
-        bound = log.bind(tg_user_id=link.tg_user_id, issue_id=cb.issue_id)
+    async def on_callback(self, press: Press, cb: Callback, link: Any, lang: str) -> None:
+        """Answered at once: from the database when it decides (not the requester's, already rated),
+        else with a "sending" toast; the outcome of Okdesk's answer is a message and an edit."""
+        issue_id = int(cb.issue_id or 0)
+        bound = log.bind(tg_user_id=link.tg_user_id, issue_id=issue_id)
         if cb.verb == "rate" and not self.settings.okdesk.ratings:
             # No such button is shown: a press is forged or from before the switch.
             bound.warning("callback_refused_ratings_off")
-            await event.answer(t(lang, "not_yours"), alert=True)
+            await press.tell(t(lang, "not_yours"))
             return
-        async with self.issue_locks.hold(int(cb.issue_id or 0)):
-            issue = await self._requesters(event, int(cb.issue_id or 0), link, lang)
-            if issue is None:
-                return
-            if cb.verb == "remark":
-                await self._ask_remark(event, issue, link, lang)
-            else:
-                await self._rate(event, issue, str(cb.rate), link, lang)
+        followed = self.store.followed([issue_id]).get(issue_id)
+        if followed is None or followed.okdesk_contact_id != link.okdesk_contact_id:
+            # These buttons come only with the news of an issue followed for the client's own contact.
+            bound.warning("callback_refused_not_requester", by="record")
+            await press.tell(t(lang, "not_yours"))
+            return
+        row = self.store.get_rating(issue_id) if cb.verb == "rate" else None
+        if row is not None and row.state == RATING_DONE:
+            # Our record stands, whatever Okdesk shows now: nothing is sent again.
+            await self._already(press, issue_id, row.rate, lang)
+            return
+        await press.answer(t(lang, "rate_sending") if cb.verb == "rate" else None)
+        if cb.verb == "remark":
+            # The remark is the client's next message: their lock, before Okdesk is asked.
+            async with self.locks.hold(link.tg_user_id), self.issue_locks.hold(issue_id):
+                issue = await self._requesters(press, issue_id, link, lang)
+                if issue is not None:
+                    await self._ask_remark(issue, link, lang)
+            return
+        # Exactly once rests on the issue's row, written under the issue's lock; the client's own lock is
+        # not needed, so a rating never waits behind the client's slow messages.
+        async with self.issue_locks.hold(issue_id):
+            issue = await self._requesters(press, issue_id, link, lang)
+            if issue is not None:
+                await self._rate(press, issue, str(cb.rate), link, lang)
 
-    async def _requesters(self, event: Any, issue_id: int, link: Any, lang: str) -> Issue | None:
-        """The issue read fresh, if the client's linked contact is its contact; else an alert and None."""
+    async def _requesters(self, press: Press, issue_id: int, link: Any, lang: str) -> Issue | None:
+        """The issue read fresh, if the client's linked contact is its contact; else a refusal and None."""
         try:
             issue: Issue | None = await asyncio.to_thread(self.okdesk.get_issue, issue_id)
         except OkdeskNotFound:
             issue = None
         except OkdeskError as exc:
             log.warning("rating_issue_unavailable", tg_user_id=link.tg_user_id, issue_id=issue_id, error=str(exc))
-            await event.answer(t(lang, "okdesk_unavailable"), alert=True)
+            await press.tell(t(lang, "okdesk_unavailable"))
             return None
         if issue is None or not owns(issue, link.okdesk_contact_id):
             log.warning("callback_refused_not_requester", tg_user_id=link.tg_user_id, issue_id=issue_id)
-            await event.answer(t(lang, "not_yours"), alert=True)
+            await press.tell(t(lang, "not_yours"))
             return None
         return issue
 
-    async def _rate(self, event: Any, issue: Issue, rate: str, link: Any, lang: str) -> None:
+    async def _rate(self, press: Press, issue: Issue, rate: str, link: Any, lang: str) -> None:
         bound = log.bind(tg_user_id=link.tg_user_id, issue_id=issue.id)
         row = self.store.get_rating(issue.id)
         if issue.rate is not None:
             # Rated: by us (an answer lost, now seen), or in the portal. Remembered as Okdesk shows it.
             if row is not None and row.state == RATING_POSTING and self.store.finish_rating(issue.id, issue.rate):
                 bound.info("rating_confirmed", rate=issue.rate)
-                await self._thanked(event, issue.id, issue.rate, lang)
+                await self._thanked(press, issue.id, issue.rate, lang)
                 return
             if row is None or row.state != RATING_DONE or row.rate != issue.rate:
                 self.store.record_rating(issue.id, tg_user_id=link.tg_user_id,
                                          okdesk_contact_id=link.okdesk_contact_id, rate=issue.rate)
-            await self._already(event, issue.id, issue.rate, lang)
+            await self._already(press, issue.id, issue.rate, lang)
             return
         if row is not None and row.state == RATING_DONE:
-            await self._already(event, issue.id, row.rate, lang)
+            await self._already(press, issue.id, row.rate, lang)
             return
         # Completed or closed since: accounts close completed issues after a while, the rating still counts.
         if not self.settings.okdesk.statuses.is_finished(issue.status_code):
-            await event.answer(t(lang, "rate_not_completed"), alert=True)
+            await press.tell(t(lang, "rate_not_completed"))
             return
         if row is not None:
             # "posting", and Okdesk shows no rate: the earlier request applied nothing. The latest
@@ -123,18 +145,18 @@ class Rating:
             self.store.drop_rating(issue.id)
         if not self.store.start_rating(issue.id, tg_user_id=link.tg_user_id,
                                        okdesk_contact_id=link.okdesk_contact_id, rate=rate):
-            await event.answer(t(lang, "rate_in_progress"), alert=True)
+            await press.tell(t(lang, "rate_in_progress"))
             return
         outcome, shown = await self._post(issue.id, rate)
         if outcome == DONE:
             bound.info("issue_rated", rate=rate)
-            await self._thanked(event, issue.id, rate, lang)
+            await self._thanked(press, issue.id, rate, lang)
         elif outcome == ALREADY:
-            await self._already(event, issue.id, shown, lang)
+            await self._already(press, issue.id, shown, lang)
         elif outcome == REFUSED:
-            await event.answer(t(lang, "rate_refused"), alert=True)
+            await press.tell(t(lang, "rate_refused"))
         else:
-            await event.answer(t(lang, "rate_pending"), alert=True)
+            await press.tell(t(lang, "rate_pending"))
 
     async def _post(self, issue_id: int, rate: str) -> tuple[str, str | None]:
         """Send the rate of a ``posting`` row and record what became of it."""
@@ -172,34 +194,35 @@ class Rating:
         except OkdeskError:
             return None
 
-    async def _thanked(self, event: Any, issue_id: int, rate: str, lang: str) -> None:
-        await event.answer(t(lang, "rate_thanks"))
-        await self._mark_message(event, issue_id, rate, lang)
+    async def _thanked(self, press: Press, issue_id: int, rate: str, lang: str) -> None:
+        await self._mark_message(press, issue_id, rate, lang)
+        await press.tell(t(lang, "rate_thanks"), alert=False)
 
-    async def _already(self, event: Any, issue_id: int, rate: str | None, lang: str) -> None:
-        await event.answer(t(lang, "rate_already", rate=rate_words(lang, rate)), alert=True)
-        await self._mark_message(event, issue_id, rate, lang)
+    async def _already(self, press: Press, issue_id: int, rate: str | None, lang: str) -> None:
+        await press.tell(t(lang, "rate_already", rate=rate_words(lang, rate)))
+        await self._mark_message(press, issue_id, rate, lang)
 
-    async def _mark_message(self, event: Any, issue_id: int, rate: str | None, lang: str) -> None:
+    async def _mark_message(self, press: Press, issue_id: int, rate: str | None, lang: str) -> None:
         """The notification keeps its words, says the rating given, and offers a remark instead."""
         try:
-            message = await event.get_message()
-            text = message.message or ""
-            given = t(lang, "rate_given", rate=rate_words(lang, rate))
-            if given not in text:
-                text = f"{text}\n\n{given}" if text else given
-            await event.edit(text, formatting_entities=message.entities or None, parse_mode=None,
-                             buttons=remark_buttons(lang, issue_id), link_preview=False)
+            message = await press.get_message()
         except Exception as exc:  # noqa: BLE001 - cosmetic: the rating itself is recorded
             log.info("rating_message_not_edited", issue_id=issue_id, error=type(exc).__name__)
+            return
+        text = (message.message or "") if message is not None else ""
+        given = t(lang, "rate_given", rate=rate_words(lang, rate))
+        if given not in text:
+            text = f"{text}\n\n{given}" if text else given
+        entities = (message.entities or None) if message is not None else None
+        await press.edit(text, formatting_entities=entities, parse_mode=None,
+                         buttons=remark_buttons(lang, issue_id), link_preview=False)
 
-    async def _ask_remark(self, event: Any, issue: Issue, link: Any, lang: str) -> None:
+    async def _ask_remark(self, issue: Issue, link: Any, lang: str) -> None:
         until = utcnow() + timedelta(seconds=self.settings.sync.comment_window)
         # A remark is a public comment on the completed issue, never a reason to reopen it.
         self.store.set_dialog(link.tg_user_id, AWAITING_COMMENT,
                               {"issue_id": issue.id, "until": until.isoformat(), "remark": True})
-        await event.answer()
-        await self.tg.send_message(peer_of(link), t(lang, "ask_remark", issue_id=issue.id))
+        await self.replies.send(peer_of(link), t(lang, "ask_remark", issue_id=issue.id))
 
     # ------------------------------------------------------------ ratings sent without an answer
 
@@ -253,9 +276,6 @@ class Rating:
             return
         lang = link.language
         buttons = remark_buttons(lang, row.okdesk_issue_id) if key == "rate_thanks_later" else None
-        try:
-            await self.tg.send_message(peer_of(link), t(lang, key, issue_id=row.okdesk_issue_id,
-                                                         rate=rate_words(lang, rate)), buttons=buttons)
-        except Exception as exc:  # noqa: BLE001 - the rating is recorded; the message is a courtesy
-            log.warning("rating_message_not_sent", tg_user_id=row.tg_user_id, issue_id=row.okdesk_issue_id,
-                        error=type(exc).__name__)
+        # The rating is recorded; the message is a courtesy (a failure is logged by Replies).
+        await self.replies.send(peer_of(link), t(lang, key, issue_id=row.okdesk_issue_id, rate=rate_words(lang, rate)),
+                                buttons=buttons)

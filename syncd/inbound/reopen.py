@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from telethon import Button, TelegramClient
+from telethon import Button
 
 from syncd.config import OkdeskSettings, Settings
 from syncd.formatting.titles import make_title
@@ -26,6 +26,7 @@ from syncd.okdesk.models import Issue
 from syncd.statuscodes import StatusCodes
 from syncd.store import Store
 from syncd.telegram.peers import peer_of
+from syncd.telegram.replies import NotSent, Replies
 from syncd.texts import t
 
 log = get_logger(__name__)
@@ -59,9 +60,9 @@ def reopen_refusal(issue: Issue, okdesk_contact_id: int, okdesk: OkdeskSettings,
 class FinishedIssue:
     """Asks the client what to do with a message for a finished issue."""
 
-    def __init__(self, *, tg: TelegramClient, store: Store, okdesk: OkdeskClient, settings: Settings,
+    def __init__(self, *, store: Store, okdesk: OkdeskClient, settings: Settings, replies: Replies,
                  requeue: Callable[[int], None]) -> None:
-        self.tg, self.store, self.okdesk, self.settings, self.requeue = tg, store, okdesk, settings, requeue
+        self.store, self.okdesk, self.settings, self.replies, self.requeue = store, okdesk, settings, replies, requeue
 
     async def ask(self, job: Any, link: Any, lang: str, issue: Issue | None = None) -> None:
         """``issue``: as the job's try just read it; without, it is read now. Okdesk or Telegram
@@ -85,6 +86,8 @@ class FinishedIssue:
                 [Button.inline(t(lang, "as_comment_button"), encode(Callback("as_comment", job_id=job.id)))]]
         if reopen:
             rows.insert(0, [Button.inline(t(lang, "reopen_button"), encode(Callback("reopen", job_id=job.id)))])
-        sent = await self.tg.send_message(peer_of(link), text, buttons=rows)
-        self.store.update_job(job.id, ask_message_id=sent.id)
+        sent = await self.replies.send(peer_of(link), text, buttons=rows)
+        if sent is None:
+            raise NotSent  # the caller asks again later; the job waits meanwhile
+        self.store.update_job(job.id, ask_message_id=sent.id or 0)  # 0: asked, its id untold
         log.info("finished_issue_question_asked", tg_user_id=link.tg_user_id, issue_id=issue.id, reopen=reopen)

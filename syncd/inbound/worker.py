@@ -34,6 +34,7 @@ from syncd.store import Store
 from syncd.store.inbound_repo import FAILED, POSTING, QUEUED, REFUSED
 from syncd.sync.retry import RetryPolicy, account_failure, backoff
 from syncd.telegram.peers import peer_of
+from syncd.telegram.replies import Replies
 from syncd.texts import t
 
 log = get_logger(__name__)
@@ -44,9 +45,9 @@ class InboundWorker(DispatchLoop):
 
     def __init__(self, *, tg: TelegramClient, store: Store, okdesk: OkdeskClient, settings: Settings,
                  policy: RetryPolicy, health: Health, tmp_dir: Path, idle: float = 1.0,
-                 ask_on_finished: Callable[[int, int, Any], Awaitable[None]],
+                 ask_on_finished: Callable[[int, int, Any], Awaitable[None]], replies: Replies,
                  heartbeat: Callable[[], None] = lambda: None) -> None:
-        self.tg, self.store, self.okdesk, self.settings = tg, store, okdesk, settings
+        self.tg, self.store, self.okdesk, self.settings, self.replies = tg, store, okdesk, settings, replies
         self.policy, self.health, self.tmp_dir, self.idle = policy, health, tmp_dir, idle
         self.heartbeat = heartbeat  # each turn of the loop, for the systemd watchdog
         # A job whose issue is finished: the intake asks the client (job id, Telegram user id, the issue).
@@ -90,10 +91,8 @@ class InboundWorker(DispatchLoop):
                 note.add_done_callback(self._notes.discard)
 
     async def _tell(self, link: Any, text: str) -> None:
-        try:
-            await self.tg.send_message(peer_of(link), text)
-        except Exception as exc:  # noqa: BLE001 - a courtesy message; the job itself is safe
-            log.warning("inbound_notice_not_sent", tg_user_id=link.tg_user_id, error=type(exc).__name__)
+        # A courtesy message; the job itself is safe whatever becomes of it (Replies logs a failure).
+        await self.replies.send(peer_of(link), text)
 
     async def _run(self, job_id: int) -> None:
         async with self._slots:

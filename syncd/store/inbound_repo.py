@@ -20,6 +20,7 @@ from syncd.store.schema import (
     followed_issues,
     inbound_jobs,
     inbox_messages,
+    message_map,
     outbox,
     own_comments,
     seen_attachments,
@@ -57,6 +58,15 @@ class InboundStore:
             stmt = dialect_insert(inbox_messages).values(**values).on_conflict_do_nothing().returning(
                 inbox_messages.c.id)
             return conn.execute(stmt).scalar()
+
+    def highest_message_id(self) -> int | None:
+        """The highest Telegram message id the daemon knows of: a client's message it recorded, or one
+        of its own it mapped to an issue. In private chats ids are one sequence per account."""
+        with self.engine.connect() as conn:
+            found = [conn.execute(select(func.max(inbox_messages.c.tg_message_id))).scalar(),
+                     conn.execute(select(func.max(message_map.c.tg_message_id))).scalar()]
+        known = [int(i) for i in found if i is not None]
+        return max(known) if known else None
 
     def mark_handled(self, message_row_id: int) -> None:
         """A command, a menu button or a linking step: never a job, and never taken up by resume."""

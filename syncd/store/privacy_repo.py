@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, delete, or_, select, update
+from sqlalchemy import Connection, Engine, delete, or_, select, update
 
 from syncd.clock import utcnow
 from syncd.store.inbound_repo import ASKING, FAILED, OPEN_STATES, QUEUED, REFUSED
@@ -43,7 +43,8 @@ class Forgotten:
 
     messages: int
     jobs_refused: int
-    deliveries_cancelled: int
+    deliveries_cancelled: int  # cancelled (unlink) or parked (a deleted account)
+    okdesk_issue_ids: tuple[int, ...] = ()  # the issues those deliveries were about
 
 
 @dataclass(frozen=True)
@@ -63,33 +64,47 @@ class PrivacyStore:
         Followed issues stay: they belong to the Okdesk contact, which other Telegram users may
         share; without a link for the contact nothing about them reaches anyone.
         """
-        now = utcnow()
         with self.engine.begin() as conn:
-            link = conn.execute(select(links).where(links.c.tg_user_id == tg_user_id)).first()
-            if link is None:
-                return None
-            chat = link.tg_chat_id
-            conn.execute(delete(links).where(links.c.tg_user_id == tg_user_id))
-            conn.execute(delete(dialogs).where(dialogs.c.tg_user_id == tg_user_id))
-            # Which bot message is about which issue: says nothing once the chat is unlinked.
-            conn.execute(delete(message_map).where(message_map.c.tg_chat_id == chat))
-            # Their ratings: Okdesk keeps the rating itself (and refuses a second); a rating still
-            # waiting for its answer is not checked for someone who left.
-            conn.execute(delete(issue_ratings).where(issue_ratings.c.tg_user_id == tg_user_id))
-            jobs = conn.execute(update(inbound_jobs).where(
-                inbound_jobs.c.tg_user_id == tg_user_id, inbound_jobs.c.state.in_(_WAITING_JOBS)).values(
-                state=REFUSED, last_error="the client unlinked", done_at=now)).rowcount
-            # A message still arriving (album) is handled: a restart must not take it up again.
-            conn.execute(update(inbox_messages).where(
-                inbox_messages.c.tg_user_id == tg_user_id, inbox_messages.c.job_id.is_(None)).values(job_id=0))
-            messages = conn.execute(update(inbox_messages).where(
-                inbox_messages.c.tg_user_id == tg_user_id,
-                or_(inbox_messages.c.content != BLANK_CONTENT, inbox_messages.c.media.is_not(None))).values(
-                content=BLANK_CONTENT, media=None)).rowcount
-            cancelled = conn.execute(update(outbox).where(
-                outbox.c.tg_chat_id == chat, outbox.c.state.in_(_WAITING_OUTBOX)).values(
-                state=CANCELLED, payload=BLANK_PAYLOAD, done_at=now, last_error="the client unlinked")).rowcount
-        return Forgotten(messages=messages, jobs_refused=jobs, deliveries_cancelled=cancelled)
+            return self._forget(conn, tg_user_id, deliveries=CANCELLED, reason="the client unlinked")
+
+    def forget_deleted_account(self, tg_user_id: int, reason: str) -> Forgotten | None:
+        """The client's Telegram account is deleted: they will never write again. Forgotten as an
+        unlink forgets them, except that their deliveries are parked as failed (``reason``), so the
+        sysadmin sees what never reached them."""
+        with self.engine.begin() as conn:
+            return self._forget(conn, tg_user_id, deliveries=OUTBOX_FAILED, reason=reason)
+
+    @staticmethod
+    def _forget(conn: Connection, tg_user_id: int, *, deliveries: str, reason: str) -> Forgotten | None:
+        now = utcnow()
+        link = conn.execute(select(links).where(links.c.tg_user_id == tg_user_id)).first()
+        if link is None:
+            return None
+        chat = link.tg_chat_id
+        conn.execute(delete(links).where(links.c.tg_user_id == tg_user_id))
+        conn.execute(delete(dialogs).where(dialogs.c.tg_user_id == tg_user_id))
+        # Which bot message is about which issue: says nothing once the chat is unlinked.
+        conn.execute(delete(message_map).where(message_map.c.tg_chat_id == chat))
+        # Their ratings: Okdesk keeps the rating itself (and refuses a second); a rating still
+        # waiting for its answer is not checked for someone who left.
+        conn.execute(delete(issue_ratings).where(issue_ratings.c.tg_user_id == tg_user_id))
+        jobs = conn.execute(update(inbound_jobs).where(
+            inbound_jobs.c.tg_user_id == tg_user_id, inbound_jobs.c.state.in_(_WAITING_JOBS)).values(
+            state=REFUSED, last_error=reason, done_at=now)).rowcount
+        # A message still arriving (album) is handled: a restart must not take it up again.
+        conn.execute(update(inbox_messages).where(
+            inbox_messages.c.tg_user_id == tg_user_id, inbox_messages.c.job_id.is_(None)).values(job_id=0))
+        messages = conn.execute(update(inbox_messages).where(
+            inbox_messages.c.tg_user_id == tg_user_id,
+            or_(inbox_messages.c.content != BLANK_CONTENT, inbox_messages.c.media.is_not(None))).values(
+            content=BLANK_CONTENT, media=None)).rowcount
+        waiting = (outbox.c.tg_chat_id == chat) & outbox.c.state.in_(_WAITING_OUTBOX)
+        issues = sorted({i for (i,) in conn.execute(select(outbox.c.okdesk_issue_id).where(waiting)) if i})
+        cancelled = conn.execute(update(outbox).where(waiting).values(
+            state=deliveries, payload=BLANK_PAYLOAD, done_at=now if deliveries == CANCELLED else None,
+            last_error=reason)).rowcount
+        return Forgotten(messages=messages, jobs_refused=jobs, deliveries_cancelled=cancelled,
+                         okdesk_issue_ids=tuple(issues))
 
     def purge_personal_data(self, before: datetime) -> Purged:
         """Blank what is older than ``before``: message texts and files of finished jobs, the

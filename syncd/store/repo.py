@@ -240,7 +240,8 @@ class Store(InboundStore, StatusStore, PrivacyStore, RatingStore):
         with self.engine.begin() as conn:
             row = conn.execute(select(outbox.c.tg_message_ids).where(outbox.c.id == outbox_id)).scalar_one()
             ids = json.loads(row) + [int(m) for m in tg_message_ids]
-            values: dict[str, Any] = dict(progress=progress, tg_message_ids=json.dumps(ids), last_error=None)
+            values: dict[str, Any] = dict(progress=progress, tg_message_ids=json.dumps(ids), last_error=None,
+                                          unconfirmed_since=None)
             if done:
                 values.update(state=DONE, done_at=now)
             # An item cancelled while its send was in flight (the client unlinked) stays cancelled.
@@ -267,6 +268,13 @@ class Store(InboundStore, StatusStore, PrivacyStore, RatingStore):
             if count_attempt:
                 values["attempts"] = outbox.c.attempts + 1
             conn.execute(stmt.values(**values))
+
+    def record_unconfirmed(self, outbox_id: int, *, since: datetime, error: str, next_try_at: datetime) -> None:
+        """Telegram answered RANDOM_ID_DUPLICATE: the step's first send may still be in flight. Not the
+        item's failure (no attempt, no budget): it is asked again, same random_ids, at ``next_try_at``."""
+        with self.engine.begin() as conn:
+            conn.execute(update(outbox).where(outbox.c.id == outbox_id, outbox.c.state != CANCELLED).values(
+                unconfirmed_since=since, last_error=error[:500], next_try_at=next_try_at, last_attempt_at=utcnow()))
 
     def mark_uncertain(self, outbox_id: int, note: str) -> None:
         """Before a write whose outcome could be lost: the next attempt must look before it writes."""

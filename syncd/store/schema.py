@@ -134,6 +134,9 @@ outbox = Table(
     Column("tg_message_ids", Text, nullable=False, default="[]"),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("done_at", UTCDateTime(), nullable=True),
+    # Since when the step in progress hears RANDOM_ID_DUPLICATE: its first send may still be in flight
+    # at Telegram, so it is asked again with the same random_id until telegram.in_flight_window ends.
+    Column("unconfirmed_since", UTCDateTime(), nullable=True),
     Index("ix_outbox_state_chat", "state", "tg_chat_id", "id"),
     Index("ix_outbox_state_kind_next", "state", "kind", "next_try_at"),
 )

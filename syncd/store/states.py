@@ -18,3 +18,6 @@ BLANK_PAYLOAD = "{}"
 
 # How `syncd status` and `syncd retry` name a failed item: "o12" is outbox item 12, "i7" inbound job 7.
 OUTBOX_PREFIX, INBOUND_PREFIX = "o", "i"
+
+# kv: what the catch-up after downtime could not hand back (syncd.telegram.catchup), for `syncd status`.
+TELEGRAM_CATCH_UP_KEY = "telegram_catch_up"

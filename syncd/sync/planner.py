@@ -15,6 +15,7 @@ from datetime import datetime
 
 from syncd.formatting import FormattedText, html_to_telegram, split_formatted
 from syncd.formatting.entities import Entity, utf16_len
+from syncd.formatting.entity_limits import MAX_ENTITIES, MAX_ENTITIES_SIZE
 from syncd.inbound.routing import RATES, Callback, encode
 from syncd.okdesk.models import Attachment, Comment, Issue
 from syncd.texts import human_size, t
@@ -229,7 +230,9 @@ def _message_steps(body: FormattedText, files: Sequence[Attachment], lang: str, 
     extra = _file_lines(files, lang, cfg)
     if extra:
         body = FormattedText.concat(body, FormattedText("\n\n" + "\n".join(extra)))
-    steps = [Step("text", part) for part in split_formatted(body, TEXT_LIMIT)]
+    # Within Telegram's entity limits too: a part past them would lose formatting at send time.
+    parts = split_formatted(body, TEXT_LIMIT, max_entities=MAX_ENTITIES, max_entities_size=MAX_ENTITIES_SIZE)
+    steps = [Step("text", part) for part in parts]
     return tuple(steps) + _file_steps([a for a in files if not _too_large(a, cfg)], cfg)
 
 

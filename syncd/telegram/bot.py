@@ -16,6 +16,8 @@ from syncd.logs import get_logger, with_log_context
 from syncd.store import Store
 from syncd.telegram import company_linking
 from syncd.telegram.linking import AWAITING_NAME, Linking
+from syncd.telegram.presses import Press
+from syncd.telegram.replies import Replies
 from syncd.telegram.userlocks import UserLocks
 from syncd.texts import language_for, t
 
@@ -25,9 +27,11 @@ TYPED_STEPS = (AWAITING_NAME, company_linking.AWAITING_INN)
 
 class Bot:
     def __init__(self, *, tg: TelegramClient, store: Store, linking: Linking, settings: Settings,
-                 on_unblocked: Callable[[], None], locks: UserLocks, intake: Intake, menu: Menu) -> None:
+                 on_unblocked: Callable[[], None], locks: UserLocks, intake: Intake, menu: Menu,
+                 replies: Replies) -> None:
         self.tg, self.store, self.linking, self.settings = tg, store, linking, settings
         self.on_unblocked, self.locks, self.intake, self.menu = on_unblocked, locks, intake, menu
+        self.replies = replies
 
     def register(self) -> None:
         self.tg.add_event_handler(self.on_message, events.NewMessage(incoming=True))
@@ -67,27 +71,30 @@ class Bot:
         return self.intake.record(event, lang, handled=kind.command)
 
     async def _on_callback(self, event: events.CallbackQuery.Event) -> None:
+        # Answered before the client's lock and before Okdesk (syncd.telegram.presses): a press waits
+        # at most for the database, and the handlers take the lock themselves after answering.
+        press = Press(self.replies, event)
         try:
-            async with self.locks.hold(event.sender_id or 0):
+            async with press.answered_in_time():
                 link = self.store.get_link(event.sender_id)
                 sender = await event.get_sender()
                 lang = language_for(getattr(sender, "lang_code", None), self.settings.telegram.default_language)
                 cb = decode(event.data or b"")
                 if cb is not None and cb.verb in company_linking.VERBS:
                     # Linking steps: pressed before the client is linked (or while relinking).
-                    await self.linking.company.on_callback(event, cb, lang)
+                    await self.linking.company.on_callback(press, cb, lang, self.locks)
                     return
                 if link is None:
-                    await event.answer(t(lang, "need_link"), alert=True)
+                    await press.tell(t(lang, "need_link"))
                     return
-                await self.menu.on_callback(event, cb, link, lang)
+                await self.menu.on_callback(press, cb, link, lang)
         except Exception:
             log.exception("callback_handler_failed", tg_user_id=event.sender_id)
 
     async def _handle(self, event: events.NewMessage.Event, row_id: int, kind: _Kind) -> None:
         if not event.is_private:
             # Groups are not a place for a client's issues: say so once per message, do nothing else.
-            await event.respond(t(self.settings.telegram.default_language, "private_only"))
+            await self.replies.respond(event, t(self.settings.telegram.default_language, "private_only"))
             return
         sender = await event.get_sender()
         if sender is None or getattr(sender, "bot", False):
@@ -122,7 +129,7 @@ class Bot:
                 await self.linking.company.on_text(event, lang, dialog)
             return
         if link is None:
-            await event.respond(t(lang, "need_link"))
+            await self.replies.respond(event, t(lang, "need_link"))
             return
         if action is not None:
             await self.menu.on_action(action, link, lang)

@@ -22,6 +22,8 @@ from syncd.inbound.routing import Callback, encode
 from syncd.inn import parse_inn
 from syncd.logs import get_logger
 from syncd.okdesk.errors import OkdeskError
+from syncd.telegram.presses import Press
+from syncd.telegram.userlocks import UserLocks
 from syncd.texts import t
 
 if TYPE_CHECKING:
@@ -46,12 +48,13 @@ class CompanyLinking:
     def __init__(self, linking: Linking) -> None:
         self.linking = linking
         self.store, self.okdesk, self.settings = linking.store, linking.okdesk, linking.settings
+        self.replies = linking.replies
 
     # ------------------------------------------------------------ questions
 
     async def ask_company(self, event: Any, lang: str, data: dict[str, Any]) -> None:
         self.store.set_dialog(event.sender_id, AWAITING_COMPANY, _person(data))
-        await event.respond(t(lang, "company_ask"), buttons=self._company_buttons(lang))
+        await self.replies.respond(event, t(lang, "company_ask"), buttons=self._company_buttons(lang))
 
     @staticmethod
     def _company_buttons(lang: str) -> list[list[Any]]:
@@ -72,10 +75,10 @@ class CompanyLinking:
             await self._on_inn(event, lang, data)
         elif state == AWAITING_ENTITY:
             # A question with buttons: asked again, the buttons at hand.
-            await event.respond(t(lang, "company_choose_above"),
-                                buttons=self._entity_buttons(lang, data.get("entities") or []))
+            await self.replies.respond(event, t(lang, "company_choose_above"),
+                                       buttons=self._entity_buttons(lang, data.get("entities") or []))
         else:
-            await event.respond(t(lang, "company_choose_above"), buttons=self._company_buttons(lang))
+            await self.replies.respond(event, t(lang, "company_choose_above"), buttons=self._company_buttons(lang))
 
     async def _on_inn(self, event: Any, lang: str, data: dict[str, Any]) -> None:
         bound = log.bind(tg_user_id=event.sender_id)
@@ -83,7 +86,7 @@ class CompanyLinking:
         if inn is None:
             # Checked here, before Okdesk: a typo never costs a request.
             bound.info("company_inn_invalid")
-            await event.respond(t(lang, "inn_invalid"))
+            await self.replies.respond(event, t(lang, "inn_invalid"))
             return
         code = self.settings.okdesk.company_inn_parameter
         try:
@@ -93,64 +96,82 @@ class CompanyLinking:
                         if len(companies) == 1 else [])
         except OkdeskError as exc:
             bound.warning("company_lookup_failed", error=str(exc))
-            await event.respond(t(lang, "okdesk_unavailable"))
+            await self.replies.respond(event, t(lang, "okdesk_unavailable"))
             return
         support = self.linking.support(lang)
         if not companies:
             bound.info("company_not_found")
             # The step stays: the client may type the INN again, or go on as a private person.
-            await event.respond(t(lang, "company_not_found", inn=inn, support=support),
-                                buttons=[[Button.inline(t(lang, "company_private_button"),
-                                                        encode(Callback("company_no")))]])
+            await self.replies.respond(event, t(lang, "company_not_found", inn=inn, support=support),
+                                       buttons=[[Button.inline(t(lang, "company_private_button"),
+                                                               encode(Callback("company_no")))]])
             return
         if len(companies) > 1:
             bound.info("company_ambiguous", matches=len(companies))
             self.store.clear_dialog(event.sender_id)
-            await event.respond(t(lang, "company_several", support=support), buttons=Button.clear())
+            await self.replies.respond(event, t(lang, "company_several", support=support), buttons=Button.clear())
             return
         company = companies[0]
         chosen = {**_person(data), "company_id": company.id, "company_name": company.name}
         bound.info("company_found", company_id=company.id, maintenance_entities=len(entities))
         if not entities:
-            await event.respond(t(lang, "company_found", company=company.name))
+            await self.replies.respond(event, t(lang, "company_found", company=company.name))
             await self.linking.ask_name(event, lang, chosen, "company_name_ask")
             return
         offered = [[e.id, e.name] for e in sorted(entities, key=lambda e: (e.name.casefold(), e.id))[:ENTITY_BUTTONS]]
         self.store.set_dialog(event.sender_id, AWAITING_ENTITY, {**chosen, "entities": offered})
-        await event.respond(t(lang, "entity_ask", company=company.name), buttons=self._entity_buttons(lang, offered))
+        await self.replies.respond(event, t(lang, "entity_ask", company=company.name),
+                                   buttons=self._entity_buttons(lang, offered))
 
     # ------------------------------------------------------------ buttons
 
-    async def on_callback(self, event: Any, cb: Callback, lang: str) -> None:
-        """A company verb, pressed by anyone (the client is not linked yet, or relinks)."""
-        bound = log.bind(tg_user_id=event.sender_id)
-        dialog = self.store.get_dialog(event.sender_id)
+    async def on_callback(self, press: Press, cb: Callback, lang: str, locks: UserLocks) -> None:
+        """A company verb, pressed by anyone (the client is not linked yet, or relinks).
+
+        Judged by the dialog row alone, so a stale press is refused in its answer at once; a valid
+        one is answered, then judged again under the client's lock (a double tap: the second finds
+        the question answered and does nothing)."""
+        if not self._accepts(press, cb):
+            await press.tell(t(lang, "company_choice_stale"))
+            return
+        await press.answer()
+        async with locks.hold(press.sender_id):
+            if not self._accepts(press, cb, quiet=True):
+                return
+            await self._chosen(press, cb, lang)
+
+    def _accepts(self, press: Press, cb: Callback, *, quiet: bool = False) -> bool:
+        """The press answers the question being asked (not an older one, nor data the bot never sent)."""
+        dialog = self.store.get_dialog(press.sender_id)
         state, data = dialog if dialog is not None else ("", {})
-        if cb.verb == "company_yes" and state == AWAITING_COMPANY:
-            await self._done_with_buttons(event)
+        ok = ((cb.verb == "company_yes" and state == AWAITING_COMPANY)
+              or (cb.verb == "company_no" and state in (AWAITING_COMPANY, AWAITING_INN))
+              or (cb.verb == "entity" and state == AWAITING_ENTITY and self._offered(cb.entity_id, data)))
+        if not ok:
+            # Under the lock only a double tap gets here: the first press took the question.
+            (log.info if quiet else log.warning)("company_choice_refused", tg_user_id=press.sender_id,
+                                                 verb=cb.verb, state=state or None)
+        return ok
+
+    async def _chosen(self, press: Press, cb: Callback, lang: str) -> None:
+        event = press.event
+        _, data = self.store.get_dialog(press.sender_id) or ("", {})
+        await self._done_with_buttons(press)
+        if cb.verb == "company_yes":
             self.store.set_dialog(event.sender_id, AWAITING_INN, _person(data))
-            await event.respond(t(lang, "inn_ask"), buttons=Button.clear())
-        elif cb.verb == "company_no" and state in (AWAITING_COMPANY, AWAITING_INN):
-            await self._done_with_buttons(event)
+            await self.replies.respond(event, t(lang, "inn_ask"), buttons=Button.clear())
+        elif cb.verb == "company_no":
             await self.linking.ask_name(event, lang, _person(data), "company_name_ask")
-        elif cb.verb == "entity" and state == AWAITING_ENTITY and self._offered(cb.entity_id, data):
-            await self._done_with_buttons(event)
+        else:
             chosen = {**_person(data), "company_id": data["company_id"], "company_name": data.get("company_name"),
                       "entity_id": cb.entity_id or None}
             await self.linking.ask_name(event, lang, chosen, "company_name_ask")
-        else:
-            # Not the question being asked: an older message, or data the bot never sent.
-            bound.warning("company_choice_refused", verb=cb.verb, state=state or None)
-            await event.answer(t(lang, "company_choice_stale"), alert=True)
 
     @staticmethod
     def _offered(entity_id: int | None, data: dict[str, Any]) -> bool:
         return entity_id == 0 or any(int(eid) == entity_id for eid, _ in data.get("entities") or [])
 
     @staticmethod
-    async def _done_with_buttons(event: Any) -> None:
-        await event.answer()
-        try:
-            await event.edit(buttons=None)
-        except Exception as exc:  # noqa: BLE001 - cosmetic; the choice itself is recorded
-            log.info("company_buttons_not_removed", tg_user_id=event.sender_id, error=type(exc).__name__)
+    async def _done_with_buttons(press: Press) -> None:
+        # Cosmetic: the choice is recorded whether or not the buttons go (Replies.edit logs a failure).
+        await press.edit(buttons=None)

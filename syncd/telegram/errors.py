@@ -8,9 +8,17 @@ from dataclasses import dataclass
 from telethon import errors
 from telethon.errors.rpcerrorlist import rpc_errors_dict
 
-# The user is gone for us until they write again: keep their items, stop trying.
-_BLOCKED = (errors.UserIsBlockedError, errors.InputUserDeactivatedError, errors.UserDeactivatedError,
-            errors.UserDeactivatedBanError, errors.PeerIdInvalidError, errors.UserIdInvalidError)
+# The user blocked the bot: keep their items, stop trying until they write again.
+_BLOCKED = (errors.UserIsBlockedError,)
+# The stored address (access_hash) was refused: tried once more with access_hash 0, then as blocked.
+_PEER_INVALID = (errors.PeerIdInvalidError, errors.UserIdInvalidError)
+# The user deleted their account: they will never write again (INPUT_USER_DEACTIVATED is documented
+# among messages.sendMessage's errors and names the user addressed).
+_GONE = (errors.InputUserDeactivatedError,)
+# USER_DEACTIVATED (401) is documented for the calling account itself (core.telegram.org/api/errors):
+# it may mean the bot was deleted. Taken as the client's deleted account only once users.getUsers
+# shows that account deleted, or a deleted bot would forget every client it tries to reach.
+_GONE_IF_CONFIRMED = (errors.UserDeactivatedError, errors.UserDeactivatedBanError)
 # Telegram would not take the file as a photo: the same file goes as a document.
 _PHOTO_REFUSED = {"PHOTO_INVALID_DIMENSIONS", "PHOTO_SAVE_FILE_INVALID", "PHOTO_EXT_INVALID",
                   "IMAGE_PROCESS_FAILED", "PHOTO_INVALID", "PHOTO_CONTENT_TYPE_INVALID", "PHOTO_FILE_MISSING"}
@@ -29,9 +37,13 @@ def error_name(exc: errors.RPCError) -> str:
 class SendFailure:
     """Why one step of a delivery failed: Telegram's answer, or the Okdesk download before it."""
 
-    kind: str  # duplicate | flood | blocked | photo_refused | outage | item
+    # duplicate: RANDOM_ID_DUPLICATE, the first call with the random_id is still in flight (not sent,
+    # not failed: unknown yet) | flood | blocked | peer_invalid | gone (account deleted) |
+    # photo_refused | outage | item
+    kind: str
     detail: str
     wait: float = 0.0
+    confirm: bool = False  # gone: only if Telegram shows the account deleted (syncd.telegram.sender)
 
 
 def classify(exc: BaseException) -> SendFailure:
@@ -41,7 +53,13 @@ def classify(exc: BaseException) -> SendFailure:
     if isinstance(exc, (errors.FloodWaitError, errors.FloodPremiumWaitError, errors.SlowModeWaitError)):
         return SendFailure("flood", f"FLOOD_WAIT_{exc.seconds}", float(exc.seconds or 1))
     if isinstance(exc, _BLOCKED):
-        return SendFailure("blocked", error_name(exc) if isinstance(exc, errors.RPCError) else name)
+        return SendFailure("blocked", error_name(exc))
+    if isinstance(exc, _PEER_INVALID):
+        return SendFailure("peer_invalid", error_name(exc))
+    if isinstance(exc, _GONE):
+        return SendFailure("gone", error_name(exc))
+    if isinstance(exc, _GONE_IF_CONFIRMED):
+        return SendFailure("gone", error_name(exc), confirm=True)
     if isinstance(exc, errors.RPCError):
         message = error_name(exc)
         if message in _PHOTO_REFUSED:

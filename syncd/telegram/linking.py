@@ -24,6 +24,7 @@ from syncd.phones import international, lookup_variants, normalize, same_number
 from syncd.store import Store
 from syncd.telegram.company_linking import STEPS as COMPANY_STEPS
 from syncd.telegram.company_linking import CompanyLinking
+from syncd.telegram.replies import Replies
 from syncd.texts import t
 
 log = get_logger(__name__)
@@ -49,8 +50,8 @@ def split_full_name(text: str, tg_first: str, tg_last: str) -> tuple[str, str, s
 
 
 class Linking:
-    def __init__(self, *, store: Store, okdesk: OkdeskClient, settings: Settings) -> None:
-        self.store, self.okdesk, self.settings = store, okdesk, settings
+    def __init__(self, *, store: Store, okdesk: OkdeskClient, settings: Settings, replies: Replies) -> None:
+        self.store, self.okdesk, self.settings, self.replies = store, okdesk, settings, replies
         self.company = CompanyLinking(self)
 
     def support(self, lang: str) -> str:
@@ -65,17 +66,18 @@ class Linking:
             dialog = self.store.get_dialog(event.sender_id)
             if dialog is not None and dialog[0] in (AWAITING_NAME, *COMPANY_STEPS):
                 self.store.clear_dialog(event.sender_id)
-            await event.respond(t(lang, "linked_as", name=link.contact_name), buttons=menu_keyboard(lang))
+            await self.replies.respond(event, t(lang, "linked_as", name=link.contact_name),
+                                       buttons=menu_keyboard(lang))
             return
         self.store.clear_dialog(event.sender_id)
         button = Button.request_phone(t(lang, "share_phone_button"), resize=True, single_use=True)
-        await event.respond(t(lang, "greeting"), buttons=[[button]])
+        await self.replies.respond(event, t(lang, "greeting"), buttons=[[button]])
 
     async def on_contact(self, event: events.NewMessage.Event, sender: Any, lang: str) -> None:
         media = event.message.media
         if not media.user_id or media.user_id != event.sender_id:
             log.info("contact_refused_not_own", tg_user_id=event.sender_id)
-            await event.respond(t(lang, "not_own_contact"))
+            await self.replies.respond(event, t(lang, "not_own_contact"))
             return
         phone = media.phone_number or ""
         register_phone(phone)
@@ -83,17 +85,19 @@ class Linking:
             contacts = await asyncio.to_thread(self._find_contacts, phone)
         except OkdeskError as exc:
             log.warning("contact_lookup_failed", tg_user_id=event.sender_id, error=str(exc))
-            await event.respond(t(lang, "okdesk_unavailable"))
+            await self.replies.respond(event, t(lang, "okdesk_unavailable"))
             return
         if len(contacts) > 1:
             log.info("contact_ambiguous", tg_user_id=event.sender_id, matches=len(contacts))
-            await event.respond(t(lang, "several_contacts", support=self.support(lang)), buttons=Button.clear())
+            await self.replies.respond(event, t(lang, "several_contacts", support=self.support(lang)),
+                                       buttons=Button.clear())
             return
         if len(contacts) == 1:
             await self._link(event, sender, contacts[0], phone, lang)
             return
         if not self.settings.okdesk.create_contacts:
-            await event.respond(t(lang, "not_found_call", support=self.support(lang)), buttons=Button.clear())
+            await self.replies.respond(event, t(lang, "not_found_call", support=self.support(lang)),
+                                       buttons=Button.clear())
             return
         tg_name = " ".join(p for p in (sender.first_name, sender.last_name) if p).strip()
         if self.settings.okdesk.company_clients:
@@ -106,12 +110,12 @@ class Linking:
         self.store.set_dialog(event.sender_id, AWAITING_NAME, data)
         tg_name = data.get("tg_name") or ""
         buttons = [[Button.text(tg_name, resize=True, single_use=True)]] if tg_name else Button.clear()
-        await event.respond(t(lang, text_key), buttons=buttons)
+        await self.replies.respond(event, t(lang, text_key), buttons=buttons)
 
     async def on_name(self, event: events.NewMessage.Event, sender: Any, lang: str, data: dict[str, Any]) -> None:
         text = (event.raw_text or "").strip()
         if not 2 <= len(text) <= 100 or text.startswith("/"):
-            await event.respond(t(lang, "name_invalid"))
+            await self.replies.respond(event, t(lang, "name_invalid"))
             return
         phone = data["phone"]
         company_id, entity_id = data.get("company_id"), data.get("entity_id")
@@ -124,7 +128,8 @@ class Linking:
             found = await asyncio.to_thread(self._find_contacts, phone)
             if len(found) > 1:
                 self.store.clear_dialog(event.sender_id)
-                await event.respond(t(lang, "several_contacts", support=self.support(lang)), buttons=Button.clear())
+                await self.replies.respond(event, t(lang, "several_contacts", support=self.support(lang)),
+                                           buttons=Button.clear())
                 return
             contact = found[0] if found else await asyncio.to_thread(
                 lambda: self.okdesk.create_contact(first_name=first, last_name=last, patronymic=patronymic,
@@ -132,7 +137,7 @@ class Linking:
                                                    maintenance_entity_ids=[entity_id] if entity_id else ()))
         except OkdeskError as exc:
             log.warning("contact_create_failed", tg_user_id=event.sender_id, error=str(exc))
-            await event.respond(t(lang, "okdesk_unavailable"))
+            await self.replies.respond(event, t(lang, "okdesk_unavailable"))
             return
         if found:  # made meanwhile (by staff, say): linked as Okdesk has it, with its own company
             await self._link(event, sender, contact, phone, lang)
@@ -168,4 +173,4 @@ class Linking:
         self.store.clear_dialog(event.sender_id)
         log.info("client_linked", tg_user_id=event.sender_id, contact_id=contact.id, company_id=company,
                  maintenance_entity_id=entity_id)
-        await event.respond(t(lang, "linked_now", name=name), buttons=menu_keyboard(lang))
+        await self.replies.respond(event, t(lang, "linked_now", name=name), buttons=menu_keyboard(lang))

@@ -12,11 +12,13 @@ import mimetypes
 from pathlib import Path
 from typing import Any
 
-from telethon import Button, TelegramClient, utils
+from telethon import Button, TelegramClient, errors, utils
 from telethon.errors import MultiError
 from telethon.tl import functions, types
 
 from syncd.formatting import FormattedText
+from syncd.formatting.entity_limits import attempts
+from syncd.logs import get_logger
 from syncd.telegram.entities import to_telethon
 
 with contextlib.suppress(ImportError):
@@ -25,6 +27,8 @@ with contextlib.suppress(ImportError):
     import hachoir.core.config as _hachoir_config
 
     _hachoir_config.quiet = True
+
+log = get_logger(__name__)
 
 
 def _mime(file_name: str) -> str:
@@ -69,11 +73,31 @@ def inline_markup(buttons: Any) -> Any:
 
 async def send_text(client: TelegramClient, peer: Any, text: FormattedText, random_id: int,
                     reply_markup: Any = None) -> list[int]:
-    result = await client(functions.messages.SendMessageRequest(
-        peer=peer, message=text.text, random_id=random_id, entities=to_telethon(text.entities) or None,
-        no_webpage=True, reply_markup=reply_markup,
-    ))
-    return sent_message_ids(result, [random_id])
+    """One text message. Formatting Telegram finds too much (ENTITIES_TOO_LONG) is reduced step by
+    step (syncd.formatting.entity_limits), never the words: the message must arrive, plainer if need
+    be, rather than fail until it is parked. Every version goes under the same random_id, which
+    stays exactly-once: Telegram keeps no trace of a request it refused."""
+    versions = attempts(text)
+    version = next(versions)
+    while True:
+        try:
+            result = await client(functions.messages.SendMessageRequest(
+                peer=peer, message=version.text.text, random_id=random_id,
+                entities=to_telethon(version.text.entities) or None, no_webpage=True, reply_markup=reply_markup,
+            ))
+        except errors.EntitiesTooLongError:
+            plainer = next(versions, None)
+            if plainer is None:  # nothing left to take away (not expected: the last has no entity)
+                raise
+            log.warning("entities_too_long", entities=len(version.text.entities))
+            version = plainer
+            continue
+        if version.text != text:
+            # urls_lost: links whose address the client cannot see (no room left to write them out).
+            (log.warning if version.urls_lost else log.info)(
+                "formatting_reduced", entities=len(text.entities), kept=len(version.text.entities),
+                urls_lost=version.urls_lost)
+        return sent_message_ids(result, [random_id])
 
 
 async def send_single(client: TelegramClient, peer: Any, path: Path, file_name: str, send_as: str,

@@ -1,9 +1,14 @@
 """The outbox sender: turns pending Telegram items into messages, exactly once, in order per chat.
 
 Each item is a list of steps (a text part, a file, an album). Every message a step sends has a
-random_id chosen when the item was written; after a crash the same step is sent again with
-the same random_id, and Telegram answers RANDOM_ID_DUPLICATE instead of sending it twice.
-A step's success is recorded before the next step starts.
+random_id chosen when the item was written; after a crash the same step is sent again with the same
+random_id, and Telegram answers with the messages the first call created instead of sending them
+twice (core.telegram.org/api/updates, "updateMessageID updates"). A step counts as delivered only on
+messages a call returned, and its success (with their ids, for replies) is recorded before the next
+step starts. RANDOM_ID_DUPLICATE means the first call is still in flight at Telegram, its outcome
+unknown: the step is asked again later with the same random_ids, for telegram.in_flight_window at
+most; a step still answered so after that is taken as delivered (Telegram would not keep a call in
+flight that long), without message ids.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from telethon import TelegramClient
+from telethon.tl import functions, types
 
 from syncd.clock import utcnow
 from syncd.dispatchloop import DispatchLoop
@@ -34,10 +40,11 @@ from syncd.sync.retry import RetryPolicy, account_failure, backoff
 from syncd.telegram import media
 from syncd.telegram.errors import SendFailure, classify
 from syncd.telegram.pacing import Pacer
-from syncd.telegram.peers import peer_of
+from syncd.telegram.peers import peer_of, without_access_hash
 from syncd.texts import TEXTS, human_size, t
 
 KIND = "telegram"
+ACCOUNT_DELETED = "the client deleted their Telegram account"
 log = get_logger(__name__)
 
 
@@ -54,10 +61,11 @@ class OutboxSender(DispatchLoop):
     def __init__(self, *, store: Store, tg: TelegramClient, okdesk: OkdeskClient, pacer: Pacer,
                  policy: RetryPolicy, health: Health, notices: NoticeQueue, tmp_dir: Path,
                  idle: float = 1.0, concurrency: int = 8, max_file_bytes: int | None = None,
-                 heartbeat: Callable[[], None] = lambda: None) -> None:
+                 in_flight_window: float = 300.0, heartbeat: Callable[[], None] = lambda: None) -> None:
         self.store, self.tg, self.okdesk, self.pacer = store, tg, okdesk, pacer
         self.policy, self.health, self.notices = policy, health, notices
         self.tmp_dir, self.idle, self.max_file_bytes = tmp_dir, idle, max_file_bytes
+        self.in_flight_window = in_flight_window
         self.heartbeat = heartbeat  # each turn of the loop, for the systemd watchdog
         # Only file steps take a slot (downloads and uploads can last minutes): a text to one chat
         # never waits behind another chat's video.
@@ -101,13 +109,16 @@ class OutboxSender(DispatchLoop):
         row = self.store.get_outbox(outbox_id)
         if row is None or row.state != "pending":
             return
-        what, comment_id, steps = payload_steps(row.payload)
-        bound = log.bind(tg_chat_id=row.tg_chat_id, what=what)  # the item and its issue are in the log context
         link = self.store.link_by_chat(row.tg_chat_id)
         if link is None:
-            bound.warning("delivery_without_link")
-            self._fail(row, StepFailed(SendFailure("item", "the chat is no longer linked")), bound)
+            # Nobody to send to (unlinked, or re-queued after the client's account was deleted): no try
+            # can succeed, so the item is parked at once.
+            log.warning("delivery_without_link", tg_chat_id=row.tg_chat_id)
+            self.store.record_failure(row.id, error="the chat is no longer linked", next_try_at=utcnow(),
+                                      budget_spent=row.budget_spent, parked=True)
             return
+        what, comment_id, steps = payload_steps(row.payload)
+        bound = log.bind(tg_chat_id=row.tg_chat_id, what=what)  # the item and its issue are in the log context
         peer = peer_of(link)
         random_ids: list[int] = json.loads(row.random_ids)
         offsets = _random_id_offsets(steps)
@@ -115,15 +126,36 @@ class OutboxSender(DispatchLoop):
             step = steps[index]
             rids = random_ids[offsets[index]:offsets[index] + step.message_count]
             try:
-                message_ids = await self._send_step(peer, row, step, rids, link.language)
+                message_ids, peer = await self._send_step_to(peer, row, step, rids, link.language, bound)
             except StepFailed as failed:
-                self._fail(row, failed, bound)
-                return
+                if failed.failure.confirm and not await self._account_deleted(peer):
+                    failed = StepFailed(SendFailure("outage", failed.failure.detail))
+                if not (failed.failure.kind == "duplicate" and self._in_flight_too_long(row)):
+                    self._fail(row, failed, bound)
+                    return
+                # Still "in flight" after the whole window: Telegram has these messages (no call stays
+                # in flight that long; the variant that answers every repeat so looks the same).
+                bound.warning("random_id_duplicate_taken_as_delivered", step=index + 1,
+                              unconfirmed_since=row.unconfirmed_since.isoformat())
+                message_ids = []
             self.health.mark("telegram")
             done = index + 1 == len(steps)
             self.store.record_step(row.id, index + 1, message_ids, tg_chat_id=row.tg_chat_id,
                                    okdesk_issue_id=row.okdesk_issue_id, okdesk_comment_id=comment_id, done=done)
             bound.info("delivered" if done else "delivery_step_sent", step=index + 1, steps=len(steps))
+
+    async def _send_step_to(self, peer: Any, row: Any, step: Step, rids: list[int], lang: str,
+                            bound: Any) -> tuple[list[int], Any]:
+        """Send one step; a refused access_hash is tried once more with access_hash 0 (the same
+        random_ids). Returns the message ids and the peer that worked, for the item's next steps."""
+        try:
+            return await self._send_step(peer, row, step, rids, lang), peer
+        except StepFailed as failed:
+            fallback = without_access_hash(peer) if failed.failure.kind == "peer_invalid" else None
+            if fallback is None:
+                raise
+            bound.info("access_hash_refused_trying_zero", error=failed.failure.detail)
+        return await self._send_step(fallback, row, step, rids, lang), fallback
 
     async def _send_step(self, peer: Any, row: Any, step: Step, rids: list[int], lang: str) -> list[int]:
         if step.kind == "text":
@@ -199,32 +231,38 @@ class OutboxSender(DispatchLoop):
             failure = classify(exc)
             if failure.kind != "duplicate":
                 raise StepFailed(failure) from None
-        # Telegram refuses the whole album when any of its random_ids was used: it was sent before a
-        # crash, or an earlier try split it differently (a file unavailable then). Each item alone
-        # settles it: those Telegram has are answered RANDOM_ID_DUPLICATE, the rest are sent now.
+        # An album whose random_ids were only partly used (an earlier try split it differently: a file
+        # was unavailable then) is undocumented; Telegram may refuse it whole. Each item alone settles
+        # it: those Telegram has are answered with their earlier message, the rest are sent now; an item
+        # still in flight leaves the step unconfirmed, to be asked again.
         log.info("random_id_duplicate_in_album_resolving_items", items=len(prepared))
         try:
             outcomes = await media.send_each(self.tg, peer, prepared)
         except Exception as exc:
             raise StepFailed(classify(exc)) from None
         message_ids: list[int] = []
+        unconfirmed = None
         for ids, error in outcomes:
             failure = classify(error) if error is not None else None
-            if failure is not None and failure.kind != "duplicate":
+            if failure is None:
+                message_ids += ids
+            elif failure.kind == "duplicate":
+                unconfirmed = failure
+            else:
                 raise StepFailed(failure)
-            message_ids += ids
+        if unconfirmed is not None:
+            raise StepFailed(unconfirmed)
         return message_ids
 
     async def _call(self, coro: Any) -> Any:
         try:
             return await coro
         except Exception as exc:  # every Telegram failure is sorted below; nothing escapes unclassified
-            failure = classify(exc)
-            if failure.kind == "duplicate":
-                # Sent before a crash: Telegram kept it, we did not record it. Delivered.
-                log.info("random_id_duplicate_counts_as_delivered")
-                return []
-            raise StepFailed(failure) from None
+            raise StepFailed(classify(exc)) from None
+
+    def _in_flight_too_long(self, row: Any) -> bool:
+        since = row.unconfirmed_since
+        return since is not None and (utcnow() - since).total_seconds() >= self.in_flight_window
 
     async def _download(self, issue_id: int, ref: FileRef, path: Path) -> str | None:
         try:
@@ -248,17 +286,32 @@ class OutboxSender(DispatchLoop):
 
     def _fail(self, row: Any, failed: StepFailed, bound: Any) -> None:
         failure, now = failed.failure, utcnow()
+        if failure.kind == "duplicate":
+            # The first send of this step may still be in flight: not a failure of the item (no attempt,
+            # no budget). Asked again with the same random_ids, a little later each time.
+            since = row.unconfirmed_since or now
+            waited = (now - since).total_seconds()
+            delay = min(self.policy.cap, max(self.policy.base, waited), max(0.0, self.in_flight_window - waited))
+            self.store.record_unconfirmed(row.id, since=since, error=failure.detail,
+                                          next_try_at=now + timedelta(seconds=delay))
+            bound.info("telegram_send_in_flight", retry_in=round(delay, 2), unconfirmed_for=round(waited, 1))
+            return
         if failure.kind == "flood":
             self.pacer.pause(failure.wait)
             self.store.record_failure(row.id, error=failure.detail, next_try_at=now + timedelta(seconds=failure.wait),
                                       budget_spent=row.budget_spent, parked=False, count_attempt=False)
             bound.warning("telegram_flood_wait", seconds=failure.wait)
             return
-        if failure.kind == "blocked":
+        if failure.kind == "gone":
+            self._forget_deleted_account(row, failure, bound)
+            return
+        if failure.kind in ("blocked", "peer_invalid"):
+            # Unreachable until they write again (their message brings a fresh access_hash, or unblocks us).
             self.store.set_blocked(row.tg_chat_id, now)
-            self.notices.add(f"notice:blocked:{row.tg_chat_id}:{row.okdesk_issue_id}:{now:%Y%m%d%H%M%S}",
-                             row.okdesk_issue_id, t("ru", "staff_blocked"))
-            bound.warning("client_blocked_bot", error=failure.detail)
+            blocked = failure.kind == "blocked"
+            self.notices.add(f"notice:{failure.kind}:{row.tg_chat_id}:{row.okdesk_issue_id}:{now:%Y%m%d%H%M%S}",
+                             row.okdesk_issue_id, t("ru", "staff_blocked" if blocked else "staff_unreachable"))
+            bound.warning("client_blocked_bot" if blocked else "client_unreachable", error=failure.detail)
             return
         self.health.error(failed.service, failure.detail)  # `syncd status` shows the latest error
         counts = failure.kind != "outage" or self.health.ok_since(failed.service, row.last_attempt_at)
@@ -279,6 +332,31 @@ class OutboxSender(DispatchLoop):
         else:
             bound.warning("delivery_failed", error=failure.detail, kind=failure.kind, retry_in=round(delay, 2),
                           budget_spent=round(outcome.budget_spent, 1))
+
+
+    async def _account_deleted(self, peer: Any) -> bool:
+        """Whether Telegram shows this client's account deleted (False when it cannot say: the bot's
+        own session refused, say)."""
+        user = types.InputUser(user_id=peer.user_id, access_hash=peer.access_hash)
+        try:
+            found = await self.tg(functions.users.GetUsersRequest(id=[user]))
+        except Exception as exc:  # noqa: BLE001 - no confirmation, whatever the reason
+            log.warning("account_deleted_not_confirmed", tg_user_id=peer.user_id, error=type(exc).__name__)
+            return False
+        return any(getattr(u, "id", None) == peer.user_id and getattr(u, "deleted", False) for u in found)
+
+    def _forget_deleted_account(self, row: Any, failure: SendFailure, bound: Any) -> None:
+        """A deleted account never writes again: park every delivery waiting for it at once, tell staff
+        on each issue concerned, and forget the client as an unlink does."""
+        link = self.store.link_by_chat(row.tg_chat_id)
+        forgotten = (self.store.forget_deleted_account(link.tg_user_id, f"{failure.detail}: {ACCOUNT_DELETED}")
+                     if link is not None else None)
+        issues = set(forgotten.okdesk_issue_ids if forgotten else ()) | ({row.okdesk_issue_id} - {None})
+        for issue_id in sorted(issues):
+            self.notices.add(f"notice:account_deleted:{row.tg_chat_id}:{issue_id}", issue_id,
+                             t("ru", "staff_account_deleted"))
+        bound.warning("client_account_deleted", error=failure.detail,
+                      deliveries_parked=forgotten.deliveries_cancelled if forgotten else 0)
 
 
 def _random_id_offsets(steps: tuple[Step, ...]) -> list[int]:

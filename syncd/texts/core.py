@@ -47,6 +47,14 @@ TEXTS: dict[str, dict[str, str]] = {
             "[syncd] Клиент заблокировал бота в Telegram и не получает сообщения по этой заявке. "
             "Свяжитесь с клиентом другим способом."
         ),
+        "staff_unreachable": (
+            "[syncd] Telegram не принимает сохранённый адрес клиента, и сообщения по этой заявке до него не "
+            "доходят. Они будут доставлены, когда клиент снова напишет боту."
+        ),
+        "staff_account_deleted": (
+            "[syncd] Клиент удалил свой аккаунт Telegram: сообщения по этой заявке до него больше не дойдут, "
+            "и его связь с ботом забыта. Свяжитесь с клиентом другим способом."
+        ),
         "staff_too_large": (
             "[syncd] Файл «{name}» ({size}) больше предела для Telegram ({limit}); клиент получил только "
             "его название."
@@ -118,6 +126,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "help_portal": "• «Открыть в портале» в карточке заявки входит в клиентский портал без пароля.\n",
         "portal_link": "Ссылка для входа в клиентский портал (действует {minutes} мин., один раз):",
         "portal_link_open": "🌐 Войти в портал",
+        "portal_wait": "⏳ Готовим ссылку для входа…",
         "ask_comment": (
             "Напишите комментарий к заявке #{issue_id}: текст, фото, видео или файлы. "
             "Следующее ваше сообщение в течение {minutes} мин. будет добавлено в заявку."
@@ -244,6 +253,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "help_portal": "• “Open in portal” on a request card signs you in to the client portal without a password.\n",
         "portal_link": "Sign-in link to the client portal (valid for {minutes} min, once):",
         "portal_link_open": "🌐 Sign in to the portal",
+        "portal_wait": "⏳ Preparing your sign-in link…",
         "ask_comment": (
             "Write your comment on request #{issue_id}: text, photos, videos or files. "
             "Your next message within {minutes} min will be added to the request."

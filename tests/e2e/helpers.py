@@ -29,9 +29,36 @@ def wait_text(tg: Any, user: Any, needle: str, timeout: float = 15, count: int =
     return result
 
 
-def answer_to(tg: Any, query_id: int) -> Any:
-    """The bot's answer to the button press ``query_id`` (waits for it)."""
-    return tg.wait_for(lambda: next((a for a in tg.callback_answers if a.query_id == query_id), None))
+def answer_to(tg: Any, query_id: int, timeout: float = 10) -> Any:
+    """The bot's answer to the button press ``query_id``, as Telegram accepted it (waits for it).
+
+    Fails if the answer came too late: Telegram refused it (QUERY_ID_INVALID) and the client saw the
+    press fail, whatever the answer said."""
+    def found() -> list[Any] | None:
+        return [a for a in tg.callback_answers if a.query_id == query_id] or None
+
+    answers = tg.wait_for(found, timeout=timeout)
+    late = [a for a in answers if not a.accepted]
+    assert not late, (f"press {query_id} was answered {late[0].delay:.1f} s after it, too late: "
+                      f"Telegram refused {late[0].message!r}")
+    return answers[0]
+
+
+def result_of(tg: Any, user: Any, query_id: int, *texts: str, timeout: float = 15) -> str:
+    """What a press came to: the first of ``texts`` found in its alert (decided at once) or, the press
+    answered at once and the work done after, in a message to ``user`` sent after that answer."""
+    answer = answer_to(tg, query_id)
+    for text in texts:
+        if text in (answer.message or ""):
+            return text
+
+    def found() -> str | None:
+        return next((text for m in tg.sent_to(user) if m.at >= answer.at
+                     for text in texts if text in (m.text or "")), None)
+
+    result = tg.wait_for(found, timeout=timeout)
+    assert result, f"press {query_id}: none of {texts} shown to user {user.id}; got {texts_to(tg, user)}"
+    return result
 
 
 def press(tg: Any, user: Any, msg_id: int, data: bytes) -> Any:

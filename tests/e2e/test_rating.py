@@ -15,6 +15,7 @@ from tests.e2e.helpers import (
     link_client,
     link_two_clients,
     press,
+    result_of,
     start_with_issue,
     wait_baseline,
     wait_text,
@@ -26,6 +27,7 @@ pytestmark = pytest.mark.e2e
 
 LABELS = ["👎 Плохо", "👌 Нормально", "👍 Отлично"]
 THANKS = "Спасибо за оценку!"
+SENDING = "⏳ Отправляем оценку…"
 RATINGS = "SELECT * FROM issue_ratings"
 
 
@@ -50,7 +52,10 @@ def test_a_tap_writes_okdesks_rating_once_and_the_client_is_thanked(make_daemon,
     assert button_texts(notice) == LABELS
     assert callback_data(notice) == [f"rt:{issue_id}:{n}".encode() for n in (1, 2, 3)]
     query = tg.press_button(user, notice.id, f"rt:{issue_id}:3".encode())
-    assert answer_to(tg, query).message == THANKS
+    # Answered at once, before Okdesk is asked; the thanks follow once the rating is written.
+    answer = answer_to(tg, query)
+    assert (answer.message, answer.alert) == (SENDING, False)
+    assert result_of(tg, user, query, THANKS) == THANKS
     assert emu.issue_rate(issue_id) == "good"
     assert [(a.value, a.shape) for a in emu.rate_attempts(issue_id)] == [("good", "flat")]
     # The notification keeps its words, names the rating, and offers a remark instead of the choice.
@@ -73,8 +78,8 @@ def test_a_double_tap_rates_once_and_a_second_choice_is_already_rated(make_daemo
     emu.options.latency = 0.3  # the second press arrives while the first is with Okdesk
     first = tg.press_button(user, notice.id, f"rt:{issue_id}:2".encode())
     second = tg.press_button(user, notice.id, f"rt:{issue_id}:2".encode())
-    assert answer_to(tg, first).message == THANKS
-    assert answer_to(tg, second).message == "Заявка уже оценена: 👌 Нормально"
+    assert result_of(tg, user, first, THANKS) == THANKS
+    assert result_of(tg, user, second, "Заявка уже оценена: 👌 Нормально")
     emu.options.latency = 0.0
     # A different choice later (an older copy of the buttons): answered, not written.
     assert press(tg, user, notice.id, f"rt:{issue_id}:1".encode()).message == "Заявка уже оценена: 👌 Нормально"
@@ -98,7 +103,9 @@ def test_two_telegram_users_of_one_contact_pressing_together_rate_once(make_daem
     emu.options.latency = 0.3  # the second press arrives while the first is with Okdesk
     presses = [tg.press_button(u, n.id, f"rt:{issue_id}:{v}".encode())
                for u, n, v in ((first_user, notices[0], 3), (second_user, notices[1], 1))]
-    replies = sorted(answer_to(tg, q).message for q in presses)
+    # Each is told in their own chat: one is thanked, the other finds the issue rated.
+    replies = sorted(result_of(tg, u, q, THANKS, "Заявка уже оценена: 👍 Отлично")
+                     for u, q in zip((first_user, second_user), presses))
     assert replies == sorted([THANKS, "Заявка уже оценена: 👍 Отлично"])
     emu.options.latency = 0.0
     assert emu.rates_of(issue_id) == ["good"] and emu.issue_rate(issue_id) == "good"
@@ -109,9 +116,11 @@ def test_our_record_of_a_rating_stands_when_okdesk_no_longer_shows_it(make_daemo
     """Staff cleared the rating in Okdesk: an old button still finds it given, and nothing is sent again."""
     daemon, user, issue_id = start_with_issue(make_daemon, emu, tg, "Картридж")
     notice = completed_notice(tg, user, emu, issue_id, employee)
-    assert answer_to(tg, tg.press_button(user, notice.id, f"rt:{issue_id}:3".encode())).message == THANKS
+    assert result_of(tg, user, tg.press_button(user, notice.id, f"rt:{issue_id}:3".encode()), THANKS)
     emu.set_rate(issue_id, None)
-    assert press(tg, user, notice.id, f"rt:{issue_id}:1".encode()).message == "Заявка уже оценена: 👍 Отлично"
+    # Our record alone decides: the alert comes at once, and Okdesk is not asked.
+    answer = press(tg, user, notice.id, f"rt:{issue_id}:1".encode())
+    assert (answer.message, answer.alert) == ("Заявка уже оценена: 👍 Отлично", True)
     assert emu.rates_of(issue_id) == ["good"] and emu.issue_rate(issue_id) is None
     assert [(r["rate"], r["state"]) for r in db_rows(daemon, RATINGS)] == [("good", "done")]
 
@@ -121,7 +130,7 @@ def test_a_rating_given_in_the_portal_is_answered_as_already_rated(make_daemon, 
     notice = completed_notice(tg, user, emu, issue_id, employee)
     emu.set_rate(issue_id, "bad")
     query = tg.press_button(user, notice.id, f"rt:{issue_id}:3".encode())
-    assert answer_to(tg, query).message == "Заявка уже оценена: 👎 Плохо"
+    assert result_of(tg, user, query, "Заявка уже оценена: 👎 Плохо")
     assert emu.rate_attempts(issue_id) == []
     assert [(r["rate"], r["state"]) for r in db_rows(daemon, RATINGS)] == [("bad", "done")]
 
@@ -150,10 +159,10 @@ def test_a_tap_after_an_unanswered_request_finds_the_rating_and_thanks(make_daem
     notice = completed_notice(tg, user, emu, issue_id, employee)
     emu.add_fault(Fault(kind="after_effect_timeout", path=rf"/issues/{issue_id}/rates$", method="POST", delay=3))
     first = tg.press_button(user, notice.id, f"rt:{issue_id}:2".encode())
-    assert answer_to(tg, first).message.startswith("Связь со службой поддержки прервалась")
+    assert result_of(tg, user, first, "Связь со службой поддержки прервалась")
     assert [r["state"] for r in db_rows(daemon, RATINGS)] == ["posting"]
     again = tg.press_button(user, notice.id, f"rt:{issue_id}:2".encode())
-    assert answer_to(tg, again).message == THANKS
+    assert result_of(tg, user, again, THANKS)
     assert [(r["rate"], r["state"]) for r in db_rows(daemon, RATINGS)] == [("normal", "done")]
     assert emu.rates_of(issue_id) == ["normal"]  # read off the issue, never sent twice
 
@@ -199,7 +208,7 @@ def test_the_wrapped_body_shape_is_tried_after_a_refusal_and_kept(make_daemon, e
     wait_baseline(daemon, second)
     for issue_id, n, value in ((first, 3, "good"), (second, 1, "bad")):
         notice = completed_notice(tg, user, emu, issue_id, employee)
-        assert answer_to(tg, tg.press_button(user, notice.id, f"rt:{issue_id}:{n}".encode())).message == THANKS
+        assert result_of(tg, user, tg.press_button(user, notice.id, f"rt:{issue_id}:{n}".encode()), THANKS)
         assert emu.issue_rate(issue_id) == value
     assert [(a.shape, a.status) for a in emu.rate_attempts(first)] == [("flat", 422), ("wrapped", 200)]
     assert [(a.shape, a.status) for a in emu.rate_attempts(second)] == [("wrapped", 200)]  # remembered
@@ -223,7 +232,7 @@ def test_an_issue_reopened_before_the_tap_is_not_rated(make_daemon, emu, tg, emp
     notice = completed_notice(tg, user, emu, issue_id, employee)
     emu.set_status(issue_id, "in_progress", author=("employee", employee))
     query = tg.press_button(user, notice.id, f"rt:{issue_id}:3".encode())
-    assert answer_to(tg, query).message == "Заявка сейчас не завершена, оценить её нельзя."
+    assert result_of(tg, user, query, "Заявка сейчас не завершена, оценить её нельзя.")
     assert emu.rate_attempts() == [] and db_rows(daemon, RATINGS) == []
 
 

@@ -17,7 +17,7 @@ from syncd.store.status_repo import FailedItem
 
 # Monitoring reads these: renaming one is a breaking change (README documents them).
 KEYS = {"now", "schema", "linked_clients", "blocked_clients", "followed_issues", "outbox", "inbound", "last_poll",
-        "last_successful_poll", "last_error", "reconcile_period_seconds"}
+        "last_successful_poll", "last_error", "reconcile_period_seconds", "telegram_catch_up"}
 QUEUE_KEYS = {"waiting", "waiting_oldest_age_seconds", "failed", "failed_oldest_age_seconds"}
 
 
@@ -36,9 +36,24 @@ def test_a_fresh_database_reports_every_key_with_nothing_known(store: Store) -> 
     assert report["last_poll"] == {"at": None, "age_seconds": None, "ok": None}
     assert report["last_successful_poll"] == {"at": None, "age_seconds": None}
     assert report["last_error"] is None and report["reconcile_period_seconds"] is None
+    assert report["telegram_catch_up"] == {"gaps": 0, "incomplete_gaps": 0, "last_gap": None}
     json.dumps(report)  # all of it serializable
     text = render(report)
     assert "last successful poll  never" in text and "none recorded" in text and "syncd retry" not in text
+    assert "no gap in Telegram's updates" in text
+
+
+def test_a_gap_telegram_skipped_is_reported_with_what_was_read_back(store: Store) -> None:
+    now = utcnow()
+    gap = {"at": (now - timedelta(minutes=2)).isoformat(), "skipped_updates": 5000, "recovered_messages": 12,
+           "scanned_ids": [101, 10100], "complete": False}
+    store.set_value("telegram_catch_up", json.dumps({"gaps": 2, "incomplete_gaps": 1, "last_gap": gap}))
+    report = collect(store, now)
+    assert report["telegram_catch_up"] == {
+        "gaps": 2, "incomplete_gaps": 1,
+        "last_gap": {"at": gap["at"], "age_seconds": 120.0, "skipped_updates": 5000, "recovered_messages": 12,
+                     "scanned_ids": [101, 10100], "complete": False}}
+    assert "1 NOT read back in full" in render(report)
 
 
 def test_what_the_daemon_recorded_is_reported_with_ages(store: Store) -> None:

@@ -17,6 +17,7 @@ def _fields(text: str) -> set[str]:
 
 # Lines written into Okdesk for its (Russian-speaking) staff: Russian only.
 OKDESK_SIDE = {"files_from_telegram", "okdesk_file_dropped", "staff_blocked", "staff_parked", "staff_too_large",
+               "staff_account_deleted", "staff_unreachable",
                "staff_what_comment", "staff_what_status", "staff_what_files", "staff_what_confirmation"}
 
 
