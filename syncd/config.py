@@ -382,9 +382,11 @@ def _apply_defaults_and_checks(built: dict[str, dict[str, Any]], env: Mapping[st
         problems.append("telegram.default_language must be ru or en")
     if tg.get("reply_flood_max") is not None and tg["reply_flood_max"] < 0:
         problems.append("telegram.reply_flood_max must not be negative")
-    for key in ("in_flight_window", "recover_max_messages"):
-        if tg.get(key) is not None and tg[key] < 0:
-            problems.append(f"telegram.{key} must not be negative")
+    # 0 would take every RANDOM_ID_DUPLICATE as delivered at once: the belief that loses messages.
+    if tg.get("in_flight_window") is not None and tg["in_flight_window"] <= 0:
+        problems.append("telegram.in_flight_window must be greater than 0")
+    if tg.get("recover_max_messages") is not None and tg["recover_max_messages"] < 0:
+        problems.append("telegram.recover_max_messages must not be negative")
     tz = okdesk.get("timezone")
     if tz and parse_utc_offset(tz) is None:
         problems.append(f"okdesk.timezone must look like +03:00 (got {tz!r})")

@@ -143,7 +143,8 @@ async def run_daemon(settings: Settings) -> int:
                     heartbeat=liveness.heartbeat("poll", bounds["poll"], excuse=paused))
     notice_worker = NoticeWorker(store, okdesk, settings.okdesk.employee_id, policy, health)
     # Handlers' replies wait out a FloodWait with the outbox: one pause for both (syncd.telegram.replies).
-    replies = Replies(tg, pacer=sender.pacer, flood_max=settings.telegram.reply_flood_max)
+    replies = Replies(tg, pacer=sender.pacer, flood_max=settings.telegram.reply_flood_max,
+                      in_flight_window=settings.telegram.in_flight_window)
     linking = Linking(store=store, okdesk=okdesk, settings=settings, replies=replies)
     inbound = InboundWorker(tg=tg, store=store, okdesk=okdesk, settings=settings, policy=policy, health=health,
                             tmp_dir=tmp_dir, idle=settings.sync.sender_idle,

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from syncd.clock import utcnow
 from syncd.config import Settings
 from syncd.logs import redact
+from syncd.store.states import TELEGRAM_CATCH_UP_KEY
 
 if TYPE_CHECKING:  # the database libraries load only when a command runs, not for `syncd --help`
     from sqlalchemy.exc import SQLAlchemyError
@@ -141,8 +142,6 @@ def collect(store: Store, now: datetime) -> dict[str, Any]:
 
 def _catch_up(store: Store, now: datetime) -> dict[str, Any]:
     """Gaps Telegram skipped in its updates (syncd.telegram.catchup) and what was read back of them."""
-    from syncd.store.states import TELEGRAM_CATCH_UP_KEY
-
     saved = _json(store.get_value(TELEGRAM_CATCH_UP_KEY))
     saved = saved if isinstance(saved, dict) else {}
     last = saved.get("last_gap") if isinstance(saved.get("last_gap"), dict) else None

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from .entities import Entity, FormattedText, normalize_entities, utf16_offsets
 
-__all__ = ["entities_to_okdesk_html", "safe_href", "strip_unsafe_links", "text_to_okdesk_html"]
+__all__ = ["entities_to_okdesk_html", "safe_href", "text_to_okdesk_html"]
 
 SAFE_SCHEMES = frozenset({"http", "https", "mailto", "tel", "tg"})
 # What a browser ignores in a URL (WHATWG URL standard): C0 controls and spaces around it, and
@@ -96,16 +96,3 @@ def _open_tag(e: Entity) -> tuple[str, str]:
         return (f'<a href="{html.escape(href, quote=True)}">', "</a>") if href else ("", "")
     name = _TAGS[e.kind]
     return f"<{name}>", f"</{name}>"
-
-
-# The links this module (and, before it, Telethon's html.unparse) writes: <a href="escaped">.
-_LINK = re.compile(r'<a href="([^"]*)">(.*?)</a>', re.DOTALL)
-
-
-def strip_unsafe_links(html_text: str) -> str:
-    """Our own HTML with every link whose address is not safe reduced to its label: for HTML kept
-    from before links were checked (a client's message recorded then and posted now)."""
-    def check(match: re.Match[str]) -> str:
-        return match.group(0) if safe_href(html.unescape(match.group(1))) else match.group(2)
-
-    return _LINK.sub(check, html_text)

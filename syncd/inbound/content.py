@@ -20,7 +20,7 @@ from typing import Any
 from telethon.tl import types
 
 from syncd.formatting.entities import Entity
-from syncd.formatting.outgoing import entities_to_okdesk_html, strip_unsafe_links
+from syncd.formatting.outgoing import entities_to_okdesk_html
 from syncd.texts import t
 
 # Formatting that means something in a helpdesk comment; mentions, spoilers, custom emoji do not.
@@ -59,6 +59,10 @@ class Content:
     typed: str = ""
     # The same as HTML for Okdesk, formatting kept, line breaks as <br>.
     typed_html: str = ""
+    # typed_html was made by syncd.formatting.outgoing (escaped, safe links only). A message recorded by
+    # an older syncd lacks the mark: its HTML (Telethon's, which passed any link scheme and a code
+    # block's language unescaped) is not trusted, and the words go plain.
+    html_checked: bool = True
     # Words for what has no words of its own: a location, a contact, a sticker's emoji.
     extra_lines: tuple[str, ...] = ()
     files: tuple[IncomingFile, ...] = ()
@@ -73,8 +77,8 @@ class Content:
 
     @property
     def html(self) -> str:
-        # Checked again here: a message recorded before links were checked may still be posted now.
-        parts = [strip_unsafe_links(self.typed_html)] if self.typed_html else []
+        typed = self.typed_html if self.html_checked else entities_to_okdesk_html(self.typed, [])
+        parts = [typed] if typed else []
         parts += [html.escape(line, quote=False) for line in self.extra_lines]
         return "<br>".join(parts)
 
@@ -84,6 +88,7 @@ class Content:
     @classmethod
     def from_json(cls, raw: str) -> Content:
         data = json.loads(raw)
+        data.setdefault("html_checked", False)  # recorded before the mark existed (see html_checked)
         files = tuple(IncomingFile(**f) for f in data.pop("files", []))
         return cls(files=files, extra_lines=tuple(data.pop("extra_lines", [])), **data)
 
@@ -171,14 +176,21 @@ def generated_name(kind: str, when: datetime, tz: tzinfo, index: int | None, mim
     return f"{kind}_{stamp(when, tz)}{suffix}.{_ext(mime, kind)}"
 
 
-def _photo_size(photo: types.Photo) -> int | None:
-    best = None
+def largest_photo_size(photo: types.Photo) -> tuple[str, int | None]:
+    """The type and byte count of the photo's biggest stored size: the file the client sent, which is
+    what is downloaded (syncd.inbound.files) and what its size is checked against."""
+    best: tuple[str, int | None] = ("", None)
     for size in photo.sizes or ():
-        value = getattr(size, "size", None)
-        if isinstance(size, types.PhotoSizeProgressive) and size.sizes:
-            value = max(size.sizes)
-        if isinstance(value, int) and (best is None or value > best):
-            best = value
+        if isinstance(size, types.PhotoSizeProgressive):
+            count: int | None = max(size.sizes) if size.sizes else None
+        elif isinstance(size, types.PhotoSize):
+            count = size.size
+        elif isinstance(size, types.PhotoCachedSize):
+            count = len(size.bytes)
+        else:  # stripped and path sizes are previews, not the photo
+            continue
+        if best[1] is None or (count or 0) > best[1]:
+            best = (size.type, count)
     return best
 
 
@@ -212,7 +224,7 @@ def describe(message: Any, *, tz: tzinfo, lang: str, album_index: int | None = N
     if isinstance(media, types.MessageMediaPhoto) and isinstance(media.photo, types.Photo):
         photo = media.photo
         name = generated_name("photo", when, tz, album_index, "image/jpeg")
-        return Content(**base, files=(IncomingFile("photo", name, _photo_size(photo), f"photo:{photo.id}",
+        return Content(**base, files=(IncomingFile("photo", name, largest_photo_size(photo)[1], f"photo:{photo.id}",
                                                    "image/jpeg", generated=True),))
     if isinstance(media, types.MessageMediaDocument) and isinstance(media.document, types.Document):
         doc = media.document

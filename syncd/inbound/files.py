@@ -17,6 +17,7 @@ from telethon import TelegramClient, errors
 from telethon.extensions import BinaryReader
 from telethon.tl import types
 
+from syncd.inbound.content import largest_photo_size
 from syncd.logs import get_logger
 from syncd.telegram.errors import error_name
 
@@ -42,23 +43,6 @@ def stale_reference(exc: BaseException) -> bool:
     return isinstance(exc, errors.RPCError) and error_name(exc).startswith("FILE_REFERENCE_")
 
 
-def _largest_photo_size(photo: types.Photo) -> tuple[str, int | None]:
-    """The type and byte count of the photo's biggest stored size (what the client sent)."""
-    best: tuple[str, int | None] = ("", None)
-    for size in photo.sizes or ():
-        if isinstance(size, types.PhotoSizeProgressive):
-            count: int | None = max(size.sizes) if size.sizes else None
-        elif isinstance(size, types.PhotoSize):
-            count = size.size
-        elif isinstance(size, types.PhotoCachedSize):
-            count = len(size.bytes)
-        else:  # stripped and path sizes are previews, not the photo
-            continue
-        if best[1] is None or (count or 0) > best[1]:
-            best = (size.type, count)
-    return best
-
-
 def file_location(media: Any) -> tuple[Any, int | None, int | None]:
     """(InputFileLocation, size in bytes or None, data centre) of a message's photo or document."""
     document = getattr(media, "document", None)
@@ -68,16 +52,16 @@ def file_location(media: Any) -> tuple[Any, int | None, int | None]:
         return location, document.size, document.dc_id
     photo = getattr(media, "photo", None)
     if isinstance(photo, types.Photo):
-        thumb, size = _largest_photo_size(photo)
+        thumb, size = largest_photo_size(photo)
         location = types.InputPhotoFileLocation(id=photo.id, access_hash=photo.access_hash,
                                                 file_reference=photo.file_reference, thumb_size=thumb)
         return location, size, photo.dc_id
     raise ValueError(f"no file in {type(media).__name__}")
 
 
-async def _fetch(tg: TelegramClient, media: Any, dest: Path) -> None:
-    """Download into ``dest``, going on from the whole parts already there."""
-    location, size, dc_id = file_location(media)
+async def _fetch(tg: TelegramClient, where: tuple[Any, int | None, int | None], dest: Path) -> None:
+    """Download (file_location's answer) into ``dest``, going on from the whole parts already there."""
+    location, size, dc_id = where
     have = dest.stat().st_size if dest.exists() else 0
     have -= have % PART  # a part cut off by a crash is fetched again
     if size is not None and have >= size:
@@ -105,9 +89,13 @@ async def download(tg: TelegramClient, peer: Any, row: Any, dest: Path) -> bool:
             media = await _fresh_media(tg, peer, row)
             if media is None:
                 return False
+        try:
+            where = file_location(media)
+        except ValueError:  # the message no longer holds a file (edited into something else)
+            return False
         before = dest.stat().st_size if dest.exists() else 0
         try:
-            await _fetch(tg, media, dest)
+            await _fetch(tg, where, dest)
             return dest.exists()
         except errors.RPCError as exc:
             if not stale_reference(exc):

@@ -135,11 +135,13 @@ class Menu:
         """A card's buttons (view, refresh, comment, portal): the issue is checked with Okdesk after the
         answer; a refusal found then is a short message that names nothing of the issue."""
         issue_id = int(cb.issue_id or 0)
+        # Answered the same way whether the database already shows the issue is another's or Okdesk must
+        # be asked: a forged press must not learn which issue numbers the bot follows for others.
+        await press.answer(t(lang, "portal_wait") if cb.verb == "portal" else None)
         if self._foreign_by_record(issue_id, link):
             log.warning("callback_refused_not_owner", tg_user_id=link.tg_user_id, issue_id=issue_id, by="record")
             await press.tell(t(lang, "not_yours"))
             return
-        await press.answer(t(lang, "portal_wait") if cb.verb == "portal" else None)
         if cb.verb == "comment":
             # Locked before Okdesk is asked: a message the client sends after the press waits for the dialog.
             async with self.locks.hold(link.tg_user_id):
@@ -198,12 +200,13 @@ class Menu:
         if job.state != ASKING or (cb.verb in ("reopen", "as_comment") and not finished_question):
             await press.tell(t(lang, "choice_taken"), alert=False)
             return
+        # Recorded under the lock right after: only a double tap finds the job taken there.
+        await press.answer(None if cb.verb == "add" else "✓")
         if cb.verb == "add" and self._foreign_by_record(int(cb.issue_id or 0), link):
+            # (after the answer, as for a card: which issues are followed for others is not shown)
             log.warning("callback_refused_not_owner", tg_user_id=link.tg_user_id, issue_id=cb.issue_id, by="record")
             await press.tell(t(lang, "not_yours"))
             return
-        # Recorded under the lock right after: only a double tap finds the job taken there.
-        await press.answer(None if cb.verb == "add" else "✓")
         async with self.locks.hold(link.tg_user_id):
             job = self.store.get_job(job.id)
             if job is None or job.state != ASKING:

@@ -75,7 +75,7 @@ class Profile:
             if forgotten is not None:
                 log.info("client_unlinked", tg_user_id=link.tg_user_id, contact_id=link.okdesk_contact_id,
                          messages_blanked=forgotten.messages, jobs_refused=forgotten.jobs_refused,
-                         deliveries_cancelled=forgotten.deliveries_cancelled)
+                         deliveries_cancelled=forgotten.deliveries)
             await press.edit(buttons=None)  # cosmetic; the unlink itself is done
             await self.replies.send(peer, t(lang, "unlinked"), buttons=share_phone_keyboard(lang))
         elif cb.verb == "relink":

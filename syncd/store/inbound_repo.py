@@ -59,12 +59,15 @@ class InboundStore:
                 inbox_messages.c.id)
             return conn.execute(stmt).scalar()
 
-    def highest_message_id(self) -> int | None:
-        """The highest Telegram message id the daemon knows of: a client's message it recorded, or one
-        of its own it mapped to an issue. In private chats ids are one sequence per account."""
+    def highest_message_id(self, before: datetime) -> int | None:
+        """The highest Telegram message id the daemon knew of at ``before``: a client's message it
+        recorded (dated by Telegram) or one of its own it mapped to an issue. In private chats ids are
+        one sequence per account, so what came after ``before`` lies above it."""
         with self.engine.connect() as conn:
-            found = [conn.execute(select(func.max(inbox_messages.c.tg_message_id))).scalar(),
-                     conn.execute(select(func.max(message_map.c.tg_message_id))).scalar()]
+            found = [conn.execute(select(func.max(inbox_messages.c.tg_message_id)).where(
+                         inbox_messages.c.sent_at <= before)).scalar(),
+                     conn.execute(select(func.max(message_map.c.tg_message_id)).where(
+                         message_map.c.created_at <= before)).scalar()]
         known = [int(i) for i in found if i is not None]
         return max(known) if known else None
 

@@ -43,7 +43,7 @@ class Forgotten:
 
     messages: int
     jobs_refused: int
-    deliveries_cancelled: int  # cancelled (unlink) or parked (a deleted account)
+    deliveries: int  # waiting deliveries: cancelled (unlink) or parked (a deleted account)
     okdesk_issue_ids: tuple[int, ...] = ()  # the issues those deliveries were about
 
 
@@ -103,7 +103,7 @@ class PrivacyStore:
         cancelled = conn.execute(update(outbox).where(waiting).values(
             state=deliveries, payload=BLANK_PAYLOAD, done_at=now if deliveries == CANCELLED else None,
             last_error=reason)).rowcount
-        return Forgotten(messages=messages, jobs_refused=jobs, deliveries_cancelled=cancelled,
+        return Forgotten(messages=messages, jobs_refused=jobs, deliveries=cancelled,
                          okdesk_issue_ids=tuple(issues))
 
     def purge_personal_data(self, before: datetime) -> Purged:

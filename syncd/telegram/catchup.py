@@ -8,9 +8,9 @@ it). Two outcomes are ours to mend:
 * ``updates.differenceTooLong``: Telegram keeps a bounded backlog, and beyond it Telethon moves its
   state past the gap and skips it. In private chats message ids are one sequence per account
   (core.telegram.org/api/updates), so the gap is read back by id with ``messages.getMessages``,
-  from the highest id the daemon knows, forward until a whole batch comes back empty. Every client
-  message found goes through the bot as if it had just arrived (the inbox recognises what it has
-  seen). What could not be read back (more than ``telegram.recover_max_messages`` ids) is logged as
+  from the highest id the daemon knew before the gap, forward until three batches in a row come back
+  empty. Every client message found (not a service message, such as a pin) goes through the bot, one
+  at a time in id order, as if it had just arrived (the inbox recognises what it has seen). What could not be read back (more than ``telegram.recover_max_messages`` ids) is logged as
   an error with its size and kept for ``syncd status --json`` (``telegram_catch_up``).
 """
 
@@ -33,6 +33,9 @@ from syncd.sync.retry import RetryPolicy, backoff
 
 log = get_logger(__name__)
 BATCH = 100  # ids per messages.getMessages (Telethon asks in chunks of 100 too)
+# Batches in a row without a single message before the read stops: the end of the bot's messages (a
+# client who deleted a whole stretch of the chat "for both" leaves a hole of missing ids, too).
+EMPTY_BATCHES_AT_END = 3
 # A message dated this much before the state the gap starts from still counts as the gap's (clocks).
 DATE_SLACK = timedelta(minutes=5)
 
@@ -101,28 +104,35 @@ class CatchUp:
                 await self._recover(request, result)
             except Exception:  # noqa: BLE001 - one gap must not stop the daemon; it is reported
                 log.exception("telegram_gap_recovery_failed")
-                self._report(request, result, recovered=0, scanned=None, complete=False)
+                await asyncio.to_thread(self._report, request, result, recovered=0, scanned=None,
+                                        complete=False)
 
     async def _recover(self, request: Any, result: Any) -> None:
+        # From the state the gap starts at: what the daemon recorded before it (not what it recorded
+        # since the reconnect, which lies past the gap), and messages dated after it.
         since = request.date - DATE_SLACK if request.date else None
-        known = await asyncio.to_thread(self.store.highest_message_id)
+        known = await asyncio.to_thread(self.store.highest_message_id, request.date or utcnow())
         first = (known or 0) + 1
-        next_id, recovered, complete = first, 0, False
+        next_id, recovered, empty_batches, complete = first, 0, 0, False
         while next_id - first < self.max_messages:
             ids = list(range(next_id, next_id + min(BATCH, first + self.max_messages - next_id)))
             found = await self._fetch(ids)
             next_id = ids[-1] + 1
             if not any(m is not None for m in found):
-                complete = True  # past the end of the account's messages
-                break
+                empty_batches += 1
+                if empty_batches >= EMPTY_BATCHES_AT_END:
+                    complete = True  # past the end of the account's messages
+                    break
+                continue
+            empty_batches = 0
             for message in found:
                 if self._is_clients(message, since):
                     recovered += 1
-                    # One task each, in id order, as Telethon dispatches updates: the handler records
-                    # the message before it waits for anything, so their order is kept.
-                    self._spawn(self.on_message(RecoveredEvent(message)))
-                    await asyncio.sleep(0)
-        self._report(request, result, recovered=recovered, scanned=(first, next_id - 1), complete=complete)
+                    # One at a time, in id order, as they were written; the inbox recognises one the
+                    # live updates brought meanwhile.
+                    await self.on_message(RecoveredEvent(message))
+        await asyncio.to_thread(self._report, request, result, recovered=recovered,
+                                scanned=(first, next_id - 1), complete=complete)
 
     async def _fetch(self, ids: list[int]) -> list[Any]:
         """The messages with these ids (None where there is none), retried like any Telegram call."""
@@ -137,8 +147,9 @@ class CatchUp:
 
     @staticmethod
     def _is_clients(message: Any, since: Any) -> bool:
-        """A message a client sent the bot in a private chat within the gap."""
-        if message is None or getattr(message, "out", False) or not getattr(message, "is_private", False):
+        """A message a client sent the bot in a private chat within the gap (a service message, such
+        as a pin, is not one: Telethon's NewMessage never hands those over either)."""
+        if not isinstance(message, types.Message) or message.out or not message.is_private:
             return False
         return since is None or message.date is None or message.date >= since
 

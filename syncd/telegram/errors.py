@@ -20,8 +20,9 @@ _GONE = (errors.InputUserDeactivatedError,)
 # shows that account deleted, or a deleted bot would forget every client it tries to reach.
 _GONE_IF_CONFIRMED = (errors.UserDeactivatedError, errors.UserDeactivatedBanError)
 # Telegram would not take the file as a photo: the same file goes as a document.
-_PHOTO_REFUSED = {"PHOTO_INVALID_DIMENSIONS", "PHOTO_SAVE_FILE_INVALID", "PHOTO_EXT_INVALID",
-                  "IMAGE_PROCESS_FAILED", "PHOTO_INVALID", "PHOTO_CONTENT_TYPE_INVALID", "PHOTO_FILE_MISSING"}
+_PHOTO_REFUSED = (errors.PhotoInvalidDimensionsError, errors.PhotoSaveFileInvalidError, errors.PhotoExtInvalidError,
+                  errors.ImageProcessFailedError, errors.PhotoInvalidError, errors.PhotoContentTypeInvalidError,
+                  errors.PhotoFileMissingError)
 
 
 # Telethon gives the errors it knows a class whose ``message`` is only the generic "BAD_REQUEST":
@@ -39,11 +40,11 @@ class SendFailure:
 
     # duplicate: RANDOM_ID_DUPLICATE, the first call with the random_id is still in flight (not sent,
     # not failed: unknown yet) | flood | blocked | peer_invalid | gone (account deleted) |
-    # photo_refused | outage | item
+    # deactivated (USER_DEACTIVATED: gone if Telegram shows the account deleted, else the bot's own
+    # account may be: see syncd.telegram.sender) | photo_refused | outage | item
     kind: str
     detail: str
     wait: float = 0.0
-    confirm: bool = False  # gone: only if Telegram shows the account deleted (syncd.telegram.sender)
 
 
 def classify(exc: BaseException) -> SendFailure:
@@ -59,10 +60,10 @@ def classify(exc: BaseException) -> SendFailure:
     if isinstance(exc, _GONE):
         return SendFailure("gone", error_name(exc))
     if isinstance(exc, _GONE_IF_CONFIRMED):
-        return SendFailure("gone", error_name(exc), confirm=True)
+        return SendFailure("deactivated", error_name(exc))
     if isinstance(exc, errors.RPCError):
         message = error_name(exc)
-        if message in _PHOTO_REFUSED:
+        if isinstance(exc, _PHOTO_REFUSED):
             return SendFailure("photo_refused", message)
         if isinstance(exc, (errors.ServerError, errors.TimedOutError)) or exc.code in (-503, 500, 503):
             return SendFailure("outage", message)

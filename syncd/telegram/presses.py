@@ -10,7 +10,6 @@ Okdesk, and reports the result of the slow work with :meth:`Press.tell` (a messa
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -19,9 +18,6 @@ from syncd.logs import get_logger
 from syncd.telegram.replies import Replies
 
 log = get_logger(__name__)
-# An alert may still carry a result this long after the press; later it goes as a message. Well
-# inside the few seconds Telegram allows, so a slow database or a busy loop cannot lose it.
-ALERT_WITHIN = 2.0
 # A press no handler answered by then is answered empty: the spinner stops whatever the work does.
 ANSWER_BY = 1.0
 
@@ -29,7 +25,6 @@ ANSWER_BY = 1.0
 class Press:
     def __init__(self, replies: Replies, event: Any) -> None:
         self.replies, self.event = replies, event
-        self.started = time.monotonic()
         self.answered = False
 
     @property
@@ -40,20 +35,19 @@ class Press:
     def msg_id(self) -> int:
         return int(self.event.message_id)
 
-    async def answer(self, text: str | None = None, *, alert: bool = False) -> None:
-        """The press's one answer (later calls do nothing); never raises."""
+    async def answer(self, text: str | None = None, *, alert: bool = False) -> bool:
+        """The press's one answer (later calls do nothing); never raises. True when this call's answer
+        reached Telegram in time."""
         if self.answered:
-            return
+            return False
         self.answered = True
-        await self.replies.answer(self.event, text, alert=alert)
+        return await self.replies.answer(self.event, text, alert=alert)
 
     async def tell(self, text: str, *, alert: bool = True) -> None:
         """A result: the press's answer while it has none yet (an alert, or a toast with
-        ``alert=False``), otherwise a message in the chat."""
-        if not self.answered and time.monotonic() - self.started < ALERT_WITHIN:
-            await self.answer(text, alert=alert)
+        ``alert=False``); otherwise, or if Telegram no longer took the answer, a message in the chat."""
+        if await self.answer(text, alert=alert):
             return
-        await self.answer()
         await self.replies.respond(self.event, text)
 
     async def edit(self, text: str | None = None, **kwargs: Any) -> bool:

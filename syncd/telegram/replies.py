@@ -39,7 +39,7 @@ _TRANSIENT = (ConnectionError, OSError, asyncio.TimeoutError, TimeoutError, erro
 # The client is gone for us (blocked the bot, deleted, an address refused even with access_hash 0):
 # nothing to do about it here (the outbox tells staff when a delivery meets it).
 _GONE = (errors.UserIsBlockedError, errors.InputUserDeactivatedError, errors.UserDeactivatedError,
-         errors.PeerIdInvalidError, errors.UserIdInvalidError)
+         errors.UserDeactivatedBanError, errors.PeerIdInvalidError, errors.UserIdInvalidError)
 
 
 class _GaveUp(Exception):
@@ -52,15 +52,19 @@ class NotSent(Exception):
 
 @dataclass(frozen=True)
 class Sent:
-    """A reply Telegram has. ``id`` is its message id, or None when every repeat was refused as a
-    duplicate: Telegram has the message but never said under which id."""
+    """A reply Telegram has. ``id`` is its message id, or None when every repeat was answered
+    RANDOM_ID_DUPLICATE for the whole in-flight window: taken as sent, under an id never told."""
 
     id: int | None
 
 
 class Replies:
-    def __init__(self, tg: TelegramClient, *, pacer: Pacer, flood_max: float, tries: int = TRIES) -> None:
+    def __init__(self, tg: TelegramClient, *, pacer: Pacer, flood_max: float, in_flight_window: float = 300.0,
+                 tries: int = TRIES) -> None:
         self.tg, self.pacer, self.flood_max, self.tries = tg, pacer, flood_max, tries
+        # As the outbox (telegram.in_flight_window): RANDOM_ID_DUPLICATE is asked again this long, then
+        # Telegram is taken to have the message.
+        self.in_flight_window = in_flight_window
 
     # ------------------------------------------------------------ sending
 
@@ -86,7 +90,7 @@ class Replies:
         except errors.RPCError as exc:
             bound.error("reply_refused", error=error_name(exc))
             return None
-        if result is None:  # RANDOM_ID_DUPLICATE to the end: the first call got there
+        if result is None:  # RANDOM_ID_DUPLICATE for the whole in-flight window: taken as sent
             bound.info("reply_taken_as_sent")
             return Sent(None)
         return Sent(_message_id(result, request.random_id))
@@ -144,17 +148,22 @@ class Replies:
 
     async def _invoke(self, request: Any, what: str, bound: Any, *, duplicates: bool) -> Any:
         """``request``'s answer, the very same request asked again after a FloodWait or a transient
-        failure. With ``duplicates``: None when Telegram answered RANDOM_ID_DUPLICATE (it has the send).
-        Raises _GaveUp at the bounds, and Telegram's other refusals as they are."""
-        duplicate_seen = False
-        for attempt in range(1, self.tries + 1):
+        failure. With ``duplicates``: None when Telegram kept answering RANDOM_ID_DUPLICATE (the first
+        call in flight) for the whole in-flight window, and so is taken to have the message. Raises
+        _GaveUp at the bounds (the outcome may then be unknown: logged), and Telegram's other
+        refusals as they are."""
+        loop = asyncio.get_running_loop()
+        in_flight_since: float | None = None
+        failures = 0  # floods and transient failures: bounded by self.tries
+        while True:
             await self._sit_out_pause(bound, what)
             try:
                 return await self.tg(request)
             except _FLOOD as exc:
                 seconds = float(max(1, exc.seconds or 0))
                 self.pacer.pause(seconds)  # the outbox holds back too; the next turn waits it out
-                bound.warning("reply_flood_wait", what=what, seconds=seconds, attempt=attempt)
+                bound.warning("reply_flood_wait", what=what, seconds=seconds)
+                failures += 1
             except (errors.PeerIdInvalidError, errors.UserIdInvalidError):
                 # A stored access_hash refused: once more with access_hash 0, the same random_id (a
                 # refused request left nothing behind), as the outbox does (syncd.telegram.peers).
@@ -168,16 +177,21 @@ class Replies:
                     raise
                 # The first call with this random_id is still in flight at Telegram: its outcome is
                 # unknown, so it is asked again later, never with a new random_id.
-                duplicate_seen = True
-                bound.info("reply_in_flight", attempt=attempt)
-                await asyncio.sleep(_backoff(attempt))
+                now = loop.time()
+                in_flight_since = now if in_flight_since is None else in_flight_since
+                waited = now - in_flight_since
+                if waited >= self.in_flight_window:
+                    return None
+                bound.info("reply_in_flight", waited=round(waited, 1))
+                await asyncio.sleep(min(RETRY_CAP, max(RETRY_BASE, waited), self.in_flight_window - waited))
             except _TRANSIENT as exc:
-                bound.warning("reply_retry", what=what, error=type(exc).__name__, attempt=attempt)
-                await asyncio.sleep(_backoff(attempt))
-        if duplicate_seen:
-            return None
-        bound.error("reply_given_up", what=what, tries=self.tries)
-        raise _GaveUp
+                bound.warning("reply_retry", what=what, error=type(exc).__name__)
+                failures += 1
+                await asyncio.sleep(_backoff(failures))
+            if failures >= self.tries:
+                bound.error("reply_given_up", what=what, tries=failures,
+                            outcome_unknown=in_flight_since is not None)
+                raise _GaveUp
 
     async def _sit_out_pause(self, bound: Any, what: str) -> None:
         """Wait while sending is paused (a FloodWait, ours or the outbox's); give up on a longer one."""

@@ -18,7 +18,7 @@ import json
 import shutil
 import tempfile
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -122,40 +122,52 @@ class OutboxSender(DispatchLoop):
         peer = peer_of(link)
         random_ids: list[int] = json.loads(row.random_ids)
         offsets = _random_id_offsets(steps)
+        # Since when the step at row.progress has heard RANDOM_ID_DUPLICATE; every later step starts afresh.
+        unconfirmed_since = row.unconfirmed_since
         for index in range(row.progress, len(steps)):
             step = steps[index]
             rids = random_ids[offsets[index]:offsets[index] + step.message_count]
             try:
-                message_ids, peer = await self._send_step_to(peer, row, step, rids, link.language, bound)
+                message_ids, peer = await self._send_step_to(peer, link, row, step, rids, bound)
             except StepFailed as failed:
-                if failed.failure.confirm and not await self._account_deleted(peer):
-                    failed = StepFailed(SendFailure("outage", failed.failure.detail))
-                if not (failed.failure.kind == "duplicate" and self._in_flight_too_long(row)):
-                    self._fail(row, failed, bound)
+                if failed.failure.kind == "deactivated":
+                    failed = await self._confirm_deleted(peer, failed)
+                if not (failed.failure.kind == "duplicate" and self._in_flight_too_long(unconfirmed_since)):
+                    self._fail(row, failed, bound, unconfirmed_since)
                     return
                 # Still "in flight" after the whole window: Telegram has these messages (no call stays
                 # in flight that long; the variant that answers every repeat so looks the same).
                 bound.warning("random_id_duplicate_taken_as_delivered", step=index + 1,
-                              unconfirmed_since=row.unconfirmed_since.isoformat())
+                              unconfirmed_since=unconfirmed_since.isoformat() if unconfirmed_since else None)
                 message_ids = []
             self.health.mark("telegram")
             done = index + 1 == len(steps)
             self.store.record_step(row.id, index + 1, message_ids, tg_chat_id=row.tg_chat_id,
                                    okdesk_issue_id=row.okdesk_issue_id, okdesk_comment_id=comment_id, done=done)
+            unconfirmed_since = None
             bound.info("delivered" if done else "delivery_step_sent", step=index + 1, steps=len(steps))
 
-    async def _send_step_to(self, peer: Any, row: Any, step: Step, rids: list[int], lang: str,
+    async def _send_step_to(self, peer: Any, link: Any, row: Any, step: Step, rids: list[int],
                             bound: Any) -> tuple[list[int], Any]:
         """Send one step; a refused access_hash is tried once more with access_hash 0 (the same
         random_ids). Returns the message ids and the peer that worked, for the item's next steps."""
         try:
-            return await self._send_step(peer, row, step, rids, lang), peer
+            return await self._send_step(peer, row, step, rids, link.language), peer
         except StepFailed as failed:
             fallback = without_access_hash(peer) if failed.failure.kind == "peer_invalid" else None
             if fallback is None:
                 raise
             bound.info("access_hash_refused_trying_zero", error=failed.failure.detail)
-        return await self._send_step(fallback, row, step, rids, lang), fallback
+        message_ids = await self._send_step(fallback, row, step, rids, link.language)
+        # Kept for the client's next items (their next message brings a fresh access_hash anyway).
+        self.store.touch_link(link.tg_user_id, access_hash=fallback.access_hash)
+        return message_ids, fallback
+
+    async def _confirm_deleted(self, peer: Any, failed: StepFailed) -> StepFailed:
+        """USER_DEACTIVATED (documented for the calling account): the client's deleted account only if
+        Telegram shows it deleted, else an outage (the bot's own account, say)."""
+        kind = "gone" if await self._account_deleted(peer) else "outage"
+        return StepFailed(SendFailure(kind, failed.failure.detail))
 
     async def _send_step(self, peer: Any, row: Any, step: Step, rids: list[int], lang: str) -> list[int]:
         if step.kind == "text":
@@ -260,8 +272,7 @@ class OutboxSender(DispatchLoop):
         except Exception as exc:  # every Telegram failure is sorted below; nothing escapes unclassified
             raise StepFailed(classify(exc)) from None
 
-    def _in_flight_too_long(self, row: Any) -> bool:
-        since = row.unconfirmed_since
+    def _in_flight_too_long(self, since: datetime | None) -> bool:
         return since is not None and (utcnow() - since).total_seconds() >= self.in_flight_window
 
     async def _download(self, issue_id: int, ref: FileRef, path: Path) -> str | None:
@@ -284,12 +295,12 @@ class OutboxSender(DispatchLoop):
 
     # ------------------------------------------------------------ failures
 
-    def _fail(self, row: Any, failed: StepFailed, bound: Any) -> None:
+    def _fail(self, row: Any, failed: StepFailed, bound: Any, unconfirmed_since: datetime | None = None) -> None:
         failure, now = failed.failure, utcnow()
         if failure.kind == "duplicate":
             # The first send of this step may still be in flight: not a failure of the item (no attempt,
             # no budget). Asked again with the same random_ids, a little later each time.
-            since = row.unconfirmed_since or now
+            since = unconfirmed_since or now
             waited = (now - since).total_seconds()
             delay = min(self.policy.cap, max(self.policy.base, waited), max(0.0, self.in_flight_window - waited))
             self.store.record_unconfirmed(row.id, since=since, error=failure.detail,
@@ -355,8 +366,10 @@ class OutboxSender(DispatchLoop):
         for issue_id in sorted(issues):
             self.notices.add(f"notice:account_deleted:{row.tg_chat_id}:{issue_id}", issue_id,
                              t("ru", "staff_account_deleted"))
+        # Their messages still waiting for Okdesk go with them (as at an unlink): counted, for the log.
         bound.warning("client_account_deleted", error=failure.detail,
-                      deliveries_parked=forgotten.deliveries_cancelled if forgotten else 0)
+                      deliveries_parked=forgotten.deliveries if forgotten else 0,
+                      messages_not_posted=forgotten.jobs_refused if forgotten else 0)
 
 
 def _random_id_offsets(steps: tuple[Step, ...]) -> list[int]:

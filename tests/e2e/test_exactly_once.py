@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -70,8 +71,13 @@ def message_map_ids(daemon: Daemon, issue_id: int) -> list[int]:
                                                  " ORDER BY tg_message_id", issue_id)]
 
 
-def test_kill_after_telegram_stored_a_message_before_the_daemon_recorded_it(random_id_variant, make_daemon, emu,
-                                                                            tg, employee) -> None:
+# Telegram's answer to sendMessage: short (updateShortSentMessage, no random_id) or full updates.
+@pytest.mark.parametrize(("random_id_variant", "answer"), [("documented", "short"), ("documented", "updates"),
+                                                           ("duplicate-error", "short")],
+                         indirect=["random_id_variant"])
+def test_kill_after_telegram_stored_a_message_before_the_daemon_recorded_it(random_id_variant, answer, make_daemon,
+                                                                            emu, tg, employee) -> None:
+    tg.options.send_message_answer = answer
     daemon, user, issue_id = start(make_daemon, emu, tg)
     hold = tg.hold("SendMessage")
     emu.add_comment(issue_id, "<p>ровно один раз</p>", author=("employee", employee))
@@ -103,6 +109,31 @@ def test_kill_after_telegram_stored_a_message_before_the_daemon_recorded_it(rand
     assert count(tg, user, "ровно один раз") == 1
 
 
+@pytest.mark.parametrize("repeat_first", [False, True], ids=["blocked-answered-first", "repeat-answered-first"])
+def test_a_message_telegram_stored_before_the_client_blocked_the_bot_arrives_once(repeat_first, make_daemon, emu,
+                                                                                 tg, employee) -> None:
+    """Killed after Telegram stored the message; the client blocks the bot meanwhile. Whether Telegram
+    answers the repeat with the earlier message or with USER_IS_BLOCKED first is assumed: both end in
+    one message."""
+    tg.options.repeat_checked_first = repeat_first
+    daemon, user, issue_id = start(make_daemon, emu, tg)
+    hold = tg.hold("SendMessage")
+    emu.add_comment(issue_id, "<p>до блокировки</p>", author=("employee", employee))
+    assert hold.reached.wait(15)
+    daemon.kill()
+    (msg,) = wait_text(tg, user, "до блокировки")
+    tg.block_user(user)
+    restart(daemon)
+    if not repeat_first:
+        daemon.wait_event("client_blocked_bot", run=daemon.runs)
+        tg.send_text(user, "разблокировал")  # writing to the bot unblocks it
+    wait_all_done(daemon, 1)
+    (row,) = items(daemon)
+    assert json.loads(row["tg_message_ids"]) == [msg.id]
+    daemon.wait_cycles(3)
+    assert count(tg, user, "до блокировки") == 1
+
+
 def test_a_send_in_flight_when_the_connection_drops_and_then_fails_arrives_once(random_id_variant, make_daemon, emu,
                                                                                tg, employee) -> None:
     """Telegram holds the send in flight, the connection drops, Telethon sends it again and hears
@@ -124,6 +155,34 @@ def test_a_send_in_flight_when_the_connection_drops_and_then_fails_arrives_once(
     assert json.loads(row["tg_message_ids"]) == [msg.id]
     daemon.wait_cycles(3)
     assert count(tg, user, "в полёте") == 1
+    assert not daemon.find("random_id_duplicate_taken_as_delivered")
+
+
+def test_each_step_of_a_long_message_gets_its_own_in_flight_window(make_daemon, emu, tg, employee) -> None:
+    """Part 1 is in flight for most of telegram.in_flight_window before Telegram stores it; then part 2's
+    first send is in flight too, and fails. Part 2's window is its own: asked again, it arrives once."""
+    daemon, user, issue_id = start(make_daemon, emu, tg, telegram={"in_flight_window": 3.0},
+                                   sync={"per_chat_interval": 0.05})
+    first = tg.stall("SendMessage")
+    lines = [f"строка {n:04d}: журнал событий сервера" for n in range(300)]
+    emu.add_comment(issue_id, "<p>" + "<br>".join(lines) + "</p>", author=("employee", employee))
+    assert first.reached.wait(15)
+    (row,) = items(daemon)
+    second = tg.stall("SendMessage", where=lambda request: request.random_id == row["random_ids"][1])
+    tg.drop_connections()
+    daemon.wait_event("telegram_send_in_flight", timeout=15)
+    time.sleep(2.5)  # most of part 1's window spent in flight
+    first.release()
+    daemon.wait_event("delivery_step_sent", step=1, timeout=15)
+    heard = len(daemon.find("telegram_send_in_flight"))
+    assert second.reached.wait(15)
+    tg.drop_connections()
+    eventually(lambda: len(daemon.find("telegram_send_in_flight")) > heard or daemon.find(
+        "random_id_duplicate_taken_as_delivered"), what="part 2 heard as in flight")
+    second.release(error="INTERNAL_SERVER_ERROR")  # part 2's first call fails: nothing stored
+    wait_all_done(daemon, 1)
+    parts = [s for s in tg.sent_to(user) if "строка" in (s.text or "")]
+    assert [p.random_id for p in parts] == row["random_ids"]  # each part once, part 2 sent after all
     assert not daemon.find("random_id_duplicate_taken_as_delivered")
 
 

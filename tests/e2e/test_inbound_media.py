@@ -121,7 +121,10 @@ def test_text_location_and_someone_elses_contact_are_comments_in_words(make_daem
     assert not daemon.find("contact_refused_not_own")
 
 
-def test_album_with_caption_is_one_comment_with_numbered_files(make_daemon, emu, tg) -> None:
+# How Telegram pushes an album's items is assumed (tests/tgserver/README.md): each apart, or all at once.
+@pytest.mark.parametrize("apart", [0.05, 0.25, None], ids=["apart", "far-apart", "together"])
+def test_album_with_caption_is_one_comment_with_numbered_files(apart, make_daemon, emu, tg) -> None:
+    tg.options.album_items_apart = apart
     daemon, user, issue_id, contact_id = start(make_daemon, emu, tg)
     comment_mode(tg, user, issue_id)
     photos = [make_png(100 + i, 60) for i in range(3)]

@@ -333,11 +333,13 @@ class TelegramTestServer(UserActions):
         self._mutate(lambda: self._faults.add_hold(hold))
         return hold
 
-    def stall(self, method: str = "SendMessage") -> Stall:
+    def stall(self, method: str = "SendMessage", where: Callable[[Any], bool] | None = None) -> Stall:
         """The next such call stays in flight (a repeat of its random_ids: RANDOM_ID_DUPLICATE) until
-        stall.release() executes it, or stall.release(error="...") fails it without storing anything."""
+        stall.release() executes it, or stall.release(error="...") fails it without storing anything.
+        where: only a call whose request it accepts (e.g. lambda r: r.random_id == rid); runs on the
+        server loop, so it must not call the control API."""
         assert self._loop is not None
-        stall = Stall(method, self._loop)
+        stall = Stall(method, self._loop, where)
         self._mutate(lambda: self._faults.add_stall(stall))
         return stall
 

@@ -6,8 +6,9 @@ import asyncio
 import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from .limits import RpcFail
 from .rpc import matches
@@ -66,8 +67,10 @@ class Stall:
     release(error=...), fails with that error having stored nothing. Its answer goes to the connection
     it came on, if that is still open (`dropped` tells otherwise)."""
 
-    def __init__(self, method: str, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, method: str, loop: asyncio.AbstractEventLoop,
+                 where: Callable[[Any], bool] | None = None) -> None:
         self.method = method
+        self.where = where  # only a call whose request this accepts (run on the server loop)
         self.reached = threading.Event()
         self.finished = threading.Event()  # released and executed (or failed)
         self.dropped = threading.Event()  # the connection closed before the answer could go
@@ -108,8 +111,8 @@ class Faults:
     def add_stall(self, stall: Stall) -> None:
         self._stalls.append(stall)
 
-    def take_stall(self, names: tuple[str, str]) -> Stall | None:
-        return _take(self._stalls, names)
+    def take_stall(self, names: tuple[str, str], request: Any) -> Stall | None:
+        return _take(self._stalls, names, lambda stall: stall.where is None or stall.where(request))
 
     def clear(self) -> None:
         self._fail_rules.clear()
@@ -156,10 +159,12 @@ class Faults:
 _Armed = TypeVar("_Armed", Hold, Stall)
 
 
-def _take(armed: list[_Armed], names: tuple[str, str]) -> _Armed | None:
-    """The first armed fault for this call, disarmed and taken off the list: each acts once."""
+def _take(armed: list[_Armed], names: tuple[str, str],
+          accepts: Callable[[_Armed], bool] = lambda _fault: True) -> _Armed | None:
+    """The first armed fault for this call (its method, then ``accepts``), disarmed and taken off the
+    list: each acts once."""
     for fault in armed:
-        if fault.armed and matches(fault.method, names):
+        if fault.armed and matches(fault.method, names) and accepts(fault):
             fault.armed = False
             armed.remove(fault)
             return fault

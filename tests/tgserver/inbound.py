@@ -194,6 +194,25 @@ class UserActions:
             )
         return self._private(user, caption, None, media=media, **extra)
 
+    def pin_message(self, user: TgUser, msg_id: int) -> int:
+        """The user pins a message of their chat with the bot: a service message (messageActionPinMessage)
+        in the chat, which takes a message id and a pts like any message. Returns its id."""
+
+        def run() -> int:
+            state = self._state
+            with state.cond:
+                msg, update = state.new_service_message(
+                    peer=types.PeerUser(user_id=user.id), action=types.MessageActionPinMessage(),
+                    reply_to_msg_id=msg_id)
+                pushed = state.updates([update], [msg])
+                if not any(u.id == user.id for u in pushed.users):
+                    pushed.users.append(state.users[user.id].to_tl())
+                state.cond.notify_all()
+            self._require_core().push(pushed)
+            return msg.id
+
+        return self._call(run)
+
     def press_button(self, user: TgUser, msg_id: int, data: bytes, *, check: bool = True) -> int:
         """A press on an inline button of the bot's message -> UpdateBotCallbackQuery.
         check: the message must exist and currently carry a button with this data."""

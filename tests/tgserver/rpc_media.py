@@ -115,11 +115,10 @@ def resolve_media(ctx: Ctx, media: Any) -> tuple[Any, StoredMedia | None]:
             state, blob, media.mime_type, list(media.attributes), media.file.name
         )
         return message_media(stored), stored
-    if isinstance(media, types.InputMediaPhoto):
-        stored = lookup(state, media.id, photo=True)
-        return message_media(stored), stored
-    if isinstance(media, types.InputMediaDocument):
-        stored = lookup(state, media.id, photo=False)
+    if isinstance(media, (types.InputMediaPhoto, types.InputMediaDocument)):
+        stored = lookup(state, media.id, photo=isinstance(media, types.InputMediaPhoto))
+        # An existing file is named by its reference too, which may have expired (api/file_reference).
+        check_reference(ctx, stored.tl.id, media.id.file_reference)
         return message_media(stored), stored
     if isinstance(media, types.InputMediaContact):
         known = next((u for u in state.users.values() if u.phone == media.phone_number), None)
@@ -199,7 +198,15 @@ def send_multi_media(ctx: Ctx, req: Any) -> types.Updates:
     old_updates, old_messages, _ids = replayed_updates(
         ctx.state, peer, [item.random_id for item in items if item not in fresh]
     )
-    resolved = [resolve_media(ctx, item.media) for item in fresh]
+    resolved = []
+    for index, item in enumerate(fresh):
+        try:
+            resolved.append(resolve_media(ctx, item.media))
+        except RpcFail as fail:
+            # Documented for albums: the item is named (messages.sendMultiMedia, FILE_REFERENCE_%d_EXPIRED).
+            if fail.message == "FILE_REFERENCE_EXPIRED":
+                raise RpcFail(f"FILE_REFERENCE_{index}_EXPIRED") from None
+            raise
 
     grouped_id = random_long()
     updates: list[Any] = []

@@ -285,7 +285,7 @@ def get_messages(ctx: Ctx, req: Any) -> types.messages.Messages:
             msg_id = reply_to_id(getattr(state.messages.get(msg_id), "reply_to", None))
         msg = state.messages.get(msg_id) if msg_id else None
         found.append(state.handed_out(msg) if msg is not None else types.MessageEmpty(id=msg_id or 0, peer_id=None))
-    users, chats = state.entities_for([m for m in found if isinstance(m, types.Message)])
+    users, chats = state.entities_for([m for m in found if not isinstance(m, types.MessageEmpty)])
     return types.messages.Messages(messages=found, topics=[], chats=chats, users=users)
 
 

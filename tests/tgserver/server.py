@@ -141,7 +141,7 @@ class ServerCore:
     def start_stall(self, request: Any) -> Stall | None:
         """A Stall armed for this call: mark its random_ids in flight and keep it from executing."""
         with self.state.cond:
-            stall = self.faults.take_stall(method_names(request))
+            stall = self.faults.take_stall(method_names(request), request)
             if stall is not None:
                 stall.keys = self._in_flight_keys(self.state, request)
                 self.state.in_flight |= stall.keys

@@ -325,6 +325,19 @@ class State:
         update = types.UpdateNewMessage(message=msg, pts=self.next_pts(), pts_count=1)
         return msg, self.log_update(update)
 
+    def new_service_message(self, *, peer: types.PeerUser, action: Any,
+                            reply_to_msg_id: int | None = None) -> tuple[types.MessageService, Any]:
+        """A service message in a chat (a pin, say), with its pts-numbered UpdateNewMessage: it takes a
+        message id of the same sequence as the other messages."""
+        msg = types.MessageService(
+            id=self._next_msg_id, peer_id=peer, date=now_dt(), action=action,
+            reply_to=types.MessageReplyHeader(reply_to_msg_id=reply_to_msg_id) if reply_to_msg_id else None,
+        )
+        self._next_msg_id += 1
+        self.messages[msg.id] = msg
+        update = types.UpdateNewMessage(message=msg, pts=self.next_pts(), pts_count=1)
+        return msg, self.log_update(update)
+
     def updates(self, updates: list[Any], messages: list[Any]) -> types.Updates:
         users, chats = self.entities_for(messages)
         # seq=0: these Updates are not part of the seq sequence (Telethon then skips the check).

@@ -75,3 +75,48 @@ def test_a_reference_can_expire_in_the_middle_of_a_download(srv: TelegramTestSer
             await client.disconnect()
 
     assert run(body) == 1
+
+
+def test_an_existing_file_sent_again_is_named_by_a_reference_that_may_have_expired(
+    srv: TelegramTestServer, session: Path, tmp_path: Path
+) -> None:
+    """messages.sendMedia / sendMultiMedia with an inputMediaPhoto: its file_reference is checked too,
+    and an album names the item (FILE_REFERENCE_%d_EXPIRED, messages.sendMultiMedia's errors)."""
+    from telethon import functions, types
+
+    from tests.tgserver.images import make_png
+
+    user = srv.add_user(first_name="Again")
+    srv.options.file_reference_ttl = 0.5
+
+    async def body() -> list[str]:
+        client = await connected(session, request_retries=0, raise_last_call_error=True)
+        try:
+            photos = []
+            for n in range(2):
+                path = tmp_path / f"{n}.png"
+                path.write_bytes(make_png(40 + n, 30))
+                uploaded = await client(functions.messages.UploadMediaRequest(
+                    peer=user.input_peer(), media=types.InputMediaUploadedPhoto(file=await client.upload_file(path))))
+                photos.append(types.InputMediaPhoto(id=types.InputPhoto(
+                    id=uploaded.photo.id, access_hash=uploaded.photo.access_hash,
+                    file_reference=uploaded.photo.file_reference)))
+            await asyncio.sleep(0.7)
+            seen = []
+            for request in (functions.messages.SendMediaRequest(peer=user.input_peer(), media=photos[0], message="",
+                                                                random_id=1),
+                            functions.messages.SendMultiMediaRequest(peer=user.input_peer(), multi_media=[
+                                types.InputSingleMedia(media=p, random_id=10 + n, message="")
+                                for n, p in enumerate(photos)])):
+                with pytest.raises(errors.RPCError) as refused:
+                    await client(request)
+                seen.append(refused.value)
+            return [type(e).__name__ + ":" + (e.message if not isinstance(e, errors.FileReferenceExpiredError)
+                                              else "FILE_REFERENCE_EXPIRED") for e in seen]
+        finally:
+            await client.disconnect()
+
+    first, album = run(body)
+    assert first == "FileReferenceExpiredError:FILE_REFERENCE_EXPIRED"
+    assert album == "BadRequestError:FILE_REFERENCE_0_EXPIRED"  # no class of Telethon's: told by name
+    assert srv.sent == []

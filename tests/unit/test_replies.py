@@ -30,7 +30,8 @@ def srv(tmp_path: Path) -> Iterator[TelegramTestServer]:
         assert server.internal_errors == []
 
 
-def in_client(srv: TelegramTestServer, tmp_path: Path, body: Any, flood_max: float = 10) -> Any:
+def in_client(srv: TelegramTestServer, tmp_path: Path, body: Any, flood_max: float = 10,
+              in_flight_window: float = 30) -> Any:
     """Run ``body(replies, pacer)`` with the daemon's kind of client."""
     session = srv.write_session(tmp_path / "bot.session")
 
@@ -38,7 +39,8 @@ def in_client(srv: TelegramTestServer, tmp_path: Path, body: Any, flood_max: flo
         client = await connected(session, flood_sleep_threshold=0, request_retries=0, raise_last_call_error=True)
         try:
             pacer = Pacer(per_chat_interval=0, global_rate=1000)
-            return await body(Replies(client, pacer=pacer, flood_max=flood_max), pacer)
+            return await body(Replies(client, pacer=pacer, flood_max=flood_max, in_flight_window=in_flight_window),
+                              pacer)
         finally:
             await client.disconnect()
 
@@ -84,6 +86,28 @@ def test_a_send_in_flight_at_a_dropped_connection_is_sent_once(srv: TelegramTest
     sent = in_client(srv, tmp_path, body)
     (message,) = srv.sent
     assert sent == Sent(message.id)
+
+
+def test_a_send_still_in_flight_after_the_window_is_taken_as_sent_and_never_sent_again(
+        srv: TelegramTestServer, tmp_path: Path) -> None:
+    user = srv.add_user(first_name="Gleb")
+    stall = srv.stall("SendMessage")
+
+    async def body(replies: Replies, pacer: Pacer) -> tuple[Sent | None, float]:
+        started = time.monotonic()
+        sending = asyncio.create_task(replies.send(user.input_peer(), "Принято"))
+        assert await asyncio.to_thread(stall.reached.wait, 10)
+        srv.drop_connections()
+        sent = await sending
+        took = time.monotonic() - started
+        stall.release()  # Telegram finally stores the first call
+        await asyncio.to_thread(stall.finished.wait, 10)
+        return sent, took
+
+    sent, took = in_client(srv, tmp_path, body, in_flight_window=1.5)
+    assert sent == Sent(None) and took >= 1.5  # asked again for the whole window, then taken as sent
+    # One message: the first call's; every repeat was answered as in flight, none sent anew.
+    assert len(srv.sent) == 1 and [r.error for r in srv.rpc_calls("SendMessage")].count(None) == 1
 
 
 def test_a_flood_wait_past_the_bound_is_given_up_and_so_is_a_long_outbox_pause(srv: TelegramTestServer,

@@ -62,6 +62,19 @@ def test_a_message_is_recorded_once(store: Store) -> None:
     assert _count(store, inbox_messages) == 3
 
 
+def test_the_highest_message_id_known_before_a_moment(store: Store) -> None:
+    """Where reading a skipped gap back starts: what was recorded before the gap, not after it (a
+    delivery or a live message recorded since the reconnect lies past the gap)."""
+    assert store.highest_message_id(T0) is None
+    _message(store, 10)  # sent at T0
+    store.record_message(tg_chat_id=5, tg_message_id=90, tg_user_id=5, sent_at=T0 + timedelta(minutes=9),
+                         content="{}")
+    store.map_message(5, 40, 7)  # one of the bot's own messages, mapped now
+    assert store.highest_message_id(T0) == 10
+    assert store.highest_message_id(T0 + timedelta(minutes=5)) == 10
+    assert store.highest_message_id(utcnow() + timedelta(minutes=1)) == 90
+
+
 def test_unassigned_messages_are_those_without_a_job(store: Store) -> None:
     a = _message(store, 1, grouped=77)
     b = _message(store, 2, grouped=77)

@@ -63,7 +63,7 @@ def test_unlink_forgets_the_client_at_once_and_leaves_others_alone(store: Store)
 
     forgotten = store.unlink(5)
 
-    assert forgotten is not None and forgotten.jobs_refused == 2 and forgotten.deliveries_cancelled == 1
+    assert forgotten is not None and forgotten.jobs_refused == 2 and forgotten.deliveries == 1
     assert store.get_link(5) is None and store.get_dialog(5) is None
     assert store.get_link(6) is not None
     assert store.get_job(queued).state == REFUSED and store.get_job(asking).state == REFUSED
