@@ -59,6 +59,7 @@ class CatchUp:
         self._failures = 0
         self._tasks: set[asyncio.Task[None]] = set()
         self._recovering: asyncio.Task[None] | None = None
+        self._retry: asyncio.Task[None] | None = None
         self._pending: list[tuple[Any, Any]] = []  # gaps waiting for the recovery in progress
 
     # ------------------------------------------------------------ what Telethon's catch-up got
@@ -70,7 +71,8 @@ class CatchUp:
             delay = backoff(self._failures, self.policy)
             log.warning("telegram_catch_up_failed", error=type(error).__name__, retry_in=round(delay, 2),
                         failures=self._failures)
-            self._spawn(self._again(delay))
+            if self._retry is None or self._retry.done():  # one retry at a time, whoever failed
+                self._retry = self._spawn(self._again(delay))
             return
         self._failures = 0
         if isinstance(result, types.updates.DifferenceTooLong):
