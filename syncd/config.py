@@ -64,6 +64,9 @@ class OkdeskSettings:
     ratings: bool = True
     # A client writing on an issue completed at most this many days ago may reopen it; 0: never.
     reopen_days: float = 7.0
+    # Sent with the reopening status change as a private comment (an account may require one for every
+    # status change); empty: none. The client's own words follow as their comment.
+    reopen_comment: str = "Клиент возобновил заявку из Telegram"
     # Clients no contact matches may link as a company's client, found by its INN.
     company_clients: bool = True
     # Code of the company custom parameter that holds its INN.
@@ -100,7 +103,15 @@ class StateSettings:
 
 @dataclass(frozen=True)
 class SyncSettings:
-    poll_interval: float = 15.0
+    # Seconds between polls, fixed; unset: adaptive (syncd.sync.account.poll_schedule), fast once
+    # comments are known to bump updated_at, 15 s otherwise.
+    poll_interval: float | None = None
+    # Share of okdesk.max_requests_per_minute the poll and its safety-net sweep spend when comments
+    # bump updated_at: the fastest polling costs this much (lower it for a lighter load).
+    poll_share: float = 1 / 3
+    # Issues showing their last update at the moment of their latest comment before "comments bump
+    # updated_at" is believed.
+    bump_evidence: int = 5
     # updated_since is honoured only to the minute, and clocks drift: look back this far.
     poll_overlap: float = 180.0
     # Shortest time between two reconcile visits of the same issue, whatever the budget allows.
@@ -353,7 +364,7 @@ def _apply_defaults_and_checks(built: dict[str, dict[str, Any]], env: Mapping[st
     url = okdesk.get("url") or ""
     if url and not url.startswith(("http://", "https://")):
         problems.append(f"okdesk.url must start with https:// (got {url!r})")
-    positive = ("poll_interval", "retry_base", "retry_cap", "retry_budget", "global_rate", "max_file_mb", "photo_max_mb",
+    positive = ("poll_interval", "bump_evidence", "retry_base", "retry_cap", "retry_budget", "global_rate", "max_file_mb", "photo_max_mb",
                 "client_messages_per_minute", "inbound_concurrency", "recheck_interval")
     for key in positive:
         if sync.get(key) is not None and sync[key] <= 0:
@@ -365,6 +376,8 @@ def _apply_defaults_and_checks(built: dict[str, dict[str, Any]], env: Mapping[st
     share = sync.get("reconcile_share")
     if share is not None and not 0 < share < 1:
         problems.append("sync.reconcile_share must be between 0 and 1")
+    if sync.get("poll_share") is not None and not 0 < sync["poll_share"] <= 1:
+        problems.append("sync.poll_share must be greater than 0 and at most 1")
     if sync.get("max_file_mb") and sync["max_file_mb"] > 2000:
         problems.append("sync.max_file_mb: Telegram bots cannot send files over 2000 MB")
     if okdesk.get("reopen_days") is not None and okdesk["reopen_days"] < 0:

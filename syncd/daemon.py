@@ -33,6 +33,7 @@ from syncd.retention import EVERY as RETENTION_EVERY
 from syncd.retention import purge_personal_data
 from syncd.store import Store, make_engine, migrate
 from syncd.store.db import tighten_sqlite_files
+from syncd.sync.account import DEFAULT_POLL, POLL_TICK
 from syncd.sync.retry import RetryPolicy
 from syncd.telegram.bot import Bot
 from syncd.telegram.catchup import CatchUp
@@ -126,7 +127,7 @@ async def run_daemon(settings: Settings) -> int:
     # systemd: WATCHDOG=1 only while every loop turns, and a current STATUS= line (no-ops elsewhere).
     liveness, bounds = Liveness(), loop_bounds(settings)
     watchdog = Watchdog(liveness, lambda: status_line(store, health),
-                        status_every=min(5.0, max(1.0, settings.sync.poll_interval)))
+                        status_every=min(5.0, max(1.0, settings.sync.poll_interval or DEFAULT_POLL)))
     watchdog_task = asyncio.create_task(watchdog.run())
 
     tg = make_telegram_client(settings)
@@ -198,9 +199,12 @@ async def run_daemon(settings: Settings) -> int:
     resume_task = asyncio.create_task(intake.resume())
 
     scheduler = AsyncIOScheduler(event_loop=loop)
-    scheduler.add_job(poller.run_cycle, "interval", seconds=settings.sync.poll_interval, id="poll",
-                      max_instances=1, coalesce=True, misfire_grace_time=None)
-    scheduler.add_job(notice_worker.run_once, "interval", seconds=max(settings.sync.poll_interval, 1.0),
+    fixed = settings.sync.poll_interval
+    # The poller is looked at every tick: it polls when its interval (sync.poll_interval, or what is
+    # known of the account: syncd.sync.account.poll_schedule) has passed, and sweeps in between.
+    scheduler.add_job(poller.tick, "interval", seconds=min(POLL_TICK, fixed or POLL_TICK),
+                      id="poll", max_instances=1, coalesce=True, misfire_grace_time=None)
+    scheduler.add_job(notice_worker.run_once, "interval", seconds=max(fixed or DEFAULT_POLL, 1.0),
                       id="notices", max_instances=1, coalesce=True, misfire_grace_time=None)
     # `syncd status` shows the latest error: written every few seconds, not once per error.
     scheduler.add_job(health.save_latest_error, "interval", args=[store], seconds=LAST_ERROR_SAVE_EVERY,

@@ -25,9 +25,13 @@ REQUESTS_PER_ISSUE = 2  # GET the issue, GET its comments
 
 class IssueSync:
     def __init__(self, *, store: Store, okdesk: OkdeskClient, settings: Settings,
-                 status_names: Callable[[], Mapping[str, str]], on_new_work: Callable[[], None]) -> None:
+                 status_names: Callable[[], Mapping[str, str]], on_new_work: Callable[[], None],
+                 on_issue_seen: Callable[..., None] = lambda *_args: None) -> None:
         self.store, self.okdesk, self.settings = store, okdesk, settings
         self.status_names, self.on_new_work = status_names, on_new_work
+        # (id, created_at, updated_at, comments_last_at) of each issue fetched: evidence of whether
+        # comments bump updated_at (syncd.account_state).
+        self.on_issue_seen = on_issue_seen
 
     def _plan_config(self) -> PlanConfig:
         sync = self.settings.sync
@@ -43,6 +47,7 @@ class IssueSync:
         # The issue first, then its comments: a comment's files listed among the issue's attachments
         # then always come with that comment, never as "files added" of their own.
         issue = self.okdesk.get_issue(issue_id, background=background)
+        self.on_issue_seen(issue.id, issue.created_at, issue.updated_at, issue.comments_last_at)
         comments = self.okdesk.list_comments(issue_id, background=background)
         followed = self.store.followed([issue_id]).get(issue_id)
         if followed is None:

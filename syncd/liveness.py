@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from syncd.config import Settings
 from syncd.okdesk.client import GET_RETRIES
+from syncd.sync.account import POLL_TICK
 
 # OkdeskClient tries a GET this many times, each try bounded by the connect and read timeouts plus a
 # backoff of at most sync.retry_cap.
@@ -35,7 +36,8 @@ def loop_bounds(settings: Settings) -> dict[str, float]:
     """Seconds each loop may stay silent: its own period plus the longest step it may be in."""
     hang = hang_timeout(settings)
     return {
-        "poll": settings.sync.poll_interval + hang,
+        # An adaptive poll loop turns every POLL_TICK, polling or not (syncd.poller.Poller.tick).
+        "poll": (settings.sync.poll_interval or POLL_TICK) + hang,
         "sender": settings.sync.sender_idle + hang,
         "inbound": settings.sync.sender_idle + hang,
     }

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Row
 
+from syncd.account_state import AccountState
 from syncd.clock import utcnow
 from syncd.config import Settings
 from syncd.health import LAST_POLL_KEY, LAST_POLL_OK_KEY, RECONCILE_PERIOD_KEY, Health
@@ -28,7 +29,9 @@ from syncd.okdesk.models import IssueSummary
 from syncd.store import Store
 
 log = get_logger(__name__)
-BASELINES_PER_CYCLE = 20
+# Issues looked at once, while it is not known whether comments bump updated_at: the most recently
+# updated ones of the account, read-only (a list request, and a GET each unless the list shows comments).
+PROBE_ISSUES = 10
 # How many polls in a row an issue that fails to fetch may hold the cursor back; then the
 # reconcile sweep is left to catch it, so one broken issue cannot stall the poll for good.
 MAX_CURSOR_HOLDS = 5
@@ -37,14 +40,16 @@ MAX_CURSOR_HOLDS = 5
 class ReconcileBucket:
     """The reconcile sweep's own share of the Okdesk request budget (tokens are requests)."""
 
-    def __init__(self, per_minute: float, burst: float) -> None:
+    def __init__(self, per_minute: float, burst: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.per_minute = per_minute
         self.rate = per_minute / 60.0
         self.capacity = max(burst, float(REQUESTS_PER_ISSUE))
         self.tokens = float(REQUESTS_PER_ISSUE)
-        self._at = time.monotonic()
+        self.clock = clock
+        self._at = clock()
 
     def take(self, amount: float) -> bool:
-        now = time.monotonic()
+        now = self.clock()
         self.tokens = min(self.capacity, self.tokens + (now - self._at) * self.rate)
         self._at = now
         if self.tokens >= amount:
@@ -63,9 +68,10 @@ class Poller:
         self.on_new_work = on_new_work
         # Called whenever the cycle moves on, whatever Okdesk answered (syncd/liveness.py).
         self.heartbeat = heartbeat
-        sync = settings.sync
-        reconcile_rpm = settings.okdesk.max_requests_per_minute * sync.reconcile_share
-        self.reconcile_bucket = ReconcileBucket(reconcile_rpm, reconcile_rpm / 60.0 * max(sync.poll_interval, 1.0) * 2)
+        self.account = AccountState(store, settings, REQUESTS_PER_ISSUE)
+        self.reconcile_bucket = self._bucket()
+        self._next_poll = 0.0  # monotonic time the next adaptive poll is due (tick)
+        self._probed = False
         self._status_names: dict[str, str] = json.loads(store.get_value("status_names") or "{}")
         self._statuses_due = 0.0  # monotonic time of the next refresh of the status names
         self._reconcile_period: float | None = None
@@ -77,7 +83,13 @@ class Poller:
         self.stopping = threading.Event()
         self.cycles = 0
         self.issues = IssueSync(store=store, okdesk=okdesk, settings=settings,
-                                status_names=lambda: self._status_names, on_new_work=on_new_work)
+                                status_names=lambda: self._status_names, on_new_work=on_new_work,
+                                on_issue_seen=self.account.issue_seen)
+
+    def _bucket(self) -> ReconcileBucket:
+        schedule = self.account.schedule()
+        rpm = schedule.sweep_per_minute
+        return ReconcileBucket(rpm, rpm / 60.0 * max(schedule.poll_interval, 1.0) * 2)
 
     def sync_issue(self, issue_id: int, *, background: bool = False) -> int:
         self.heartbeat()
@@ -97,6 +109,26 @@ class Poller:
 
     # ------------------------------------------------------------ the cycle
 
+    def tick(self) -> None:
+        """The scheduler's job, every POLL_TICK: a poll cycle when one is due (its interval follows what
+        is known of the account), else a step of the reconcile sweep, so that the sweep spends its
+        share of the budget evenly instead of in bursts a sliding window would partly refuse."""
+        self.heartbeat()
+        if time.monotonic() >= self._next_poll:
+            self.run_cycle()
+            return
+        if not self._lock.acquire(blocking=False):
+            return  # a cycle still runs
+        try:
+            if not self.stopping.is_set():
+                self._reconcile()
+        except OkdeskError as exc:
+            log.warning("reconcile_failed", error=str(exc))
+        except Exception:  # the daemon keeps running whatever a sweep meets
+            log.exception("poll_crashed")
+        finally:
+            self._lock.release()
+
     def run_cycle(self) -> bool:
         """One poll; never raises. Returns True when Okdesk answered the main poll request."""
         with self._lock:
@@ -112,7 +144,7 @@ class Poller:
                 self._scan_new_links()
                 self.heartbeat()
                 ok = self._poll_updates()
-                self._baselines()
+                self._probe_bump()
                 self._reconcile()
             except OkdeskError as exc:
                 self.health.error("okdesk", str(exc))
@@ -125,6 +157,7 @@ class Poller:
             if ok:  # `syncd status`: when Okdesk last answered a poll (last_poll alone forgets it in an outage)
                 self.store.set_value(LAST_POLL_OK_KEY, now)
             self.heartbeat()
+            self._next_poll = time.monotonic() + self.account.schedule().poll_interval
             log.debug("poll_done", ok=ok, cycle=self.cycles)
             return ok
 
@@ -167,14 +200,20 @@ class Poller:
             rows = [self._follow_row(i, followed_at=link.linked_at) for i in issues]
             added = self.store.follow_contact_issues(link.tg_user_id, rows)
             log.info("contact_issues_followed", tg_user_id=link.tg_user_id, issues=len(rows), new=added)
+            for row in rows:
+                log.debug("issue_followed", issue_id=row["okdesk_issue_id"])
 
     def _poll_updates(self) -> bool:
         raw_cursor = self.store.get_value("poll_cursor")
         cursor = datetime.fromisoformat(raw_cursor) if raw_cursor else self.okdesk.okdesk_now()
         since = cursor - timedelta(seconds=self.settings.sync.poll_overlap)
-        items = self.okdesk.list_issues_updated_since(since)
+        listed = self.okdesk.issues_updated_since(since, trust_filter=self.account.updated_since.trusted)
+        items = listed.items
         answered = time.monotonic()
         self.health.mark("okdesk")
+        self.account.poll_answered(since, self.okdesk.account_tz, listed.older)
+        for item in items:  # free evidence, where list items carry comments{count,last_at}
+            self.account.issue_seen(item.id, item.created_at, item.updated_at, item.comments_last_at)
         # Asked after the list and before `followed`: an issue the daemon is creating right now is
         # either already followed (with its files seen) or its contact is still listed here.
         creating = self.store.contacts_creating_issues()
@@ -258,23 +297,35 @@ class Poller:
                     status_code=item.status_code, okdesk_updated_at=None, comments_count=None,
                     comments_last_at=None, followed_at=followed_at, baseline_done=False, last_fetched_at=None)
 
-    def _baselines(self) -> None:
-        for issue_id in self.store.issues_needing_baseline(BASELINES_PER_CYCLE):
-            if self.stopping.is_set():
-                return
-            try:
-                self.sync_issue(issue_id)
-            except OkdeskError as exc:
-                log.warning("baseline_failed", issue_id=issue_id, error=str(exc))
-                return
+    def _probe_bump(self) -> None:
+        """Once a run, while it is not known whether comments bump updated_at: look at the account's
+        most recently updated issues (read-only, background requests) instead of waiting for news."""
+        if self._probed or self.account.bump.verdict != "unknown" or self.stopping.is_set():
+            return
+        self._probed = True
+        try:
+            recent = self.okdesk.recently_updated_issues(PROBE_ISSUES, background=True)
+            for item in recent:
+                if self.stopping.is_set():
+                    return
+                if item.comments_last_at is None and item.comments_count is None:
+                    issue = self.okdesk.get_issue(item.id, background=True)
+                    self.account.issue_seen(issue.id, issue.created_at, issue.updated_at, issue.comments_last_at)
+                else:
+                    self.account.issue_seen(item.id, item.created_at, item.updated_at, item.comments_last_at)
+        except OkdeskError as exc:
+            log.info("comment_bump_probe_stopped", error=str(exc))
 
     def _reconcile(self) -> None:
+        schedule = self.account.schedule()
+        if schedule.sweep_per_minute != self.reconcile_bucket.per_minute:
+            self.reconcile_bucket = self._bucket()  # the verdict changed the sweep's pace
         period = self._period()
         fetched_before = utcnow() - timedelta(seconds=period)
         # A background request may wait for room in the shared budget, and the sweep's own bucket
         # refills meanwhile: unbounded, one cycle's sweep could run on for hours while every poll
         # is skipped behind it. What is left over waits for the next cycle.
-        deadline = time.monotonic() + self.settings.sync.poll_interval / 2
+        deadline = time.monotonic() + schedule.poll_interval / 2
         budget = self.okdesk.budget
         while (not self.stopping.is_set() and time.monotonic() < deadline
                # Never wait for room in the shared budget: the poll thread would stall behind
@@ -295,12 +346,18 @@ class Poller:
 
     def _period(self) -> float:
         """Seconds for a full sweep: the followed issues times their cost over the sweep's share."""
-        rpm = self.settings.okdesk.max_requests_per_minute * self.settings.sync.reconcile_share
+        schedule = self.account.schedule()
         count = self.store.followed_count()
-        period = max(self.settings.sync.reconcile_min_period, count * REQUESTS_PER_ISSUE / rpm * 60.0)
+        period = max(self.settings.sync.reconcile_min_period,
+                     count * REQUESTS_PER_ISSUE / schedule.sweep_per_minute * 60.0)
         if self._reconcile_period is None or abs(period - self._reconcile_period) > 0.1 * self._reconcile_period:
-            log.info("reconcile_period", seconds=round(period, 1), followed_issues=count)
-            self.store.set_value(RECONCILE_PERIOD_KEY, json.dumps({"seconds": period, "followed_issues": count}))
+            worst = self.account.worst_delay(count)
+            log.info("reconcile_period", seconds=round(period, 1), followed_issues=count,
+                     poll_interval=round(schedule.poll_interval, 2), worst_comment_delay=round(worst, 1),
+                     comments_bump=self.account.bump.verdict)
+            self.store.set_value(RECONCILE_PERIOD_KEY, json.dumps({
+                "seconds": period, "followed_issues": count, "poll_interval": schedule.poll_interval,
+                "worst_comment_delay": worst}))
             self._reconcile_period = period
         return period
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
+from datetime import timezone
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -148,6 +149,7 @@ class OkdeskChecks:
             results.extend(self._company_reads())
         for probe in self._write_probes(issue_ids[0] if issue_ids else None):
             results.append(self._write(probe) if isinstance(probe, WriteProbe) else probe)
+        results.append(self._issue_author())
         return results
 
     def _read(self, right: str, doing: str, why: str, call: Callable[[], str]) -> Result:
@@ -253,6 +255,30 @@ class OkdeskChecks:
         else:
             probes.append(skip(f"{NAME} create contacts", "not needed, okdesk.create_contacts is off"))
         return probes
+
+    def _issue_author(self) -> Result:
+        """Whether Okdesk takes the client as an issue's author, as the daemon last learned it.
+
+        Not probed here: only a create that carries a real person as author tells, and a check writes
+        nothing. The daemon records each answer (syncd/inbound/author.py) and asks again at each start."""
+        from syncd.checks.database import DatabaseUnavailable, read_value
+        from syncd.inbound.author import AUTHOR_KEY, read_record
+
+        name = f"{NAME} issue author"
+        try:
+            record = read_record(read_value(self.settings, AUTHOR_KEY)[0])
+        except DatabaseUnavailable:
+            record = None
+        if record is None:
+            return skip(name, "not known yet: learned from the first issue a client creates (only an "
+                              "Administrator's API token may make the client its author)")
+        when = record.at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        if record.refused:
+            return warn(name, f"Okdesk refused it ({record.error}, {when}): clients' issues are created without "
+                              "author, so Okdesk shows the API token's user as their author (the client stays "
+                              "their contact); an Administrator's API token lets clients be the authors. Asked "
+                              "again at every start")
+        return ok(name, f"clients are the authors of their issues (Okdesk took it, {when})")
 
     def _write(self, probe: WriteProbe) -> Result:
         name = f"{NAME} {probe.right}"

@@ -47,10 +47,16 @@ def _database(settings: Settings) -> list[Result]:
     return [check_database(settings)]
 
 
+def _account(settings: Settings) -> list[Result]:
+    from syncd.checks.account import check_account
+
+    return check_account(settings)
+
+
 def handle(args: argparse.Namespace, settings: Settings) -> int:
     results = [ok("config", f"{settings.source or 'the environment'} is valid")]
     _print(results[0])
-    for part in (_okdesk, _telegram, _database):
+    for part in (_okdesk, _telegram, _database, _account):
         try:
             found = part(settings)
         except Exception as exc:  # noqa: BLE001 - one broken check must not hide the others

@@ -19,7 +19,12 @@ from typing import TYPE_CHECKING, Any
 from syncd.clock import utcnow
 from syncd.config import Settings
 from syncd.logs import redact
-from syncd.store.states import TELEGRAM_CATCH_UP_KEY
+from syncd.store.states import (
+    OKDESK_COMMENT_BUMP_KEY,
+    OKDESK_UPDATED_SINCE_KEY,
+    TELEGRAM_CATCH_UP_KEY,
+)
+from syncd.sync.account import BumpVerdict, UpdatedSince, bump_words, updated_since_words
 
 if TYPE_CHECKING:  # the database libraries load only when a command runs, not for `syncd --help`
     from sqlalchemy.exc import SQLAlchemyError
@@ -137,6 +142,22 @@ def collect(store: Store, now: datetime) -> dict[str, Any]:
             "message": clean(str(error.get("message", "")))},
         "reconcile_period_seconds": round(float(seconds), 1) if isinstance(seconds, (int, float)) else None,
         "telegram_catch_up": _catch_up(store, now),
+        "okdesk_account": _account(store, period if isinstance(period, dict) else {}),
+    }
+
+
+def _account(store: Store, period: dict[str, Any]) -> dict[str, Any]:
+    """What the daemon learned of the Okdesk account (syncd.sync.account), and what it buys."""
+    since = UpdatedSince.from_json(store.get_value(OKDESK_UPDATED_SINCE_KEY))
+    bump = BumpVerdict.from_json(store.get_value(OKDESK_COMMENT_BUMP_KEY))
+    interval, worst = period.get("poll_interval"), period.get("worst_comment_delay")
+    return {
+        "updated_since": {"mode": since.mode, "words": updated_since_words(since), "issue_id": since.issue_id},
+        "comments_bump_updated_at": {"verdict": bump.verdict, "words": bump_words(bump),
+                                     "seen_on_issues": bump.supported_by, "proof_issue_id": bump.proof_issue_id,
+                                     "proof_seconds": bump.proof_seconds},
+        "poll_interval_seconds": round(float(interval), 2) if isinstance(interval, (int, float)) else None,
+        "worst_comment_delay_seconds": round(float(worst), 1) if isinstance(worst, (int, float)) else None,
     }
 
 
@@ -210,6 +231,16 @@ def _queue_line(count: int, oldest: float | None, extra: str = "") -> str:
     return f"{count}{extra}, the oldest from {ago(oldest)}"
 
 
+def _poll_words(account: dict[str, Any]) -> str:
+    interval, worst = account["poll_interval_seconds"], account["worst_comment_delay_seconds"]
+    if interval is None:
+        return "not known yet"
+    words = f"{interval:g} s"
+    if worst is not None:
+        words += f"; a staff comment waits at most {duration_words(worst)} to be seen"
+    return words
+
+
 def _catch_up_words(catch_up: dict[str, Any]) -> str:
     last = catch_up["last_gap"]
     if last is None:
@@ -242,6 +273,9 @@ def render(report: dict[str, Any]) -> str:
         ("reconcile period", "not known yet" if period is None else
          f"{duration_words(period)} (every followed issue is looked at again within it)"),
         ("telegram catch-up", _catch_up_words(report["telegram_catch_up"])),
+        ("comments bump updated_at", report["okdesk_account"]["comments_bump_updated_at"]["words"]),
+        ("okdesk updated_since", report["okdesk_account"]["updated_since"]["words"]),
+        ("poll interval", _poll_words(report["okdesk_account"])),
     ]
     width = max(len(label) for label, _ in lines)
     text = [f"{label.ljust(width)}  {value}" for label, value in lines]

@@ -17,12 +17,18 @@ from telethon import TelegramClient
 
 from syncd.config import Settings
 from syncd.formatting import FormattedText
-from syncd.inbound import posting
+from syncd.inbound import author, posting
 from syncd.inbound.content import Combined, IncomingFile
 from syncd.inbound.files import download
 from syncd.inbound.ownership import owned_issue, owns
 from syncd.inbound.posting import Dropped
-from syncd.inbound.reopen import REOPEN, REOPEN_REFUSED, REOPENED, reopen_refusal
+from syncd.inbound.reopen import (
+    REOPEN,
+    REOPEN_REFUSED,
+    REOPENED,
+    reopen_comment_html,
+    reopen_refusal,
+)
 from syncd.inbound.routing import Callback, encode
 from syncd.okdesk.client import OkdeskClient
 from syncd.okdesk.errors import (
@@ -44,8 +50,6 @@ from syncd.telegram.peers import peer_of
 from syncd.telegram.sender import KIND as TELEGRAM_KIND
 from syncd.texts import human_size, t
 
-AUTHOR_REFUSED_KEY = "okdesk_issue_author_refused"
-
 
 @dataclass(frozen=True)
 class Outcome:
@@ -65,10 +69,6 @@ class _Retry(Exception):
 
 def _about_attachments(exc: OkdeskError) -> bool:
     return "attach" in json.dumps(exc.errors, ensure_ascii=False).lower() or "файл" in str(exc.errors).lower()
-
-
-def _about_author(exc: OkdeskError) -> bool:
-    return "author" in json.dumps(exc.errors, ensure_ascii=False).lower() or "автор" in str(exc.errors).lower()
 
 
 class JobRun:
@@ -128,8 +128,6 @@ class JobRun:
             return self._refused_request(exc, files)
         except OkdeskAuthError as exc:
             self._back_to_queue()
-            if self.job.action == "create" and _about_author(exc) and not self._author_refused():
-                return self._drop_author(exc)
             raise _Retry(Outcome("retry", error=str(exc))) from None
         except OkdeskRateLimited as exc:
             self._back_to_queue()
@@ -154,8 +152,11 @@ class JobRun:
         if refusal is not None:  # a stale or forged choice
             self._choose(REOPEN_REFUSED, why=refusal)
             return
+        # A private comment goes with it: an account may require one for every status change.
+        comment = reopen_comment_html(self.settings.okdesk)
         try:
-            await asyncio.to_thread(self.okdesk.change_status, issue.id, statuses.reopen_code)
+            await asyncio.to_thread(self.okdesk.change_status, issue.id, statuses.reopen_code, comment_html=comment,
+                                    comment_public=False if comment is not None else None)
         except OkdeskTokenRefused as exc:  # nothing judged: the next try changes it
             raise _Retry(Outcome("retry", error=str(exc))) from None
         except (OkdeskValidationError, OkdeskNotFound, OkdeskForbidden) as exc:
@@ -238,27 +239,35 @@ class JobRun:
     def _title(self) -> str:
         return posting.title_for(self.combined, self.lang)
 
-    def _author_refused(self) -> bool:
-        return self.store.get_value(AUTHOR_REFUSED_KEY) is not None
-
-    def _drop_author(self, exc: OkdeskError) -> Outcome:
-        # The token's role may not name an issue's author: the issue is still the contact's, by contact_id.
-        self.store.set_value(AUTHOR_REFUSED_KEY, str(exc)[:200])
-        self.log.warning("okdesk_issue_author_refused", error=str(exc))
-        raise _Retry(Outcome("retry", error=str(exc), wait=0.0))
-
     def _post(self, files: list[tuple[UploadFile, int]]) -> Comment | Issue:
         uploads = [u for u, _ in files]
         if self.job.action == "comment":
             assert self.issue_id is not None
             return self.okdesk.create_comment(self.issue_id, content_html=self._body(), author_id=self.contact_id,
                                               author_type="contact", public=True, files=uploads)
-        author = None if self._author_refused() else (self.contact_id, "contact")
+        if author.refused_in_this_run(self.store):
+            return self._create_issue(uploads, None)
+        try:
+            created = self._create_issue(uploads, (self.contact_id, "contact"))
+        except (OkdeskForbidden, OkdeskValidationError) as exc:
+            if not author.refuses_author(exc):
+                raise
+            # A definite refusal, nothing created: the same issue at once without the author (the
+            # client's still, by contact_id). Its own failure is raised as any create's, nothing learned.
+            self.log.info("okdesk_issue_author_probe_refused", error=str(exc))
+            created = self._create_issue(uploads, None)
+            author.remember(self.store, refused=True, error=author.describe(exc))
+            self.log.warning("okdesk_issue_author_refused", error=str(exc))
+            return created
+        author.remember(self.store, refused=False)
+        return created
+
+    def _create_issue(self, uploads: list[UploadFile], by: tuple[int, str] | None) -> Issue:
         okd = self.settings.okdesk
         # A company's client: the issue is the company's too, on the service object chosen at linking.
         company_id, entity_id = self.company
         return self.okdesk.create_issue(title=self._title(), description_html=self._body(),
-                                        contact_id=self.contact_id, author=author, type_code=okd.issue_type or None,
+                                        contact_id=self.contact_id, author=by, type_code=okd.issue_type or None,
                                         priority_code=okd.issue_priority or None, files=uploads,
                                         company_id=company_id, maintenance_entity_id=entity_id)
 
@@ -289,8 +298,6 @@ class JobRun:
             self._save_dropped()
             self.log.warning("inbound_files_refused", files=len(victims), of=len(files), error=str(exc))
             raise _Retry(Outcome("retry", error=str(exc), wait=0.0))
-        if self.job.action == "create" and _about_author(exc) and not self._author_refused():
-            return self._drop_author(exc)
         # The client hears what happened, not Okdesk's own words (those are in the log).
         return Outcome("failed", error=str(exc), tell=t(self.lang, "post_refused", reason=f"HTTP {exc.status}"))
 

@@ -22,10 +22,12 @@ from syncd.telegram.replies import Replies
 from syncd.texts import t
 
 log = get_logger(__name__)
-LINK_LIFETIME_S = 300  # long enough to tap the button, short enough that a forwarded one is dead
-# Hidden from the log well past its death (Okdesk's unit of expire_after is unsure: minutes would be
-# 5 hours), then forgotten, so the redaction list does not grow with every press.
-HIDDEN_FOR_S = LINK_LIFETIME_S * 60 + 3600
+# Long enough to tap the button, short enough that a forwarded one is dead. Okdesk reads expire_after
+# in minutes (the only source: 43200 = 30 days), so this is what is sent.
+LINK_LIFETIME_MIN = 5
+# Hidden from the log well past its death, then forgotten, so the redaction list does not grow with
+# every press.
+HIDDEN_FOR_S = LINK_LIFETIME_MIN * 60 + 3600
 
 
 async def send_portal_link(*, replies: Replies, okdesk: OkdeskClient, press: Press, link: Any, lang: str,
@@ -36,7 +38,7 @@ async def send_portal_link(*, replies: Replies, okdesk: OkdeskClient, press: Pre
     and has answered the press: Okdesk may take longer than Telegram waits for an answer.
     """
     try:
-        url = await asyncio.to_thread(okdesk.create_login_link, link.okdesk_contact_id, LINK_LIFETIME_S, True)
+        url = await asyncio.to_thread(okdesk.create_login_link, link.okdesk_contact_id, LINK_LIFETIME_MIN, True)
     except OkdeskError as exc:
         # The error never holds the link: there was none, or Okdesk refused before making one.
         log.warning("portal_link_failed", tg_user_id=link.tg_user_id, issue_id=issue_id, error=str(exc))
@@ -44,8 +46,7 @@ async def send_portal_link(*, replies: Replies, okdesk: OkdeskClient, press: Pre
         return
     register_secret(url)
     asyncio.get_running_loop().call_later(HIDDEN_FOR_S, forget_secret, url)
-    minutes = max(1, LINK_LIFETIME_S // 60)
-    sent = await replies.send(peer_of(link), t(lang, "portal_link", minutes=minutes),
+    sent = await replies.send(peer_of(link), t(lang, "portal_link", minutes=LINK_LIFETIME_MIN),
                               buttons=[[Button.url(t(lang, "portal_link_open"), url)]], link_preview=False)
     if sent is not None:
         log.info("portal_link_sent", tg_user_id=link.tg_user_id, issue_id=issue_id)

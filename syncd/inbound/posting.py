@@ -3,7 +3,9 @@
 A POST whose answer never came (timeout, dropped connection, crash) may have created the comment
 or issue. It is never sent again blindly: first Okdesk is searched for what it may have created,
 recognised by the contact who wrote it, a date after the first try, the same file names and the
-same leading words (compared as plain text: Okdesk may rewrite the HTML).
+same leading words (compared as plain text: Okdesk may rewrite the HTML). Where Okdesk lists the
+files without their names (a comment's files have an undocumented shape), their number must fit
+and the words decide.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from datetime import datetime, timedelta
 
 from syncd.formatting.titles import make_title
 from syncd.inbound.content import Combined
-from syncd.okdesk.models import Comment, Issue, IssueSummary
+from syncd.okdesk.models import Attachment, Comment, Issue, IssueSummary
 from syncd.texts import t
 
 LEADING_CHARS = 60  # words compared of what we sent and what Okdesk shows
@@ -88,10 +90,17 @@ def _files_line(combined: Combined) -> str:
     return t("ru", "files_from_telegram", names=", ".join(names)) if names else t("ru", "kind_other")
 
 
-def _names_match(found: Iterable[str], sent: Sequence[str], all_names: Sequence[str]) -> bool:
-    """The files Okdesk shows are those of one of our tries: all of them, or those of the last try."""
-    seen = Counter(found)
-    return seen == Counter(sent) or seen == Counter(all_names)
+def _names_match(found: Iterable[Attachment], sent: Sequence[str], all_names: Sequence[str]) -> bool:
+    """The files Okdesk shows are those of one of our tries: all of them, or those of the last try.
+
+    A file listed without its name counts only by number: the named ones must be among the try's,
+    and the words (compared by the caller) tell the comment apart."""
+    files = list(found)
+    named = Counter(a.file_name for a in files if a.name_known)
+    for names in (Counter(sent), Counter(all_names)):
+        if len(files) == sum(names.values()) and not named - names:
+            return True
+    return False
 
 
 def _words_match(found_html: str, expected_html: str) -> bool:
@@ -107,7 +116,7 @@ def find_comment(comments: Sequence[Comment], *, contact_id: int, since: datetim
             continue
         if comment.published_at is not None and comment.published_at < since - CLOCK_SLACK:
             continue
-        if not _names_match((a.file_name for a in comment.attachments), sent_names, all_names):
+        if not _names_match(comment.attachments, sent_names, all_names):
             continue
         if _words_match(comment.content_html, expected_html):
             return comment
@@ -123,7 +132,6 @@ def issue_candidates(issues: Sequence[IssueSummary], *, contact_id: int, since: 
 
 
 def issue_matches(issue: Issue, *, expected_html: str, sent_names: Sequence[str], all_names: Sequence[str]) -> bool:
-    names = [a.file_name for a in issue.attachments]
     # An issue answer may list no attachments at all (the shape is undocumented): words decide then.
-    names_ok = not names or _names_match(names, sent_names, all_names)
+    names_ok = not issue.attachments or _names_match(issue.attachments, sent_names, all_names)
     return names_ok and _words_match(issue.description, expected_html)

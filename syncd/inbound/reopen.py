@@ -3,12 +3,15 @@
 The one exception to "a reply becomes a comment directly": Okdesk staff rarely read comments on
 finished issues, so the client is asked. Reopening is offered on a completed issue for
 ``okdesk.reopen_days`` after its completion; it is a status change through the API to the first
-open code of ``okdesk.statuses``, made by the inbound job just before it posts the comment.
+open code of ``okdesk.statuses``, made by the inbound job just before it posts the comment. The
+change carries ``okdesk.reopen_comment`` as a private comment: an account may require a comment for
+every status change (okdesk-api.md §6), and the client's own words are their comment, posted after.
 """
 
 from __future__ import annotations
 
 import asyncio
+import html
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -44,6 +47,12 @@ def reopenable(issue: Issue, statuses: StatusCodes, reopen_days: float, now: dat
         return False
     since = issue.completed_at or issue.updated_at
     return since is None or now - since <= timedelta(days=reopen_days)
+
+
+def reopen_comment_html(okdesk: OkdeskSettings) -> str | None:
+    """The status change's comment (the setting is plain text; Okdesk takes HTML); None when empty."""
+    lines = (" ".join(line.split()) for line in okdesk.reopen_comment.splitlines())
+    return "<br>".join(html.escape(line, quote=False) for line in lines if line) or None
 
 
 def reopen_refusal(issue: Issue, okdesk_contact_id: int, okdesk: OkdeskSettings, now: datetime) -> str | None:

@@ -8,6 +8,7 @@ is unsure (see shared/okdesk-api.md) every variant seen in the wild is accepted.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any
@@ -15,12 +16,12 @@ from typing import Any
 from . import bodies
 from .budget import RequestBudget
 from .companies import CompanyEndpoints
+from .contacts import ContactEndpoints
 from .download import download
-from .errors import OkdeskNotFound, OkdeskOutcomeUnknown, OkdeskValidationError
+from .errors import OkdeskNotFound, OkdeskOutcomeUnknown
 from .models import (
     AttachmentLink,
     Comment,
-    Contact,
     Employee,
     Issue,
     IssueSummary,
@@ -29,7 +30,6 @@ from .models import (
     UploadFile,
     parse_attachment_link,
     parse_comment,
-    parse_contact,
     parse_employee,
     parse_issue,
     parse_issue_summary,
@@ -46,7 +46,15 @@ EMPLOYEE_PAGE = 100  # the documented maximum of keyset pages
 GET_RETRIES = 2  # a GET is tried this many times more after a failure (liveness counts on it)
 
 
-class OkdeskClient(IssueRatings, CompanyEndpoints, PortalLinks):
+@dataclass(frozen=True)
+class UpdatedSince:
+    """The answer of :meth:`OkdeskClient.issues_updated_since`."""
+
+    items: list[IssueSummary]
+    older: IssueSummary | None  # an issue updated before ``since`` that came back, if any
+
+
+class OkdeskClient(IssueRatings, CompanyEndpoints, ContactEndpoints, PortalLinks):
     """Thread-safe client of one Okdesk account (the token is a query parameter on every call)."""
 
     def __init__(
@@ -136,14 +144,52 @@ class OkdeskClient(IssueRatings, CompanyEndpoints, PortalLinks):
     # ---------------------------------------------------------------- issues
 
     def _walk_issues(
-        self, params: list[tuple[str, Any]], page_size: int, background: bool, max_pages: int | None
+        self, params: list[tuple[str, Any]], page_size: int, background: bool, max_pages: int | None,
+        until: Any = None,
     ) -> tuple[list[IssueSummary], bool]:
         def fetch(number: int) -> tuple[int, list[IssueSummary]]:
             page = params + [("page[size]", page_size), ("page[number]", number)]
             raw = self._get_list("/issues/list", "issues.list", background, page)
             return len(raw), [s for s in (parse_issue_summary(i, self._ts) for i in raw) if s]
 
-        return walk_numbered(fetch, page_size, max_pages)
+        return walk_numbered(fetch, page_size, max_pages, until)
+
+    def issues_updated_since(
+        self, since: datetime, *, trust_filter: bool, page_size: int = 50, background: bool = False
+    ) -> UpdatedSince:
+        """Issues updated at or after ``since`` (floored to the minute), oldest update first, and an
+        issue updated before it if one came back: then Okdesk did not honour ``updated_since``.
+
+        Production clients show the filter, the API docs do not: it may be ignored, or read as a
+        date. Trusted, the list is walked oldest first and the walk stops at the first page holding
+        such an issue; not trusted (or then), it is walked newest first and stops at the first page
+        reaching back past ``since``, so a poll costs a page or two whatever the account's size.
+        """
+        floor = since.replace(second=0, microsecond=0)
+        params: list[tuple[str, Any]] = [("updated_since", format_filter(since, self.account_tz))]
+
+        def reaches_back(page: list[IssueSummary]) -> bool:
+            return any(i.updated_at is not None and i.updated_at < floor for i in page)
+
+        older = None
+        if trust_filter:
+            oldest_first = params + [("sorting[field]", "updated_at"), ("sorting[direction]", "forward")]
+            issues, shifted = self._walk_issues(oldest_first, page_size, background, None, until=reaches_back)
+            older = min((i for i in issues if i.updated_at is not None and i.updated_at < floor),
+                        key=lambda i: (i.updated_at, i.id), default=None)
+            if older is None:
+                if shifted:
+                    # The list moved while we walked it, so an item may have slipped back onto a page
+                    # already read. A second walk finds it; the union keeps each issue's latest version.
+                    log.debug("okdesk_issue_list_shifted")
+                    issues = union_newest(issues, self._walk_issues(oldest_first, page_size, background, None)[0])
+                return UpdatedSince(sorted(issues, key=lambda i: (when(i.updated_at), i.id)), None)
+        newest_first = params + [("sorting[field]", "updated_at"), ("sorting[direction]", "reverse")]
+        # An issue updated while this walk runs jumps to the front, onto a page already read: the next
+        # poll lists it (it is newer than anything this one saw).
+        issues, _ = self._walk_issues(newest_first, page_size, background, None, until=reaches_back)
+        fresh = [i for i in issues if i.updated_at is None or i.updated_at >= floor]
+        return UpdatedSince(sorted(fresh, key=lambda i: (when(i.updated_at), i.id)), older)
 
     def list_issues_updated_since(
         self, since: datetime | None, *, page_size: int = 50, background: bool = False
@@ -164,6 +210,12 @@ class OkdeskClient(IssueRatings, CompanyEndpoints, PortalLinks):
             log.debug("okdesk_issue_list_shifted")
             issues = union_newest(issues, self._walk_issues(params, page_size, background, None)[0])
         return sorted(issues, key=lambda i: (when(i.updated_at), i.id))
+
+    def recently_updated_issues(self, count: int, *, background: bool = False) -> list[IssueSummary]:
+        """The account's ``count`` most recently updated issues (one request), newest first."""
+        params: list[tuple[str, Any]] = [("sorting[field]", "updated_at"), ("sorting[direction]", "reverse")]
+        issues, _ = self._walk_issues(params, max(1, min(count, 50)), background, 1)
+        return sorted(issues, key=lambda i: (when(i.updated_at), i.id), reverse=True)
 
     def list_issues(
         self,
@@ -223,6 +275,7 @@ class OkdeskClient(IssueRatings, CompanyEndpoints, PortalLinks):
         *,
         max_bytes: int | None = None,
         background: bool = False,
+        public_only: bool = False,
     ) -> int:
         """Stream the file to ``dest``; returns its size. See :mod:`.download`."""
         return download(
@@ -232,75 +285,10 @@ class OkdeskClient(IssueRatings, CompanyEndpoints, PortalLinks):
             label=f"attachment {int(attachment_id)} of issue {int(issue_id)}",
             max_bytes=max_bytes,
             background=background,
+            public_only=public_only,
         )
 
-    # ---------------------------------------------------------------- contacts, employees
-
-    def find_contacts_by_phone(
-        self, variants: Sequence[str], *, background: bool = False
-    ) -> list[Contact]:
-        """Exact phone match for each spelling (``79…``, ``+79…``, ``89…``), deduplicated.
-
-        A literal ``+`` travels as %2B (requests encodes it). Every shape of "nothing" means
-        nothing: 404, empty body, null, [], {}, an error body, and a 422 for a spelling
-        Okdesk refuses (one odd variant must not sink the others).
-        """
-        found: dict[int, Contact] = {}
-        for phone in dict.fromkeys(v.strip() for v in variants if v and v.strip()):
-            try:
-                data = self._get("/contacts/", "contacts.find", background, [("phone", phone)])
-            except (OkdeskNotFound, OkdeskValidationError):
-                continue
-            for item in bodies.items(data, "contacts"):
-                contact = parse_contact(item)
-                if contact is not None:
-                    found.setdefault(contact.id, contact)
-        return list(found.values())
-
-    def search_contacts(self, search_string: str, *, background: bool = False) -> list[Contact]:
-        """Substring search (``search_string=``); nothing found in any form -> []."""
-        params = [("search_string", search_string)]
-        try:
-            data = self._get("/contacts/", "contacts.search", background, params)
-        except OkdeskNotFound:
-            return []
-        return [c for c in (parse_contact(i) for i in bodies.items(data, "contacts")) if c]
-
-    def create_contact(
-        self,
-        *,
-        first_name: str,
-        last_name: str,
-        patronymic: str | None = None,
-        phone: str | None = None,
-        mobile_phone: str | None = None,
-        company_id: int | None = None,
-        maintenance_entity_ids: Sequence[int] = (),
-        extra: dict[str, Any] | None = None,
-    ) -> Contact:
-        """``extra``: further contact fields (email, comment, custom_parameters, …).
-        ``maintenance_entity_ids``: the company's service objects the contact belongs to."""
-        fields: dict[str, Any] = {
-            "first_name": first_name,
-            "last_name": last_name,
-            "patronymic": patronymic,
-            "phone": phone,
-            "mobile_phone": mobile_phone,
-            "company_id": company_id,
-        }
-        body = {k: v for k, v in fields.items() if v is not None}
-        if maintenance_entity_ids:
-            body["maintenance_entity_ids"] = [int(i) for i in maintenance_entity_ids]
-        body.update(extra or {})
-        data = self._t.request(
-            "POST", "/contacts/", json_body={"contact": body}, kind="contacts.create"
-        )
-        contact = parse_contact(bodies.unwrap(data, "contact"))
-        if contact is None:
-            raise OkdeskOutcomeUnknown(
-                "POST /contacts/: answer without an id", status=200, kind="no_id"
-            )
-        return contact
+    # ---------------------------------------------------------------- employees (contacts: .contacts)
 
     def list_employees(self, *, background: bool = False) -> list[Employee]:
         """All employees via keyset paging (page[from_id], forward). ``/employees/list`` is

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import requests
 
-from .errors import OkdeskTooLarge, OkdeskUnavailable
+from .errors import OkdeskPrivateFile, OkdeskTooLarge, OkdeskUnavailable
 from .models import AttachmentLink
 from .transport import Transport, log
 
@@ -33,14 +33,18 @@ def download(
     label: str,
     max_bytes: int | None = None,
     background: bool = False,
+    public_only: bool = False,
 ) -> int:
     """Returns the bytes written. OkdeskTooLarge past ``max_bytes`` (nothing kept);
+    OkdeskPrivateFile with ``public_only`` when the attachment's own answer says it is private;
     OkdeskUnavailable when the storage keeps failing after the transport's GET retries."""
     expired_left = 1
     failures_left = transport.get_retries
     attempt = 0
     while True:
         link = get_link()
+        if public_only and link.is_public is False:
+            raise OkdeskPrivateFile(f"{label}: private", kind="private")
         if max_bytes is not None and link.size is not None and link.size > max_bytes:
             raise OkdeskTooLarge(
                 f"{label}: {link.size} bytes > limit {max_bytes}", kind="max_bytes"

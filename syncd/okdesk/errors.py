@@ -134,7 +134,15 @@ class OkdeskTooLarge(OkdeskError):
     default_kind = "too_large"
 
 
+class OkdeskPrivateFile(OkdeskError):
+    """A download for a client of a file Okdesk's own attachment answer marks private (a comment's
+    list of files may not say: its shape is undocumented)."""
+
+    default_kind = "private"
+
+
 __all__ = [
+    "OkdeskPrivateFile",
     "OkdeskAuthError",
     "OkdeskError",
     "OkdeskNotFound",

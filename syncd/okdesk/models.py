@@ -42,11 +42,14 @@ class Priority:
 @dataclass(frozen=True)
 class Attachment:
     id: int | None
-    file_name: str
+    file_name: str  # "file" when Okdesk named none (see name_known)
     size: int | None
     is_public: bool
     description: str
     created_at: datetime | None
+    # False when the item came without a file name: a comment's files have an undocumented shape
+    # (okdesk-api.md §3.1) and may be bare ids, so "file" must not be compared with what was sent.
+    name_known: bool = True
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,7 @@ class AttachmentLink:
     url: str
     file_name: str
     size: int | None
+    is_public: bool | None = None  # None: the answer did not say
 
 
 @dataclass(frozen=True)
@@ -199,10 +203,11 @@ def parse_priority(data: Any) -> Priority | None:
 def parse_attachment(data: Any, ts: TsParser) -> Attachment:
     data = _obj(data)
     public = as_bool(_first(data, "is_public", "public"))
+    name = as_str(_first(data, "attachment_file_name", "file_name", "name", "filename"))
     return Attachment(
         id=as_int(data.get("id")),
-        file_name=as_str(_first(data, "attachment_file_name", "file_name", "name", "filename"))
-        or "file",
+        file_name=name or "file",
+        name_known=bool(name),
         size=as_int(_first(data, "attachment_file_size", "file_size", "size")),
         # A file without a flag is shown: hiding it could lose what a person sent.
         is_public=True if public is None else public,
@@ -226,6 +231,7 @@ def parse_attachment_link(data: Any) -> AttachmentLink | None:
         url=url,
         file_name=as_str(_first(data, "attachment_file_name", "file_name", "name")) or "file",
         size=as_int(_first(data, "attachment_file_size", "file_size", "size")),
+        is_public=as_bool(_first(data, "is_public", "public")),
     )
 
 

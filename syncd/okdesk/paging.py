@@ -47,10 +47,11 @@ def union_newest(first: list[T], second: list[T]) -> list[T]:
 
 
 def walk_numbered(
-    fetch: Callable[[int], tuple[int, list[T]]], page_size: int, max_pages: int | None = None
+    fetch: Callable[[int], tuple[int, list[T]]], page_size: int, max_pages: int | None = None,
+    until: Callable[[list[T]], bool] | None = None,
 ) -> tuple[list[T], bool]:
     """Fetch pages 1, 2, … (``fetch(number) -> (raw item count, parsed items)``) until a
-    short page. Returns (items, shifted).
+    short page, or a page ``until`` is true of (that page included). Returns (items, shifted).
 
     ``shifted``: an id seen on an earlier page came back, i.e. the list moved under us. With
     ``sorting=updated_at`` an issue updated mid-walk jumps to the end and pushes an item
@@ -66,7 +67,7 @@ def walk_numbered(
         shifted = shifted or len(fresh) < len(page)
         for item in page:
             seen[item.id] = newer(seen.get(item.id), item)
-        if raw_count < page_size:
+        if raw_count < page_size or (until is not None and until(page)):
             break
     return list(seen.values()), shifted
 

@@ -114,6 +114,14 @@ class Store(InboundStore, StatusStore, PrivacyStore, RatingStore):
         with self.engine.begin() as conn:
             conn.execute(update(links).where(links.c.tg_chat_id == tg_chat_id).values(blocked_at=at))
 
+    def followed_updated_between(self, start: datetime, end: datetime) -> tuple[int, datetime] | None:
+        """A followed issue the store last saw updated within [start, end), if any (the latest)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(followed_issues.c.okdesk_issue_id, followed_issues.c.okdesk_updated_at).where(
+                followed_issues.c.okdesk_updated_at >= start, followed_issues.c.okdesk_updated_at < end)
+                .order_by(followed_issues.c.okdesk_updated_at.desc()).limit(1)).first()
+        return (int(row[0]), row[1]) if row is not None else None
+
     def link_by_chat(self, tg_chat_id: int) -> Row | None:
         with self.engine.connect() as conn:
             return conn.execute(select(links).where(links.c.tg_chat_id == tg_chat_id)).first()
@@ -144,12 +152,6 @@ class Store(InboundStore, StatusStore, PrivacyStore, RatingStore):
     def followed_count(self) -> int:
         with self.engine.connect() as conn:
             return conn.execute(select(func.count()).select_from(followed_issues)).scalar_one()
-
-    def issues_needing_baseline(self, limit: int) -> list[int]:
-        with self.engine.connect() as conn:
-            q = (select(followed_issues.c.okdesk_issue_id).where(followed_issues.c.baseline_done.is_(False))
-                 .order_by(followed_issues.c.okdesk_issue_id).limit(limit))
-            return list(conn.execute(q).scalars())
 
     def issues_for_reconcile(self, fetched_before: datetime, limit: int) -> list[int]:
         with self.engine.connect() as conn:

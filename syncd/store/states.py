@@ -21,3 +21,6 @@ OUTBOX_PREFIX, INBOUND_PREFIX = "o", "i"
 
 # kv: what the catch-up after downtime could not hand back (syncd.telegram.catchup), for `syncd status`.
 TELEGRAM_CATCH_UP_KEY = "telegram_catch_up"
+# kv: what the daemon learned of the Okdesk account (syncd.sync.account), with its evidence.
+OKDESK_UPDATED_SINCE_KEY = "okdesk_updated_since"
+OKDESK_COMMENT_BUMP_KEY = "okdesk_comment_bump"

@@ -136,7 +136,9 @@ def plan_issue(issue: Issue, comments: Sequence[Comment], memory: Memory,
         return not memory.baseline_done and (ts is None or ts <= memory.followed_at)
 
     status_code = issue.status_code
-    if memory.baseline_done and memory.status_code and status_code and status_code != memory.status_code:
+    # The status the issue had when it was followed is known (from the list) even before its first
+    # fetch: a change since is news, first fetch or not.
+    if memory.status_code and status_code and status_code != memory.status_code:
         for rcp in recipients:
             deliveries.append(_status_delivery(issue, memory.status_code, status_code, rcp, cfg))
 

@@ -40,8 +40,9 @@ ENTITY_LABEL = 60
 
 
 def _person(data: dict[str, Any]) -> dict[str, Any]:
-    """What the dialog keeps from the contact step: the phone and the Telegram name."""
-    return {"phone": data["phone"], "tg_name": data.get("tg_name") or ""}
+    """What the dialog keeps from the contact step: the phone, the Telegram name, and how far the
+    contact lookup walked (so the look before creating walks only contacts created since)."""
+    return {"phone": data["phone"], "tg_name": data.get("tg_name") or "", "seen_to": data.get("seen_to")}
 
 
 class CompanyLinking:

@@ -2,9 +2,11 @@
 
 Only the contact button links: the shared contact must carry the sender's own user id (a typed
 number let anyone link to anyone's contact in the predecessor). Exactly one Okdesk contact
-with that number links; several refer the client to support; none creates a contact (when
-``okdesk.create_contacts``) after asking the client's name, and, with ``okdesk.company_clients``,
-whether they represent a company first (syncd.telegram.company_linking).
+with that number (as its phone or mobile phone: syncd.telegram.contact_lookup) links; several
+refer the client to support; none creates a contact (when ``okdesk.create_contacts``) after asking
+the client's name, and, with ``okdesk.company_clients``, whether they represent a company first
+(syncd.telegram.company_linking). A contact is created only when the lookup saw every contact's
+numbers: where it could not, the client is referred to support instead of getting a second contact.
 """
 
 from __future__ import annotations
@@ -20,10 +22,11 @@ from syncd.logs import get_logger, register_phone
 from syncd.okdesk.client import OkdeskClient
 from syncd.okdesk.errors import OkdeskError
 from syncd.okdesk.models import Contact
-from syncd.phones import international, lookup_variants, normalize, same_number
+from syncd.phones import international
 from syncd.store import Store
 from syncd.telegram.company_linking import STEPS as COMPANY_STEPS
 from syncd.telegram.company_linking import CompanyLinking
+from syncd.telegram.contact_lookup import Lookup, find_contacts
 from syncd.telegram.replies import Replies
 from syncd.texts import t
 
@@ -82,11 +85,12 @@ class Linking:
         phone = media.phone_number or ""
         register_phone(phone)
         try:
-            contacts = await asyncio.to_thread(self._find_contacts, phone)
+            lookup = await asyncio.to_thread(find_contacts, self.okdesk, phone)
         except OkdeskError as exc:
             log.warning("contact_lookup_failed", tg_user_id=event.sender_id, error=str(exc))
             await self.replies.respond(event, t(lang, "okdesk_unavailable"))
             return
+        contacts = lookup.contacts
         if len(contacts) > 1:
             log.info("contact_ambiguous", tg_user_id=event.sender_id, matches=len(contacts))
             await self.replies.respond(event, t(lang, "several_contacts", support=self.support(lang)),
@@ -95,15 +99,25 @@ class Linking:
         if len(contacts) == 1:
             await self._link(event, sender, contacts[0], phone, lang)
             return
-        if not self.settings.okdesk.create_contacts:
+        if not self.settings.okdesk.create_contacts or self._unsure(event, lookup):
             await self.replies.respond(event, t(lang, "not_found_call", support=self.support(lang)),
                                        buttons=Button.clear())
             return
         tg_name = " ".join(p for p in (sender.first_name, sender.last_name) if p).strip()
+        data = {"phone": phone, "tg_name": tg_name, "seen_to": lookup.seen_to}
         if self.settings.okdesk.company_clients:
-            await self.company.ask_company(event, lang, {"phone": phone, "tg_name": tg_name})
+            await self.company.ask_company(event, lang, data)
             return
-        await self.ask_name(event, lang, {"phone": phone, "tg_name": tg_name}, "ask_name")
+        await self.ask_name(event, lang, data, "ask_name")
+
+    @staticmethod
+    def _unsure(event: Any, lookup: Lookup) -> bool:
+        """Nobody was found, but not every contact's numbers were seen: a contact created now may be a
+        second one of a client staff entered (with a mobile number, say), so none is created."""
+        if lookup.complete:
+            return False
+        log.warning("contact_lookup_incomplete", tg_user_id=event.sender_id, reason=lookup.reason)
+        return True
 
     async def ask_name(self, event: Any, lang: str, data: dict[str, Any], text_key: str) -> None:
         """The name step; ``data`` carries the phone, the Telegram name and the company chosen, if any."""
@@ -124,16 +138,20 @@ class Linking:
         else:
             first, last, patronymic = split_full_name(text, sender.first_name or "", sender.last_name or "")
         try:
-            # Someone may have created the contact meanwhile: look again before creating a second one.
-            found = await asyncio.to_thread(self._find_contacts, phone)
-            if len(found) > 1:
+            # Someone may have created the contact meanwhile: look again (the walk only over contacts
+            # newer than the first look saw) before creating a second one.
+            lookup = await asyncio.to_thread(find_contacts, self.okdesk, phone, seen_to=data.get("seen_to"))
+            found = lookup.contacts
+            if len(found) > 1 or (not found and self._unsure(event, lookup)):
                 self.store.clear_dialog(event.sender_id)
-                await self.replies.respond(event, t(lang, "several_contacts", support=self.support(lang)),
-                                           buttons=Button.clear())
+                key = "several_contacts" if found else "not_found_call"
+                await self.replies.respond(event, t(lang, key, support=self.support(lang)), buttons=Button.clear())
                 return
+            # Both fields: every production client searches `phone`, and a Telegram number is a mobile one.
+            number = international(phone)
             contact = found[0] if found else await asyncio.to_thread(
                 lambda: self.okdesk.create_contact(first_name=first, last_name=last, patronymic=patronymic,
-                                                   mobile_phone=international(phone), company_id=company_id,
+                                                   phone=number, mobile_phone=number, company_id=company_id,
                                                    maintenance_entity_ids=[entity_id] if entity_id else ()))
         except OkdeskError as exc:
             log.warning("contact_create_failed", tg_user_id=event.sender_id, error=str(exc))
@@ -145,16 +163,6 @@ class Linking:
         log.info("contact_created", tg_user_id=event.sender_id, contact_id=contact.id, company_id=company_id,
                  maintenance_entity_id=entity_id)
         await self._link(event, sender, contact, phone, lang, company_id=company_id, entity_id=entity_id)
-
-    def _find_contacts(self, phone: str) -> list[Contact]:
-        """Every contact whose phone or mobile phone IS this number, found by the usual forms."""
-        candidates = {c.id: c for c in self.okdesk.find_contacts_by_phone(lookup_variants(phone))}
-        norm = normalize(phone)
-        if norm and len(norm) >= 10:
-            # Staff type numbers in free form; the search finds those, and we keep exact matches only.
-            for c in self.okdesk.search_contacts(norm[-10:]):
-                candidates.setdefault(c.id, c)
-        return [c for c in candidates.values() if same_number(c.phone, phone) or same_number(c.mobile_phone, phone)]
 
     async def _link(self, event: events.NewMessage.Event, sender: Any, contact: Contact, phone: str,
                     lang: str, *, company_id: int | None = None, entity_id: int | None = None) -> None:

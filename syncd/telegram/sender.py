@@ -32,7 +32,13 @@ from syncd.health import Health
 from syncd.logs import get_logger, with_log_context
 from syncd.notices import NoticeQueue
 from syncd.okdesk.client import OkdeskClient
-from syncd.okdesk.errors import OkdeskError, OkdeskNotFound, OkdeskTooLarge, OkdeskUnavailable
+from syncd.okdesk.errors import (
+    OkdeskError,
+    OkdeskNotFound,
+    OkdeskPrivateFile,
+    OkdeskTooLarge,
+    OkdeskUnavailable,
+)
 from syncd.store import Store
 from syncd.sync.codec import payload_steps
 from syncd.sync.planner import FileRef, Step, too_large_notice
@@ -45,6 +51,7 @@ from syncd.texts import TEXTS, human_size, t
 
 KIND = "telegram"
 ACCOUNT_DELETED = "the client deleted their Telegram account"
+PRIVATE = "private"  # what _download says of a file Okdesk marks private
 log = get_logger(__name__)
 
 
@@ -188,6 +195,8 @@ class OutboxSender(DispatchLoop):
                 problem = await self._download(row.okdesk_issue_id, ref, path)
                 if problem is None:
                     ready.append((i, path, ref))
+                elif problem == PRIVATE:
+                    continue  # not the client's to see, nor to hear of
                 else:
                     # That one file is gone or too big: the client learns of it in words, under the
                     # file's own random_id, and the other files still go as planned.
@@ -277,8 +286,10 @@ class OutboxSender(DispatchLoop):
 
     async def _download(self, issue_id: int, ref: FileRef, path: Path) -> str | None:
         try:
+            # public_only: a comment's list of files may not carry their flags (its shape is undocumented);
+            # the attachment's own answer does, and a private file never reaches a client.
             await asyncio.to_thread(self.okdesk.download_attachment, issue_id, ref.attachment_id, path,
-                                    max_bytes=self.max_file_bytes)
+                                    max_bytes=self.max_file_bytes, public_only=True)
         except OkdeskTooLarge:
             if self.max_file_bytes is not None:
                 notice = too_large_notice(issue_id, ref.attachment_id, ref.file_name, ref.size, self.max_file_bytes)
@@ -286,6 +297,9 @@ class OutboxSender(DispatchLoop):
             return "file_too_large"
         except OkdeskNotFound:
             return "file_unavailable"
+        except OkdeskPrivateFile:
+            log.info("private_file_not_sent", attachment_id=ref.attachment_id)
+            return PRIVATE
         except OkdeskUnavailable as exc:
             raise StepFailed(SendFailure("outage", f"Okdesk: {exc}"), service="okdesk") from None
         except OkdeskError as exc:

@@ -122,8 +122,9 @@ def link_two_clients(tg: Any, emu: Any, daemon: Daemon) -> tuple[tuple[Any, int]
 
 
 def wait_baseline(daemon: Daemon, issue_id: int, timeout: float = 15) -> None:
-    """The issue is followed and its history marked seen."""
-    daemon.wait_event("baseline_seen", timeout=timeout, issue_id=issue_id)
+    """The issue is followed: everything Okdesk dates before that counts as seen (its first fetch
+    waits until it changes)."""
+    daemon.wait_event("issue_followed", timeout=timeout, issue_id=issue_id)
 
 
 def db_rows(daemon: Daemon, sql: str, *args: Any) -> list[sqlite3.Row]:

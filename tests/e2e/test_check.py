@@ -117,8 +117,17 @@ def test_everything_in_place_passes_and_nothing_is_written(setup: Setup, emu: Ok
         "config", "Okdesk", "Okdesk read statuses", "Okdesk read issues", "Okdesk read comments",
         "Okdesk read contacts", "Okdesk read employees", "Okdesk create issues", "Okdesk create comments",
         "Okdesk create contacts", "Telegram", "database", "Okdesk statuses", "Okdesk change statuses",
-        "Okdesk read companies", "Okdesk read service objects",
+        "Okdesk read companies", "Okdesk read service objects", "Okdesk issue author",
+        "Okdesk account updated_since", "Okdesk account comments bump updated_at",
     }
+    # No client created an issue yet: whether Okdesk takes the client as author is not known (not a failure).
+    assert found.pop("Okdesk issue author").startswith("skip  Okdesk issue author: not known yet")
+    # Nor has the daemon looked at the account yet (tests/e2e/test_okdesk_learning.py: once it has).
+    assert found.pop("Okdesk account updated_since") == (
+        "skip  Okdesk account updated_since: not known yet: the running daemon learns it from the account's own data")
+    assert found.pop("Okdesk account comments bump updated_at") == (
+        "skip  Okdesk account comments bump updated_at: not known yet: the running daemon learns it from the "
+        "account's own data")
     assert all(line.startswith("ok ") for line in found.values()), done.stdout
     assert found["Okdesk statuses"] == ("ok    Okdesk statuses: open opened, in_progress, delayed; completed completed; "
                                         "closed closed: all known to the account")
@@ -128,7 +137,7 @@ def test_everything_in_place_passes_and_nothing_is_written(setup: Setup, emu: Ok
     assert "refused (422) and nothing was created" in found["Okdesk create comments"]
     assert f"logged in as @{tg.bot.username}" in found["Telegram"]
     assert f"schema {head_revision()} is current" in found["database"]
-    assert done.stdout.rstrip().endswith("all 16 checks passed")
+    assert done.stdout.rstrip().endswith("all 19 checks passed")
     # Every right was proved by a real call, and no create went through.
     assert emu.count_requests(r"/issues/\d+/comments$", "POST") == 1
     assert emu.count_requests(r"/contacts/?$", "POST") == 1
@@ -149,7 +158,7 @@ def test_a_refused_token_fails_in_plain_words(setup: Setup, emu: OkdeskEmulator)
     assert found["Okdesk"] == "FAIL  Okdesk: 401, the API token was refused (Okdesk: \"Неверный api_token\")"
     assert found["Okdesk rights"] == "skip  Okdesk rights: not checked, see the line above"
     assert found["Telegram"].startswith("ok ") and found["database"].startswith("ok ")
-    assert done.stdout.rstrip().endswith("1 of 5 checks failed")
+    assert done.stdout.rstrip().endswith("1 of 7 checks failed")
     assert emu.count_requests() == 1  # nothing more is tried with a refused token
     assert "not-the-token-at-all" not in done.stdout + done.stderr
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from tests.e2e.helpers import (
@@ -48,9 +50,13 @@ def test_okdesk_faults_are_survived_and_the_comment_arrives_once(fault, make_dae
 def test_okdesk_429_is_waited_out_as_asked(make_daemon, emu, tg, employee) -> None:
     daemon, user, contact_id, issue_id = client_with_issue(make_daemon, emu, tg, "Лимит")
     emu.reset_requests()
-    emu.add_fault(Fault(kind="retry_after", retry_after=2, path=r"/issues/list", times=1))
+    fault = emu.add_fault(Fault(kind="retry_after", retry_after=2, path=r"/issues/list", times=1))
     emu.add_comment(issue_id, "<p>после паузы</p>", author=("employee", employee))
     wait_text(tg, user, "после паузы", timeout=30)
+    # (the sweep may deliver the comment before the next poll meets the 429: wait for both, and a
+    # little past the wait Okdesk asked for)
+    eventually(lambda: fault.hits >= 1, what="the 429 answered")
+    time.sleep(2.5)
     records = sorted(emu.requests, key=lambda r: r.started)
     limited = [r for r in records if r.status == 429]
     assert limited, "the fault never fired"

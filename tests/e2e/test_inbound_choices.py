@@ -228,27 +228,4 @@ def test_administrator_key_makes_the_contact_the_author(make_daemon, emu, tg) ->
     assert issue["author"]["id"] == contact_id and issue["author"]["name"] == "Петров Иван"
     assert emu.count_requests(r"^/api/v1/issues/?$", method="POST") == 1
     assert not daemon.find("okdesk_issue_author_refused")
-
-
-@pytest.mark.parametrize("refusal,status", [("403", 403), ("422", 422), ("ignore", None)])
-def test_author_refused_once_then_never_asked_again(make_daemon, emu, tg, refusal, status) -> None:
-    emu.options.issue_author_refusal = refusal
-    daemon = make_daemon().start()
-    user, contact_id = link_client(tg, emu, daemon)
-    create_issue(tg, user, "Первая заявка без права на автора", 1)
-    create_issue(tg, user, "Вторая заявка без права на автора", 2)
-    daemon.stop()
-    daemon.start()
-    create_issue(tg, user, "Третья заявка после перезапуска", 3)
-    issues = emu.issues_of_contact(contact_id)
-    assert len(issues) == 3
-    for issue in issues:
-        assert issue["contact"]["id"] == contact_id
-        assert issue["author"]["id"] == emu.api_employee_id and issue["author"]["name"] != "Петров Иван"
-    if status is None:  # Okdesk said nothing: nothing to remember
-        assert not daemon.find("okdesk_issue_author_refused")
-        assert emu.count_requests(r"^/api/v1/issues/?$", method="POST") == 3
-        return
-    assert emu.count_requests(r"^/api/v1/issues/*$", "POST", status) == 1
-    assert len(daemon.find("okdesk_issue_author_refused")) == 1
-    assert emu.count_requests(r"^/api/v1/issues/?$", method="POST") == 4
+    # A refused author (each way Okdesk may say it): tests/e2e/test_issue_author.py.

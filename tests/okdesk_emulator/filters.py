@@ -91,9 +91,11 @@ def _dates(
 
 
 def issue_filters(
-    store: Store, query: dict[str, Any], errors: Errors, vocabulary: dict[str, Any]
+    store: Store, query: dict[str, Any], errors: Errors, vocabulary: dict[str, Any],
+    updated_since: str = "honoured",
 ) -> list[Predicate]:
-    """Predicates for the filters present in `query`; format problems go to `errors`."""
+    """Predicates for the filters present in `query`; format problems go to `errors`.
+    updated_since: how `updated_since` is read (Options.updated_since_filter)."""
     predicates: list[Predicate] = []
     for name, field in vocabulary["ids"].items():
         ids = int_list(query, name, errors)
@@ -106,6 +108,10 @@ def issue_filters(
     for prefix in vocabulary["dates"]:
         since = date_param(query, f"{prefix}_since", store.tz, errors)
         until = date_param(query, f"{prefix}_until", store.tz, errors)
+        if prefix == "updated" and since is not None and updated_since != "honoured":
+            # Checked for its format as ever, then read as a date, or not at all.
+            since = None if updated_since == "ignored" else since.astimezone(store.tz).replace(
+                hour=0, minute=0, second=0, microsecond=0)
         if since or until:
             predicates.append(_dates(since, until, _FIELDS[prefix]))
     return predicates

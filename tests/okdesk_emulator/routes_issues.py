@@ -32,8 +32,11 @@ from .uploads import adopt_uploads, parse_uploads
 
 ISSUE_NOT_FOUND = "Заявка не найдена"
 FILE_NOT_FOUND = "Файл не найден"
+# A refusal of "author" as Okdesk may word it: naming no field (the default), or naming the author.
+ACCESS_DENIED = "Доступ запрещен"
 AUTHOR_FORBIDDEN = "Недостаточно прав для указания автора заявки"
 AUTHOR_NOT_FOR_ROLE = "недоступен для вашей роли"
+ROLE_NOT_ALLOWED = "Недостаточно прав для выполнения действия"
 
 
 def find_issue(store: Store, issue_id: int) -> Issue:
@@ -46,7 +49,7 @@ def find_issue(store: Store, issue_id: int) -> Issue:
 def list_issues(ctx: Context, req: Request) -> Response:
     store, options, query = ctx.store, ctx.options, req.query
     errors = Errors()
-    predicates = issue_filters(store, query, errors, LIST_VOCABULARY)
+    predicates = issue_filters(store, query, errors, LIST_VOCABULARY, options.updated_since_filter)
     page = sub_dict(query, "page", errors)
     size = bounded_int(
         page,
@@ -148,8 +151,13 @@ def _author(ctx: Context, params: dict[str, Any], errors: Errors) -> tuple[str, 
     elif ctx.options.api_key_role != "administrator":
         # §2.1: "author" is only for keys of an Administrator role.
         refusal = ctx.options.issue_author_refusal
+        # The judged-first refusals come before the other fields are looked at.
         if refusal == "403":
-            raise ApiError(403, AUTHOR_FORBIDDEN)  # before the other fields are judged
+            raise ApiError(403, ACCESS_DENIED)
+        if refusal == "403_author":
+            raise ApiError(403, AUTHOR_FORBIDDEN)
+        if refusal == "422_unnamed":
+            raise ApiError(422, {"base": [ROLE_NOT_ALLOWED]})
         if refusal == "422":
             errors.add("author", AUTHOR_NOT_FOR_ROLE)
         if refusal in ("422", "ignore"):
@@ -304,6 +312,10 @@ def change_status(ctx: Context, req: Request, issue_id: int) -> Response:
         elif (issue.status, code) in ctx.options.forbidden_transitions:
             errors.add("code", _transition_refused(store, issue.status, str(code)))
         comment = text(params.get("comment"))
+        # An account may make a comment mandatory for a status (§6); judged once the code is valid.
+        required = ctx.options.status_comment_required and code != "delayed"  # delayed: below
+        if required and not errors.tree and is_blank(comment):
+            errors.add("comment", MSG_BLANK)
         public = to_bool(params.get("comment_public", False))
         if public is None:
             errors.add("comment_public", MSG_BOOLEAN)

@@ -1,10 +1,11 @@
 """POST /api/v1/login_link (client-portal sign-in links) and the portal page the links open.
 
-What is known (okdesk-api.md §8, `[reported]`): the body names ``user_type``, ``user_id``, an expiry
-and a one-time flag; the answer carries ``url``. The expiry's name ``expire_after`` and its unit are
-not documented: Options.login_link_expire_unit says how it is read ("minutes" by default), and
-Options.login_link_response_key which key the answer uses. The links point at this emulator, so a
-test can see whether anything (a link preview, say) opened one.
+What is known (okdesk-api.md §8, `[reported]`: YOFO's PORTAL_TECHNICAL_DOCS.md and update_urls.py,
+from calls to real accounts): the body names ``user_type``, ``user_id``, ``expire_after`` in minutes
+(43200 = 30 days) and ``one_time``; the answer is ``{"login_link": url, "user_id", "user_type",
+"user_first_name", "user_last_name"}``. Options.login_link_expire_unit ("minutes" by default) and
+Options.login_link_response_key (``login_link`` by default; ``url``, ``link``) switch the readings.
+The links point at this emulator, so a test can see whether anything (a link preview, say) opened one.
 """
 
 from __future__ import annotations
@@ -87,6 +88,7 @@ def create_login_link(ctx: Context, req: Request) -> Response:
         people: dict[int, Any] = ctx.store.contacts if user_type == "contact" else ctx.store.employees
         if user_id not in people:
             raise ApiError(422, {"user_id": [MSG_NOT_FOUND]})
+        person = people[user_id]
     unit = 60 if ctx.options.login_link_expire_unit == "minutes" else 1
     token = secrets.token_urlsafe(24)
     now = time.time()
@@ -94,7 +96,12 @@ def create_login_link(ctx: Context, req: Request) -> Response:
                      int(expire_after), now + expire_after * unit, bool(one_time), now)
     with ctx.login_links.lock:
         ctx.login_links.items.append(link)
-    return json_response({ctx.options.login_link_response_key: link.url})
+    key = ctx.options.login_link_response_key
+    if key != "login_link":
+        return json_response({key: link.url})
+    # The reported answer names the user beside the link.
+    return json_response({"login_link": link.url, "user_id": link.user_id, "user_type": link.user_type,
+                          "user_first_name": person.first_name, "user_last_name": person.last_name})
 
 
 def open_login_link(ctx: Context, req: Request, token: str) -> Response:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import unquote
 
-from . import shapes
+from . import contact_filters, shapes
 from .context import Context, Request, Response, error_response, json_response
-from .model import CONTACT_FIELDS, Contact
+from .model import CONTACT_FIELDS
 from .params import (
     MSG_BLANK,
     MSG_INTEGER,
@@ -26,50 +26,22 @@ from .params import (
 from .storage import EXPIRED_XML, UNKNOWN_XML
 
 CONTACT_NOT_FOUND = "Контакт не найден"
-EXACT_SEARCH_KEYS = ("id", "phone", "email", "login", "crm_1c_id")
 
 
-# -- contacts ---------------------------------------------------------------------------
-def _digits(value: str | None) -> str:
-    return "".join(ch for ch in value or "" if ch.isdigit())
-
-
-def _matches_search(ctx: Context, contact: Contact, needle: str) -> bool:
-    """search_string: case-insensitive substring of name/email/phones (or their digits)."""
-    haystacks = [
-        shapes.contact_name(ctx.store, contact),
-        contact.email or "",
-        contact.phone or "",
-        contact.mobile_phone or "",
-        _digits(contact.phone),
-        _digits(contact.mobile_phone),
-    ]
-    return any(needle in hay.lower() for hay in haystacks if hay)
-
-
-def _matches_exact(contact: Contact, key: str, value: str) -> bool:
-    if key == "id":
-        return to_int(value) == contact.id
-    if key == "phone":  # exact string match: clients try several formats (§5.1)
-        return value in (contact.phone, contact.mobile_phone)
-    if key == "email":
-        return (contact.email or "").lower() == value.lower()
-    return getattr(contact, key) == value
-
-
+# -- contacts (which contact a query finds: contact_filters.py) --------------------------
 def find_contacts(ctx: Context, req: Request) -> Response:
     query, store = req.query, ctx.store
     with store.lock:
         contacts = [store.contacts[i] for i in sorted(store.contacts)]
         if "search_string" in query:  # overrides the exact parameters; answers an array
             needle = str(query["search_string"]).strip().lower()
-            found = [c for c in contacts if needle and _matches_search(ctx, c, needle)]
+            found = [c for c in contacts if needle and contact_filters.matches_search(store, c, needle)]
             return json_response([shapes.contact_json(store, c) for c in found])
-        keys = [key for key in EXACT_SEARCH_KEYS if key in query]
+        keys = contact_filters.search_keys(ctx.options, query)
         if not keys:
             raise ApiError(422, "Не указан ни один параметр поиска")
-        for contact in contacts:
-            if all(_matches_exact(contact, key, str(query[key])) for key in keys):
+        for contact in contacts:  # the lowest id wins
+            if all(contact_filters.matches_exact(ctx.options, contact, key, str(query[key])) for key in keys):
                 return json_response(shapes.contact_json(store, contact))  # one object
     return not_found_answer(ctx.options.contact_not_found)
 
@@ -178,7 +150,7 @@ def keyset_ids(ctx: Context, query: dict[str, Any], ids: list[int]) -> list[int]
 def list_contacts(ctx: Context, req: Request) -> Response:
     with ctx.store.lock:
         ids = keyset_ids(ctx, req.query, list(ctx.store.contacts))
-        return json_response([shapes.contact_json(ctx.store, ctx.store.contacts[i]) for i in ids])
+        return json_response([contact_filters.list_item(ctx.store, ctx.store.contacts[i]) for i in ids])
 
 
 def list_employees(ctx: Context, req: Request) -> Response:

@@ -123,6 +123,7 @@ def test_list_item_shape_with_and_without_comments(emu: OkdeskEmulator, api: Api
 
 
 def test_updated_since_minute_precision_and_formats(emu: OkdeskEmulator, api: Api) -> None:
+    emu.options.updated_since_filter = "honoured"
     _, contact, issue = setup_issue(emu)
     updated = datetime.fromisoformat(emu.get_issue(issue)["updated_at"])
 
@@ -172,6 +173,8 @@ def test_contact_not_found_variants(
 def test_contact_search_create_update_and_lists(emu: OkdeskEmulator, api: Api) -> None:
     setup_issue(emu)
     emu.add_contact("Мария", "Кузнецова", mobile_phone="+7 (912) 000-11-22")
+    # Mobile numbers and bare digits only under their switches (test_okdesk_emulator_contacts.py).
+    emu.options.contact_search_string_mobile = emu.options.contact_search_string_digits = True
     by_digits = api("GET", "/contacts", {"search_string": "912000"}).json()
     assert [c["last_name"] for c in by_digits] == ["Кузнецова"]
     by_name = api("GET", "/contacts", {"search_string": "ПЕТРОВ"}).json()

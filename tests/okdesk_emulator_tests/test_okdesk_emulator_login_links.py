@@ -1,7 +1,8 @@
 """Okdesk emulator fidelity over real HTTP: POST /api/v1/login_link (client-portal sign-in links).
 
-Known only as reported (okdesk-api.md §8): user_type, user_id, an expiry, a one-time flag -> url.
-The expiry's unit and the answer's key are options; both readings are checked.
+Known only as reported (okdesk-api.md §8, YOFO from real accounts): user_type, user_id, expire_after
+in minutes, one_time -> {"login_link": url, "user_id", "user_type", "user_first_name", "user_last_name"}.
+The expiry's unit and the answer's key are options; every reading is checked.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ def test_a_link_is_minted_for_the_contact_and_opens_once(
     answer = api("POST", "/login_link", json=body(contact))
     assert answer.status_code == 200
     (link,) = emu.login_links
-    assert answer.json() == {"url": link.url}
+    assert answer.json() == {"login_link": link.url, "user_id": contact, "user_type": "contact",
+                             "user_first_name": "Иван", "user_last_name": "Петров"}
     assert link.user == ("contact", contact) and link.one_time and link.expire_after == 5 and not link.used
     assert before + seconds - 1 <= link.expires_at <= time.time() + seconds + 1
     # The link signs in once; a second visit (a link preview came first, say) is refused.
@@ -53,11 +55,12 @@ def test_without_one_time_a_link_opens_again_until_it_expires(emu: OkdeskEmulato
     assert requests.get(link.url, timeout=5).status_code == 410
 
 
-def test_wrapped_body_and_the_link_answer_key(emu: OkdeskEmulator, api: Api) -> None:
-    emu.options.login_link_response_key = "link"
+@pytest.mark.parametrize("key", ["url", "link"])
+def test_wrapped_body_and_the_other_answer_keys(emu: OkdeskEmulator, api: Api, key: str) -> None:
+    emu.options.login_link_response_key = key
     contact = emu.add_contact("Иван", "Петров")
     answer = api("POST", "/login_link/", json={"login_link": body(contact)})
-    assert answer.status_code == 200 and answer.json() == {"link": emu.login_links[0].url}
+    assert answer.status_code == 200 and answer.json() == {key: emu.login_links[0].url}
 
 
 def test_an_unknown_user_or_a_bad_body_is_422_and_nothing_is_minted(emu: OkdeskEmulator, api: Api) -> None:

@@ -116,7 +116,8 @@ def test_completed_at_is_set_on_completion_kept_after_and_movable(
 ) -> None:
     _, _, issue = setup_issue(emu)
     assert api("GET", f"/issues/{issue}").json()["completed_at"] is None
-    assert api("POST", f"/issues/{issue}/statuses", json={"code": "completed"}).status_code == 200
+    done = {"code": "completed", "comment": "Готово"}  # a comment: every transition needs one by default
+    assert api("POST", f"/issues/{issue}/statuses", json=done).status_code == 200
     completed_at = api("GET", f"/issues/{issue}").json()["completed_at"]
     assert completed_at is not None
     emu.set_status(issue, "closed")
@@ -151,4 +152,5 @@ def test_forbidden_transitions_are_422(emu: OkdeskEmulator, api: Api) -> None:
         "errors": {"code": ["Переход из статуса «Решена» в статус «Открыта» запрещён"]}
     }
     assert emu.get_issue(issue)["status"]["code"] == "completed"
-    assert api("POST", f"/issues/{issue}/statuses", json={"code": "in_progress"}).status_code == 200
+    moved = {"code": "in_progress", "comment": "В работе"}
+    assert api("POST", f"/issues/{issue}/statuses", json=moved).status_code == 200

@@ -8,7 +8,7 @@ import pytest
 from tests.okdesk_emulator import OkdeskEmulator, Options
 from tests.okdesk_emulator_tests._helpers import Api, setup_issue
 
-FORBIDDEN = {"errors": "Недостаточно прав для указания автора заявки"}
+FORBIDDEN = {"errors": "Доступ запрещен"}  # the default refusal names no field
 
 
 def _as_contact(contact: int, **extra: object) -> dict:
@@ -58,6 +58,16 @@ def test_author_refusal_variants(emu: OkdeskEmulator, api: Api) -> None:
     assert both.json() == {
         "errors": {"title": ["не может быть пустым"], "author": ["недоступен для вашей роли"]}
     }
+    assert emu.issue_ids() == [issue]
+
+    emu.options.issue_author_refusal = "422_unnamed"
+    unnamed = api("POST", "/issues", json=_as_contact(contact, title=""))  # judged before the title
+    assert unnamed.status_code == 422
+    assert unnamed.json() == {"errors": {"base": ["Недостаточно прав для выполнения действия"]}}
+    emu.options.issue_author_refusal = "403_author"
+    named = api("POST", "/issues", json=_as_contact(contact, title=""))
+    assert (named.status_code, named.json()) == (
+        403, {"errors": "Недостаточно прав для указания автора заявки"})
     assert emu.issue_ids() == [issue]
 
     emu.options.issue_author_refusal = "ignore"

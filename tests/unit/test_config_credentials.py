@@ -52,7 +52,7 @@ def test_only_secrets_are_read_from_credentials(tmp_path: Path) -> None:
     creds = credentials(tmp_path, okdesk_api_token="t", telegram_api_hash="h", telegram_bot_token="1:b",
                         okdesk_url="https://other.okdesk.ru", sync_poll_interval="1")
     settings = load_settings(None, {**BASE_ENV, "CREDENTIALS_DIRECTORY": str(creds)})
-    assert settings.okdesk.url == "https://acme.okdesk.ru" and settings.sync.poll_interval == 15
+    assert settings.okdesk.url == "https://acme.okdesk.ru" and settings.sync.poll_interval is None
 
 
 def test_an_unreadable_credential_is_a_config_error_that_shows_no_secret(tmp_path: Path) -> None:

@@ -62,10 +62,11 @@ def test_bounds_come_from_the_settings() -> None:
     settings = load_settings(None, ENV)
     # 3 tries x (5 + 30 + 60) x 2 = 570 s by default
     assert hang_timeout(settings) == 570.0
-    assert loop_bounds(settings) == {"poll": 585.0, "sender": 571.0, "inbound": 571.0}
+    # The poll loop is adaptive by default: it turns every 0.5 s, polling when due.
+    assert loop_bounds(settings) == {"poll": 570.5, "sender": 571.0, "inbound": 571.0}
     quick = load_settings(None, {**ENV, "SYNCD_OKDESK_TIMEOUT": "1", "SYNCD_SYNC_RETRY_CAP": "1"})
     assert hang_timeout(quick) == HANG_FLOOR
-    explicit = load_settings(None, {**ENV, "SYNCD_SYNC_HANG_TIMEOUT": "2.5"})
+    explicit = load_settings(None, {**ENV, "SYNCD_SYNC_HANG_TIMEOUT": "2.5", "SYNCD_SYNC_POLL_INTERVAL": "15"})
     assert loop_bounds(explicit)["poll"] == 17.5
 
 

@@ -17,7 +17,13 @@ from syncd.store.status_repo import FailedItem
 
 # Monitoring reads these: renaming one is a breaking change (README documents them).
 KEYS = {"now", "schema", "linked_clients", "blocked_clients", "followed_issues", "outbox", "inbound", "last_poll",
-        "last_successful_poll", "last_error", "reconcile_period_seconds", "telegram_catch_up"}
+        "last_successful_poll", "last_error", "reconcile_period_seconds", "telegram_catch_up",
+        "okdesk_account"}
+WIDTH = len("comments bump updated_at")  # the longest label
+
+
+def line(label: str, value: str) -> str:
+    return f"{label.ljust(WIDTH)}  {value}"
 QUEUE_KEYS = {"waiting", "waiting_oldest_age_seconds", "failed", "failed_oldest_age_seconds"}
 
 
@@ -39,8 +45,14 @@ def test_a_fresh_database_reports_every_key_with_nothing_known(store: Store) -> 
     assert report["telegram_catch_up"] == {"gaps": 0, "incomplete_gaps": 0, "last_gap": None}
     json.dumps(report)  # all of it serializable
     text = render(report)
-    assert "last successful poll  never" in text and "none recorded" in text and "syncd retry" not in text
+    assert line("last successful poll", "never") in text and "none recorded" in text and "syncd retry" not in text
     assert "no gap in Telegram's updates" in text
+    assert report["okdesk_account"] == {
+        "updated_since": {"mode": "unknown", "words": "not known yet", "issue_id": None},
+        "comments_bump_updated_at": {"verdict": "unknown", "words": "not known yet", "seen_on_issues": 0,
+                                     "proof_issue_id": None, "proof_seconds": None},
+        "poll_interval_seconds": None, "worst_comment_delay_seconds": None}
+    assert line("comments bump updated_at", "not known yet") in text
 
 
 def test_a_gap_telegram_skipped_is_reported_with_what_was_read_back(store: Store) -> None:
@@ -76,11 +88,11 @@ def test_what_the_daemon_recorded_is_reported_with_ages(store: Store) -> None:
     assert report["last_error"]["message"] == "list issues: unavailable (HTTP 503)"  # one line
     assert report["outbox"]["failed"] == 1 and report["outbox"]["failed_oldest_age_seconds"] == 240.0
     lines = render(report).splitlines()
-    assert "outbox failed         1, the oldest from 4 min ago" in lines
-    assert "last successful poll  3 min ago" in lines
-    assert "last poll             5 s ago (Okdesk did not answer)" in lines
-    assert "last error            2 h ago, okdesk: list issues: unavailable (HTTP 503)" in lines
-    assert any(line.startswith("reconcile period      1 h 2 min") for line in lines)
+    assert line("outbox failed", "1, the oldest from 4 min ago") in lines
+    assert line("last successful poll", "3 min ago") in lines
+    assert line("last poll", "5 s ago (Okdesk did not answer)") in lines
+    assert line("last error", "2 h ago, okdesk: list issues: unavailable (HTTP 503)") in lines
+    assert any(each.startswith(line("reconcile period", "1 h 2 min")) for each in lines)
     assert "`syncd retry`" in lines[-1]
 
 
@@ -151,3 +163,25 @@ database_url = "{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
     with admin.connect() as conn:
         assert conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first() is None
     admin.dispose()
+
+
+def test_what_was_learned_of_the_okdesk_account_is_reported_in_words(store: Store) -> None:
+    from syncd.sync.account import BumpVerdict, UpdatedSince
+
+    store.set_value("okdesk_comment_bump", BumpVerdict("no", (), 3, 123, 7300.0).to_json())
+    store.set_value("okdesk_updated_since", UpdatedSince("ignored", 9, "2026-09-01T10:00:00+00:00",
+                                                         "2026-12-07T12:00:00+00:00").to_json())
+    store.set_value("reconcile_period", json.dumps({"seconds": 600.0, "followed_issues": 300,
+                                                    "poll_interval": 15.0, "worst_comment_delay": 600.0}))
+    report = collect(store, utcnow())
+    account = report["okdesk_account"]
+    assert account["comments_bump_updated_at"]["words"] == "no: issue 123 has a comment 2 h newer than its updated_at"
+    assert account["updated_since"]["words"] == (
+        "ignored (issue 9, updated at 2026-09-01T10:00:00+00:00, was listed for updated_since "
+        "2026-12-07T12:00:00+00:00): each poll reads the list newest first and stops there")
+    assert (account["poll_interval_seconds"], account["worst_comment_delay_seconds"]) == (15.0, 600.0)
+    lines = render(report).splitlines()
+    assert line("comments bump updated_at", "no: issue 123 has a comment 2 h newer than its updated_at") in lines
+    assert line("poll interval", "15 s; a staff comment waits at most 10 min to be seen") in lines
+    store.set_value("okdesk_comment_bump", BumpVerdict("yes", (1, 2), 41).to_json())
+    assert collect(store, utcnow())["okdesk_account"]["comments_bump_updated_at"]["words"] == "yes (seen on 41 issues)"

@@ -45,6 +45,7 @@ def test_updated_since_is_sent_in_the_account_zone(tmp_path: Path) -> None:
         OkdeskEmulator(api_token=TOKEN, tz_offset="+05:00", files_dir=tmp_path) as emu,
         make_client(emu) as c,
     ):
+        emu.options.updated_since_filter = "honoured"
         assert c.account_tz == MOSCOW  # nothing seen yet, nothing configured
         issue = emu.add_issue("old")
         c.list_issues_updated_since(None)

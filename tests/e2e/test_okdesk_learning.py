@@ -1,0 +1,153 @@
+"""The daemon learns how the Okdesk account behaves from its own data, says so, and spends it on speed.
+
+Two unknowns (../shared/okdesk-api.md, open questions 3 and 4): whether /issues/list honours
+`updated_since` at all, and whether a new comment bumps its issue's `updated_at`. The emulator has a
+switch for each variant; under each, every comment arrives once, and `syncd status` / `syncd check`
+say what was learned, from which issue, in exactly these words.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import Daemon, syncd_env
+from tests.e2e.helpers import eventually, link_client, texts_to, wait_text
+
+pytestmark = pytest.mark.e2e
+
+
+def at_noon(emu: Any) -> datetime:
+    """Okdesk's clock moved to noon of the account's day: "earlier today" exists whenever this runs."""
+    real = datetime.now(timezone.utc)
+    noon = real.astimezone(emu.tz).replace(hour=12, minute=0, second=0, microsecond=0)
+    emu.options.clock_offset = (noon - real).total_seconds()
+    return noon.astimezone(timezone.utc)
+
+
+def syncd(daemon: Daemon, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "syncd", *args, "--config", str(daemon.config_path)],
+                          capture_output=True, text=True, env=syncd_env(), timeout=60, cwd=daemon.workdir)
+
+
+def account(daemon: Daemon) -> dict[str, Any]:
+    done = syncd(daemon, "status", "--json")
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)["okdesk_account"]
+
+
+def check_line(daemon: Daemon, name: str) -> str:
+    out = syncd(daemon, "check").stdout.splitlines()
+    (line,) = [x for x in out if f" {name}: " in x]
+    return line
+
+
+def iso(emu: Any, issue_id: int) -> str:
+    return datetime.fromisoformat(emu.get_issue(issue_id)["updated_at"]).astimezone(timezone.utc).isoformat()
+
+
+@pytest.mark.parametrize("mode", ["honoured", "date_only", "ignored"])
+def test_how_updated_since_is_read_is_learned_and_every_comment_still_arrives(mode, make_daemon, emu, tg,
+                                                                             employee) -> None:
+    emu.options.updated_since_filter = mode
+    noon = at_noon(emu)
+    months_ago = emu.add_issue("Давняя заявка")
+    emu.backdate_issue(months_ago, noon - timedelta(days=40))
+    daemon = make_daemon().start()
+    user, contact_id = link_client(tg, emu, daemon)
+    issue_id = emu.add_issue("Принтер на втором этаже", contact_id=contact_id)
+    daemon.wait_event("baseline_seen", issue_id=issue_id)
+    emu.backdate_issue(issue_id, noon - timedelta(hours=3))  # last touched this morning
+    daemon.wait_event("baseline_seen", issue_id=issue_id, timeout=20)  # (the sweep comes by)
+    eventually(lambda: daemon.find("baseline_seen", issue_id=issue_id) and any(
+        e.get("issue_id") == issue_id and e["event"] == "okdesk_request" for e in daemon.events[-50:]) or True)
+
+    learned = daemon.wait_event("okdesk_updated_since_learned", mode=mode, timeout=20)
+    evidence = {"honoured": issue_id, "date_only": issue_id, "ignored": months_ago}[mode]
+    state = eventually(lambda: (a := account(daemon))["updated_since"]["issue_id"] == evidence and a,
+                       what="the evidence in syncd status")["updated_since"]
+    prefix = {"honoured": "honoured", "date_only": "read as a date only", "ignored": "ignored"}[mode]
+    verb = "was not listed" if mode == "honoured" else "was listed"
+    pattern = (rf"{re.escape(prefix)} \(issue {evidence}, updated at {re.escape(iso(emu, evidence))}, {verb} "
+               rf"for updated_since \S+\)")
+    if mode != "honoured":
+        pattern += re.escape(": each poll reads the list newest first and stops there")
+    assert re.fullmatch(pattern, state["words"]), state["words"]
+    assert learned["words"] == state["words"] and state["mode"] == mode
+    level = "warn" if mode == "ignored" else "ok"
+    assert check_line(daemon, "Okdesk account updated_since") == (
+        f"{level:<4}  Okdesk account updated_since: {state['words']}")
+
+    # Whatever Okdesk does with the filter, a poll costs one page, and comments arrive once.
+    before = len([r for r in emu.requests if r.path.endswith("/issues/list")])
+    daemon.wait_cycles(4)
+    polls = len([r for r in emu.requests if r.path.endswith("/issues/list")]) - before
+    assert 4 <= polls <= 6
+    emu.add_comment(issue_id, "<p>картридж заменён</p>", author=("employee", employee))
+    wait_text(tg, user, "картридж заменён")
+    daemon.wait_cycles(3)
+    assert sum("картридж заменён" in t for t in texts_to(tg, user)) == 1
+
+
+@pytest.mark.parametrize("bump", [True, False], ids=["comments-bump", "comments-do-not-bump"])
+def test_whether_comments_bump_updated_at_is_learned_and_said_in_words(bump, make_daemon, emu, tg,
+                                                                      employee) -> None:
+    emu.options.comments_bump_updated_at = bump
+    noon = at_noon(emu)
+    daemon = make_daemon(sync={"bump_evidence": 2}).start()
+    user, contact_id = link_client(tg, emu, daemon)
+    issues = [emu.add_issue(f"Заявка {n}", contact_id=contact_id) for n in (1, 2)]
+    for issue_id in issues:
+        daemon.wait_event("baseline_seen", issue_id=issue_id)
+        emu.backdate_issue(issue_id, noon - timedelta(hours=3))
+    for n, issue_id in enumerate(issues):
+        emu.add_comment(issue_id, f"<p>ответ {n}</p>", author=("employee", employee))
+        wait_text(tg, user, f"ответ {n}")
+
+    verdict = daemon.wait_event("okdesk_comment_bump_verdict", verdict="yes" if bump else "no", timeout=20)
+    said = eventually(lambda: (a := account(daemon))["comments_bump_updated_at"]["verdict"] != "unknown" and a,
+                      what="the verdict in syncd status")["comments_bump_updated_at"]
+    if bump:
+        words = "yes (seen on 2 issues)"
+        assert (said["seen_on_issues"], said["proof_issue_id"]) == (2, None)
+    else:
+        assert said["proof_issue_id"] in issues and 3 * 3600 <= said["proof_seconds"] < 3 * 3600 + 120
+        words = f"no: issue {said['proof_issue_id']} has a comment 3 h newer than its updated_at"
+    assert said["words"] == verdict["words"] == words
+    level = "ok" if bump else "warn"
+    assert check_line(daemon, "Okdesk account comments bump updated_at") == (
+        f"{level:<4}  Okdesk account comments bump updated_at: {words}")
+
+
+def test_once_comments_are_known_to_bump_the_poll_runs_every_few_seconds(make_daemon, emu, tg, employee) -> None:
+    """Production defaults (budget 120 a minute, the poll interval adaptive): the account's own data shows
+    comments bumping updated_at at the first look, and the poll speeds up to about one every 1.7 s."""
+    emu.options.comments_bump_updated_at = True
+    noon = at_noon(emu)
+    commented = emu.add_issue("Давняя, с ответом")
+    emu.backdate_issue(commented, noon - timedelta(days=2))
+    emu.add_comment(commented, "<p>старый ответ</p>", author=("employee", employee))
+    daemon = make_daemon(sync={"poll_interval": None, "bump_evidence": 1},
+                         okdesk={"max_requests_per_minute": 120}).start()
+    verdict = daemon.wait_event("okdesk_comment_bump_verdict", verdict="yes", timeout=20)
+    assert verdict["poll_interval"] == pytest.approx(1.67, abs=0.01)
+    user, contact_id = link_client(tg, emu, daemon)
+    issue_id = emu.add_issue("Не работает сканер", contact_id=contact_id)
+    daemon.wait_event("baseline_seen", issue_id=issue_id, timeout=20)
+    start = len(daemon.find("poll_done"))
+    daemon.wait_cycles(6, timeout=20)
+    stamps = [datetime.fromisoformat(e["timestamp"]) for e in daemon.find("poll_done")[start:]]
+    gaps = [(b - a).total_seconds() for a, b in zip(stamps, stamps[1:])]
+    assert 1.4 <= statistics.median(gaps) <= 2.2, gaps
+    written = datetime.now(timezone.utc)
+    emu.add_comment(issue_id, "<p>сканер настроен</p>", author=("employee", employee))
+    (msg,) = wait_text(tg, user, "сканер настроен", timeout=10)
+    assert msg.at - written.timestamp() <= 5.0
+    assert account(daemon)["poll_interval_seconds"] == pytest.approx(1.67, abs=0.01)
