@@ -49,6 +49,11 @@ class IssueSync:
         issue = self.okdesk.get_issue(issue_id, background=background)
         self.on_issue_seen(issue.id, issue.created_at, issue.updated_at, issue.comments_last_at)
         comments = self.okdesk.list_comments(issue_id, background=background)
+        described = {a.id for a in issue.attachments}
+        if any(not a.name_known and a.id not in described for c in comments for a in c.attachments):
+            # A comment written between the two reads, its files listed as bare ids: the issue's own list
+            # of files names them (the planner reads it), once read again.
+            issue = self.okdesk.get_issue(issue_id, background=background)
         followed = self.store.followed([issue_id]).get(issue_id)
         if followed is None:
             return 0

@@ -7,7 +7,7 @@ is unsure (see shared/okdesk-api.md) every variant seen in the wild is accepted.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
@@ -276,11 +276,19 @@ class OkdeskClient(IssueRatings, CompanyEndpoints, ContactEndpoints, PortalLinks
         max_bytes: int | None = None,
         background: bool = False,
         public_only: bool = False,
+        on_link: Callable[[AttachmentLink], None] | None = None,
     ) -> int:
-        """Stream the file to ``dest``; returns its size. See :mod:`.download`."""
+        """Stream the file to ``dest``; returns its size. See :mod:`.download`. ``on_link`` sees the
+        attachment's own answer (its name and flag, which a comment's list of files may lack)."""
+        def link() -> AttachmentLink:
+            found = self.get_attachment_link(issue_id, attachment_id, background=background)
+            if on_link is not None:
+                on_link(found)
+            return found
+
         return download(
             self._t,
-            lambda: self.get_attachment_link(issue_id, attachment_id, background=background),
+            link,
             Path(dest),
             label=f"attachment {int(attachment_id)} of issue {int(issue_id)}",
             max_bytes=max_bytes,

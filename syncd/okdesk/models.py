@@ -17,6 +17,10 @@ from typing import Any
 TsParser = Callable[[Any], "datetime | None"]
 
 
+# The name of a file Okdesk gave none for (a comment's list of files may be bare ids).
+UNNAMED_FILE = "file"
+
+
 @dataclass(frozen=True)
 class UploadFile:
     """A local file to attach to a new comment or issue."""
@@ -206,7 +210,7 @@ def parse_attachment(data: Any, ts: TsParser) -> Attachment:
     name = as_str(_first(data, "attachment_file_name", "file_name", "name", "filename"))
     return Attachment(
         id=as_int(data.get("id")),
-        file_name=name or "file",
+        file_name=name or UNNAMED_FILE,
         name_known=bool(name),
         size=as_int(_first(data, "attachment_file_size", "file_size", "size")),
         # A file without a flag is shown: hiding it could lose what a person sent.
@@ -229,7 +233,7 @@ def parse_attachment_link(data: Any) -> AttachmentLink | None:
         return None
     return AttachmentLink(
         url=url,
-        file_name=as_str(_first(data, "attachment_file_name", "file_name", "name")) or "file",
+        file_name=as_str(_first(data, "attachment_file_name", "file_name", "name")) or UNNAMED_FILE,
         size=as_int(_first(data, "attachment_file_size", "file_size", "size")),
         is_public=as_bool(_first(data, "is_public", "public")),
     )

@@ -123,6 +123,14 @@ def classify_file(att: Attachment, cfg: PlanConfig) -> str:
     return "document"
 
 
+def _described(att: Attachment, described: Mapping[int, Attachment]) -> Attachment:
+    """A comment's file as the issue's own list of files describes it, when the comment's list (whose
+    shape is undocumented) gave no name: its name, size and whether it is public."""
+    if att.name_known or att.id not in described:
+        return att
+    return described[att.id]
+
+
 def plan_issue(issue: Issue, comments: Sequence[Comment], memory: Memory,
                recipients: Sequence[Recipient], cfg: PlanConfig) -> Plan:
     seen_comments = set(memory.seen_comment_ids)
@@ -144,11 +152,12 @@ def plan_issue(issue: Issue, comments: Sequence[Comment], memory: Memory,
 
     # Comments in Okdesk's order are undocumented: go by time, then id.
     ordered = sorted(comments, key=lambda c: (c.published_at or memory.followed_at, c.id))
+    described = {a.id: a for a in issue.attachments if a.id is not None and a.name_known}
     for comment in ordered:
         if comment.id in seen_comments:
             continue
         seen_comments.add(comment.id)
-        files = [a for a in comment.attachments if a.id is not None]
+        files = [_described(a, described) for a in comment.attachments if a.id is not None]
         if before_following(comment.published_at) or not comment.public or comment.id in memory.own_comment_ids:
             seen_files.update(a.id for a in files if a.id is not None)
             continue

@@ -18,6 +18,7 @@ import json
 import shutil
 import tempfile
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ from syncd.okdesk.errors import (
     OkdeskTooLarge,
     OkdeskUnavailable,
 )
+from syncd.okdesk.models import UNNAMED_FILE
 from syncd.store import Store
 from syncd.sync.codec import payload_steps
 from syncd.sync.planner import FileRef, Step, too_large_notice
@@ -190,10 +192,11 @@ class OutboxSender(DispatchLoop):
         try:
             ready: list[tuple[int, Path, FileRef]] = []
             notes: list[tuple[int, FormattedText]] = []
-            for i, ref in enumerate(step.files):
-                path = work / f"{i}{Path(ref.file_name).suffix[:16]}"
-                problem = await self._download(row.okdesk_issue_id, ref, path)
+            for i, planned in enumerate(step.files):
+                problem, ref = await self._download(row.okdesk_issue_id, planned, work / str(i))
                 if problem is None:
+                    # Named by its extension for Telethon, which reads it (a video's attributes, say).
+                    path = (work / str(i)).rename(work / f"{i}{Path(ref.file_name).suffix[:16]}")
                     ready.append((i, path, ref))
                 elif problem == PRIVATE:
                     continue  # not the client's to see, nor to hear of
@@ -284,28 +287,33 @@ class OutboxSender(DispatchLoop):
     def _in_flight_too_long(self, since: datetime | None) -> bool:
         return since is not None and (utcnow() - since).total_seconds() >= self.in_flight_window
 
-    async def _download(self, issue_id: int, ref: FileRef, path: Path) -> str | None:
+    async def _download(self, issue_id: int, ref: FileRef, path: Path) -> tuple[str | None, FileRef]:
+        """(What went wrong, or None; the file as the attachment's own answer names it.)"""
+        named: list[str] = []
         try:
-            # public_only: a comment's list of files may not carry their flags (its shape is undocumented);
-            # the attachment's own answer does, and a private file never reaches a client.
+            # public_only: a comment's list of files may not carry their flags or names (its shape is
+            # undocumented); the attachment's own answer does, and a private file never reaches a client.
             await asyncio.to_thread(self.okdesk.download_attachment, issue_id, ref.attachment_id, path,
-                                    max_bytes=self.max_file_bytes, public_only=True)
+                                    max_bytes=self.max_file_bytes, public_only=True,
+                                    on_link=lambda link: named.append(link.file_name))
         except OkdeskTooLarge:
             if self.max_file_bytes is not None:
                 notice = too_large_notice(issue_id, ref.attachment_id, ref.file_name, ref.size, self.max_file_bytes)
                 self.notices.add(notice.dedupe_key, notice.okdesk_issue_id, notice.text)
-            return "file_too_large"
+            return "file_too_large", ref
         except OkdeskNotFound:
-            return "file_unavailable"
+            return "file_unavailable", ref
         except OkdeskPrivateFile:
             log.info("private_file_not_sent", attachment_id=ref.attachment_id)
-            return PRIVATE
+            return PRIVATE, ref
         except OkdeskUnavailable as exc:
             raise StepFailed(SendFailure("outage", f"Okdesk: {exc}"), service="okdesk") from None
         except OkdeskError as exc:
             raise StepFailed(SendFailure("item", f"Okdesk: {exc}"), service="okdesk") from None
         self.health.mark("okdesk")
-        return None
+        if ref.file_name == UNNAMED_FILE and named and named[-1] != UNNAMED_FILE:
+            ref = replace(ref, file_name=named[-1])  # the name the comment's list of files lacked
+        return None, ref
 
     # ------------------------------------------------------------ failures
 

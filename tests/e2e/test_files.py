@@ -307,7 +307,8 @@ def test_a_private_file_of_a_public_comment_is_never_sent(make_daemon, emu, tg, 
     public, private = png(1), b"%PDF-1.4 internal\n" + random.randbytes(4000)
     emu.add_comment(issue_id, "<p>Фото для вас</p>", author=("employee", employee),
                     attachments=[Upload("фото.png", data=public), Upload("смета.pdf", data=private, is_public=False)])
-    hidden = next(a["id"] for a in emu.get_comments(issue_id)[-1]["attachments"] if not a["is_public"])
+    hidden = next(a["id"] for a in emu.get_comments(issue_id)[-1]["attachments"]
+                  if not emu.get_attachment(a["id"])["is_public"])
     (photo,) = wait_media(tg, user, 1)
     assert photo.sha256 == sha(public)
     settled(daemon, tg, user, 1)

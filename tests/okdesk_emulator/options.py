@@ -76,7 +76,7 @@ class Options:
     comment_attachment_sizes: bool = True
     # Open question 7 again: "full" (the issue-attachment shape of §2.3) or "minimal" (each item
     # only {"id"}: no file name, size, flag or date; the single-attachment endpoint still gives them).
-    comment_attachment_shape: str = "full"
+    comment_attachment_shape: str = "minimal"
     # Open question 2: answer of GET /contacts/?phone= when nothing matches.
     contact_not_found: str = "404"
     # §5.1 (contact_filters.py): which field GET /contacts/?phone= compares, "phone" (every

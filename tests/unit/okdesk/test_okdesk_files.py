@@ -31,6 +31,7 @@ def _sha(path: Path) -> str:
 def test_multipart_comment_keeps_a_cyrillic_file_name_and_the_bytes(
     emu, client, tmp_path: Path
 ) -> None:
+    emu.options.comment_attachment_shape = "full"  # what is checked is in the full shape only
     issue = emu.add_issue("x")
     src = tmp_path / "upload.bin"
     src.write_bytes(os.urandom(300_000))
