@@ -155,8 +155,9 @@ class Store(InboundStore, StatusStore, PrivacyStore, RatingStore):
 
     def issues_for_reconcile(self, fetched_before: datetime, limit: int) -> list[int]:
         with self.engine.connect() as conn:
+            # Never fetched ones first: an issue is followed without a look (its history counts as seen),
+            # and only a visit finds a comment that does not bump its issue's updated_at.
             q = (select(followed_issues.c.okdesk_issue_id)
-                 .where(followed_issues.c.baseline_done.is_(True))
                  .where(or_(followed_issues.c.last_fetched_at.is_(None),
                             followed_issues.c.last_fetched_at < fetched_before))
                  .order_by(followed_issues.c.last_fetched_at.asc().nulls_first(), followed_issues.c.okdesk_issue_id)

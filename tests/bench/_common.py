@@ -111,12 +111,12 @@ class Bench:
 
     def client_with_issue(self, title: str, poll_interval: float) -> tuple[Any, int, int]:
         """A daemon on the production settings (but the poll interval), one linked client and one
-        baselined issue of theirs: (Telegram user, Okdesk contact id, issue id)."""
+        followed issue of theirs: (Telegram user, Okdesk contact id, issue id)."""
         contact_id, digits = self.new_contact()
         issue_id = self.emu.add_issue(title, contact_id=contact_id)
         self.start(merge(PRODUCTION, {"sync": {"poll_interval": poll_interval}}))
         user = self.link(digits)
-        self.daemon.wait_event("baseline_seen", issue_id=issue_id, timeout=30)
+        self.daemon.wait_event("issue_followed", issue_id=issue_id, timeout=30)
         return user, contact_id, issue_id
 
     def wait(self, what: str, predicate: Callable[[], Any], timeout: float, step: float = 0.2) -> Any:

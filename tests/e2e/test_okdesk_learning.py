@@ -151,3 +151,19 @@ def test_once_comments_are_known_to_bump_the_poll_runs_every_few_seconds(make_da
     (msg,) = wait_text(tg, user, "сканер настроен", timeout=10)
     assert msg.at - written.timestamp() <= 5.0
     assert account(daemon)["poll_interval_seconds"] == pytest.approx(1.67, abs=0.01)
+
+
+def test_a_comment_on_an_issue_followed_at_linking_arrives_though_comments_do_not_bump(make_daemon, emu, tg,
+                                                                                      employee) -> None:
+    """Following costs no request: the issue is first fetched when it changes, or when the sweep comes by.
+    A comment that does not bump updated_at is found only by that visit: it must come for every issue."""
+    daemon = make_daemon().start()
+    contact_id = emu.add_contact("Иван", "Петров", phone="+79123456789")
+    issue_id = emu.add_issue("Было до привязки", contact_id=contact_id)
+    emu.backdate_issue(issue_id, datetime.now(timezone.utc) - timedelta(days=3))
+    user, _ = link_client(tg, emu, daemon, contact_phone=None)
+    daemon.wait_event("issue_followed", issue_id=issue_id)
+    emu.add_comment(issue_id, "<p>ответ по старой заявке</p>", author=("employee", employee))
+    wait_text(tg, user, "ответ по старой заявке", timeout=20)
+    daemon.wait_cycles(3)
+    assert sum("ответ по старой заявке" in t for t in texts_to(tg, user)) == 1
