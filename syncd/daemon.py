@@ -17,7 +17,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from telethon import TelegramClient
 from telethon.tl import functions
 
-from syncd.config import Settings, parse_utc_offset
+from syncd.config import Settings
+from syncd.config_rules import parse_utc_offset
 from syncd.filesafety import make_private
 from syncd.health import LAST_ERROR_SAVE_EVERY, Health
 from syncd.inbound.intake import Intake
@@ -102,6 +103,16 @@ async def save_update_state(tg: TelegramClient) -> None:
     state = await tg(functions.updates.GetStateRequest())
     tg.session.set_update_state(0, state)
     tg.session.save()
+
+
+async def keep_polling(poller: Poller, tick: float) -> None:
+    """The poller is looked at every tick: it polls when its interval (sync.poll_interval, or what is
+    known of the account: syncd.sync.account.poll_schedule) has passed, and sweeps in between. Its own
+    loop, not a scheduler job: a cycle longer than the tick would have the scheduler skip runs and warn
+    each time, where here the next tick simply waits for the last."""
+    while not poller.stopping.is_set():
+        await asyncio.to_thread(poller.tick)
+        await asyncio.sleep(min(tick, poller.poll_due_in()))
 
 
 async def run_daemon(settings: Settings) -> int:
@@ -198,12 +209,9 @@ async def run_daemon(settings: Settings) -> int:
     # Messages a crash caught half-way, and questions never asked, are taken up again.
     resume_task = asyncio.create_task(intake.resume())
 
-    scheduler = AsyncIOScheduler(event_loop=loop)
     fixed = settings.sync.poll_interval
-    # The poller is looked at every tick: it polls when its interval (sync.poll_interval, or what is
-    # known of the account: syncd.sync.account.poll_schedule) has passed, and sweeps in between.
-    scheduler.add_job(poller.tick, "interval", seconds=min(POLL_TICK, fixed or POLL_TICK),
-                      id="poll", max_instances=1, coalesce=True, misfire_grace_time=None)
+    poll_task = asyncio.create_task(keep_polling(poller, min(POLL_TICK, fixed or POLL_TICK)))
+    scheduler = AsyncIOScheduler(event_loop=loop)
     scheduler.add_job(notice_worker.run_once, "interval", seconds=max(fixed or DEFAULT_POLL, 1.0),
                       id="notices", max_instances=1, coalesce=True, misfire_grace_time=None)
     # `syncd status` shows the latest error: written every few seconds, not once per error.
@@ -245,7 +253,7 @@ async def run_daemon(settings: Settings) -> int:
     for name in stuck:
         log.warning("job_still_running_at_stop", job=name)
     scheduler.shutdown(wait=False)
-    for task in (sender_task, inbound_task, resume_task):
+    for task in (poll_task, sender_task, inbound_task, resume_task):
         task.cancel()
         with suppress(asyncio.CancelledError):
             await task

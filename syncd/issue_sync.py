@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 
 from syncd.clock import utcnow
 from syncd.config import Settings
@@ -15,6 +16,7 @@ from syncd.logs import get_logger
 from syncd.notices import KIND as NOTICE_KIND
 from syncd.okdesk.client import OkdeskClient
 from syncd.store import Store
+from syncd.sync.account import PreviousLook
 from syncd.sync.codec import delivery_payload
 from syncd.sync.planner import Memory, PlanConfig, Recipient, plan_issue
 from syncd.telegram.sender import KIND as TELEGRAM_KIND
@@ -29,8 +31,8 @@ class IssueSync:
                  on_issue_seen: Callable[..., None] = lambda *_args: None) -> None:
         self.store, self.okdesk, self.settings = store, okdesk, settings
         self.status_names, self.on_new_work = status_names, on_new_work
-        # (id, created_at, updated_at, comments_last_at) of each issue fetched: evidence of whether
-        # comments bump updated_at (syncd.account_state).
+        # (id, created_at, updated_at, comments_last_at, **what else it weighs) of each issue fetched:
+        # evidence of whether comments bump updated_at (syncd.account_state.AccountState.issue_seen).
         self.on_issue_seen = on_issue_seen
 
     def _plan_config(self) -> PlanConfig:
@@ -47,17 +49,25 @@ class IssueSync:
         # The issue first, then its comments: a comment's files listed among the issue's attachments
         # then always come with that comment, never as "files added" of their own.
         issue = self.okdesk.get_issue(issue_id, background=background)
-        self.on_issue_seen(issue.id, issue.created_at, issue.updated_at, issue.comments_last_at)
         comments = self.okdesk.list_comments(issue_id, background=background)
-        described = {a.id for a in issue.attachments}
-        if any(not a.name_known and a.id not in described for c in comments for a in c.attachments):
-            # A comment written between the two reads, its files listed as bare ids: the issue's own list
-            # of files names them (the planner reads it), once read again.
-            issue = self.okdesk.get_issue(issue_id, background=background)
         followed = self.store.followed([issue_id]).get(issue_id)
+        seen_comments, seen_files = self.store.seen_ids(issue_id)
+        described = {a.id for a in issue.attachments}
+        if any(not a.name_known and a.id not in described
+               for c in comments if c.id not in seen_comments for a in c.attachments):
+            # A new comment written between the two reads, its files listed as bare ids: the issue's own
+            # list of files names them (the planner reads it), once read again. Only its files: the rest
+            # of the issue stays as first read, older than the comments, so no change is skipped. (Where
+            # that list leaves out comments' files, the download names them: syncd.telegram.sender.)
+            again = self.okdesk.get_issue(issue_id, background=background)
+            issue = replace(issue, attachments=again.attachments)
+        previous = (PreviousLook(followed.status_code, followed.comments_count, followed.comments_last_at)
+                    if followed is not None and followed.baseline_done else None)
+        self.on_issue_seen(issue.id, issue.created_at, issue.updated_at, issue.comments_last_at,
+                           status_code=issue.status_code, comments_count=issue.comments_count,
+                           previous=previous, now=self.okdesk.okdesk_now())
         if followed is None:
             return 0
-        seen_comments, seen_files = self.store.seen_ids(issue_id)
         memory = Memory(
             followed_at=followed.followed_at, baseline_done=followed.baseline_done,
             status_code=followed.status_code, seen_comment_ids=seen_comments, seen_attachment_ids=seen_files,

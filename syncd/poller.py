@@ -20,15 +20,17 @@ from sqlalchemy.engine import Row
 from syncd.account_state import AccountState
 from syncd.clock import utcnow
 from syncd.config import Settings
-from syncd.health import LAST_POLL_KEY, LAST_POLL_OK_KEY, RECONCILE_PERIOD_KEY, Health
+from syncd.health import LAST_POLL_KEY, LAST_POLL_OK_KEY, Health
 from syncd.issue_sync import REQUESTS_PER_ISSUE, IssueSync
 from syncd.logs import get_logger
 from syncd.okdesk.client import OkdeskClient
-from syncd.okdesk.errors import OkdeskError, OkdeskNotFound
+from syncd.okdesk.errors import OkdeskError, OkdeskNotFound, OkdeskTokenRefused, OkdeskUnavailable
 from syncd.okdesk.models import IssueSummary
 from syncd.store import Store
+from syncd.sync.account import UNKNOWN
 
 log = get_logger(__name__)
+COUNT_EVERY = 5.0  # seconds the number of followed issues is taken as known, for the sweep's period
 # Issues looked at once, while it is not known whether comments bump updated_at: the most recently
 # updated ones of the account, read-only (a list request, and a GET each unless the list shows comments).
 PROBE_ISSUES = 10
@@ -70,11 +72,15 @@ class Poller:
         self.heartbeat = heartbeat
         self.account = AccountState(store, settings, REQUESTS_PER_ISSUE)
         self.reconcile_bucket = self._bucket()
-        self._next_poll = 0.0  # monotonic time the next adaptive poll is due (tick)
+        self._last_poll: float | None = None  # monotonic time the last poll (tick) started
+        # Pages the last poll's list took: a busy account costs more a poll, so polls come that much
+        # less often (the interval is planned for one request a poll).
+        self._pages = 1
         self._probed = False
+        self._filter_check_due = 0.0  # monotonic time of the next check that updated_since hides nothing
         self._status_names: dict[str, str] = json.loads(store.get_value("status_names") or "{}")
         self._statuses_due = 0.0  # monotonic time of the next refresh of the status names
-        self._reconcile_period: float | None = None
+        self._followed_count, self._count_due = 0, 0.0
         # Monotonic time at which the stored poll cursor was known to be no later than Okdesk's clock.
         self._cursor_at: float | None = None
         self._holds: dict[int, int] = {}  # issue id -> polls in a row its failed fetch held the cursor
@@ -109,14 +115,28 @@ class Poller:
 
     # ------------------------------------------------------------ the cycle
 
+    def poll_due_in(self) -> float:
+        """Seconds until the next poll is due (a little more than none, when it is)."""
+        return max(0.01, self._poll_due() - time.monotonic())
+
+    def _poll_due(self) -> float:
+        """Monotonic time the next poll is due: an interval (as the schedule says now, so a verdict
+        learned between two polls moves the next one at once) after the last one started."""
+        if self._last_poll is None:
+            return 0.0
+        return self._last_poll + self.account.schedule().poll_interval * self._pages
+
     def tick(self) -> None:
-        """The scheduler's job, every POLL_TICK: a poll cycle when one is due (its interval follows what
-        is known of the account), else a step of the reconcile sweep, so that the sweep spends its
-        share of the budget evenly instead of in bursts a sliding window would partly refuse."""
-        self.heartbeat()
-        if time.monotonic() >= self._next_poll:
-            self.run_cycle()
+        """Called every POLL_TICK: a poll cycle when one is due (its interval follows what is known of
+        the account), then steps of the reconcile sweep until the next poll is due, so that the sweep
+        spends its share of the budget evenly instead of in bursts a sliding window would partly refuse."""
+        if self.stopping.is_set():
             return
+        self.heartbeat()
+        now = time.monotonic()
+        if now >= self._poll_due():
+            self._last_poll = now  # due from the start of this cycle, not its end
+            self.run_cycle()
         if not self._lock.acquire(blocking=False):
             return  # a cycle still runs
         try:
@@ -145,7 +165,6 @@ class Poller:
                 self.heartbeat()
                 ok = self._poll_updates()
                 self._probe_bump()
-                self._reconcile()
             except OkdeskError as exc:
                 self.health.error("okdesk", str(exc))
                 log.warning("poll_failed", error=str(exc), kind=exc.kind)
@@ -157,7 +176,6 @@ class Poller:
             if ok:  # `syncd status`: when Okdesk last answered a poll (last_poll alone forgets it in an outage)
                 self.store.set_value(LAST_POLL_OK_KEY, now)
             self.heartbeat()
-            self._next_poll = time.monotonic() + self.account.schedule().poll_interval
             log.debug("poll_done", ok=ok, cycle=self.cycles)
             return ok
 
@@ -207,13 +225,21 @@ class Poller:
         raw_cursor = self.store.get_value("poll_cursor")
         cursor = datetime.fromisoformat(raw_cursor) if raw_cursor else self.okdesk.okdesk_now()
         since = cursor - timedelta(seconds=self.settings.sync.poll_overlap)
-        listed = self.okdesk.issues_updated_since(since, trust_filter=self.account.updated_since.trusted)
+        trusted = self.account.updated_since.trusted
+        newest = None
+        if trusted and time.monotonic() >= self._filter_check_due:
+            # Now and then, that the filter hides nothing: the newest issue, asked first, must be listed.
+            self._filter_check_due = time.monotonic() + self.settings.sync.updated_since_check
+            newest = next(iter(self.okdesk.recently_updated_issues(1)), None)
+        listed = self.okdesk.issues_updated_since(since, trust_filter=trusted)
+        self._pages = max(1, listed.pages)
         items = listed.items
         answered = time.monotonic()
         self.health.mark("okdesk")
-        self.account.poll_answered(since, self.okdesk.account_tz, listed.older)
-        for item in items:  # free evidence, where list items carry comments{count,last_at}
-            self.account.issue_seen(item.id, item.created_at, item.updated_at, item.comments_last_at)
+        self.account.poll_answered(since, self.okdesk.account_tz, listed.older, {i.id for i in items}, newest)
+        now = self.okdesk.okdesk_now()
+        for item in items:  # free evidence ("no" only), where list items carry comments{count,last_at}
+            self.account.issue_seen(item.id, item.created_at, item.updated_at, item.comments_last_at, now=now)
         # Asked after the list and before `followed`: an issue the daemon is creating right now is
         # either already followed (with its files seen) or its contact is still listed here.
         creating = self.store.contacts_creating_issues()
@@ -299,33 +325,42 @@ class Poller:
 
     def _probe_bump(self) -> None:
         """Once a run, while it is not known whether comments bump updated_at: look at the account's
-        most recently updated issues (read-only, background requests) instead of waiting for news."""
-        if self._probed or self.account.bump.verdict != "unknown" or self.stopping.is_set():
+        most recently updated issues (read-only, background requests) for a comment newer than its
+        issue, the proof of "no". ("yes" takes watching followed issues get comments.)"""
+        if self._probed or self.account.bump.verdict != UNKNOWN or self.stopping.is_set():
             return
         self._probed = True
         try:
             recent = self.okdesk.recently_updated_issues(PROBE_ISSUES, background=True)
+            now = self.okdesk.okdesk_now()
             for item in recent:
                 if self.stopping.is_set():
                     return
                 if item.comments_last_at is None and item.comments_count is None:
                     issue = self.okdesk.get_issue(item.id, background=True)
-                    self.account.issue_seen(issue.id, issue.created_at, issue.updated_at, issue.comments_last_at)
+                    self.account.issue_seen(issue.id, issue.created_at, issue.updated_at, issue.comments_last_at,
+                                            now=now)
                 else:
-                    self.account.issue_seen(item.id, item.created_at, item.updated_at, item.comments_last_at)
+                    self.account.issue_seen(item.id, item.created_at, item.updated_at, item.comments_last_at, now=now)
         except OkdeskError as exc:
             log.info("comment_bump_probe_stopped", error=str(exc))
+
+    def _followed(self) -> int:
+        """How many issues are followed: asked every few seconds, not every tick (it moves slowly)."""
+        if time.monotonic() >= self._count_due:
+            self._followed_count, self._count_due = self.store.followed_count(), time.monotonic() + COUNT_EVERY
+        return self._followed_count
 
     def _reconcile(self) -> None:
         schedule = self.account.schedule()
         if schedule.sweep_per_minute != self.reconcile_bucket.per_minute:
             self.reconcile_bucket = self._bucket()  # the verdict changed the sweep's pace
-        period = self._period()
+        period = self.account.sweep_period(self._followed())
         fetched_before = utcnow() - timedelta(seconds=period)
         # A background request may wait for room in the shared budget, and the sweep's own bucket
-        # refills meanwhile: unbounded, one cycle's sweep could run on for hours while every poll
-        # is skipped behind it. What is left over waits for the next cycle.
-        deadline = time.monotonic() + schedule.poll_interval / 2
+        # refills meanwhile: unbounded, one tick's sweep could run on for hours while every poll is
+        # skipped behind it. It ends when the next poll is due; what is left over waits for a tick.
+        deadline = self._poll_due()
         budget = self.okdesk.budget
         while (not self.stopping.is_set() and time.monotonic() < deadline
                # Never wait for room in the shared budget: the poll thread would stall behind
@@ -338,28 +373,15 @@ class Poller:
                 return
             try:
                 self.sync_issue(due[0], background=True)
-            except OkdeskNotFound:
-                self.store.update_followed(due[0], last_fetched_at=utcnow())
-            except OkdeskError as exc:
+            except (OkdeskUnavailable, OkdeskTokenRefused) as exc:
                 log.warning("reconcile_failed", issue_id=due[0], error=str(exc))
-                return
-
-    def _period(self) -> float:
-        """Seconds for a full sweep: the followed issues times their cost over the sweep's share."""
-        schedule = self.account.schedule()
-        count = self.store.followed_count()
-        period = max(self.settings.sync.reconcile_min_period,
-                     count * REQUESTS_PER_ISSUE / schedule.sweep_per_minute * 60.0)
-        if self._reconcile_period is None or abs(period - self._reconcile_period) > 0.1 * self._reconcile_period:
-            worst = self.account.worst_delay(count)
-            log.info("reconcile_period", seconds=round(period, 1), followed_issues=count,
-                     poll_interval=round(schedule.poll_interval, 2), worst_comment_delay=round(worst, 1),
-                     comments_bump=self.account.bump.verdict)
-            self.store.set_value(RECONCILE_PERIOD_KEY, json.dumps({
-                "seconds": period, "followed_issues": count, "poll_interval": schedule.poll_interval,
-                "worst_comment_delay": worst}))
-            self._reconcile_period = period
-        return period
+                return  # Okdesk is down (or the token refused) for everyone: the sweep waits, in order
+            except OkdeskError as exc:
+                # This issue's own trouble (gone, hidden, refused, malformed): the sweep moves on and
+                # comes back to it next round, or one such issue would stop every other visit.
+                self.store.update_followed(due[0], last_fetched_at=utcnow())
+                if not isinstance(exc, OkdeskNotFound):
+                    log.warning("reconcile_issue_skipped", issue_id=due[0], error=str(exc))
 
 
 def _changed(item: IssueSummary, followed: Row) -> bool:

@@ -10,6 +10,7 @@ from syncd.config import Settings
 from syncd.store.states import OKDESK_COMMENT_BUMP_KEY, OKDESK_UPDATED_SINCE_KEY
 from syncd.sync.account import (
     IGNORED,
+    MISREAD,
     NO,
     UNKNOWN,
     BumpVerdict,
@@ -29,10 +30,10 @@ def check_account(settings: Settings) -> list[Result]:
     except DatabaseUnavailable:
         has_db, since_raw, bump_raw = False, None, None
     since, bump = UpdatedSince.from_json(since_raw), BumpVerdict.from_json(bump_raw)
-    # Neither is a failure: the daemon adapts. An ignored filter costs more per poll when the list is
-    # busy, and no bumps mean comments are found only by the sweep: worth knowing, not fixing.
+    # Neither is a failure: the daemon adapts. A filter ignored or misread says the account is not
+    # what the docs suggest, and no bumps mean comments are found only by the sweep: worth knowing.
     if has_db and since.mode != UNKNOWN:
-        since_result = (warn if since.mode == IGNORED else ok)(f"{NAME} updated_since", updated_since_words(since))
+        since_result = (warn if since.mode in (IGNORED, MISREAD) else ok)(f"{NAME} updated_since", updated_since_words(since))
     else:
         since_result = skip(f"{NAME} updated_since", NOT_YET)
     if has_db and bump.verdict != UNKNOWN:

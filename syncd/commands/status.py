@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import re
 import sys
 from collections.abc import Callable
@@ -237,7 +238,8 @@ def _poll_words(account: dict[str, Any]) -> str:
         return "not known yet"
     words = f"{interval:g} s"
     if worst is not None:
-        words += f"; a staff comment waits at most {duration_words(worst)} to be seen"
+        # Rounded up: "at most" must not promise less than the sum does.
+        words += f"; a staff comment waits at most {duration_words(math.ceil(worst))} to be seen"
     return words
 
 

@@ -24,6 +24,7 @@ from collections.abc import Callable
 # little later, by varying amounts (a benchmark saw the 1st and the 121st request of a 120/min
 # budget arrive 59.998 s apart). One second of margin absorbs that jitter.
 WINDOW = 61.0  # seconds
+BACKGROUND_RESERVE = 0.5  # the part of the budget kept from background requests
 
 
 class RequestBudget:
@@ -41,7 +42,7 @@ class RequestBudget:
         max_per_minute: float,
         clock: Callable[[], float] = time.monotonic,
         *,
-        background_reserve: float = 0.5,
+        background_reserve: float = BACKGROUND_RESERVE,
     ) -> None:
         if not max_per_minute >= 1:
             raise ValueError("max_per_minute must be at least 1")

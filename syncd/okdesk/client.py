@@ -47,11 +47,12 @@ GET_RETRIES = 2  # a GET is tried this many times more after a failure (liveness
 
 
 @dataclass(frozen=True)
-class UpdatedSince:
+class UpdatedIssues:
     """The answer of :meth:`OkdeskClient.issues_updated_since`."""
 
     items: list[IssueSummary]
     older: IssueSummary | None  # an issue updated before ``since`` that came back, if any
+    pages: int  # list requests it took
 
 
 class OkdeskClient(IssueRatings, CompanyEndpoints, ContactEndpoints, PortalLinks):
@@ -145,9 +146,11 @@ class OkdeskClient(IssueRatings, CompanyEndpoints, ContactEndpoints, PortalLinks
 
     def _walk_issues(
         self, params: list[tuple[str, Any]], page_size: int, background: bool, max_pages: int | None,
-        until: Any = None,
+        until: Any = None, pages: list[int] | None = None,
     ) -> tuple[list[IssueSummary], bool]:
         def fetch(number: int) -> tuple[int, list[IssueSummary]]:
+            if pages is not None:
+                pages.append(number)
             page = params + [("page[size]", page_size), ("page[number]", number)]
             raw = self._get_list("/issues/list", "issues.list", background, page)
             return len(raw), [s for s in (parse_issue_summary(i, self._ts) for i in raw) if s]
@@ -155,61 +158,49 @@ class OkdeskClient(IssueRatings, CompanyEndpoints, ContactEndpoints, PortalLinks
         return walk_numbered(fetch, page_size, max_pages, until)
 
     def issues_updated_since(
-        self, since: datetime, *, trust_filter: bool, page_size: int = 50, background: bool = False
-    ) -> UpdatedSince:
-        """Issues updated at or after ``since`` (floored to the minute), oldest update first, and an
-        issue updated before it if one came back: then Okdesk did not honour ``updated_since``.
+        self, since: datetime | None, *, trust_filter: bool = True, page_size: int = 50, background: bool = False
+    ) -> UpdatedIssues:
+        """Issues updated at or after ``since`` (floored to the minute; None: all), oldest update first,
+        and an issue updated before it if one came back: then Okdesk did not honour ``updated_since``.
 
-        Production clients show the filter, the API docs do not: it may be ignored, or read as a
-        date. Trusted, the list is walked oldest first and the walk stops at the first page holding
-        such an issue; not trusted (or then), it is walked newest first and stops at the first page
-        reaching back past ``since``, so a poll costs a page or two whatever the account's size.
+        Production clients show the filter, the API docs do not: it may be ignored, read as a date, or
+        read in another zone. Trusted, it is sent and the list walked oldest first, the walk stopping at
+        the first page holding such an issue. Not trusted (or then), the list is walked newest first
+        without it and stops at the first page reaching back past ``since``: a poll costs a page or two
+        whatever the account's size, and whatever Okdesk makes of the filter.
         """
-        floor = since.replace(second=0, microsecond=0)
-        params: list[tuple[str, Any]] = [("updated_since", format_filter(since, self.account_tz))]
+        floor = since.replace(second=0, microsecond=0) if since is not None else None
+        pages: list[int] = []
 
         def reaches_back(page: list[IssueSummary]) -> bool:
-            return any(i.updated_at is not None and i.updated_at < floor for i in page)
+            return floor is not None and any(i.updated_at is not None and i.updated_at < floor for i in page)
+
+        def newest_last(issues: list[IssueSummary]) -> list[IssueSummary]:
+            return sorted(issues, key=lambda i: (when(i.updated_at), i.id))
 
         older = None
-        if trust_filter:
-            oldest_first = params + [("sorting[field]", "updated_at"), ("sorting[direction]", "forward")]
-            issues, shifted = self._walk_issues(oldest_first, page_size, background, None, until=reaches_back)
-            older = min((i for i in issues if i.updated_at is not None and i.updated_at < floor),
+        if trust_filter or floor is None:
+            params: list[tuple[str, Any]] = []
+            if since is not None:
+                params.append(("updated_since", format_filter(since, self.account_tz)))
+            params += [("sorting[field]", "updated_at"), ("sorting[direction]", "forward")]
+            issues, shifted = self._walk_issues(params, page_size, background, None, reaches_back, pages)
+            older = min((i for i in issues if floor is not None and i.updated_at is not None and i.updated_at < floor),
                         key=lambda i: (i.updated_at, i.id), default=None)
             if older is None:
                 if shifted:
                     # The list moved while we walked it, so an item may have slipped back onto a page
                     # already read. A second walk finds it; the union keeps each issue's latest version.
                     log.debug("okdesk_issue_list_shifted")
-                    issues = union_newest(issues, self._walk_issues(oldest_first, page_size, background, None)[0])
-                return UpdatedSince(sorted(issues, key=lambda i: (when(i.updated_at), i.id)), None)
-        newest_first = params + [("sorting[field]", "updated_at"), ("sorting[direction]", "reverse")]
+                    again = self._walk_issues(params, page_size, background, None, None, pages)[0]
+                    issues = union_newest(issues, again)
+                return UpdatedIssues(newest_last(issues), None, len(pages))
+        newest_first: list[tuple[str, Any]] = [("sorting[field]", "updated_at"), ("sorting[direction]", "reverse")]
         # An issue updated while this walk runs jumps to the front, onto a page already read: the next
         # poll lists it (it is newer than anything this one saw).
-        issues, _ = self._walk_issues(newest_first, page_size, background, None, until=reaches_back)
-        fresh = [i for i in issues if i.updated_at is None or i.updated_at >= floor]
-        return UpdatedSince(sorted(fresh, key=lambda i: (when(i.updated_at), i.id)), older)
-
-    def list_issues_updated_since(
-        self, since: datetime | None, *, page_size: int = 50, background: bool = False
-    ) -> list[IssueSummary]:
-        """Issues updated at or after ``since``, oldest update first.
-
-        ``since`` is sent as ``dd-mm-yyyy HH:MM`` in the account zone, i.e. floored to the
-        minute (a little overlap, never a gap); a naive value is taken as account wall time.
-        """
-        params: list[tuple[str, Any]] = []
-        if since is not None:
-            params.append(("updated_since", format_filter(since, self.account_tz)))
-        params += [("sorting[field]", "updated_at"), ("sorting[direction]", "forward")]
-        issues, shifted = self._walk_issues(params, page_size, background, None)
-        if shifted:
-            # The list moved while we walked it, so an item may have slipped back onto a page
-            # already read. A second walk finds it; the union keeps each issue's latest version.
-            log.debug("okdesk_issue_list_shifted")
-            issues = union_newest(issues, self._walk_issues(params, page_size, background, None)[0])
-        return sorted(issues, key=lambda i: (when(i.updated_at), i.id))
+        issues, _ = self._walk_issues(newest_first, page_size, background, None, reaches_back, pages)
+        fresh = [i for i in issues if i.updated_at is None or floor is None or i.updated_at >= floor]
+        return UpdatedIssues(newest_last(fresh), older, len(pages))
 
     def recently_updated_issues(self, count: int, *, background: bool = False) -> list[IssueSummary]:
         """The account's ``count`` most recently updated issues (one request), newest first."""

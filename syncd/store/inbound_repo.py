@@ -238,6 +238,11 @@ class InboundStore:
                                                          okdesk_issue_id=okdesk_issue_id, created_at=now)])
             if follow is not None:
                 _insert_ignore(conn, followed_issues, [follow])
+            elif okdesk_comment_id is not None:
+                # Due for a look at once: the sweep's next visit sees whether the comment bumped the
+                # issue's updated_at (syncd.sync.account), live evidence instead of waiting for staff.
+                conn.execute(update(followed_issues).where(followed_issues.c.okdesk_issue_id == okdesk_issue_id)
+                             .values(last_fetched_at=None))
             if not echo_to_requester:
                 _insert_ignore(conn, seen_attachments, [dict(okdesk_issue_id=okdesk_issue_id,
                                                              okdesk_attachment_id=a) for a in attachment_ids])

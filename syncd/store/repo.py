@@ -114,13 +114,13 @@ class Store(InboundStore, StatusStore, PrivacyStore, RatingStore):
         with self.engine.begin() as conn:
             conn.execute(update(links).where(links.c.tg_chat_id == tg_chat_id).values(blocked_at=at))
 
-    def followed_updated_between(self, start: datetime, end: datetime) -> tuple[int, datetime] | None:
-        """A followed issue the store last saw updated within [start, end), if any (the latest)."""
+    def followed_updated_between(self, start: datetime, end: datetime, limit: int = 20) -> list[tuple[int, datetime]]:
+        """Followed issues the store last saw updated within [start, end), the latest first."""
         with self.engine.connect() as conn:
-            row = conn.execute(select(followed_issues.c.okdesk_issue_id, followed_issues.c.okdesk_updated_at).where(
+            rows = conn.execute(select(followed_issues.c.okdesk_issue_id, followed_issues.c.okdesk_updated_at).where(
                 followed_issues.c.okdesk_updated_at >= start, followed_issues.c.okdesk_updated_at < end)
-                .order_by(followed_issues.c.okdesk_updated_at.desc()).limit(1)).first()
-        return (int(row[0]), row[1]) if row is not None else None
+                .order_by(followed_issues.c.okdesk_updated_at.desc()).limit(limit)).all()
+        return [(int(row[0]), row[1]) for row in rows]
 
     def link_by_chat(self, tg_chat_id: int) -> Row | None:
         with self.engine.connect() as conn:
@@ -155,8 +155,9 @@ class Store(InboundStore, StatusStore, PrivacyStore, RatingStore):
 
     def issues_for_reconcile(self, fetched_before: datetime, limit: int) -> list[int]:
         with self.engine.connect() as conn:
-            # Never fetched ones first: an issue is followed without a look (its history counts as seen),
-            # and only a visit finds a comment that does not bump its issue's updated_at.
+            # Never fetched ones first (an issue is followed without a look, its history counting as seen,
+            # and only a visit finds a comment that does not bump its updated_at), with those the daemon
+            # just commented on (finish_job): due at once.
             q = (select(followed_issues.c.okdesk_issue_id)
                  .where(or_(followed_issues.c.last_fetched_at.is_(None),
                             followed_issues.c.last_fetched_at < fetched_before))

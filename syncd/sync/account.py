@@ -17,16 +17,19 @@ import json
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 
+from syncd.okdesk.budget import BACKGROUND_RESERVE, WINDOW
+
 # ---------------------------------------------------------------- updated_since
 
-HONOURED, DATE_ONLY, IGNORED, UNKNOWN = "honoured", "date_only", "ignored", "unknown"
+HONOURED, DATE_ONLY, IGNORED, MISREAD, UNKNOWN = "honoured", "date_only", "ignored", "misread", "unknown"
 
 
 @dataclass(frozen=True)
 class UpdatedSince:
     mode: str = UNKNOWN
-    # The issue that showed it: one updated before `since` that came back (date_only, ignored), or one
-    # updated earlier that day that did not (honoured).
+    # The issue that showed it: one updated before `since` that came back (date_only, ignored), one
+    # updated earlier that day that did not (honoured), or one updated after it that did not (misread:
+    # read in another zone, say, the filter hides what it should show).
     issue_id: int | None = None
     issue_updated_at: str | None = None
     since: str | None = None
@@ -49,17 +52,23 @@ class UpdatedSince:
 
 def updated_since_learned(known: UpdatedSince, since: datetime, day_start: datetime,
                           older: tuple[int, datetime] | None,
-                          witness: tuple[int, datetime] | None) -> UpdatedSince:
+                          witness: tuple[int, datetime] | None,
+                          missing: tuple[int, datetime] | None = None) -> UpdatedSince:
     """What a poll showed. ``older``: an issue updated before ``since`` (floored to the minute) that
     came back. ``witness``: an issue the store knows was updated that day, after ``day_start`` (the
-    account's midnight) and before ``since``, which did not come back. ``ignored`` once an issue
-    older than that day came back; ``date_only`` while those that came back are all of that day."""
+    account's midnight) and before ``since``, which did not come back. ``missing``: the account's most
+    recently updated issue, asked just before, updated after ``since``, which did not come back.
+    ``ignored`` once an issue older than that day came back; ``date_only`` while those that came back
+    are all of that day; ``misread`` for good once one that should have come back did not."""
     if older is not None:
         issue_id, updated_at = older
         mode = DATE_ONLY if updated_at >= day_start else IGNORED
-        if known.mode == IGNORED or (known.mode == mode and known.issue_id is not None):
+        if known.mode in (IGNORED, MISREAD) or (known.mode == mode and known.issue_id is not None):
             return known  # the first evidence stands; "ignored" is never taken back for "date_only"
         return UpdatedSince(mode, issue_id, _utc(updated_at), _utc(since))
+    if missing is not None and known.trusted:
+        issue_id, updated_at = missing
+        return UpdatedSince(MISREAD, issue_id, _utc(updated_at), _utc(since))
     if witness is not None and known.mode == UNKNOWN:
         issue_id, updated_at = witness
         return UpdatedSince(HONOURED, issue_id, _utc(updated_at), _utc(since))
@@ -74,6 +83,9 @@ def updated_since_words(state: UpdatedSince) -> str:
     if state.mode == HONOURED:
         return (f"honoured (issue {state.issue_id}, updated at {state.issue_updated_at}, was not listed "
                 f"for updated_since {state.since})")
+    if state.mode == MISREAD:
+        return (f"misread (issue {state.issue_id}, updated at {state.issue_updated_at}, was not listed for "
+                f"updated_since {state.since}): each poll reads the list newest first and stops there")
     if state.mode in (DATE_ONLY, IGNORED):
         how = "read as a date only" if state.mode == DATE_ONLY else "ignored"
         return (f"{how} (issue {state.issue_id}, updated at {state.issue_updated_at}, was listed for "
@@ -89,6 +101,7 @@ SAME_MOMENT = 1.0
 # A comment within this of the issue's creation may have come with it (an e-mail's text, say).
 AFTER_CREATION = 60.0
 SUPPORT_KEPT = 50  # issue ids kept as evidence for "yes" (a count beyond it says enough)
+FUTURE_SLACK = 60.0  # seconds a comment may be dated past Okdesk's now before its date is not believed
 
 
 @dataclass(frozen=True)
@@ -115,20 +128,50 @@ class BumpVerdict:
             return cls()
 
 
+@dataclass(frozen=True)
+class PreviousLook:
+    """What the daemon saw of an issue the last time it fetched it (its followed row)."""
+
+    status_code: str | None
+    comments_count: int | None
+    comments_last_at: datetime | None
+
+
 def bump_observed(known: BumpVerdict, *, issue_id: int, created_at: datetime | None,
-                  updated_at: datetime | None, comments_last_at: datetime | None, need: int) -> BumpVerdict:
-    """What one look at an issue (``GET /issues/{id}``, or a list item carrying comments) shows."""
+                  updated_at: datetime | None, comments_last_at: datetime | None, need: int,
+                  status_code: str | None = None, comments_count: int | None = None,
+                  previous: PreviousLook | None = None, now: datetime | None = None) -> BumpVerdict:
+    """What one look at an issue (``GET /issues/{id}``, or a list item carrying comments) shows.
+
+    Any look may prove "no". Only a look at an issue the daemon saw before (``previous``), whose one
+    change since is a new comment (same status, more comments), supports "yes": an update made with
+    a comment (a status change that requires one, say) looks just like a bump, and the daemon cannot
+    tell them apart on an issue it never saw. A comment dated past Okdesk's ``now`` (a clock gone
+    wrong) says nothing either way.
+    """
     if known.verdict == NO or updated_at is None or comments_last_at is None:
+        return known
+    if now is not None and (comments_last_at - now).total_seconds() > FUTURE_SLACK:
         return known
     gap = (comments_last_at - updated_at).total_seconds()
     if gap > SAME_MOMENT:
         return replace(known, verdict=NO, proof_issue_id=issue_id, proof_seconds=round(gap, 1))
     fresh = created_at is None or (comments_last_at - created_at).total_seconds() >= AFTER_CREATION
-    if abs(gap) > SAME_MOMENT or not fresh or issue_id in known.support:
+    if (abs(gap) > SAME_MOMENT or not fresh or issue_id in known.support
+            or not _only_a_new_comment(previous, status_code, comments_count, comments_last_at)):
         return known
     support = (known.support + (issue_id,))[-SUPPORT_KEPT:]
     count = known.supported_by + 1
     return replace(known, support=support, supported_by=count, verdict=YES if count >= need else known.verdict)
+
+
+def _only_a_new_comment(previous: PreviousLook | None, status_code: str | None, comments_count: int | None,
+                        comments_last_at: datetime) -> bool:
+    if previous is None or previous.status_code != status_code:
+        return False
+    if previous.comments_last_at is not None and comments_last_at <= previous.comments_last_at:
+        return False
+    return previous.comments_count is None or comments_count is None or comments_count > previous.comments_count
 
 
 def bump_words(state: BumpVerdict) -> str:
@@ -194,9 +237,9 @@ def poll_schedule(verdict: str, *, max_requests_per_minute: float, poll_share: f
     return Schedule(interval, sweep, adaptive=True)
 
 
-# The part of the budget background requests (the sweep) may use (syncd.okdesk.budget.RequestBudget's
-# background_reserve), and its window, 61 s.
-BACKGROUND_SHARE, BUDGET_WINDOW = 0.5, 61.0
+# The part of the budget background requests (the sweep) may use, and the budget's window: the
+# daemon's RequestBudget is built with its defaults.
+BACKGROUND_SHARE, BUDGET_WINDOW = 1.0 - BACKGROUND_RESERVE, WINDOW
 
 
 def worst_comment_delay(schedule: Schedule, verdict: str, followed: int, requests_per_issue: int,

@@ -290,6 +290,12 @@ class OutboxSender(DispatchLoop):
     async def _download(self, issue_id: int, ref: FileRef, path: Path) -> tuple[str | None, FileRef]:
         """(What went wrong, or None; the file as the attachment's own answer names it.)"""
         named: list[str] = []
+
+        def as_named() -> FileRef:  # the name the comment's list of files lacked, once Okdesk said it
+            if ref.file_name == UNNAMED_FILE and named and named[-1] != UNNAMED_FILE:
+                return replace(ref, file_name=named[-1])
+            return ref
+
         try:
             # public_only: a comment's list of files may not carry their flags or names (its shape is
             # undocumented); the attachment's own answer does, and a private file never reaches a client.
@@ -298,11 +304,12 @@ class OutboxSender(DispatchLoop):
                                     on_link=lambda link: named.append(link.file_name))
         except OkdeskTooLarge:
             if self.max_file_bytes is not None:
-                notice = too_large_notice(issue_id, ref.attachment_id, ref.file_name, ref.size, self.max_file_bytes)
+                notice = too_large_notice(issue_id, ref.attachment_id, as_named().file_name, ref.size,
+                                          self.max_file_bytes)
                 self.notices.add(notice.dedupe_key, notice.okdesk_issue_id, notice.text)
-            return "file_too_large", ref
+            return "file_too_large", as_named()
         except OkdeskNotFound:
-            return "file_unavailable", ref
+            return "file_unavailable", as_named()
         except OkdeskPrivateFile:
             log.info("private_file_not_sent", attachment_id=ref.attachment_id)
             return PRIVATE, ref
@@ -311,9 +318,7 @@ class OutboxSender(DispatchLoop):
         except OkdeskError as exc:
             raise StepFailed(SendFailure("item", f"Okdesk: {exc}"), service="okdesk") from None
         self.health.mark("okdesk")
-        if ref.file_name == UNNAMED_FILE and named and named[-1] != UNNAMED_FILE:
-            ref = replace(ref, file_name=named[-1])  # the name the comment's list of files lacked
-        return None, ref
+        return None, as_named()
 
     # ------------------------------------------------------------ failures
 

@@ -5,7 +5,8 @@ Run: ``python tests/bench/bench_latency.py [--sizes 10,1000,10000] [--comments 2
 at the defaults). Production defaults: budget 120 requests a minute, the poll interval adaptive (no
 override), and the emulator answering every request 150 ms late so the figures are not a loopback
 artefact. Per size and variant the daemon first learns the account's behaviour (a few comments on
-issues last touched two days ago), then the figures are taken on the same state after a restart:
+issues last touched two days ago, once it has looked at them), then the figures are taken on the same
+state after a restart:
 
 * a quiet minute: the busiest 60 s of Okdesk requests (polls and the sweep);
 * staff comments a few seconds apart: the time until each reaches Telegram.
@@ -80,7 +81,11 @@ def run(size: int, bump: bool, comments: int) -> Result:
         # Linking and learning at the e2e pace, then the measured runs on the same state.
         b.start({"log": {"level": "DEBUG"}, "sync": {"bump_evidence": LEARN}})
         users = {digits: b.link(digits) for digits in contacts}
-        for n, (issue_id, _digits) in enumerate(random.Random(size).sample(issues, LEARN)):
+        # "yes" is taken only from an issue the daemon saw before its new comment: the first issues the
+        # sweep visits (never fetched ones, by id), once it has.
+        learners = sorted(issue_id for issue_id, _ in issues)[:LEARN]
+        b.wait("the first visits", lambda: all(b.count("baseline_seen", issue_id=i) for i in learners), timeout=300)
+        for n, issue_id in enumerate(learners):
             emu.add_comment(issue_id, f"<p>обучение {n}</p>", author=("employee", b.employee))
         b.wait("the verdict", lambda: b.count("okdesk_comment_bump_verdict", verdict="yes" if bump else "no"),
                timeout=120)

@@ -72,20 +72,24 @@ def test_another_comment_with_as_many_files_is_not_taken_for_ours(make_daemon, e
     first, second = sorted(mine(emu, c), key=lambda x: x["id"])
     assert "Первые" in first["content"] and "Вторые" in second["content"]
     assert names(emu, second) == ["3.txt", "4.txt"]
+    eventually(lambda: len(c.daemon.find("inbound_posted")) >= 2, what="both posts logged")  # after any search
     assert not c.daemon.find("inbound_lost_answer_found")
     c.daemon.wait_cycles(3)
     assert len(mine(emu, c)) == 2
 
 
-@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize(("shape", "in_issue_list"), [("full", True), ("minimal", True), ("minimal", False)],
+                         ids=["full", "minimal", "minimal-not-in-issue-list"])
 def test_a_private_file_of_a_public_comment_never_reaches_the_client_whatever_the_shape(
-        make_daemon, emu, tg, employee, shape) -> None:
-    """Listed as bare ids, a comment's files do not say which are private; the attachment's own answer,
-    asked for every download, does."""
+        make_daemon, emu, tg, employee, shape, in_issue_list) -> None:
+    """Listed as bare ids, a comment's files do not say which are private, nor (when the issue's own
+    list of files leaves out its comments') their names; the attachment's own answer, asked for every
+    download, does."""
     from tests.e2e.helpers import start_with_issue, texts_to
     from tests.okdesk_emulator import Upload
 
     emu.options.comment_attachment_shape = shape
+    emu.options.comment_files_in_issue_attachments = in_issue_list
     daemon, user, issue_id = start_with_issue(make_daemon, emu, tg, "Файлы для клиента и для своих")
     emu.add_comment(issue_id, "<p>отчёт во вложении</p>", author=("employee", employee),
                     attachments=[Upload("отчёт.pdf", data=b"%PDF-1.4 public"),
@@ -95,4 +99,5 @@ def test_a_private_file_of_a_public_comment_never_reaches_the_client_whatever_th
     daemon.wait_cycles(2)
     files = [s for s in tg.sent_to(user) if s.media_kind]
     assert [s.sha256 for s in files] == [sha(b"%PDF-1.4 public")]
+    assert [s.file_name for s in files] == ["отчёт.pdf"]
     assert not any("внутреннее" in t for t in texts_to(tg, user))

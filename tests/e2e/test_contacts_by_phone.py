@@ -53,6 +53,8 @@ def test_a_contact_staff_entered_with_only_a_mobile_number_is_linked(variant, ma
     _share(tg, user)
     assert "Мобильная" in wait_text(tg, user, "Готово")[0].text
     assert _linked_contact(daemon, user) == anna
+    # Logged before the link, so read by the time the link's own line is.
+    daemon.wait_event("client_linked", tg_user_id=user.id)
     assert len(emu.get_contacts()) == before and daemon.find("contact_created") == []
 
 
@@ -116,6 +118,7 @@ def test_a_contact_staff_create_while_the_client_types_their_name_is_the_one_lin
     walks = emu.count_requests(r"/contacts/list$")
     tg.send_text(user, "Новая Анна")
     wait_text(tg, user, "Готово")
+    daemon.wait_event("client_linked", tg_user_id=user.id)  # logged after a create would be
     assert _linked_contact(daemon, user) == staff_made and daemon.find("contact_created") == []
     # The second look walked only the contacts created since the first (one page).
     assert emu.count_requests(r"/contacts/list$") == walks + 1

@@ -261,10 +261,16 @@ def test_a_file_over_the_limit_becomes_a_line_and_one_staff_notice(make_daemon, 
     assert not any("[syncd]" in t for t in texts_to(tg, user))  # the notice is for staff only
 
 
+@pytest.mark.parametrize("listed_as", ["without-sizes", "bare-ids"])
 def test_a_file_found_too_large_only_while_downloading_is_noted_once_for_client_and_staff(
-        make_daemon, emu, tg, employee) -> None:
-    """Okdesk's comment answer need not carry sizes: the limit is then met during the download."""
+        make_daemon, emu, tg, employee, listed_as) -> None:
+    """Okdesk's comment answer need not carry sizes: the limit is then met during the download. Nor
+    names, listed as bare ids and left out of the issue's own list of files: the attachment's own
+    answer, asked for the download, names it for the client and for staff."""
     emu.options.comment_attachment_sizes = False
+    if listed_as == "bare-ids":
+        emu.options.comment_attachment_shape = "minimal"
+        emu.options.comment_files_in_issue_attachments = False
     daemon, user, issue_id = start(make_daemon, emu, tg, sync={"max_file_mb": 0.5},
                                    okdesk={"employee_id": employee})
     emu.add_comment(issue_id, "<p>Образ диска</p>", author=("employee", employee),

@@ -100,6 +100,7 @@ def test_files_given_up_after_a_lost_answer_are_searched_for_first(make_daemon, 
     c.daemon.wait_cycles(3)
     (comment,) = mine(emu, c)
     assert [a["attachment_file_name"] for a in comment["attachments"]] == ["small.txt"]
+    eventually(lambda: posts(emu) == 1, what="the lost POST logged by the emulator")  # logged when it ends
     assert fault.hits == 1 and posts(emu) == 1
     assert not c.daemon.find("inbound_files_given_up")
 

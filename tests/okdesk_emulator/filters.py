@@ -7,7 +7,7 @@ The two endpoints name the same filters differently (`status_codes[]` vs
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from .model import Issue, Store
@@ -109,9 +109,14 @@ def issue_filters(
         since = date_param(query, f"{prefix}_since", store.tz, errors)
         until = date_param(query, f"{prefix}_until", store.tz, errors)
         if prefix == "updated" and since is not None and updated_since != "honoured":
-            # Checked for its format as ever, then read as a date, or not at all.
-            since = None if updated_since == "ignored" else since.astimezone(store.tz).replace(
-                hour=0, minute=0, second=0, microsecond=0)
+            # Checked for its format as ever, then read as a date, as UTC wall time, or not at all.
+            wall = since.astimezone(store.tz)
+            if updated_since == "ignored":
+                since = None
+            elif updated_since == "utc":
+                since = wall.replace(tzinfo=timezone.utc)
+            else:
+                since = wall.replace(hour=0, minute=0, second=0, microsecond=0)
         if since or until:
             predicates.append(_dates(since, until, _FIELDS[prefix]))
     return predicates

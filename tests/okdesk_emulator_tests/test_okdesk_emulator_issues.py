@@ -148,6 +148,26 @@ def test_updated_since_minute_precision_and_formats(emu: OkdeskEmulator, api: Ap
     assert api("GET", "/issues/count", {"contact_ids": contact}).status_code == 422
 
 
+def test_updated_since_variants_on_the_list(emu: OkdeskEmulator, api: Api) -> None:
+    """The same value, read four ways (Options.updated_since_filter); /issues/count always honours it."""
+    _, _, issue = setup_issue(emu)
+    updated = datetime.fromisoformat(emu.get_issue(issue)["updated_at"])
+    assert updated.utcoffset() == timedelta(hours=3)
+
+    def listed(mode: str, value: datetime) -> bool:
+        emu.options.updated_since_filter = mode
+        return issue in [i["id"] for i in api("GET", "/issues/list", {"updated_since": dmy(value)}).json()]
+
+    earlier, later = updated - timedelta(minutes=1), updated + timedelta(minutes=1)
+    assert [listed(m, earlier) for m in ("honoured", "date_only", "ignored", "utc")] == [True, True, True, False]
+    assert [listed(m, later) for m in ("honoured", "date_only", "ignored", "utc")] == [False, True, True, False]
+    # "utc": the account's 12:00 read as 12:00 UTC, 15:00 there: three hours back is still listed.
+    assert listed("utc", updated - timedelta(hours=3, minutes=1))
+    assert not listed("utc", updated - timedelta(hours=2, minutes=59))
+    assert api("GET", "/issues/count", {"updated_since": dmy(earlier)}).json() == [issue]
+    assert api("GET", "/issues/count", {"updated_since": dmy(later)}).json() == []
+
+
 @pytest.mark.parametrize(
     ("variant", "status", "body"),
     [

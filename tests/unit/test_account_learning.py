@@ -11,10 +11,12 @@ from syncd.sync.account import (
     DATE_ONLY,
     HONOURED,
     IGNORED,
+    MISREAD,
     NO,
     UNKNOWN,
     YES,
     BumpVerdict,
+    PreviousLook,
     UpdatedSince,
     bump_observed,
     bump_words,
@@ -26,12 +28,16 @@ T = datetime(2026, 12, 7, 12, 0, tzinfo=timezone.utc)
 DAY = datetime(2026, 12, 7, 0, 0, tzinfo=timezone.utc)
 
 
+EARLIER = PreviousLook("inwork", 2, T - timedelta(days=1))  # the daemon's last look at the issue
+
+
 def see(verdict: BumpVerdict, issue: int, *, comment_after_update: float, created_before: float = 3600,
-        need: int = 3) -> BumpVerdict:
+        need: int = 3, previous: PreviousLook | None = EARLIER, status: str = "inwork", comments: int = 3,
+        now: datetime | None = None) -> BumpVerdict:
     updated = T
     return bump_observed(verdict, issue_id=issue, created_at=updated - timedelta(seconds=created_before),
                          updated_at=updated, comments_last_at=updated + timedelta(seconds=comment_after_update),
-                         need=need)
+                         need=need, status_code=status, comments_count=comments, previous=previous, now=now)
 
 
 def test_a_comment_newer_than_its_issue_proves_no_for_good() -> None:
@@ -57,6 +63,27 @@ def test_yes_needs_that_many_different_issues_each_commented_well_after_its_crea
     # ... until an issue shows otherwise.
     assert see(v, 6, comment_after_update=90).verdict == NO
     assert BumpVerdict.from_json(v.to_json()) == v and BumpVerdict.from_json("garbage") == BumpVerdict()
+
+
+def test_only_a_new_comment_on_an_issue_seen_before_supports_yes() -> None:
+    """A status change made with its required comment moves updated_at to the comment's moment whether
+    or not comments bump it: only an issue whose one change since the daemon's last look is a new
+    comment says "yes"."""
+    assert see(BumpVerdict(), 1, comment_after_update=0, previous=None) == BumpVerdict()  # never seen before
+    assert see(BumpVerdict(), 1, comment_after_update=0, status="completed") == BumpVerdict()  # status too
+    assert see(BumpVerdict(), 1, comment_after_update=0, comments=2) == BumpVerdict()  # no new comment
+    same_comment = PreviousLook("inwork", None, T)
+    assert see(BumpVerdict(), 1, comment_after_update=0, previous=same_comment, comments=None) == BumpVerdict()
+    unknown_counts = PreviousLook("inwork", None, None)
+    assert see(BumpVerdict(), 1, comment_after_update=0, previous=unknown_counts, comments=None).supported_by == 1
+    # Any look proves "no", seen before or not.
+    assert see(BumpVerdict(), 2, comment_after_update=30, previous=None).verdict == NO
+
+
+def test_a_comment_dated_in_the_future_says_nothing() -> None:
+    assert see(BumpVerdict(), 1, comment_after_update=3600, now=T + timedelta(seconds=30)) == BumpVerdict()
+    assert see(BumpVerdict(), 1, comment_after_update=3600, now=T + timedelta(hours=1)).verdict == NO
+    assert see(BumpVerdict(), 1, comment_after_update=0, now=T - timedelta(minutes=5)) == BumpVerdict()
 
 
 @settings(max_examples=300, deadline=None)
@@ -99,3 +126,20 @@ def test_updated_since_is_learned_from_what_comes_back() -> None:
     # ... unless something older comes back later after all.
     assert updated_since_learned(honoured, since, DAY, (9, T - timedelta(days=3)), None).mode == IGNORED
     assert UpdatedSince.from_json(honoured.to_json()) == honoured and UpdatedSince.from_json("{") == UpdatedSince()
+
+
+def test_a_filter_that_hides_the_newest_issue_is_misread_for_good() -> None:
+    missing = (11, T + timedelta(minutes=2))
+    for known in (UpdatedSince(), updated_since_learned(UpdatedSince(), T, DAY, None, (8, T - timedelta(hours=3)))):
+        misread = updated_since_learned(known, T, DAY, None, None, missing)
+        assert (misread.mode, misread.issue_id, misread.trusted) == (MISREAD, 11, False)
+    assert updated_since_words(misread) == (
+        "misread (issue 11, updated at 2026-12-07T12:02:00+00:00, was not listed for updated_since "
+        "2026-12-07T12:00:00+00:00): each poll reads the list newest first and stops there")
+    # Nothing takes it back: not an issue of that day listed, not one that came back, not a witness.
+    assert updated_since_learned(misread, T, DAY, (5, T - timedelta(hours=2)), None) == misread
+    assert updated_since_learned(misread, T, DAY, (6, T - timedelta(days=9)), None) == misread
+    assert updated_since_learned(misread, T, DAY, None, (8, T - timedelta(hours=3))) == misread
+    # Once the filter is not trusted it is not sent: an ignored one is not "misread" later.
+    ignored = updated_since_learned(UpdatedSince(), T, DAY, (6, T - timedelta(days=9)), None)
+    assert updated_since_learned(ignored, T, DAY, None, None, missing) == ignored

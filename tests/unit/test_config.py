@@ -17,12 +17,14 @@ REQUIRED_ENV = {
 
 def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     cfg = tmp_path / "c.toml"
-    cfg.write_text('[okdesk]\nurl = "acme.okdesk.ru"\n[sync]\npoll_interval = -1\nbogus = 1\n[weird]\n')
+    cfg.write_text('[okdesk]\nurl = "acme.okdesk.ru"\n[sync]\npoll_interval = -1\nupdated_since_check = 0\n'
+                   'bump_evidence = 0\nbogus = 1\n[weird]\n')
     with pytest.raises(ConfigError) as err:
         load_settings(cfg, {})
     text = str(err.value)
     for needle in ("okdesk.url must start with https://", "okdesk.api_token is required",
                    "telegram.api_id is required", "telegram.bot_token is required", "sync.poll_interval must be",
+                   "sync.updated_since_check must be greater than 0", "sync.bump_evidence must be greater than 0",
                    "sync.bogus: unknown setting", "unknown section [weird]"):
         assert needle in text
 

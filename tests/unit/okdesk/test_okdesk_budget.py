@@ -197,7 +197,7 @@ def test_budget_counts_every_request(emu, tmp_path: Path) -> None:
     budget = RequestBudget(6000)
     issue, att, _ = _one_attachment(emu, tmp_path)
     with make_client(emu, budget=budget) as c:
-        c.list_issues_updated_since(None, background=True)
+        c.issues_updated_since(None, background=True)
         c.download_attachment(issue, att, tmp_path / "d")
         assert budget.total == c.requests_made == settled(emu).count_requests() == 3
         assert budget.by_kind == {"issues.list": 1, "attachments.get": 1, "storage": 1}

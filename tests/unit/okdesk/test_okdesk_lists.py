@@ -28,7 +28,7 @@ def test_paging_loops_until_a_short_page(emu, client) -> None:
     for n in range(120):
         emu.add_issue(f"Заявка {n}")
     emu.reset_requests()
-    issues = client.list_issues_updated_since(None, page_size=40)
+    issues = client.issues_updated_since(None, page_size=40).items
     assert sorted(i.id for i in issues) == emu.issue_ids()
     pages = records(emu, r"/issues/list$")
     assert [r.query["page[number]"] for r in pages] == [["1"], ["2"], ["3"], ["4"]]  # 40,40,40,0
@@ -48,14 +48,14 @@ def test_updated_since_is_sent_in_the_account_zone(tmp_path: Path) -> None:
         emu.options.updated_since_filter = "honoured"
         assert c.account_tz == MOSCOW  # nothing seen yet, nothing configured
         issue = emu.add_issue("old")
-        c.list_issues_updated_since(None)
+        c.issues_updated_since(None)
         assert c.account_tz.utcoffset(None) == timedelta(hours=5)  # learned from the answer
-        c.list_issues_updated_since(datetime(2026, 1, 1, 0, 0, 59, tzinfo=timezone.utc))
+        c.issues_updated_since(datetime(2026, 1, 1, 0, 0, 59, tzinfo=timezone.utc))
         assert settled(emu).requests[-1].query["updated_since"] == ["01-01-2026 05:00"]
         now = datetime.now(timezone.utc)
         # Were the value sent in UTC wall time, +05:00 would read it as 5 h earlier.
-        assert c.list_issues_updated_since(now + timedelta(minutes=5)) == []
-        assert [i.id for i in c.list_issues_updated_since(now - timedelta(minutes=2))] == [issue]
+        assert c.issues_updated_since(now + timedelta(minutes=5)).items == []
+        assert [i.id for i in c.issues_updated_since(now - timedelta(minutes=2)).items] == [issue]
 
 
 def test_list_issues_filters_by_contact_and_status(emu, client) -> None:
@@ -117,7 +117,7 @@ def raw_fault_bodies(monkeypatch):
 
 LIST_CALLS = {
     "comments": (r"/issues/\d+/comments$", lambda c, issue: c.list_comments(issue)),
-    "updated_since": (r"/issues/list$", lambda c, issue: c.list_issues_updated_since(None)),
+    "updated_since": (r"/issues/list$", lambda c, issue: c.issues_updated_since(None).items),
     "issues": (r"/issues/list$", lambda c, issue: c.list_issues(contact_ids=[1])),
     "statuses": (r"/issues/statuses$", lambda c, issue: c.list_statuses()),
     "priorities": (r"/issues/priorities$", lambda c, issue: c.list_priorities()),
@@ -176,7 +176,7 @@ def test_an_empty_array_is_an_empty_list_and_a_bad_later_page_fails_the_walk(emu
     emu.add_fault(Fault("slow", delay=0, path=r"/issues/list$"))
     emu.add_fault(Fault("error_body", path=r"/issues/list$", body={}, times=None))
     with pytest.raises(OkdeskUnavailable) as info:
-        client.list_issues_updated_since(None, page_size=2)
+        client.issues_updated_since(None, page_size=2)
     assert info.value.kind == "not_a_list"
     assert settled(emu).count_requests(r"/issues/list$") == 4  # page 1, then page 2 three times
 
@@ -187,4 +187,4 @@ def test_a_list_that_moves_while_walked_is_walked_again(emu, client) -> None:
 
     walks = iter([[1, 2], [2, 3], [], [1, 3], [4, 2], []])  # id 4 was hidden by the shift
     client._t.request = lambda *a, **kw: [issue(i) for i in next(walks)]
-    assert [i.id for i in client.list_issues_updated_since(None, page_size=2)] == [1, 2, 3, 4]
+    assert [i.id for i in client.issues_updated_since(None, page_size=2).items] == [1, 2, 3, 4]
