@@ -19,6 +19,7 @@ from syncd.logs import get_logger
 from syncd.store import Store
 from syncd.store.states import OKDESK_COMMENT_BUMP_KEY, OKDESK_UPDATED_SINCE_KEY
 from syncd.sync.account import (
+    BUDGET_WINDOW,
     UNKNOWN,
     BumpVerdict,
     PreviousLook,
@@ -104,7 +105,7 @@ class AccountState:
         poll interval changes at all (a verdict learned): never a stale promise, never a log flood."""
         schedule = self.schedule()
         period = max(self.settings.sync.reconcile_min_period,
-                     followed * self.requests_per_issue / schedule.sweep_per_minute * 60.0)
+                     followed * self.requests_per_issue / schedule.sweep_per_minute * BUDGET_WINDOW)
         worst = self.worst_delay(followed)
         said = self._said
         if (said is None or _moved(period, said["seconds"]) or _moved(worst, said["worst_comment_delay"])

@@ -23,6 +23,7 @@ from syncd.config import Settings
 from syncd.health import LAST_POLL_KEY, LAST_POLL_OK_KEY, Health
 from syncd.issue_sync import REQUESTS_PER_ISSUE, IssueSync
 from syncd.logs import get_logger
+from syncd.okdesk.budget import WINDOW
 from syncd.okdesk.client import OkdeskClient
 from syncd.okdesk.errors import OkdeskError, OkdeskNotFound, OkdeskTokenRefused, OkdeskUnavailable
 from syncd.okdesk.models import IssueSummary
@@ -44,7 +45,9 @@ class ReconcileBucket:
 
     def __init__(self, per_minute: float, burst: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.per_minute = per_minute
-        self.rate = per_minute / 60.0
+        # A "minute" of the budget's 61-s window (syncd.okdesk.budget): visits exactly 60/n s apart put
+        # n + 1 in some 60-s windows.
+        self.rate = per_minute / WINDOW
         self.capacity = max(burst, float(REQUESTS_PER_ISSUE))
         self.tokens = float(REQUESTS_PER_ISSUE)
         self.clock = clock
@@ -226,13 +229,13 @@ class Poller:
         cursor = datetime.fromisoformat(raw_cursor) if raw_cursor else self.okdesk.okdesk_now()
         since = cursor - timedelta(seconds=self.settings.sync.poll_overlap)
         trusted = self.account.updated_since.trusted
-        newest = None
+        newest, checked = None, False
         if trusted and time.monotonic() >= self._filter_check_due:
             # Now and then, that the filter hides nothing: the newest issue, asked first, must be listed.
             self._filter_check_due = time.monotonic() + self.settings.sync.updated_since_check
-            newest = next(iter(self.okdesk.recently_updated_issues(1)), None)
+            newest, checked = next(iter(self.okdesk.recently_updated_issues(1)), None), True
         listed = self.okdesk.issues_updated_since(since, trust_filter=trusted)
-        self._pages = max(1, listed.pages)
+        self._pages = max(1, listed.pages + checked)  # the check is paid for like a page: the load stays
         items = listed.items
         answered = time.monotonic()
         self.health.mark("okdesk")

@@ -220,7 +220,7 @@ def poll_schedule(verdict: str, *, max_requests_per_minute: float, poll_share: f
     """How often to poll and how fast to sweep, from what is known of the account.
 
     Comments bump updated_at ("yes"): one list request a poll sees every new comment, so the poll
-    takes most of ``poll_share`` of the budget (about one poll every 1.7 s at the default 120 a
+    takes most of ``poll_share`` of the budget (about one poll every 1.7 s, 1.69, at the default 120 a
     minute and a third of it) and the sweep only the rest, a slow safety net, whatever the number
     of followed issues. Otherwise ("no", "unknown"): a comment is found only by visiting its issue,
     so the sweep keeps ``reconcile_share`` of the budget and the poll its old pace.
@@ -228,7 +228,9 @@ def poll_schedule(verdict: str, *, max_requests_per_minute: float, poll_share: f
     if verdict == YES:
         calm = max_requests_per_minute * poll_share
         sweep = max(calm * SAFETY_NET_SHARE, float(requests_per_issue))
-        interval = min(SLOWEST_POLL, max(FASTEST_POLL, 60.0 / max(calm - sweep, 1.0)))
+        # Spread over the budget's 61-s window, not 60: polls exactly 60/36 s apart put 37 in some
+        # 60-s windows (the first and the last at their edges), one more than the share.
+        interval = min(SLOWEST_POLL, max(FASTEST_POLL, BUDGET_WINDOW / max(calm - sweep, 1.0)))
     else:
         sweep = max_requests_per_minute * reconcile_share
         interval = DEFAULT_POLL
@@ -251,4 +253,4 @@ def worst_comment_delay(schedule: Schedule, verdict: str, followed: int, request
         return schedule.poll_interval
     room = max_requests_per_minute * BACKGROUND_SHARE * 60.0 / BUDGET_WINDOW - 60.0 / schedule.poll_interval
     pace = max(min(schedule.sweep_per_minute, room), 1e-9)
-    return max(schedule.poll_interval, followed * requests_per_issue / pace * 60.0)
+    return max(schedule.poll_interval, followed * requests_per_issue / pace * BUDGET_WINDOW)
