@@ -36,6 +36,13 @@ def apply_defaults_and_checks(built: dict[str, dict[str, Any]], env: Mapping[str
         problems.append("sync.poll_share must be greater than 0 and at most 1")
     if sync.get("max_file_mb") and sync["max_file_mb"] > 2000:
         problems.append("sync.max_file_mb: Telegram bots cannot send files over 2000 MB")
+    interval, rpm, share = sync.get("poll_interval"), okdesk.get("max_requests_per_minute"), sync.get("reconcile_share")
+    if interval and rpm and rpm >= 6 and share and 0 < share < 1 and 60.0 / interval > rpm * (1 - share):
+        # Polls beyond that leave the sweep nothing (the budget keeps room for the foreground), and a
+        # comment that does not bump updated_at would never be found.
+        problems.append(f"sync.poll_interval {interval:g} s makes {60.0 / interval:.0f} polls a minute, more than the "
+                        f"{rpm * (1 - share):.0f} okdesk.max_requests_per_minute leaves beside the reconcile sweep's "
+                        f"share: at least {60.0 / (rpm * (1 - share)):.2f} s, or unset (adaptive)")
     if okdesk.get("reopen_days") is not None and okdesk["reopen_days"] < 0:
         problems.append("okdesk.reopen_days must not be negative")
     if okdesk.get("company_clients") and not str(okdesk.get("company_inn_parameter") or "").strip():

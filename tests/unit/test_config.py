@@ -29,11 +29,23 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
         assert needle in text
 
 
+def test_a_fixed_poll_interval_must_leave_the_sweep_its_share(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("[sync]\npoll_interval = 0.3\n")
+    with pytest.raises(ConfigError) as err:
+        load_settings(cfg, REQUIRED_ENV)
+    assert ("sync.poll_interval 0.3 s makes 200 polls a minute, more than the 60 okdesk.max_requests_per_minute "
+            "leaves beside the reconcile sweep's share: at least 1.00 s, or unset (adaptive)") in str(err.value)
+    assert load_settings(cfg, {**REQUIRED_ENV, "SYNCD_OKDESK_MAX_REQUESTS_PER_MINUTE": "6000"}).sync.poll_interval == 0.3
+    cfg.write_text("[sync]\npoll_interval = 1\n")
+    assert load_settings(cfg, REQUIRED_ENV).sync.poll_interval == 1.0
+
+
 def test_environment_wins_over_the_file_and_types_are_checked(tmp_path: Path) -> None:
     cfg = tmp_path / "c.toml"
     cfg.write_text('[sync]\npoll_interval = 30\n[okdesk]\nurl = "https://a.okdesk.ru/api/v1/"\n')
-    settings = load_settings(cfg, {**REQUIRED_ENV, "SYNCD_SYNC_POLL_INTERVAL": "0.5"})
-    assert settings.sync.poll_interval == 0.5
+    settings = load_settings(cfg, {**REQUIRED_ENV, "SYNCD_SYNC_POLL_INTERVAL": "1.5"})
+    assert settings.sync.poll_interval == 1.5
     with pytest.raises(ConfigError, match="SYNCD_TELEGRAM_API_ID"):
         load_settings(None, {**REQUIRED_ENV, "SYNCD_TELEGRAM_API_ID": "abc"})
 
