@@ -87,8 +87,10 @@ def run(size: int, bump: bool, comments: int) -> Result:
         b.wait("the first visits", lambda: all(b.count("baseline_seen", issue_id=i) for i in learners), timeout=300)
         for n, issue_id in enumerate(learners):
             emu.add_comment(issue_id, f"<p>обучение {n}</p>", author=("employee", b.employee))
+        # "no" shows when the sweep comes back to a learner: after its first visit of every other issue
+        # (never fetched ones go first), about 2 requests an issue at the e2e pace.
         b.wait("the verdict", lambda: b.count("okdesk_comment_bump_verdict", verdict="yes" if bump else "no"),
-               timeout=120)
+               timeout=120 + size / 25)
         emu.options.latency = LATENCY
         b.start(merge(PRODUCTION, {"sync": {"bump_evidence": LEARN}}), timeout=120)
         run_no = b.daemon.runs
