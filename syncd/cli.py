@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import os
 import pkgutil
 import sys
+from collections.abc import Sequence
 
 import syncd.commands
 from syncd import __version__
+from syncd.commands import CommandFailed
 from syncd.config import ConfigError, load_settings
 from syncd.filesafety import warn_config_file_exposure
-from syncd.logs import setup_logging
+from syncd.logs import get_logger, redact, setup_logging
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -45,16 +48,48 @@ class _WithCommon:
 def main(argv: list[str] | None = None) -> int:
     # Whatever a command creates (the database, a session, a temporary file) is private from birth.
     os.umask(0o077)
-    args = _parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    # Known before parsing: a script asking for JSON gets JSON even when its arguments are refused.
+    as_json = "--json" in argv
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exc:  # argparse has said why on stderr (or printed --help: exit 0)
+        if as_json and exc.code:
+            _json_error("usage", "the command line was not understood (see stderr)")
+        raise
+    as_json = bool(getattr(args, "json", False))
     try:
         settings = load_settings(args.config, secrets_required=getattr(args, "needs_secrets", True))
+        # Commands other than `run` print for a person; their log lines (warnings) go to stderr too.
+        setup_logging(settings.log.level, settings.log.format, secrets=settings.secrets())
+        warn_config_file_exposure(settings.source)  # secrets that others may read: said by every command
+        return int(args.handler(args, settings))
     except ConfigError as exc:
         print(f"syncd: {exc}", file=sys.stderr)
+        if as_json:
+            _json_error("config_invalid", "invalid configuration", problems=exc.problems)
         return 2
-    # Commands other than `run` print for a person; their log lines (warnings) go to stderr too.
-    setup_logging(settings.log.level, settings.log.format, secrets=settings.secrets())
-    warn_config_file_exposure(settings.source)  # secrets that others may read: said by every command
-    return int(args.handler(args, settings))
+    except CommandFailed as exc:
+        print(f"syncd {args.command}: {exc.message}", file=sys.stderr)
+        if as_json:
+            _json_error(exc.code, exc.message)
+        return exc.exit_code
+    except Exception:
+        if not as_json:
+            raise
+        # The traceback still goes to stderr (redacted, through the logger); stdout stays one document.
+        get_logger("syncd").exception("crashed", command=args.command)
+        _json_error("internal_error", f"syncd {args.command} failed unexpectedly (see stderr)")
+        return 1
+
+
+def _json_error(code: str, message: str, problems: Sequence[str] = ()) -> None:
+    """The one JSON document of a ``--json`` command that could not do its work (README: "--json")."""
+    error: dict[str, object] = {"code": code, "message": redact(message)}
+    if problems:
+        error["problems"] = [redact(p) for p in problems]
+    print(json.dumps({"error": error}, ensure_ascii=False))
+    sys.stdout.flush()
 
 
 if __name__ == "__main__":

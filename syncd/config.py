@@ -6,6 +6,8 @@ error per restart is a sysadmin who gives up), as one :class:`ConfigError`.
 
 from __future__ import annotations
 
+import difflib
+import math
 import os
 import sys
 from collections.abc import Mapping
@@ -100,6 +102,9 @@ class TelegramSettings:
 class StateSettings:
     dir: str = ""
     database_url: str = ""
+    # One daemon per database: seconds a daemon's lease lasts unless renewed (every third of it);
+    # a daemon killed on another host blocks a new start this long (syncd.store.lease).
+    lease_timeout: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -164,12 +169,22 @@ class LogSettings:
 
 
 @dataclass(frozen=True)
+class MetricsSettings:
+    # Prometheus text file for node_exporter's textfile collector (syncd/metrics.py): the daemon opens
+    # no port. Unset: none written.
+    textfile: str | None = None
+    # Seconds between two writes of it.
+    interval: float = 5.0
+
+
+@dataclass(frozen=True)
 class Settings:
     okdesk: OkdeskSettings
     telegram: TelegramSettings
     state: StateSettings
     sync: SyncSettings
     log: LogSettings
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
     source: str | None = None
 
     @property
@@ -210,6 +225,7 @@ SECTIONS: dict[str, type] = {
     "state": StateSettings,
     "sync": SyncSettings,
     "log": LogSettings,
+    "metrics": MetricsSettings,
 }
 
 
@@ -255,7 +271,10 @@ def _convert(value: Any, hint: Any, where: str, problems: list[str]) -> Any:
         if base == "float":
             if isinstance(value, bool):
                 raise ValueError
-            return float(str(value).strip())
+            number = float(str(value).strip())
+            if not math.isfinite(number):  # "nan" and "inf" parse, and would make a loop never wake
+                raise ValueError
+            return number
         if base == "str":
             if not isinstance(value, (str, int, float)):
                 raise ValueError
@@ -283,6 +302,8 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
             problems.append(f"config file {config_path} is not readable by this user")
         except tomllib.TOMLDecodeError as exc:
             problems.append(f"config file {config_path} is not valid TOML: {exc}")
+        except OSError as exc:  # a directory, an unreadable disk: said like the others, never a traceback
+            problems.append(f"config file {config_path} cannot be read ({exc.strerror or type(exc).__name__})")
 
     for name in data:
         if name not in SECTIONS:
@@ -298,7 +319,7 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
         known = {f.name for f in fields(cls)}
         for key in section:
             if key not in known:
-                problems.append(f"{section_name}.{key}: unknown setting")
+                problems.append(f"{section_name}.{key}: unknown setting{_nearest(key, known)}")
         values: dict[str, Any] = {}
         for f in fields(cls):
             env_key = f"SYNCD_{section_name.upper()}_{f.name.upper()}"
@@ -324,6 +345,7 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
             values[f.name] = value
         built[section_name] = values
 
+    problems += unknown_variables(env)
     apply_defaults_and_checks(built, env, problems)
     if problems:
         raise ConfigError(problems)
@@ -331,6 +353,29 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
         **{name: SECTIONS[name](**values) for name, values in built.items()},
         source=str(config_path) if config_path else None,
     )
+
+
+# Variables of ours that are no setting: the config file's path.
+OTHER_VARIABLES = ("SYNCD_CONFIG",)
+
+
+def known_variables() -> list[str]:
+    names = [f"SYNCD_{section.upper()}_{f.name.upper()}" for section, cls in SECTIONS.items() for f in fields(cls)]
+    return names + list(OTHER_VARIABLES)
+
+
+def unknown_variables(env: Mapping[str, str]) -> list[str]:
+    """A ``SYNCD_…`` variable that names no setting, said as an unknown key in the file is: a typo
+    (``SYNCD_TELEGRAM_BOT_TOKN``) would otherwise be silently ignored, and its setting left at the
+    file's value or its default."""
+    known = known_variables()
+    return [f"{name} (environment): unknown setting{_nearest(name, known)}"
+            for name in sorted(env) if name.startswith("SYNCD_") and name not in known]
+
+
+def _nearest(name: str, known: Any) -> str:
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]}?)" if close else ""
 
 
 def _default(f: Any) -> Any:

@@ -15,6 +15,9 @@ def apply_defaults_and_checks(built: dict[str, dict[str, Any]], env: Mapping[str
     state = built["state"]
     if not state["dir"]:
         state["dir"] = env.get("STATE_DIRECTORY", "").split(":")[0] or "state"
+    # 0 would have every start take a running daemon's lease as expired: two daemons acting at once.
+    if state.get("lease_timeout") is not None and state["lease_timeout"] <= 0:
+        problems.append("state.lease_timeout must be greater than 0")
     okdesk, sync, log, tg = built["okdesk"], built["sync"], built["log"], built["telegram"]
     url = okdesk.get("url") or ""
     if url and not url.startswith(("http://", "https://")):
@@ -63,6 +66,13 @@ def apply_defaults_and_checks(built: dict[str, dict[str, Any]], env: Mapping[str
         problems.append("telegram.in_flight_window must be greater than 0")
     if tg.get("recover_max_messages") is not None and tg["recover_max_messages"] < 0:
         problems.append("telegram.recover_max_messages must not be negative")
+    metrics = built.get("metrics", {})
+    if metrics.get("interval") is not None and metrics["interval"] <= 0:
+        problems.append("metrics.interval must be greater than 0")
+    textfile = metrics.get("textfile")
+    if textfile and not str(textfile).endswith(".prom"):
+        # node_exporter's textfile collector reads only *.prom: any other name would be written in vain.
+        problems.append(f"metrics.textfile must end in .prom, node_exporter reads no other (got {textfile!r})")
     tz = okdesk.get("timezone")
     if tz and parse_utc_offset(tz) is None:
         problems.append(f"okdesk.timezone must look like +03:00 (got {tz!r})")

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import IO
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy import Engine
 from telethon import TelegramClient
 from telethon.tl import functions
 
@@ -26,6 +27,7 @@ from syncd.inbound.menu import Menu
 from syncd.inbound.worker import InboundWorker
 from syncd.liveness import Liveness, loop_bounds
 from syncd.logs import get_logger, register_phone
+from syncd.metrics import start_metrics
 from syncd.notices import NoticeQueue, NoticeWorker
 from syncd.okdesk.budget import RequestBudget
 from syncd.okdesk.client import OkdeskClient
@@ -34,6 +36,7 @@ from syncd.retention import EVERY as RETENTION_EVERY
 from syncd.retention import purge_personal_data
 from syncd.store import Store, make_engine, migrate
 from syncd.store.db import tighten_sqlite_files
+from syncd.store.lease import Lease, LeaseHeld, has_lease_table, keep_renewed, release_at_stop
 from syncd.sync.account import DEFAULT_POLL, POLL_TICK
 from syncd.sync.retry import RetryPolicy
 from syncd.telegram.bot import Bot
@@ -126,8 +129,42 @@ async def run_daemon(settings: Settings) -> int:
     tmp_dir.mkdir(mode=0o700)
 
     engine = make_engine(settings.database_url)
-    before, after = migrate(engine)
+    # One daemon per database (the flock guards only this state directory): a second one is refused
+    # here, before it touches Telegram or Okdesk. Renewed from now on; lost, the daemon exits at once.
+    lease = Lease(engine, settings.state.lease_timeout)
+    try:
+        # Where the lease's table exists, the lease comes first: a newer syncd started beside a running
+        # one must not migrate the database under it. (Before schema 0005 there is none to take yet.)
+        first = has_lease_table(engine)
+        if first:
+            lease.acquire()
+        before, after = migrate(engine)
+        if not first:
+            lease.acquire()
+    except LeaseHeld as exc:
+        engine.dispose()
+        lock.close()
+        raise AlreadyRunning(str(exc)) from None
+    except BaseException:
+        with suppress(Exception):
+            lease.release()
+        raise
     log.info("database_ready", schema_before=before, schema=after)
+    lease_task = asyncio.create_task(keep_renewed(lease))
+    try:
+        return await serve(settings, engine, lease, lease_task, lock, tmp_dir)
+    except BaseException:
+        # A start that failed (Telegram refused the token, a proxy that cannot be used): the lease is
+        # let go at once, so a standby elsewhere need not wait for it to expire.
+        lease_task.cancel()
+        with suppress(Exception):
+            await asyncio.to_thread(lease.release)
+        raise
+
+
+async def serve(settings: Settings, engine: Engine, lease: Lease, lease_task: asyncio.Task[None], lock: IO[str],
+                tmp_dir: Path) -> int:
+    """The daemon proper, on a database it holds the lease of: until SIGTERM, SIGINT or Telegram gone for good."""
     store = Store(engine)
     for phone in store.linked_phones():  # linked by an earlier run: as secret to this one
         register_phone(phone)
@@ -228,6 +265,8 @@ async def run_daemon(settings: Settings) -> int:
                       next_run_time=datetime.now(timezone.utc), id="ratings", max_instances=1, coalesce=True,
                       misfire_grace_time=None)
     scheduler.start()
+    # metrics.textfile: Prometheus figures for node_exporter's textfile collector (no port of our own).
+    metrics = start_metrics(settings, store, okdesk, sender.pacer)
 
     disconnected = asyncio.ensure_future(tg.disconnected)
     stop_wait = asyncio.create_task(stop.wait())
@@ -260,7 +299,11 @@ async def run_daemon(settings: Settings) -> int:
     await tg.disconnect()
     with suppress(Exception):  # a courtesy for `syncd status`; the stop goes on whatever the database says
         health.save_latest_error(store)
+    if metrics is not None:
+        await metrics.close()  # one last write, with the figures of the stop
     okdesk.close()
+    if not stuck:  # with a thread still at work, the lease is left to expire (or to the next start here)
+        await release_at_stop(lease, lease_task)
     engine.dispose()
     lock.close()
     watchdog_task.cancel()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from syncd.checks import Result, fail, ok
+from syncd.checks import Result, fail, ok, warn
 from syncd.config import Settings
 from syncd.logs import redact
 
@@ -53,10 +53,28 @@ def _account(settings: Settings) -> list[Result]:
     return check_account(settings)
 
 
+def _metrics(settings: Settings) -> list[Result]:
+    from pathlib import Path
+
+    from syncd.checks import skip
+    from syncd.checks.first_start import writable
+
+    if not settings.metrics.textfile:
+        return [skip("metrics", "metrics.textfile is not set: no metrics file is written")]
+    directory = Path(settings.metrics.textfile).parent
+    # The daemon writes into node_exporter's directory, never makes it: it must be there already.
+    problem = writable(directory) if directory.exists() else f"{directory} does not exist"
+    if problem is not None:
+        # Not fatal to the daemon (it logs metrics_write_failed and goes on), but the monitoring would see nothing.
+        return [warn("metrics", f"the daemon could not write {settings.metrics.textfile}: {problem} (under systemd, "
+                                "see the drop-in systemd/metrics.conf)")]
+    return [ok("metrics", f"{settings.metrics.textfile} can be written by this user")]
+
+
 def handle(args: argparse.Namespace, settings: Settings) -> int:
     results = [ok("config", f"{settings.source or 'the environment'} is valid")]
     _print(results[0])
-    for part in (_okdesk, _telegram, _database, _account):
+    for part in (_okdesk, _telegram, _database, _account, _metrics):
         try:
             found = part(settings)
         except Exception as exc:  # noqa: BLE001 - one broken check must not hide the others

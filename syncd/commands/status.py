@@ -12,7 +12,6 @@ import json
 import logging
 import math
 import re
-import sys
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -41,7 +40,11 @@ _PHONE_LIKE = re.compile(r"\+?\d(?:[\s()-]{0,2}\d){9,}")
 
 
 class CannotOpen(Exception):
-    """The database cannot be read by a command; the message is for a person."""
+    """The database cannot be read by a command; the message is for a person, ``code`` for a script."""
+
+    def __init__(self, message: str, code: str = "database_unreadable") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -63,12 +66,12 @@ def open_store(settings: Settings) -> Store:
     try:
         engine = open_existing(settings.database_url)
     except SchemaError as exc:
-        raise CannotOpen(str(exc)) from None
+        raise CannotOpen(str(exc), exc.code) from None
     try:
         check_schema_current(engine)
     except SchemaError as exc:
         engine.dispose()
-        raise CannotOpen(str(exc)) from None
+        raise CannotOpen(str(exc), exc.code) from None
     except SQLAlchemyError as exc:
         engine.dispose()
         raise CannotOpen(db_problem(exc)) from None
@@ -86,8 +89,10 @@ def db_problem(exc: SQLAlchemyError) -> str:
 
 
 def with_store(settings: Settings, command: str, action: Callable[[Store], int]) -> int:
-    """Run ``action`` on the service's database; one plain line and exit 3 when it cannot be read."""
+    """Run ``action`` on the service's database; CommandFailed (exit 3) when it cannot be read."""
     from sqlalchemy.exc import SQLAlchemyError
+
+    from syncd.commands import CommandFailed
 
     try:
         store = open_store(settings)
@@ -96,10 +101,9 @@ def with_store(settings: Settings, command: str, action: Callable[[Store], int])
         finally:
             store.engine.dispose()
     except CannotOpen as exc:
-        print(f"syncd {command}: {exc}", file=sys.stderr)
+        raise CommandFailed(exc.code, str(exc), 3) from None
     except SQLAlchemyError as exc:
-        print(f"syncd {command}: {db_problem(exc)}", file=sys.stderr)
-    return 3
+        raise CommandFailed("database_unreadable", db_problem(exc), 3) from None
 
 
 def handle(args: argparse.Namespace, settings: Settings) -> int:
@@ -144,7 +148,33 @@ def collect(store: Store, now: datetime) -> dict[str, Any]:
         "reconcile_period_seconds": round(float(seconds), 1) if isinstance(seconds, (int, float)) else None,
         "telegram_catch_up": _catch_up(store, now),
         "okdesk_account": _account(store, period if isinstance(period, dict) else {}),
+        "daemon": _daemon(store),
     }
+
+
+def _daemon(store: Store) -> dict[str, Any] | None:
+    """The daemon holding the database's lease (syncd.store.lease), by the database's clock; None: none."""
+    from syncd.store.lease import read_holder
+
+    holder = read_holder(store.engine)
+    if holder is None:
+        return None
+    return {"host": holder.host, "pid": holder.pid, "since": _iso(holder.started_at),
+            "lease_renewed_age_seconds": round(max(holder.age, 0.0), 1), "lease_timeout_seconds": holder.timeout,
+            "lease_expired": holder.expires_in < 0}
+
+
+def _daemon_words(daemon: dict[str, Any] | None) -> str:
+    if daemon is None:
+        return "not running (no daemon holds the database)"
+    since = _when(daemon["since"])
+    who = f"host {daemon['host']}, pid {daemon['pid']}"
+    if since is not None:
+        who += f", since {since:%Y-%m-%d %H:%M:%S} UTC"
+    renewed = f"lease renewed {ago(daemon['lease_renewed_age_seconds'])}"
+    if daemon["lease_expired"]:
+        return f"NOT RUNNING or frozen: {who}; {renewed}, past its {daemon['lease_timeout_seconds']:g} s"
+    return f"running on {who}; {renewed}"
 
 
 def _account(store: Store, period: dict[str, Any]) -> dict[str, Any]:
@@ -278,6 +308,7 @@ def render(report: dict[str, Any]) -> str:
         ("comments bump updated_at", report["okdesk_account"]["comments_bump_updated_at"]["words"]),
         ("okdesk updated_since", report["okdesk_account"]["updated_since"]["words"]),
         ("poll interval", _poll_words(report["okdesk_account"])),
+        ("daemon", _daemon_words(report["daemon"])),
     ]
     width = max(len(label) for label, _ in lines)
     text = [f"{label.ljust(width)}  {value}" for label, value in lines]

@@ -137,6 +137,13 @@ class RequestBudget:
             self._prune(self.clock())
             return self.limit - len(self._taken)
 
+    @property
+    def in_window(self) -> int:
+        """Requests taken in the current window (of ``limit``): how much of the budget is spent now."""
+        with self._cond:
+            self._prune(self.clock())
+            return len(self._taken)
+
     # ------------------------------------------------------------ counters
 
     def note(self, kind: str) -> None:

@@ -110,6 +110,10 @@ class OkdeskClient(IssueRatings, CompanyEndpoints, ContactEndpoints, PortalLinks
     def requests_made(self) -> int:
         return self._t.requests_made
 
+    def request_outcomes(self) -> dict[str, int]:
+        """Requests sent since start by what each came to (``ok``, ``server_error``, …: http_errors.OUTCOMES)."""
+        return self._t.outcomes.snapshot()
+
     @property
     def last_success_at(self) -> float | None:
         """time.monotonic() of the last request Okdesk answered sensibly (404/422 included)."""

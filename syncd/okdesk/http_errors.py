@@ -1,6 +1,7 @@
 """Turning HTTP answers and network failures into the typed errors of :mod:`.errors`.
 
-Pure functions, no I/O: the transport hands in what it got and raises what comes back.
+Pure functions, no I/O: the transport hands in what it got and raises what comes back (and counts
+what each request came to in :class:`Outcomes`).
 Descriptions name host and port only, never a URL (the token travels in the query string).
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 import errno
 import json
 import socket
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from email.utils import parsedate_to_datetime
@@ -221,3 +223,51 @@ def classify_response(
     if status >= 500:
         return None, OkdeskUnavailable(f"{what}: server error", **kw)
     return None, OkdeskError(f"{what}: unexpected answer", **kw)
+
+
+# ---------------------------------------------------------------- outcomes, counted (syncd.metrics)
+
+# Every request sent ends as one of these; all are shown from the start, at 0 until one happens.
+OUTCOMES = ("ok", "redirect", "client_error", "rate_limited", "server_error", "timeout", "connection_error",
+            "invalid_answer", "aborted")
+
+
+def request_outcome(status: int | None, error: OkdeskError | None = None) -> str:
+    """What one request sent came to: ``status`` None when no answer came (``error`` says why)."""
+    if status is None:
+        kind = error.kind.removeprefix("storage_") if error is not None else ""
+        if kind in ("timeout", "connect_timeout"):
+            return "timeout"
+        # The upload's file changed while it was read: the request was cut off by us, not Okdesk.
+        return "aborted" if kind == "upload_file_changed" else "connection_error"
+    if 200 <= status < 300:
+        if error is None:
+            return "ok"
+        # A 200 with {"errors": …} is Okdesk's "not found"; malformed JSON or a wrong shape is garbage.
+        return "client_error" if error.kind == "error_body" else "invalid_answer"
+    if status == 429:
+        return "rate_limited"
+    if status == 408:
+        return "timeout"
+    if status >= 500:
+        return "server_error"
+    if status >= 400:
+        return "client_error"
+    return "redirect" if status >= 300 else "invalid_answer"
+
+
+class Outcomes:
+    """Requests by outcome since start; counted from any thread."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts = dict.fromkeys(OUTCOMES, 0)
+
+    def count(self, status: int | None, error: OkdeskError | None = None) -> None:
+        outcome = request_outcome(status, error)
+        with self._lock:
+            self._counts[outcome] += 1
+
+    def snapshot(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._counts)

@@ -35,7 +35,7 @@ from .errors import (
     OkdeskRateLimited,
     OkdeskUnavailable,
 )
-from .http_errors import classify_response, describe_failure, network_error
+from .http_errors import Outcomes, classify_response, describe_failure, network_error
 from .multipart import BodyFileChanged, MultipartBody
 
 try:  # structlog is a dependency of the daemon; the client also works without it.
@@ -140,6 +140,7 @@ class Transport:
         # (monotonic time, a lower bound of Okdesk's clock minus ours) per answer, newest last.
         self._clock_samples: deque[tuple[float, float]] = deque(maxlen=256)
         self.last_error: str | None = None
+        self.outcomes = Outcomes()  # every request sent, by what it came to (syncd.metrics)
 
     # ---------------------------------------------------------------- bookkeeping
 
@@ -291,6 +292,7 @@ class Transport:
                 # (urllib3/OSError: whatever requests failed to wrap, just in case.)
                 failure = network_error(exc, f"{method} {path}", self.where, idempotent)
             if failure is not None:  # raised here, outside `except`: no __context__ with the URL
+                self.outcomes.count(None, failure)
                 self._log(method, path, None, started, error=failure.kind)
                 self._record(failure)
                 raise failure
@@ -298,6 +300,7 @@ class Transport:
             self._log(method, path, resp.status_code, started)
             self._note_clock(resp.headers.get("Date"))
             if resp.is_redirect and idempotent:
+                self.outcomes.count(resp.status_code)
                 url = self._redirect_target(resp, path)
                 continue
             result, err = classify_response(
@@ -309,6 +312,7 @@ class Transport:
                 self.scrub,
                 expect_list=expect_list,
             )
+            self.outcomes.count(resp.status_code, err)
             if isinstance(err, OkdeskRateLimited) and self.budget is not None:
                 # One 429 stops every thread: hammering on would only extend the penalty.
                 self.budget.pause_until(self.budget.clock() + err.retry_after)
@@ -364,10 +368,12 @@ class Transport:
             kind, text, _ = describe_failure(exc, where)
             failure = OkdeskUnavailable(f"storage link: {text}", kind=f"storage_{kind}")
         if failure is not None:
+            self.outcomes.count(None, failure)
             self._log("GET", "<storage>", None, started, error=failure.kind)
             self._record(failure)
             raise failure
         assert resp is not None
+        self.outcomes.count(resp.status_code)  # the caller judges the answer; its status tells the outcome
         self._log("GET", "<storage>", resp.status_code, started)
         return resp
 

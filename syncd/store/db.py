@@ -18,7 +18,15 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
 class SchemaError(Exception):
-    """The database cannot be used by this version of the code."""
+    """The database cannot be used by this version of the code.
+
+    ``code`` names the reason for scripts (``syncd status --json``): ``no_database``,
+    ``schema_missing``, ``schema_newer``, ``schema_older`` or ``database_unreadable``.
+    """
+
+    def __init__(self, message: str, code: str = "database_unreadable") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def _alembic_config(connection: Connection | None = None) -> Config:
@@ -87,7 +95,7 @@ def open_existing(url: str) -> Engine:
         raise SchemaError(f"cannot look at {path}: {exc.strerror} (run this as the service's user, or root)") from None
     if not exists:
         raise SchemaError(f"there is no database at {path}: has the daemon ever run with this config? "
-                          "(status and retry never create one)")
+                          "(status and retry never create one)", code="no_database")
     uri = f"file:{quote(str(path.resolve()))}?mode=rw"
 
     def connect() -> sqlite3.Connection:
@@ -116,7 +124,7 @@ def migrate(engine: Engine) -> tuple[str | None, str]:
     if before is not None and before not in known_revisions():
         raise SchemaError(
             f"the database schema is at revision {before}, which this syncd does not know: "
-            "it was written by a newer version. Upgrade syncd, or restore a backup."
+            "it was written by a newer version. Upgrade syncd, or restore a backup.", code="schema_newer",
         )
     with engine.begin() as conn:
         command.upgrade(_alembic_config(conn), "head")
@@ -146,11 +154,13 @@ def check_schema_current(engine: Engine) -> None:
     """For commands that must never create or migrate a database (status, retry)."""
     state, rev = schema_state(engine)
     if state == "missing":
-        raise SchemaError("the database has no syncd schema (has the daemon ever run with this config?)")
+        raise SchemaError("the database has no syncd schema (has the daemon ever run with this config?)",
+                          code="schema_missing")
     if state == "newer":
-        raise SchemaError(f"the database schema {rev} is newer than this syncd")
+        raise SchemaError(f"the database schema {rev} is newer than this syncd", code="schema_newer")
     if state == "older":
-        raise SchemaError(f"the database schema {rev} is older than this syncd; start the daemon to migrate it")
+        raise SchemaError(f"the database schema {rev} is older than this syncd; start the daemon to migrate it",
+                          code="schema_older")
 
 
 def tighten_sqlite_files(engine: Engine) -> None:

@@ -246,3 +246,20 @@ issue_ratings = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     Column("done_at", UTCDateTime(), nullable=True),
 )
+
+# The one daemon allowed to act on this database (syncd.store.lease): one row, id 1, whose holder
+# renews it on the database's own clock; all NULL when no daemon holds it (a clean stop clears it).
+daemon_lease = Table(
+    "daemon_lease",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("holder_token", String(64), nullable=True),
+    Column("host", Text, nullable=True),
+    # Host name, machine-id and pid namespace: whether the holder's pid can be looked up from here.
+    Column("host_id", Text, nullable=True),
+    Column("pid", Integer, nullable=True),
+    # The holder's own state.lease_timeout: its expiry is judged by it, not by a contender's setting.
+    Column("lease_timeout", Float, nullable=True),
+    Column("started_at", UTCDateTime(), nullable=True),
+    Column("renewed_at", UTCDateTime(), nullable=True),
+)

@@ -82,6 +82,14 @@ class StatusStore:
                       inbound_asking=jobs.get(ASKING, Backlog()).count,
                       inbound_failed=jobs.get(JOB_FAILED, Backlog()))
 
+    def items_by_state(self) -> dict[str, dict[str, int]]:
+        """Every outbox item and inbound job counted by its state, finished ones included (syncd.metrics):
+        {"outbox": {"done": 40, "pending": 2, ...}, "inbound": {...}}; a state no item is in is absent."""
+        with self.engine.connect() as conn:
+            out = conn.execute(select(outbox.c.state, func.count()).group_by(outbox.c.state)).all()
+            jobs = conn.execute(select(inbound_jobs.c.state, func.count()).group_by(inbound_jobs.c.state)).all()
+        return {"outbox": {str(s): int(n) for s, n in out}, "inbound": {str(s): int(n) for s, n in jobs}}
+
     def failed_items(self) -> list[FailedItem]:
         """Every parked item, outbox and inbound alike, the oldest first."""
         items: list[FailedItem] = []

@@ -17,8 +17,14 @@ class Pacer:
         self._next_chat: dict[int, float] = {}
         self._paused_until = 0.0
         self._lock = asyncio.Lock()
+        # FloodWaits honoured since start, and their seconds (syncd.metrics): every one comes through pause().
+        self.flood_waits = 0
+        self.flood_wait_seconds = 0.0
 
     def pause(self, seconds: float) -> None:
+        """A FloodWait from Telegram: nobody sends for ``seconds``."""
+        self.flood_waits += 1
+        self.flood_wait_seconds += seconds
         self._paused_until = max(self._paused_until, time.monotonic() + seconds)
 
     @property

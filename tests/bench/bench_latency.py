@@ -26,6 +26,7 @@ import sys
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 from _common import PRODUCTION, Bench, human_seconds, merge, table, verdict
 
@@ -92,6 +93,11 @@ def run(size: int, bump: bool, comments: int) -> Result:
         b.wait("the verdict", lambda: b.count("okdesk_comment_bump_verdict", verdict="yes" if bump else "no"),
                timeout=120 + size / 25)
         emu.options.latency = LATENCY
+        # The learning pass looked at every issue within seconds (the e2e pace): none would fall due to
+        # the sweep for a whole period, and its pace would read 0 a minute. In steady state issues fall
+        # due all the time; every look dated a period back puts the sweep at the pace it keeps then.
+        b.daemon.stop(timeout=60)
+        date_looks_back(b.daemon.state_dir / "syncd.sqlite3", two_days_ago)
         b.start(merge(PRODUCTION, {"sync": {"bump_evidence": LEARN}}), timeout=120)
         run_no = b.daemon.runs
 
@@ -134,6 +140,19 @@ def run(size: int, bump: bool, comments: int) -> Result:
             sum(1 for t in seen.values() if not t), sum(1 for t in seen.values() if len(t) > 1),
             busiest(quiet), busiest([r.started for r in emu.requests if r.started >= started]),
             sweep_per_minute, implied)
+
+
+def date_looks_back(db: Path, when: datetime) -> None:
+    """Every followed issue last looked at ``when`` (the daemon stopped)."""
+    from sqlalchemy import update
+
+    from syncd.store import make_engine
+    from syncd.store.schema import followed_issues
+
+    engine = make_engine(f"sqlite:///{db}")
+    with engine.begin() as conn:
+        conn.execute(update(followed_issues).values(last_fetched_at=when))
+    engine.dispose()
 
 
 args_sizes: list[int] = []

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from tests.configfile import write_config
 from tests.okdesk_emulator import OkdeskEmulator
 from tests.tgserver import TelegramTestServer
 
@@ -49,24 +50,6 @@ FAST_SETTINGS: dict[str, dict[str, Any]] = {
     "telegram": {"in_flight_window": 2.0},
     "log": {"level": "DEBUG"},
 }
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    return json.dumps(str(value), ensure_ascii=False)
-
-
-def write_config(path: Path, sections: dict[str, dict[str, Any]]) -> None:
-    lines: list[str] = []
-    for section, values in sections.items():
-        lines.append(f"[{section}]")
-        lines += [f"{key} = {_toml_value(val)}" for key, val in values.items() if val is not None]
-        lines.append("")
-    path.write_text("\n".join(lines), encoding="utf-8")
-    os.chmod(path, 0o600)
 
 
 # Set for a systemd service (the suite itself may run under one): no `syncd` the tests start inherits them.

@@ -18,7 +18,7 @@ from syncd.store.status_repo import FailedItem
 # Monitoring reads these: renaming one is a breaking change (README documents them).
 KEYS = {"now", "schema", "linked_clients", "blocked_clients", "followed_issues", "outbox", "inbound", "last_poll",
         "last_successful_poll", "last_error", "reconcile_period_seconds", "telegram_catch_up",
-        "okdesk_account"}
+        "okdesk_account", "daemon"}
 WIDTH = len("comments bump updated_at")  # the longest label
 
 
@@ -138,11 +138,9 @@ def test_a_missing_postgresql_database_is_refused_in_plain_words_and_not_created
 
     from syncd.commands.status import CannotOpen, open_store
     from syncd.config import load_settings
-    from tests.unit.test_store import PG_ADMIN_URL, _pg_available
+    from tests.pg import PG_ADMIN_URL, skip_without_pg
 
-    reason = _pg_available()
-    if reason:
-        pytest.skip(reason)
+    skip_without_pg()
     name = "syncd_missing_" + secrets.token_hex(4)
     config = tmp_path / "config.toml"
     config.write_text(f"""

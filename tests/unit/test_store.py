@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import secrets
 import stat
 from collections.abc import Iterator
 from datetime import timedelta
@@ -18,19 +16,7 @@ from syncd.clock import utcnow
 from syncd.store import SchemaError, Store, make_engine, migrate
 from syncd.store.db import check_schema_current, current_revision, head_revision
 from syncd.store.schema import metadata
-
-PG_ADMIN_URL = os.environ.get("SYNCD_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-
-
-def _pg_available() -> str | None:
-    try:
-        engine = sa.create_engine(PG_ADMIN_URL, connect_args={"connect_timeout": 2})
-        with engine.connect():
-            pass
-        engine.dispose()
-        return None
-    except Exception as exc:  # noqa: BLE001 - any failure means "no server here"
-        return f"no PostgreSQL at {PG_ADMIN_URL.split('@')[-1]}: {type(exc).__name__}"
+from tests.pg import database_url, fresh_database
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -38,19 +24,8 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'state' / 'syncd.sqlite3'}"
         return
-    reason = _pg_available()
-    if reason:
-        pytest.skip(reason)
-    name = "syncd_t_" + secrets.token_hex(4)
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f"CREATE DATABASE {name}"))
-    try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        admin.dispose()
+    with fresh_database() as name:
+        yield database_url(name)
 
 
 @pytest.fixture
