@@ -18,6 +18,8 @@ from sqlalchemy import Engine
 from telethon import TelegramClient
 from telethon.tl import functions
 
+from syncd.bot.handlers import Bot
+from syncd.bot.linking import Linking
 from syncd.config import Settings
 from syncd.config_rules import parse_utc_offset
 from syncd.filesafety import make_private
@@ -39,12 +41,10 @@ from syncd.store.db import tighten_sqlite_files
 from syncd.store.lease import Lease, LeaseHeld, has_lease_table, keep_renewed, release_at_stop
 from syncd.sync.account import DEFAULT_POLL, POLL_TICK
 from syncd.sync.retry import RetryPolicy
-from syncd.telegram.bot import Bot
 from syncd.telegram.catchup import CatchUp
 from syncd.telegram.client import SyncdTelegramClient
 from syncd.telegram.heartbeat import EVERY as HEARTBEAT_EVERY
 from syncd.telegram.heartbeat import TelegramHeartbeat
-from syncd.telegram.linking import Linking
 from syncd.telegram.login import start_bot
 from syncd.telegram.pacing import Pacer
 from syncd.telegram.proxy import describe as describe_proxy

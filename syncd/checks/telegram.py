@@ -23,8 +23,8 @@ from telethon.sessions import MemorySession
 from syncd.checks import Result, fail, ok
 from syncd.checks.database import DatabaseUnavailable, read_value
 from syncd.clock import utcnow
-from syncd.commands.status import ago
 from syncd.config import Settings
+from syncd.durations import ago
 from syncd.telegram.errors import error_name
 from syncd.telegram.heartbeat import KEY as HEARTBEAT_KEY
 from syncd.telegram.heartbeat import STALE_AFTER

@@ -16,8 +16,9 @@ import sys
 from typing import TYPE_CHECKING
 
 from syncd.clock import utcnow
-from syncd.commands.status import ago, clean, with_store
+from syncd.commands.status import clean, with_store
 from syncd.config import Settings
+from syncd.durations import ago
 from syncd.store.states import INBOUND_PREFIX, OUTBOX_PREFIX
 
 if TYPE_CHECKING:  # the database libraries load only when a command runs, not for `syncd --help`

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from syncd.clock import utcnow
 from syncd.config import Settings
+from syncd.durations import ago, duration_words
 from syncd.logs import redact
 from syncd.store.states import (
     OKDESK_COMMENT_BUMP_KEY,
@@ -238,23 +239,6 @@ def clean(text: str) -> str:
 
 
 # ------------------------------------------------------------ words for a person
-
-def duration_words(seconds: float) -> str:
-    s = int(max(seconds, 0))
-    if s < 60:
-        return f"{s} s"
-    if s < 3600:
-        return f"{s // 60} min"
-    if s < 86400:
-        h, m = divmod(s // 60, 60)
-        return f"{h} h {m} min" if m else f"{h} h"
-    d, h = divmod(s // 3600, 24)
-    return f"{d} d {h} h" if h else f"{d} d"
-
-
-def ago(seconds: float | None, never: str = "never") -> str:
-    return never if seconds is None else f"{duration_words(seconds)} ago"
-
 
 def _queue_line(count: int, oldest: float | None, extra: str = "") -> str:
     if not count:

@@ -22,13 +22,13 @@ from syncd.config import Settings
 from syncd.formatting.titles import make_title
 from syncd.inbound.content import Content, combine, describe
 from syncd.inbound.reopen import COMMENT_AS_IS, REOPEN, FinishedIssue
-from syncd.inbound.routing import Callback, encode, issue_named_in, route
 from syncd.logs import get_logger
 from syncd.okdesk.client import OkdeskClient
 from syncd.okdesk.errors import OkdeskError
 from syncd.okdesk.models import Issue
 from syncd.store import Store
 from syncd.store.inbound_repo import ASKING, DONE, DUPLICATE, QUEUED
+from syncd.sync.routing import Callback, encode, issue_named_in, route
 from syncd.telegram.peers import peer_of
 from syncd.telegram.replies import NotSent, Replies
 from syncd.telegram.userlocks import UserLocks

@@ -29,7 +29,6 @@ from syncd.inbound.reopen import (
     reopen_comment_html,
     reopen_refusal,
 )
-from syncd.inbound.routing import Callback, encode
 from syncd.okdesk.client import OkdeskClient
 from syncd.okdesk.errors import (
     OkdeskAuthError,
@@ -46,6 +45,7 @@ from syncd.store import Store
 from syncd.store.inbound_repo import POSTING, QUEUED
 from syncd.sync.codec import delivery_payload
 from syncd.sync.planner import Delivery, Step
+from syncd.sync.routing import Callback, encode
 from syncd.telegram.peers import peer_of
 from syncd.telegram.sender import KIND as TELEGRAM_KIND
 from syncd.texts import human_size, t

@@ -27,13 +27,13 @@ from syncd.inbound.profile import VERBS as PROFILE_VERBS
 from syncd.inbound.profile import Profile
 from syncd.inbound.rating import VERBS as RATING_VERBS
 from syncd.inbound.rating import Rating
-from syncd.inbound.routing import AWAITING_COMMENT, AWAITING_NEW_ISSUE, Callback, encode
 from syncd.logs import get_logger
 from syncd.okdesk.client import OkdeskClient
 from syncd.okdesk.errors import OkdeskError
 from syncd.okdesk.models import Issue
 from syncd.store import Store
 from syncd.store.inbound_repo import ASKING
+from syncd.sync.routing import AWAITING_COMMENT, AWAITING_NEW_ISSUE, Callback, encode
 from syncd.telegram.peers import peer_of
 from syncd.telegram.presses import Press
 from syncd.telegram.replies import Replies

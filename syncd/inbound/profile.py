@@ -13,12 +13,12 @@ from typing import Any
 
 from telethon import Button
 
-from syncd.inbound.routing import Callback, encode
 from syncd.logs import get_logger
 from syncd.okdesk.client import OkdeskClient
 from syncd.okdesk.errors import OkdeskError
 from syncd.phones import mask_phone
 from syncd.store import Store
+from syncd.sync.routing import Callback, encode
 from syncd.telegram.peers import peer_of
 from syncd.telegram.presses import Press
 from syncd.telegram.replies import Replies

@@ -23,7 +23,6 @@ from telethon import Button
 from syncd.clock import utcnow
 from syncd.config import Settings
 from syncd.inbound.ownership import owns
-from syncd.inbound.routing import AWAITING_COMMENT, Callback, encode
 from syncd.logs import get_logger
 from syncd.okdesk.client import OkdeskClient
 from syncd.okdesk.errors import (
@@ -36,6 +35,7 @@ from syncd.okdesk.errors import (
 from syncd.okdesk.models import Issue
 from syncd.store import Store
 from syncd.store.rating_repo import RATING_DONE, RATING_POSTING
+from syncd.sync.routing import AWAITING_COMMENT, Callback, encode
 from syncd.telegram.peers import peer_of
 from syncd.telegram.presses import Press
 from syncd.telegram.replies import Replies

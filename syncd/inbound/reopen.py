@@ -21,13 +21,13 @@ from telethon import Button
 from syncd.config import OkdeskSettings, Settings
 from syncd.formatting.titles import make_title
 from syncd.inbound.ownership import owns
-from syncd.inbound.routing import Callback, encode
 from syncd.logs import get_logger
 from syncd.okdesk.client import OkdeskClient
 from syncd.okdesk.errors import OkdeskNotFound
 from syncd.okdesk.models import Issue
 from syncd.statuscodes import StatusCodes
 from syncd.store import Store
+from syncd.sync.routing import Callback, encode
 from syncd.telegram.peers import peer_of
 from syncd.telegram.replies import NotSent, Replies
 from syncd.texts import t

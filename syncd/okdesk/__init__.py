@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from .budget import RequestBudget
-from .client import OkdeskClient
 from .errors import (
     OkdeskAuthError,
     OkdeskError,
@@ -53,3 +54,17 @@ __all__ = [
     "Status",
     "UploadFile",
 ]
+
+
+if TYPE_CHECKING:
+    from .client import OkdeskClient
+
+
+def __getattr__(name: str) -> Any:
+    # The client (and with it requests) loads only when asked for: the pure decisions in syncd.sync
+    # use the models and the budget's constants, and must not drag an HTTP library in with them.
+    if name == "OkdeskClient":
+        from .client import OkdeskClient
+
+        return OkdeskClient
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -5,16 +5,19 @@ from __future__ import annotations
 import os
 import sqlite3
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import quote
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+# The newest migration. Said here so that a start on a current database, every start but the first
+# after an upgrade, needs no Alembic at all (it weighs some 7 MB in the daemon's memory for good);
+# tests/unit/test_store.py holds it against Alembic's own view of the migrations.
+HEAD = "0005"
 
 
 class SchemaError(Exception):
@@ -30,6 +33,8 @@ class SchemaError(Exception):
 
 
 def _alembic_config(connection: Connection | None = None) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     if connection is not None:
@@ -38,13 +43,12 @@ def _alembic_config(connection: Connection | None = None) -> Config:
 
 
 def head_revision() -> str:
-    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
-    assert head is not None
-    return head
+    return HEAD
 
 
 def known_revisions() -> set[str]:
-    return {rev.revision for rev in ScriptDirectory.from_config(_alembic_config()).walk_revisions()}
+    """Every revision this code has a migration for: the files' own names (0001_initial.py is 0001)."""
+    return {path.name.split("_", 1)[0] for path in (MIGRATIONS_DIR / "versions").glob("[0-9]*_*.py")}
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -114,8 +118,11 @@ def driver_reason(exc: BaseException) -> str:
 
 
 def current_revision(engine: Engine) -> str | None:
+    """The database's schema revision, read as Alembic writes it; None when it has no syncd schema."""
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
 def migrate(engine: Engine) -> tuple[str | None, str]:
@@ -126,8 +133,11 @@ def migrate(engine: Engine) -> tuple[str | None, str]:
             f"the database schema is at revision {before}, which this syncd does not know: "
             "it was written by a newer version. Upgrade syncd, or restore a backup.", code="schema_newer",
         )
-    with engine.begin() as conn:
-        command.upgrade(_alembic_config(conn), "head")
+    if before != HEAD:
+        from alembic import command
+
+        with engine.begin() as conn:
+            command.upgrade(_alembic_config(conn), "head")
     tighten_sqlite_files(engine)
     return before, head_revision()
 

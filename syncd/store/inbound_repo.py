@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, func, insert, select, update
+from sqlalchemy import Engine, and_, func, insert, select, update
 from sqlalchemy.engine import Row
 
 from syncd.clock import utcnow
@@ -25,17 +25,37 @@ from syncd.store.schema import (
     own_comments,
     seen_attachments,
 )
-from syncd.store.states import BLANK_CONTENT
+from syncd.store.sql import insert_ignore
+from syncd.store.states import (
+    BLANK_CONTENT,
+)
+from syncd.store.states import (
+    JOB_ASKING as ASKING,
+)
+from syncd.store.states import (
+    JOB_DONE as DONE,
+)
+from syncd.store.states import (
+    JOB_DUPLICATE as DUPLICATE,
+)
+from syncd.store.states import (
+    JOB_FAILED as FAILED,
+)
+from syncd.store.states import (
+    JOB_POSTING as POSTING,
+)
+from syncd.store.states import (
+    JOB_QUEUED as QUEUED,
+)
+from syncd.store.states import (
+    JOB_REFUSED as REFUSED,
+)
+from syncd.store.states import (
+    OPEN_JOB_STATES as OPEN_STATES,
+)
 
-ASKING, QUEUED, POSTING, DONE, DUPLICATE, REFUSED, FAILED = (
-    "asking", "queued", "posting", "done", "duplicate", "refused", "failed")
-OPEN_STATES = (ASKING, QUEUED, POSTING)
-
-
-def _insert_ignore(conn: Connection, table: Any, rows: Sequence[dict[str, Any]]) -> int:
-    from syncd.store.repo import insert_ignore
-
-    return insert_ignore(conn, table, rows)
+# Its states have their home in syncd.store.states; named here too for the code that moves jobs.
+__all__ = ["ASKING", "DONE", "DUPLICATE", "FAILED", "OPEN_STATES", "POSTING", "QUEUED", "REFUSED", "InboundStore"]
 
 
 class _Taken(Exception):
@@ -185,7 +205,7 @@ class InboundStore:
         from syncd.store.schema import message_map
 
         with self.engine.begin() as conn:
-            _insert_ignore(conn, message_map, [dict(tg_chat_id=tg_chat_id, tg_message_id=tg_message_id,
+            insert_ignore(conn, message_map, [dict(tg_chat_id=tg_chat_id, tg_message_id=tg_message_id,
                                                     okdesk_issue_id=okdesk_issue_id, created_at=utcnow())])
 
     def asking_jobs(self, tg_user_id: int) -> list[Row]:
@@ -234,18 +254,18 @@ class InboundStore:
             if changed.rowcount != 1:
                 return False
             if okdesk_comment_id is not None and not echo_to_requester:
-                _insert_ignore(conn, own_comments, [dict(okdesk_comment_id=okdesk_comment_id,
+                insert_ignore(conn, own_comments, [dict(okdesk_comment_id=okdesk_comment_id,
                                                          okdesk_issue_id=okdesk_issue_id, created_at=now)])
             if follow is not None:
-                _insert_ignore(conn, followed_issues, [follow])
+                insert_ignore(conn, followed_issues, [follow])
             elif okdesk_comment_id is not None:
                 # Due for a look at once: the sweep's next visit sees whether the comment bumped the
                 # issue's updated_at (syncd.sync.account), live evidence instead of waiting for staff.
                 conn.execute(update(followed_issues).where(followed_issues.c.okdesk_issue_id == okdesk_issue_id)
                              .values(last_fetched_at=None))
             if not echo_to_requester:
-                _insert_ignore(conn, seen_attachments, [dict(okdesk_issue_id=okdesk_issue_id,
+                insert_ignore(conn, seen_attachments, [dict(okdesk_issue_id=okdesk_issue_id,
                                                              okdesk_attachment_id=a) for a in attachment_ids])
             if confirmation is not None:
-                _insert_ignore(conn, outbox, [confirmation])
+                insert_ignore(conn, outbox, [confirmation])
         return True

@@ -47,8 +47,8 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from syncd.logs import get_logger
 from syncd.store.db import driver_reason
-from syncd.store.repo import insert_ignore
 from syncd.store.schema import daemon_lease
+from syncd.store.sql import insert_ignore
 
 log = get_logger(__name__)
 

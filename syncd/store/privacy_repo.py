@@ -15,7 +15,6 @@ from datetime import datetime
 from sqlalchemy import Connection, Engine, delete, or_, select, update
 
 from syncd.clock import utcnow
-from syncd.store.inbound_repo import ASKING, FAILED, OPEN_STATES, QUEUED, REFUSED
 from syncd.store.schema import (
     dialogs,
     inbound_jobs,
@@ -28,6 +27,11 @@ from syncd.store.schema import (
 from syncd.store.states import BLANK_CONTENT, BLANK_PAYLOAD, CANCELLED
 from syncd.store.states import DONE as OUTBOX_DONE
 from syncd.store.states import FAILED as OUTBOX_FAILED
+from syncd.store.states import JOB_ASKING as ASKING
+from syncd.store.states import JOB_FAILED as FAILED
+from syncd.store.states import JOB_QUEUED as QUEUED
+from syncd.store.states import JOB_REFUSED as REFUSED
+from syncd.store.states import OPEN_JOB_STATES as OPEN_STATES
 from syncd.store.states import PENDING as OUTBOX_PENDING
 
 _WAITING_JOBS = (ASKING, QUEUED)

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, func, insert, or_, select, update
+from sqlalchemy import Engine, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Row
 
 from syncd.clock import utcnow
@@ -30,6 +30,7 @@ from syncd.store.schema import (
     seen_attachments,
     seen_comments,
 )
+from syncd.store.sql import insert_ignore
 from syncd.store.states import CANCELLED, DONE, FAILED, PENDING
 from syncd.store.status_repo import StatusStore
 
@@ -37,20 +38,6 @@ from syncd.store.status_repo import StatusStore
 def new_random_id() -> int:
     """Telegram's random_id is a signed 64-bit integer; never 0."""
     return secrets.randbelow(2**63 - 1) + 1
-
-
-def insert_ignore(conn: Connection, table: Any, rows: Sequence[dict[str, Any]]) -> int:
-    """INSERT ... ON CONFLICT DO NOTHING on both SQLite and PostgreSQL; returns rows inserted."""
-    if not rows:
-        return 0
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    # RETURNING counts reliably on both dialects; executemany rowcount does not (psycopg says -1).
-    key = list(table.primary_key.columns)[0]
-    stmt = dialect_insert(table).on_conflict_do_nothing().returning(key)
-    return len(conn.execute(stmt, list(rows)).all())
 
 
 class Store(InboundStore, StatusStore, PrivacyStore, RatingStore):

@@ -1,8 +1,9 @@
-"""The names the store writes and the commands read: outbox states, blanked texts, item prefixes.
+"""The names the store writes and the commands read: outbox and inbound job states, blanked texts,
+item prefixes, kv keys.
 
 Plain strings and nothing else, so a command module can import them at its top without loading
-SQLAlchemy (``syncd --help`` stays quick). An inbound job's states are in
-:mod:`syncd.store.inbound_repo`, beside the code that moves a job through them.
+SQLAlchemy (``syncd --help`` stays quick), and every part of the store from here rather than from
+each other.
 """
 
 from __future__ import annotations
@@ -10,6 +11,13 @@ from __future__ import annotations
 # An outbox item's states: pending until sent (or parked as failed once its retry budget is
 # spent); cancelled when its client unlinked before it went.
 PENDING, DONE, FAILED, CANCELLED = "pending", "done", "failed", "cancelled"
+
+# An inbound job's states (syncd.store.inbound_repo moves a job through them): asking the client a
+# question, queued, posting (its POST may have reached Okdesk), and the ends: done, a duplicate of a
+# message already posted, refused by Okdesk (or its client unlinked), failed after its retry budget.
+JOB_ASKING, JOB_QUEUED, JOB_POSTING = "asking", "queued", "posting"
+JOB_DONE, JOB_DUPLICATE, JOB_REFUSED, JOB_FAILED = "done", "duplicate", "refused", "failed"
+OPEN_JOB_STATES = (JOB_ASKING, JOB_QUEUED, JOB_POSTING)
 
 # What a blanked message says: an empty Content (syncd.inbound.content), still valid JSON.
 BLANK_CONTENT = "{}"

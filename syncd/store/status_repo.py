@@ -17,11 +17,13 @@ from typing import Any
 from sqlalchemy import Engine, func, select, update
 
 from syncd.clock import utcnow
-from syncd.store.inbound_repo import ASKING, OPEN_STATES, POSTING, QUEUED
-from syncd.store.inbound_repo import FAILED as JOB_FAILED
 from syncd.store.schema import followed_issues, inbound_jobs, links, outbox
 from syncd.store.states import FAILED as OUTBOX_FAILED
-from syncd.store.states import INBOUND_PREFIX, OUTBOX_PREFIX
+from syncd.store.states import INBOUND_PREFIX, JOB_FAILED, OUTBOX_PREFIX
+from syncd.store.states import JOB_ASKING as ASKING
+from syncd.store.states import JOB_POSTING as POSTING
+from syncd.store.states import JOB_QUEUED as QUEUED
+from syncd.store.states import OPEN_JOB_STATES as OPEN_STATES
 from syncd.store.states import PENDING as OUTBOX_PENDING
 
 

@@ -16,8 +16,8 @@ from datetime import datetime
 from syncd.formatting import FormattedText, html_to_telegram, split_formatted
 from syncd.formatting.entities import Entity, utf16_len
 from syncd.formatting.entity_limits import MAX_ENTITIES, MAX_ENTITIES_SIZE
-from syncd.inbound.routing import RATES, Callback, encode
 from syncd.okdesk.models import Attachment, Comment, Issue
+from syncd.sync.routing import RATES, Callback, encode
 from syncd.texts import human_size, t
 
 IMAGE_EXTENSIONS = {"jpg", "jpeg", "png", "webp"}

@@ -1,4 +1,4 @@
-"""What a client's message is for, and the bot's callback data (syncd.inbound.routing)."""
+"""What a client's message is for, and the bot's callback data (syncd.sync.routing)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from syncd.inbound.routing import (
+from syncd.sync.routing import (
     AWAITING_COMMENT,
     AWAITING_NEW_ISSUE,
     RATES,

@@ -7,9 +7,9 @@ from dataclasses import replace
 from hypothesis import given
 from hypothesis import strategies as st
 
-from syncd.inbound.routing import RATES, decode
 from syncd.sync.codec import delivery_payload, payload_steps
 from syncd.sync.planner import PlanConfig, Recipient, plan_issue
+from syncd.sync.routing import RATES, decode
 from tests.unit.test_planner import ALICE, CFG, issue, memory
 
 RATED = replace(CFG, rating_statuses=frozenset({"completed", "resolved"}))

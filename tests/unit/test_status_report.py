@@ -11,7 +11,8 @@ import pytest
 
 from syncd.clock import utcnow
 from syncd.commands.retry import parse_refs, render_items
-from syncd.commands.status import collect, duration_words, render
+from syncd.commands.status import collect, render
+from syncd.durations import duration_words
 from syncd.store import Store, make_engine, migrate
 from syncd.store.status_repo import FailedItem
 

@@ -211,3 +211,32 @@ def test_a_database_of_the_inbound_release_migrates_to_ratings_and_companies(db_
         compared = compare_metadata(MigrationContext.configure(conn), metadata)
     assert compared == []
     engine.dispose()
+
+
+def test_the_head_the_code_names_is_alembics_own() -> None:
+    from alembic.script import ScriptDirectory
+
+    from syncd.store.db import HEAD, _alembic_config, known_revisions
+
+    scripts = ScriptDirectory.from_config(_alembic_config())
+    assert scripts.get_current_head() == HEAD
+    assert known_revisions() == {rev.revision for rev in scripts.walk_revisions()}
+
+
+def test_a_start_on_a_current_database_loads_no_alembic(tmp_path: Path) -> None:
+    """Alembic stays out of the daemon's memory unless a migration is due (issue 13: its memory)."""
+    import json
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'syncd.sqlite3'}"
+    engine = make_engine(url)
+    migrate(engine)
+    engine.dispose()
+    probe = ("import json, sys; from syncd.store import make_engine, migrate; "
+             f"print(json.dumps([migrate(make_engine({url!r})), 'alembic' in sys.modules]))")
+    repo = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60,
+                          env={"PYTHONPATH": str(repo), "PATH": "/usr/bin:/bin"})
+    (before, after), loaded = json.loads(done.stdout)
+    assert before == after == head_revision() and loaded is False

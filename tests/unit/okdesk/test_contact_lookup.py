@@ -1,4 +1,4 @@
-"""syncd.telegram.contact_lookup against the emulator: a client's number is found as a phone or a mobile
+"""syncd.bot.contact_lookup against the emulator: a client's number is found as a phone or a mobile
 phone under every variant of Okdesk's lookups that lets anything see it, never by a substring, and a
 lookup that could not see every mobile number says so."""
 
@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from syncd.telegram.contact_lookup import find_contacts
+from syncd.bot.contact_lookup import find_contacts
 from tests.okdesk_emulator.contact_filters import MOBILE_VISIBLE
 from tests.unit.okdesk._helpers import settled
 

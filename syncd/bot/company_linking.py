@@ -3,7 +3,7 @@
 Reached when no Okdesk contact has the shared phone and ``okdesk.company_clients`` is on. The INN's
 check digits are verified before Okdesk is asked anything; the company is then found with ONE
 filtered request (``custom_parameters[<okdesk.company_inn_parameter>]``), never by walking all
-companies. Its service objects are offered as buttons; the name step (syncd.telegram.linking)
+companies. Its service objects are offered as buttons; the name step (syncd.bot.linking)
 creates the contact with the company and the chosen object.
 
 Every step lives in the store's dialog row, so a restart continues where the client was. A
@@ -14,20 +14,23 @@ older question) is refused and creates nothing.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from telethon import Button
 
-from syncd.inbound.routing import Callback, encode
 from syncd.inn import parse_inn
 from syncd.logs import get_logger
 from syncd.okdesk.errors import OkdeskError
+from syncd.sync.routing import Callback, encode
 from syncd.telegram.presses import Press
 from syncd.telegram.userlocks import UserLocks
 from syncd.texts import t
 
 if TYPE_CHECKING:
-    from syncd.telegram.linking import Linking
+    from syncd.config import Settings
+    from syncd.okdesk.client import OkdeskClient
+    from syncd.store import Store
+    from syncd.telegram.replies import Replies
 
 log = get_logger(__name__)
 AWAITING_COMPANY = "awaiting_company"  # "from a company?" asked, buttons shown
@@ -45,8 +48,22 @@ def _person(data: dict[str, Any]) -> dict[str, Any]:
     return {"phone": data["phone"], "tg_name": data.get("tg_name") or "", "seen_to": data.get("seen_to")}
 
 
+class LinkingHost(Protocol):
+    """What the company steps take from the linking they are part of (syncd.bot.linking.Linking),
+    named here so that this module needs nothing of that one: the arrow runs one way."""
+
+    store: Store
+    okdesk: OkdeskClient
+    settings: Settings
+    replies: Replies
+
+    def support(self, lang: str) -> str: ...
+
+    async def ask_name(self, event: Any, lang: str, data: dict[str, Any], text_key: str) -> None: ...
+
+
 class CompanyLinking:
-    def __init__(self, linking: Linking) -> None:
+    def __init__(self, linking: LinkingHost) -> None:
         self.linking = linking
         self.store, self.okdesk, self.settings = linking.store, linking.okdesk, linking.settings
         self.replies = linking.replies

@@ -8,14 +8,14 @@ from dataclasses import dataclass
 from telethon import TelegramClient, events
 from telethon.tl import types
 
+from syncd.bot import company_linking
+from syncd.bot.linking import AWAITING_NAME, Linking
 from syncd.config import Settings
 from syncd.inbound.intake import Intake
 from syncd.inbound.menu import Menu, menu_action
-from syncd.inbound.routing import decode
 from syncd.logs import get_logger, with_log_context
 from syncd.store import Store
-from syncd.telegram import company_linking
-from syncd.telegram.linking import AWAITING_NAME, Linking
+from syncd.sync.routing import decode
 from syncd.telegram.presses import Press
 from syncd.telegram.replies import Replies
 from syncd.telegram.userlocks import UserLocks

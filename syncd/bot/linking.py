@@ -2,10 +2,10 @@
 
 Only the contact button links: the shared contact must carry the sender's own user id (a typed
 number let anyone link to anyone's contact in the predecessor). Exactly one Okdesk contact
-with that number (as its phone or mobile phone: syncd.telegram.contact_lookup) links; several
+with that number (as its phone or mobile phone: syncd.bot.contact_lookup) links; several
 refer the client to support; none creates a contact (when ``okdesk.create_contacts``) after asking
 the client's name, and, with ``okdesk.company_clients``, whether they represent a company first
-(syncd.telegram.company_linking). A contact is created only when the lookup saw every contact's
+(syncd.bot.company_linking). A contact is created only when the lookup saw every contact's
 numbers: where it could not, the client is referred to support instead of getting a second contact.
 """
 
@@ -16,6 +16,9 @@ from typing import Any
 
 from telethon import Button, events
 
+from syncd.bot.company_linking import STEPS as COMPANY_STEPS
+from syncd.bot.company_linking import CompanyLinking
+from syncd.bot.contact_lookup import Lookup, find_contacts
 from syncd.config import Settings
 from syncd.inbound.menu import menu_keyboard
 from syncd.logs import get_logger, register_phone
@@ -24,9 +27,6 @@ from syncd.okdesk.errors import OkdeskError
 from syncd.okdesk.models import Contact
 from syncd.phones import international
 from syncd.store import Store
-from syncd.telegram.company_linking import STEPS as COMPANY_STEPS
-from syncd.telegram.company_linking import CompanyLinking
-from syncd.telegram.contact_lookup import Lookup, find_contacts
 from syncd.telegram.replies import Replies
 from syncd.texts import t
 
