@@ -36,9 +36,10 @@ from syncd.okdesk.client import OkdeskClient
 from syncd.poller import Poller
 from syncd.retention import EVERY as RETENTION_EVERY
 from syncd.retention import purge_personal_data
-from syncd.store import Store, make_engine, migrate
+from syncd.store import Store, make_engine
 from syncd.store.db import tighten_sqlite_files
 from syncd.store.lease import Lease, LeaseHeld, has_lease_table, keep_renewed, release_at_stop
+from syncd.store.migrate_apart import migrate_apart
 from syncd.sync.account import DEFAULT_POLL, POLL_TICK
 from syncd.sync.retry import RetryPolicy
 from syncd.telegram.catchup import CatchUp
@@ -138,7 +139,7 @@ async def run_daemon(settings: Settings) -> int:
         first = has_lease_table(engine)
         if first:
             lease.acquire()
-        before, after = migrate(engine)
+        before, after = migrate_apart(settings.database_url, engine)
         if not first:
             lease.acquire()
     except LeaseHeld as exc:
