@@ -188,7 +188,8 @@ async def serve(settings: Settings, engine: Engine, lease: Lease, lease_task: as
         heartbeat=liveness.heartbeat("sender", bounds["sender"]),
     )
     # A poll waiting out Okdesk's own Retry-After is obeying Okdesk, not hung.
-    paused = (lambda: okdesk.budget.paused_until is not None) if okdesk.budget is not None else None
+    budget = okdesk.budget
+    paused = (lambda: budget.paused_until is not None) if budget is not None else None
     poller = Poller(store=store, okdesk=okdesk, settings=settings, health=health, on_new_work=sender.wake,
                     heartbeat=liveness.heartbeat("poll", bounds["poll"], excuse=paused))
     notice_worker = NoticeWorker(store, okdesk, settings.okdesk.employee_id, policy, health)

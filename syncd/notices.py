@@ -83,6 +83,7 @@ class NoticeWorker:
             # Written before the POST: a crash between Okdesk's write and ours must make the next
             # attempt look for the comment first, not post it twice.
             self.store.mark_uncertain(row.id, f"{OUTCOME_UNKNOWN}: posting")
+            assert self.employee_id is not None  # run_once posts nothing without one
             comment = self.okdesk.create_comment(row.okdesk_issue_id, content_html=content,
                                                  author_id=self.employee_id, author_type="employee", public=False)
         except OkdeskError as exc:

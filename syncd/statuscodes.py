@@ -70,11 +70,11 @@ def parse_status_codes(value: Any, where: str, problems: list[str]) -> StatusCod
         for part in (p.strip() for p in value.split(";")):
             if not part:
                 continue
-            name, eq, codes = part.partition("=")
+            name, eq, listed = part.partition("=")
             if not eq:
                 problems.append(f"{where}: expected 'open=a,b; completed=c; closed=d', got {part!r}")
                 continue
-            table[name.strip()] = codes
+            table[name.strip()] = listed
         value = table
     if not isinstance(value, Mapping):
         problems.append(f"{where}: expected a table with open, completed and closed status codes")
@@ -88,7 +88,7 @@ def parse_status_codes(value: Any, where: str, problems: list[str]) -> StatusCod
         if codes is None:
             problems.append(f"{where}.{name}: expected a list of status codes")
             continue
-        result = replace(result, **{name: codes})
+        result = replace(result, **{str(name): codes})  # type: ignore[arg-type] # one of GROUPS, all tuples
     if not result.open:
         problems.append(f"{where}.open: needs at least one code (a reopened issue gets the first)")
     if not result.completed:

@@ -216,7 +216,7 @@ def _document_kind(doc: types.Document) -> tuple[str, str | None, str | None]:
 def describe(message: Any, *, tz: tzinfo, lang: str, album_index: int | None = None) -> Content:
     """``message``: a Telethon Message; ``album_index``: 1-based position within an album."""
     typed = message.message or ""
-    base = dict(typed=typed, typed_html=typed_html(typed, message.entities) if typed else "")
+    base: dict[str, Any] = {"typed": typed, "typed_html": typed_html(typed, message.entities) if typed else ""}
     media = message.media
     when = message.date
     if media is None or isinstance(media, types.MessageMediaWebPage):
@@ -230,7 +230,7 @@ def describe(message: Any, *, tz: tzinfo, lang: str, album_index: int | None = N
         doc = media.document
         kind, original, emoji = _document_kind(doc)
         keep_name = original and kind not in ("voice", "video_note", "sticker")
-        name = original if keep_name else generated_name(kind, when, tz, album_index, doc.mime_type)
+        name = original if original and keep_name else generated_name(kind, when, tz, album_index, doc.mime_type)
         extra = (emoji,) if kind == "sticker" and emoji else ()
         incoming = IncomingFile(kind, str(name), doc.size, f"document:{doc.id}", doc.mime_type or "",
                                 generated=not keep_name)

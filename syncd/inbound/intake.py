@@ -312,7 +312,7 @@ class Intake:
             link = self.store.get_link(job.tg_user_id)
             if link is not None:
                 async with self.locks.hold(job.tg_user_id):
-                    fresh = self.store.get_job(job.id)
-                    if fresh is not None and fresh.state == ASKING and fresh.ask_message_id is None:
+                    current = self.store.get_job(job.id)
+                    if current is not None and current.state == ASKING and current.ask_message_id is None:
                         # Okdesk or Telegram may be down at start: asked again later, the others go on.
                         await self._ask_or_retry(job.id, link, link.language)

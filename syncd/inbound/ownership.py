@@ -68,7 +68,7 @@ def visible_issues(okdesk: OkdeskClient, okdesk_contact_id: int, company_id: int
         return issues
     try:
         contact = okdesk.get_contact(okdesk_contact_id)
-        if not company_wide(contact):
+        if not company_wide(contact) or contact.company_id is None:
             return issues
         company = okdesk.list_issues(company_ids=[contact.company_id], max_pages=max_pages)
     except OkdeskError as exc:  # the client's own issues are there: shown rather than nothing

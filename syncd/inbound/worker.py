@@ -13,6 +13,7 @@ of them a minute: a flood of messages waits its turn instead of eating the other
 from __future__ import annotations
 
 import asyncio
+import functools
 import shutil
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -69,11 +70,14 @@ class InboundWorker(DispatchLoop):
             task = asyncio.create_task(with_log_context(  # every line of the job names the client
                 self._run(job.id), tg_user_id=job.tg_user_id, issue_id=job.okdesk_issue_id, job_id=job.id))
             self._busy[job.tg_user_id] = task
-            task.add_done_callback(lambda _t, user=job.tg_user_id: self._done(user))
+            task.add_done_callback(functools.partial(self._done_with, job.tg_user_id))
         nxt = self.store.next_job_time(list(self._busy))
         if nxt is None:
             return self.idle
         return (nxt - utcnow()).total_seconds()  # DispatchLoop.run bounds it
+
+    def _done_with(self, tg_user_id: int, _task: asyncio.Task[None]) -> None:
+        self._done(tg_user_id)
 
     def _done(self, tg_user_id: int) -> None:
         self._busy.pop(tg_user_id, None)

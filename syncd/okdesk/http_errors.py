@@ -74,7 +74,7 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
             continue
         seen.add(id(cur))
         yield cur
-        nested = [a for a in getattr(cur, "args", ()) if isinstance(a, BaseException)]
+        nested: list[Any] = [a for a in getattr(cur, "args", ()) if isinstance(a, BaseException)]
         nested += [getattr(cur, "reason", None), cur.__cause__, cur.__context__]
         todo.extend(e for e in nested if isinstance(e, BaseException))
 

@@ -25,7 +25,7 @@ from syncd.store.schema import (
     own_comments,
     seen_attachments,
 )
-from syncd.store.sql import insert_ignore
+from syncd.store.sql import dialect_insert_of, insert_ignore
 from syncd.store.states import (
     BLANK_CONTENT,
 )
@@ -71,11 +71,7 @@ class InboundStore:
         """The message's row id, or None when it was recorded before (Telegram handed it over again)."""
         values.setdefault("received_at", utcnow())
         with self.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                from sqlalchemy.dialects.postgresql import insert as dialect_insert
-            else:
-                from sqlalchemy.dialects.sqlite import insert as dialect_insert
-            stmt = dialect_insert(inbox_messages).values(**values).on_conflict_do_nothing().returning(
+            stmt = dialect_insert_of(conn)(inbox_messages).values(**values).on_conflict_do_nothing().returning(
                 inbox_messages.c.id)
             return conn.execute(stmt).scalar()
 
@@ -135,9 +131,11 @@ class InboundStore:
         values.setdefault("next_try_at", now)
         try:
             with self.engine.begin() as conn:
-                job_id = conn.execute(insert(inbound_jobs).values(
+                inserted = conn.execute(insert(inbound_jobs).values(
                     attempts=0, budget_spent=0.0, dropped_files="[]", created_at=now, **values)
-                ).inserted_primary_key[0]
+                ).inserted_primary_key
+                assert inserted is not None  # a single-row INSERT always has its key
+                job_id = inserted[0]
                 taken = conn.execute(update(inbox_messages).where(
                     inbox_messages.c.id.in_(list(message_ids)), inbox_messages.c.job_id.is_(None)
                 ).values(job_id=job_id))

@@ -184,6 +184,7 @@ class Lease:
         for _ in range(5):  # another start changed the row between our look and our claim: look again
             with self.engine.connect() as conn:
                 holder = _read(conn)
+            claim: ColumnElement[bool] | None
             if holder is None:
                 claim = daemon_lease.c.holder_token.is_(None)
             elif holder.expires_in < 0:

@@ -8,14 +8,22 @@ from typing import Any
 from sqlalchemy import Connection
 
 
+def dialect_insert_of(conn: Connection) -> Any:
+    """The INSERT that knows ON CONFLICT, of this connection's dialect (SQLite's or PostgreSQL's)."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        return postgresql_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert
+
+
 def insert_ignore(conn: Connection, table: Any, rows: Sequence[dict[str, Any]]) -> int:
     """INSERT ... ON CONFLICT DO NOTHING on both SQLite and PostgreSQL; returns rows inserted."""
     if not rows:
         return 0
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    dialect_insert = dialect_insert_of(conn)
     # RETURNING counts reliably on both dialects; executemany rowcount does not (psycopg says -1).
     key = list(table.primary_key.columns)[0]
     stmt = dialect_insert(table).on_conflict_do_nothing().returning(key)

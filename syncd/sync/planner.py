@@ -126,7 +126,7 @@ def classify_file(att: Attachment, cfg: PlanConfig) -> str:
 def _described(att: Attachment, described: Mapping[int, Attachment]) -> Attachment:
     """A comment's file as the issue's own list of files describes it, when the comment's list (whose
     shape is undocumented) gave no name: its name, size and whether it is public."""
-    if att.name_known or att.id not in described:
+    if att.name_known or att.id is None or att.id not in described:
         return att
     return described[att.id]
 

@@ -21,8 +21,8 @@ class RetryPolicy:
 
 def backoff(attempts: int, policy: RetryPolicy, rng: random.Random | None = None) -> float:
     """Exponential with full jitter on the upper half, capped: 1, 2, 4 ... cap seconds."""
-    exp = min(policy.cap, policy.base * (2 ** max(attempts - 1, 0)))
-    jitter = (rng or random).uniform(0.5, 1.0)
+    exp: float = min(policy.cap, policy.base * (2 ** max(attempts - 1, 0)))
+    jitter = rng.uniform(0.5, 1.0) if rng is not None else random.uniform(0.5, 1.0)
     return max(min(policy.cap, exp * jitter), min(policy.base, policy.cap))
 
 

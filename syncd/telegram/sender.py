@@ -265,15 +265,15 @@ class OutboxSender(DispatchLoop):
         except Exception as exc:
             raise StepFailed(classify(exc)) from None
         message_ids: list[int] = []
-        unconfirmed = None
+        unconfirmed: SendFailure | None = None
         for ids, error in outcomes:
-            failure = classify(error) if error is not None else None
-            if failure is None:
+            item_failure = classify(error) if error is not None else None
+            if item_failure is None:
                 message_ids += ids
-            elif failure.kind == "duplicate":
-                unconfirmed = failure
+            elif item_failure.kind == "duplicate":
+                unconfirmed = item_failure
             else:
-                raise StepFailed(failure)
+                raise StepFailed(item_failure)
         if unconfirmed is not None:
             raise StepFailed(unconfirmed)
         return message_ids

@@ -7,12 +7,14 @@ twice is an error at import, not a silent override.
 
 from __future__ import annotations
 
+from typing import Any
+
 from syncd.texts import company, core, rating, reopen
 
 RUSSIAN_FOR = {"ru", "uk", "be", "kk", "ky", "uz", "tg", "hy", "az", "ka", "ro", "tk"}
 
 
-def _merge(*modules: object) -> dict[str, dict[str, str]]:
+def _merge(*modules: Any) -> dict[str, dict[str, str]]:
     merged: dict[str, dict[str, str]] = {"ru": {}, "en": {}}
     for module in modules:
         for lang, texts in module.TEXTS.items():

@@ -296,6 +296,9 @@ def test_company_wide_access_opens_colleagues_issues_and_nothing_more(make_daemo
     assert len(emu.get_comments(theirs)) == 1
     for user in (clerk, outsider):
         assert not [t for t in texts_to(tg, user) if "Заявка коллеги" in t]
+    # The answer reaches the client before the daemon's log line reaches us: the log is waited for.
+    eventually(lambda: len(daemon.find("callback_refused_not_owner", issue_id=theirs)) == 6,
+               what="six refusals in the log")
     assert len(daemon.find("callback_refused_not_owner", issue_id=theirs)) == 6
     # Completed, the colleague's issue takes her comment but is not hers to reopen.
     emu.set_status(theirs, "completed")
