@@ -108,6 +108,10 @@ class Poller:
     def status_names(self) -> dict[str, str]:
         return self._status_names
 
+    def current_status_names(self) -> dict[str, str]:
+        """The account's status names as last read (for the menu, which asks at each card)."""
+        return self._status_names
+
     def stop(self, timeout: float) -> bool:
         """Ask a running cycle to end after the issue at hand; True once no cycle runs."""
         self.stopping.set()

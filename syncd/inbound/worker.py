@@ -45,13 +45,14 @@ class InboundWorker(DispatchLoop):
     failed_event = "inbound_dispatch_failed"
 
     def __init__(self, *, tg: TelegramClient, store: Store, okdesk: OkdeskClient, settings: Settings,
-                 policy: RetryPolicy, health: Health, tmp_dir: Path, idle: float = 1.0,
-                 ask_on_finished: Callable[[int, int, Any], Awaitable[None]], replies: Replies,
+                 policy: RetryPolicy, health: Health, tmp_dir: Path, idle: float = 1.0, replies: Replies,
+                 ask_on_finished: Callable[[int, int, Any], Awaitable[None]] | None = None,
                  heartbeat: Callable[[], None] = lambda: None) -> None:
         self.tg, self.store, self.okdesk, self.settings, self.replies = tg, store, okdesk, settings, replies
         self.policy, self.health, self.tmp_dir, self.idle = policy, health, tmp_dir, idle
         self.heartbeat = heartbeat  # each turn of the loop, for the systemd watchdog
         # A job whose issue is finished: the intake asks the client (job id, Telegram user id, the issue).
+        # The intake is made after this worker (it wakes it): syncd.parts.build sets this once both exist.
         self.ask_on_finished = ask_on_finished
         self.rate = ClientRate(settings.sync.client_messages_per_minute)
         self._slots = asyncio.Semaphore(settings.sync.inbound_concurrency)
@@ -135,6 +136,7 @@ class InboundWorker(DispatchLoop):
             # The issue is finished: the client chooses (reopen, new issue, or comment as it is).
             self.health.mark("okdesk")
             bound.info("inbound_finished_issue_ask")
+            assert self.ask_on_finished is not None, "wired by syncd.parts.build"
             await self.ask_on_finished(job.id, job.tg_user_id, outcome.issue)
             return
         if outcome.kind == "refused":

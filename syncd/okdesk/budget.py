@@ -125,6 +125,10 @@ class RequestBudget:
                 self._paused_until = monotonic_ts
             self._cond.notify_all()
 
+    def is_paused(self) -> bool:
+        """Whether Okdesk's own Retry-After holds every request back now."""
+        return self.paused_until is not None
+
     @property
     def paused_until(self) -> float | None:
         with self._cond:
