@@ -14,10 +14,13 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from syncd.config import Settings
-from syncd.health import RECONCILE_PERIOD_KEY
 from syncd.logs import get_logger
 from syncd.store import Store
-from syncd.store.states import OKDESK_COMMENT_BUMP_KEY, OKDESK_UPDATED_SINCE_KEY
+from syncd.store.states import (
+    OKDESK_COMMENT_BUMP_KEY,
+    OKDESK_UPDATED_SINCE_KEY,
+    RECONCILE_PERIOD_KEY,
+)
 from syncd.sync.account import (
     BUDGET_WINDOW,
     UNKNOWN,

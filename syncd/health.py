@@ -9,15 +9,8 @@ from typing import Any
 
 from syncd.clock import utcnow
 from syncd.logs import redact
+from syncd.store.states import LAST_ERROR_KEY
 
-# The kv key `syncd status` reads the daemon's latest error from: {"at", "service", "message"}.
-LAST_ERROR_KEY = "last_error"
-# The kv keys the poller writes and `syncd status` and the systemd STATUS= line read: the latest
-# poll {"at", "ok"}, the latest poll Okdesk answered (an ISO time), and how long a full round of
-# the followed issues takes {"seconds", "followed_issues"}.
-LAST_POLL_KEY = "last_poll"
-LAST_POLL_OK_KEY = "last_poll_ok"
-RECONCILE_PERIOD_KEY = "reconcile_period"
 # How often the daemon writes it (a burst of errors is one write, not one per error).
 LAST_ERROR_SAVE_EVERY = 2.0
 

@@ -27,9 +27,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from syncd import __version__
-from syncd.health import LAST_POLL_OK_KEY
 from syncd.logs import get_logger
-from syncd.store.states import CANCELLED, DONE, FAILED, OKDESK_COMMENT_BUMP_KEY, PENDING
+from syncd.store.states import (
+    CANCELLED,
+    DONE,
+    FAILED,
+    LAST_POLL_OK_KEY,
+    OKDESK_COMMENT_BUMP_KEY,
+    PENDING,
+)
 from syncd.sync.account import NO, UNKNOWN, YES, BumpVerdict
 
 if TYPE_CHECKING:

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Row
 from syncd.account_state import AccountState
 from syncd.clock import utcnow
 from syncd.config import Settings
-from syncd.health import LAST_POLL_KEY, LAST_POLL_OK_KEY, Health
+from syncd.health import Health
 from syncd.issue_sync import REQUESTS_PER_ISSUE, IssueSync
 from syncd.logs import get_logger
 from syncd.okdesk.budget import WINDOW
@@ -28,6 +28,7 @@ from syncd.okdesk.client import OkdeskClient
 from syncd.okdesk.errors import OkdeskError, OkdeskNotFound, OkdeskTokenRefused, OkdeskUnavailable
 from syncd.okdesk.models import IssueSummary
 from syncd.store import Store
+from syncd.store.states import LAST_POLL_KEY, LAST_POLL_OK_KEY, POLL_CURSOR_KEY, STATUS_NAMES_KEY
 from syncd.sync.account import UNKNOWN
 
 log = get_logger(__name__)
@@ -81,7 +82,7 @@ class Poller:
         self._pages = 1
         self._probed = False
         self._filter_check_due = 0.0  # monotonic time of the next check that updated_since hides nothing
-        self._status_names: dict[str, str] = json.loads(store.get_value("status_names") or "{}")
+        self._status_names: dict[str, str] = json.loads(store.get_value(STATUS_NAMES_KEY) or "{}")
         self._statuses_due = 0.0  # monotonic time of the next refresh of the status names
         self._followed_count, self._count_due = 0, 0.0
         # Monotonic time at which the stored poll cursor was known to be no later than Okdesk's clock.
@@ -211,7 +212,7 @@ class Poller:
             return
         if statuses:
             self._status_names = {s.code: s.name for s in statuses}
-            self.store.set_value("status_names", json.dumps(self._status_names, ensure_ascii=False))
+            self.store.set_value(STATUS_NAMES_KEY, json.dumps(self._status_names, ensure_ascii=False))
         self._statuses_due = now + self.settings.sync.status_refresh
 
     def _scan_new_links(self) -> None:
@@ -229,7 +230,7 @@ class Poller:
                 log.debug("issue_followed", issue_id=row["okdesk_issue_id"])
 
     def _poll_updates(self) -> bool:
-        raw_cursor = self.store.get_value("poll_cursor")
+        raw_cursor = self.store.get_value(POLL_CURSOR_KEY)
         cursor = datetime.fromisoformat(raw_cursor) if raw_cursor else self.okdesk.okdesk_now()
         since = cursor - timedelta(seconds=self.settings.sync.poll_overlap)
         trusted = self.account.updated_since.trusted
@@ -282,13 +283,13 @@ class Poller:
             if failed_at:
                 new_cursor = min(new_cursor, min(failed_at) - timedelta(seconds=1))
             if new_cursor > cursor or raw_cursor is None:
-                self.store.set_value("poll_cursor", new_cursor.isoformat())
+                self.store.set_value(POLL_CURSOR_KEY, new_cursor.isoformat())
             if new_cursor >= cursor or raw_cursor is None:
                 # Only a cursor drawn from Okdesk's own timestamps is aged: the first one, taken
                 # from our clock when the account is empty, may be ahead of Okdesk's.
                 self._cursor_at = answered
         elif raw_cursor is None:
-            self.store.set_value("poll_cursor", cursor.isoformat())
+            self.store.set_value(POLL_CURSOR_KEY, cursor.isoformat())
         return True
 
     def _sync_safely(self, issue_id: int, failed_at: list[datetime], item: IssueSummary) -> None:

@@ -17,10 +17,11 @@ from collections.abc import Callable
 from datetime import datetime
 
 from syncd import sdnotify
-from syncd.health import LAST_POLL_KEY, Health
+from syncd.health import Health
 from syncd.liveness import Liveness
 from syncd.logs import get_logger
 from syncd.store import Store
+from syncd.store.states import LAST_POLL_KEY
 
 log = get_logger(__name__)
 

@@ -119,8 +119,13 @@ def handle(args: argparse.Namespace, settings: Settings) -> int:
 # ------------------------------------------------------------ the report (the JSON object itself)
 
 def collect(store: Store, now: datetime) -> dict[str, Any]:
-    from syncd.health import LAST_ERROR_KEY, LAST_POLL_KEY, LAST_POLL_OK_KEY, RECONCILE_PERIOD_KEY
     from syncd.store.db import current_revision
+    from syncd.store.states import (
+        LAST_ERROR_KEY,
+        LAST_POLL_KEY,
+        LAST_POLL_OK_KEY,
+        RECONCILE_PERIOD_KEY,
+    )
 
     counts = store.status_counts()
     poll = _json(store.get_value(LAST_POLL_KEY))

@@ -20,8 +20,9 @@ from datetime import datetime, timezone
 
 from syncd.okdesk.errors import OkdeskError, OkdeskForbidden, OkdeskValidationError
 from syncd.store import Store
+from syncd.store.states import OKDESK_ISSUE_AUTHOR_KEY
 
-AUTHOR_KEY = "okdesk_issue_author"
+AUTHOR_KEY = OKDESK_ISSUE_AUTHOR_KEY  # its home: syncd.store.states
 # This run of the daemon: a refusal learned by another run is asked again.
 RUN_ID = secrets.token_hex(8)
 # Fields of a 422 that still make it a refusal of the author: the author itself, or Rails' "base".

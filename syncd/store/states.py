@@ -27,6 +27,20 @@ BLANK_PAYLOAD = "{}"
 # How `syncd status` and `syncd retry` name a failed item: "o12" is outbox item 12, "i7" inbound job 7.
 OUTBOX_PREFIX, INBOUND_PREFIX = "o", "i"
 
+# kv: the daemon's latest error {"at", "service", "message"}, written every few seconds (syncd.health).
+LAST_ERROR_KEY = "last_error"
+# kv: the latest poll {"at", "ok"}, the latest poll Okdesk answered (an ISO time), and how long a full
+# round of the followed issues takes {"seconds", "followed_issues", ...} (syncd.poller, syncd.account_state).
+LAST_POLL_KEY = "last_poll"
+LAST_POLL_OK_KEY = "last_poll_ok"
+RECONCILE_PERIOD_KEY = "reconcile_period"
+# kv: the poll's cursor (an ISO time) and the account's status names {code: name} (syncd.poller).
+POLL_CURSOR_KEY = "poll_cursor"
+STATUS_NAMES_KEY = "status_names"
+# kv: when the running daemon last reached Telegram, for `syncd check` (syncd.telegram.heartbeat).
+TELEGRAM_LAST_OK_KEY = "telegram_last_ok"
+# kv: what Okdesk answered the last issue create that named the client as author (syncd.inbound.author).
+OKDESK_ISSUE_AUTHOR_KEY = "okdesk_issue_author"
 # kv: what the catch-up after downtime could not hand back (syncd.telegram.catchup), for `syncd status`.
 TELEGRAM_CATCH_UP_KEY = "telegram_catch_up"
 # kv: what the daemon learned of the Okdesk account (syncd.sync.account), with its evidence.

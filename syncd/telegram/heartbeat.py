@@ -11,8 +11,9 @@ from typing import Any
 
 from syncd.clock import utcnow
 from syncd.logs import get_logger
+from syncd.store.states import TELEGRAM_LAST_OK_KEY
 
-KEY = "telegram_last_ok"
+KEY = TELEGRAM_LAST_OK_KEY  # its home: syncd.store.states
 EVERY = 60.0  # seconds between two calls that prove Telegram answers
 STALE_AFTER = 3 * EVERY  # a record older than three missed beats means trouble
 

@@ -16,13 +16,12 @@ from structlog.testing import capture_logs
 
 from syncd import __version__
 from syncd.config import ConfigError, load_settings
-from syncd.health import LAST_POLL_OK_KEY
 from syncd.metrics import Metrics, Snapshot, render, write_atomically
 from syncd.okdesk.budget import RequestBudget
 from syncd.okdesk.errors import OkdeskError
 from syncd.okdesk.http_errors import OUTCOMES, Outcomes, request_outcome
 from syncd.store import Store
-from syncd.store.states import OKDESK_COMMENT_BUMP_KEY
+from syncd.store.states import LAST_POLL_OK_KEY, OKDESK_COMMENT_BUMP_KEY
 from syncd.sync.account import BumpVerdict
 from syncd.telegram.pacing import Pacer
 from tests.unit import test_store_status as _status_tests

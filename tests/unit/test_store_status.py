@@ -12,12 +12,13 @@ import pytest
 import sqlalchemy as sa
 
 from syncd.clock import utcnow
-from syncd.health import LAST_ERROR_KEY, Health
+from syncd.health import Health
 from syncd.logs import register_secret
 from syncd.store import SchemaError, Store
 from syncd.store.db import open_existing
 from syncd.store.inbound_repo import ASKING, DONE, POSTING, QUEUED
 from syncd.store.schema import inbound_jobs, outbox
+from syncd.store.states import LAST_ERROR_KEY
 from syncd.store.status_repo import Backlog
 from tests.unit import test_store as _store_tests
 
