@@ -13,13 +13,13 @@ from dataclasses import replace
 from syncd.clock import utcnow
 from syncd.config import Settings
 from syncd.logs import get_logger
-from syncd.notices import KIND as NOTICE_KIND
 from syncd.okdesk.client import OkdeskClient
 from syncd.store import Store
+from syncd.store.states import OUTBOX_NOTICE as NOTICE_KIND
+from syncd.store.states import OUTBOX_TELEGRAM as TELEGRAM_KIND
 from syncd.sync.account import PreviousLook
 from syncd.sync.codec import delivery_payload
 from syncd.sync.planner import Memory, PlanConfig, Recipient, plan_issue
-from syncd.telegram.sender import KIND as TELEGRAM_KIND
 
 log = get_logger(__name__)
 REQUESTS_PER_ISSUE = 2  # GET the issue, GET its comments
@@ -58,7 +58,7 @@ class IssueSync:
             # A new comment written between the two reads, its files listed as bare ids: the issue's own
             # list of files names them (the planner reads it), once read again. Only its files: the rest
             # of the issue stays as first read, older than the comments, so no change is skipped. (Where
-            # that list leaves out comments' files, the download names them: syncd.telegram.sender.)
+            # that list leaves out comments' files, the download names them: syncd.relay.sender.)
             again = self.okdesk.get_issue(issue_id, background=background)
             issue = replace(issue, attachments=again.attachments)
         previous = (PreviousLook(followed.status_code, followed.comments_count, followed.comments_last_at)

@@ -26,10 +26,11 @@ from syncd.inbound.worker import InboundWorker
 from syncd.liveness import Liveness, loop_bounds
 from syncd.logs import get_logger, register_phone
 from syncd.metrics import Metrics
-from syncd.notices import NoticeQueue, NoticeWorker
 from syncd.okdesk.budget import RequestBudget
 from syncd.okdesk.client import OkdeskClient
 from syncd.poller import Poller
+from syncd.relay.notices import NoticeQueue, NoticeWorker
+from syncd.relay.sender import OutboxSender
 from syncd.store import Store
 from syncd.sync.account import DEFAULT_POLL
 from syncd.sync.retry import RetryPolicy
@@ -39,7 +40,6 @@ from syncd.telegram.pacing import Pacer
 from syncd.telegram.proxy import describe as describe_proxy
 from syncd.telegram.proxy import telethon_proxy_options
 from syncd.telegram.replies import Replies
-from syncd.telegram.sender import OutboxSender
 from syncd.telegram.userlocks import UserLocks
 from syncd.watchdog import Watchdog, status_line
 

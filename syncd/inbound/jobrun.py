@@ -43,11 +43,11 @@ from syncd.okdesk.errors import (
 from syncd.okdesk.models import Comment, Issue, UploadFile
 from syncd.store import Store
 from syncd.store.inbound_repo import POSTING, QUEUED
+from syncd.store.states import OUTBOX_TELEGRAM as TELEGRAM_KIND
 from syncd.sync.codec import delivery_payload
 from syncd.sync.planner import Delivery, Step
 from syncd.sync.routing import Callback, encode
 from syncd.telegram.peers import peer_of
-from syncd.telegram.sender import KIND as TELEGRAM_KIND
 from syncd.texts import human_size, t
 
 

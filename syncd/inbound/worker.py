@@ -24,13 +24,13 @@ from telethon import TelegramClient
 
 from syncd.clock import utcnow
 from syncd.config import Settings
-from syncd.dispatchloop import DispatchLoop
 from syncd.health import Health
 from syncd.inbound.content import Content, combine
 from syncd.inbound.jobrun import JobRun, Outcome
 from syncd.inbound.ratelimit import ClientRate
 from syncd.logs import get_logger, with_log_context
 from syncd.okdesk.client import OkdeskClient
+from syncd.relay.dispatchloop import DispatchLoop
 from syncd.store import Store
 from syncd.store.inbound_repo import FAILED, POSTING, QUEUED, REFUSED
 from syncd.sync.retry import RetryPolicy, account_failure, backoff

@@ -250,7 +250,7 @@ class Store(InboundStore, StatusStore, PrivacyStore, RatingStore):
 
     def record_failure(self, outbox_id: int, *, error: str, next_try_at: datetime, budget_spent: float,
                        parked: bool, count_attempt: bool = True) -> None:
-        # A definite answer: nothing of this step is in flight any more (syncd.telegram.sender).
+        # A definite answer: nothing of this step is in flight any more (syncd.relay.sender).
         values: dict[str, Any] = dict(last_error=error[:500], next_try_at=next_try_at, budget_spent=budget_spent,
                                       last_attempt_at=utcnow(), unconfirmed_since=None)
         if parked:

@@ -12,6 +12,9 @@ from __future__ import annotations
 # spent); cancelled when its client unlinked before it went.
 PENDING, DONE, FAILED, CANCELLED = "pending", "done", "failed", "cancelled"
 
+# An outbox item's kinds: a message to a client in Telegram, or a private notice to staff in Okdesk.
+OUTBOX_TELEGRAM, OUTBOX_NOTICE = "telegram", "okdesk_notice"
+
 # An inbound job's states (syncd.store.inbound_repo moves a job through them): asking the client a
 # question, queued, posting (its POST may have reached Okdesk), and the ends: done, a duplicate of a
 # message already posted, refused by Okdesk (or its client unlinked), failed after its retry budget.

@@ -41,7 +41,7 @@ class SendFailure:
     # duplicate: RANDOM_ID_DUPLICATE, the first call with the random_id is still in flight (not sent,
     # not failed: unknown yet) | flood | blocked | peer_invalid | gone (account deleted) |
     # deactivated (USER_DEACTIVATED: gone if Telegram shows the account deleted, else the bot's own
-    # account may be: see syncd.telegram.sender) | photo_refused | outage | item
+    # account may be: see syncd.relay.sender) | photo_refused | outage | item
     kind: str
     detail: str
     wait: float = 0.0

@@ -151,8 +151,12 @@ def test_updated_since_minute_precision_and_formats(emu: OkdeskEmulator, api: Ap
 def test_updated_since_variants_on_the_list(emu: OkdeskEmulator, api: Api) -> None:
     """The same value, read four ways (Options.updated_since_filter); /issues/count always honours it."""
     _, _, issue = setup_issue(emu)
+    # At noon in the account's zone: a minute either side stays on the same date whenever the test runs
+    # (run at 23:59 there, "a minute later" was tomorrow and the date-only reading dropped the issue).
+    now = datetime.fromisoformat(emu.get_issue(issue)["updated_at"])
+    emu.backdate_issue(issue, (now - timedelta(days=1)).replace(hour=12, minute=0, second=0, microsecond=0))
     updated = datetime.fromisoformat(emu.get_issue(issue)["updated_at"])
-    assert updated.utcoffset() == timedelta(hours=3)
+    assert updated.utcoffset() == timedelta(hours=3) and updated.hour == 12
 
     def listed(mode: str, value: datetime) -> bool:
         emu.options.updated_since_filter = mode

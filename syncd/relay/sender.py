@@ -27,11 +27,9 @@ from telethon import TelegramClient
 from telethon.tl import functions, types
 
 from syncd.clock import utcnow
-from syncd.dispatchloop import DispatchLoop
 from syncd.formatting import FormattedText
 from syncd.health import Health
 from syncd.logs import get_logger, with_log_context
-from syncd.notices import NoticeQueue
 from syncd.okdesk.client import OkdeskClient
 from syncd.okdesk.errors import (
     OkdeskError,
@@ -41,7 +39,10 @@ from syncd.okdesk.errors import (
     OkdeskUnavailable,
 )
 from syncd.okdesk.models import UNNAMED_FILE
+from syncd.relay.dispatchloop import DispatchLoop
+from syncd.relay.notices import NoticeQueue
 from syncd.store import Store
+from syncd.store.states import OUTBOX_TELEGRAM
 from syncd.sync.codec import payload_steps
 from syncd.sync.planner import FileRef, Step, too_large_notice
 from syncd.sync.retry import RetryPolicy, account_failure, backoff
@@ -51,7 +52,7 @@ from syncd.telegram.pacing import Pacer
 from syncd.telegram.peers import peer_of, without_access_hash
 from syncd.texts import TEXTS, human_size, t
 
-KIND = "telegram"
+KIND = OUTBOX_TELEGRAM  # its home: syncd.store.states
 ACCOUNT_DELETED = "the client deleted their Telegram account"
 PRIVATE = "private"  # what _download says of a file Okdesk marks private
 log = get_logger(__name__)

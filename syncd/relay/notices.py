@@ -18,9 +18,10 @@ from syncd.logs import get_logger
 from syncd.okdesk.client import OkdeskClient
 from syncd.okdesk.errors import OkdeskError, OkdeskOutcomeUnknown, OkdeskUnavailable
 from syncd.store import Store
+from syncd.store.states import OUTBOX_NOTICE
 from syncd.sync.retry import RetryPolicy, account_failure, backoff
 
-KIND = "okdesk_notice"
+KIND = OUTBOX_NOTICE  # its home: syncd.store.states
 OUTCOME_UNKNOWN = "outcome unknown"
 log = get_logger(__name__)
 
