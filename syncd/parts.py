@@ -117,7 +117,7 @@ def build(settings: Settings, engine: Engine, tmp_dir: Path) -> Parts:
     # which is made after it (it wakes the worker): wired here, once both exist.
     inbound.ask_on_finished = intake.ask_on_finished
     menu = Menu(tg=tg, store=store, okdesk=okdesk, settings=settings, intake=intake,
-                status_names=poller.current_status_names, replies=replies)
+                status_names=poller.status_names, replies=replies)
     linking = Linking(store=store, okdesk=okdesk, settings=settings, replies=replies)
     bot = Bot(tg=tg, store=store, linking=linking, settings=settings, on_unblocked=sender.wake, locks=locks,
               intake=intake, menu=menu, replies=replies)

@@ -93,7 +93,7 @@ class Poller:
         self.stopping = threading.Event()
         self.cycles = 0
         self.issues = IssueSync(store=store, okdesk=okdesk, settings=settings,
-                                status_names=lambda: self._status_names, on_new_work=on_new_work,
+                                status_names=self.status_names, on_new_work=on_new_work,
                                 on_issue_seen=self.account.issue_seen)
 
     def _bucket(self) -> ReconcileBucket:
@@ -105,12 +105,8 @@ class Poller:
         self.heartbeat()
         return self.issues.sync_issue(issue_id, background=background)
 
-    @property
     def status_names(self) -> dict[str, str]:
-        return self._status_names
-
-    def current_status_names(self) -> dict[str, str]:
-        """The account's status names as last read (for the menu, which asks at each card)."""
+        """The account's status names as last read (the menu and the planner ask at each use)."""
         return self._status_names
 
     def stop(self, timeout: float) -> bool:

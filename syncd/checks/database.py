@@ -82,7 +82,7 @@ def _server_lacks_database(url: str) -> bool:
     not exist" are in the server's language (lc_messages), and a refused connection carries no code."""
     from sqlalchemy import text
 
-    parsed = make_url(url if not url.startswith("postgresql://") else "postgresql+psycopg://" + url[13:])
+    parsed = make_url(url)  # make_engine picks the driver for the plain scheme
     if parsed.get_backend_name() != "postgresql" or not parsed.database:
         return False
     try:

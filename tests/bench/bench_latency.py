@@ -30,6 +30,8 @@ from pathlib import Path
 
 from _common import PRODUCTION, Bench, human_seconds, merge, table, verdict
 
+from tests.minute_window import busiest_minute
+
 CLIENTS = 4
 LATENCY = 0.15  # seconds the emulator adds to every answer
 GAP = 3.0  # seconds between two measured staff comments
@@ -52,16 +54,6 @@ class Result:
     busiest: int
     sweep_per_minute: float
     implied_worst: float | None
-
-
-def busiest(times: list[float]) -> int:
-    times = sorted(times)
-    best, start = 0, 0
-    for end, t in enumerate(times):
-        while t - times[start] >= 60.0:
-            start += 1
-        best = max(best, end - start + 1)
-    return best
 
 
 def run(size: int, bump: bool, comments: int) -> Result:
@@ -138,7 +130,7 @@ def run(size: int, bump: bool, comments: int) -> Result:
             size, bump, verdicts[-1]["verdict"] if verdicts else "unknown",
             float(intervals[-1]["poll_interval"]) if intervals else None, latencies,
             sum(1 for t in seen.values() if not t), sum(1 for t in seen.values() if len(t) > 1),
-            busiest(quiet), busiest([r.started for r in emu.requests if r.started >= started]),
+            busiest_minute(quiet), busiest_minute([r.started for r in emu.requests if r.started >= started]),
             sweep_per_minute, implied)
 
 

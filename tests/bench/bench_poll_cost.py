@@ -33,6 +33,7 @@ from typing import Any
 from _common import PRODUCTION, Bench, human_seconds, merge, table, verdict
 
 from syncd.config import SyncSettings
+from tests.minute_window import busiest_minute
 
 SIZES = (10, 100, 1000, 10000)
 # New issues per size, one linked contact each: several contacts with many issues, few clients.
@@ -114,17 +115,6 @@ def classify(records: list[Any], changed_ids: set[int]) -> Cycle:
         else:
             cycle.other += 1
     return cycle
-
-
-def busiest_minute(starts: list[float]) -> int:
-    """Most requests in any 60-s window (the whole span when it is shorter)."""
-    starts = sorted(starts)
-    best, low = 0, 0
-    for high, moment in enumerate(starts):
-        while moment - starts[low] >= 60.0:
-            low += 1
-        best = max(best, high - low + 1)
-    return best
 
 
 class Cycles:

@@ -24,6 +24,7 @@ from syncd.issue_sync import REQUESTS_PER_ISSUE
 from syncd.okdesk.budget import RequestBudget
 from syncd.poller import ReconcileBucket
 from syncd.sync.account import NO, POLL_TICK, UNKNOWN, YES, poll_schedule, worst_comment_delay
+from tests.minute_window import busiest_minute
 
 BUDGET = 120.0  # okdesk.max_requests_per_minute, the default
 CALM_CAP = 40  # a third of it
@@ -105,13 +106,7 @@ class Sim:
             self.now += min(POLL_TICK, max(0.01, self.poll_due() - self.now))
 
     def busiest(self, kinds: set[str]) -> int:
-        times = sorted(t for t, kind in self.requests if kind in kinds)
-        best, start = 0, 0
-        for end, t in enumerate(times):
-            while t - times[start] >= 60.0:
-                start += 1
-            best = max(best, end - start + 1)
-        return best
+        return busiest_minute(t for t, kind in self.requests if kind in kinds)
 
 
 @pytest.mark.parametrize("followed", [10, 1000, 10000])
