@@ -15,8 +15,6 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy.engine import Row
-
 from syncd.account_state import AccountState
 from syncd.clock import utcnow
 from syncd.config import Settings
@@ -28,6 +26,7 @@ from syncd.okdesk.client import OkdeskClient
 from syncd.okdesk.errors import OkdeskError, OkdeskNotFound, OkdeskTokenRefused, OkdeskUnavailable
 from syncd.okdesk.models import IssueSummary
 from syncd.store import Store
+from syncd.store.rows import FollowedIssue
 from syncd.store.states import LAST_POLL_KEY, LAST_POLL_OK_KEY, POLL_CURSOR_KEY, STATUS_NAMES_KEY
 from syncd.sync.account import UNKNOWN
 
@@ -388,7 +387,7 @@ class Poller:
                     log.warning("reconcile_issue_skipped", issue_id=due[0], error=str(exc))
 
 
-def _changed(item: IssueSummary, followed: Row) -> bool:
+def _changed(item: IssueSummary, followed: FollowedIssue) -> bool:
     """Does the list item show anything the followed issue's row has not seen?"""
     if not followed.baseline_done:
         return True

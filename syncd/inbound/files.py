@@ -19,6 +19,7 @@ from telethon.tl import types
 
 from syncd.inbound.content import largest_photo_size
 from syncd.logs import get_logger
+from syncd.store.rows import InboxMessage
 from syncd.telegram.errors import error_name
 
 log = get_logger(__name__)
@@ -28,7 +29,7 @@ PART = 512 * 1024
 MAX_IDLE_RENEWALS = 3
 
 
-def media_of(row: Any) -> Any | None:
+def media_of(row: InboxMessage) -> Any | None:
     if not row.media:
         return None
     with BinaryReader(base64.b64decode(row.media)) as reader:
@@ -73,7 +74,7 @@ async def _fetch(tg: TelegramClient, where: tuple[Any, int | None, int | None], 
             fh.write(chunk)
 
 
-async def _fresh_media(tg: TelegramClient, peer: Any, row: Any) -> Any | None:
+async def _fresh_media(tg: TelegramClient, peer: Any, row: InboxMessage) -> Any | None:
     message = await tg.get_messages(peer, ids=row.tg_message_id)
     return None if message is None else message.media
 

@@ -28,6 +28,7 @@ from syncd.okdesk.errors import OkdeskError
 from syncd.okdesk.models import Issue
 from syncd.store import Store
 from syncd.store.inbound_repo import ASKING, DONE, DUPLICATE, QUEUED
+from syncd.store.rows import InboxMessage, Link
 from syncd.sync.routing import Callback, encode, issue_named_in, route
 from syncd.telegram.peers import peer_of
 from syncd.telegram.replies import NotSent, Replies
@@ -69,7 +70,7 @@ class Intake:
             sent_at=message.date, content=content.to_json(), media=media,
             job_id=HANDLED_WITHOUT_JOB if handled else None)
 
-    async def on_message(self, event: Any, row_id: int, link: Any, lang: str) -> None:
+    async def on_message(self, event: Any, row_id: int, link: Link, lang: str) -> None:
         """A recorded message that is for Okdesk; called with the client's lock held."""
         message = event.message
         if message.grouped_id:
@@ -118,7 +119,7 @@ class Intake:
 
     # ------------------------------------------------------------ deciding
 
-    async def _make_job(self, rows: Sequence[Any], link: Any, lang: str) -> None:
+    async def _make_job(self, rows: Sequence[InboxMessage], link: Link, lang: str) -> None:
         user = link.tg_user_id
         combined = combine([Content.from_json(r.content) for r in rows])
         reply_to = next((r.reply_to_msg_id for r in rows if r.reply_to_msg_id), None)
@@ -147,7 +148,7 @@ class Intake:
         if job_id is not None and decision.action == "comment":
             self.on_new_job()  # queued for the worker (a new issue wakes it in choose_create)
 
-    async def _reply_issue(self, link: Any, reply_to: int | None) -> int | None:
+    async def _reply_issue(self, link: Link, reply_to: int | None) -> int | None:
         """The issue a replied-to bot message is about: our own record, else the number it names."""
         if reply_to is None:
             return None
@@ -163,7 +164,7 @@ class Intake:
             return None
         return issue_named_in(replied.raw_text)
 
-    async def choose_create(self, job_id: int, link: Any, lang: str) -> bool:
+    async def choose_create(self, job_id: int, link: Link, lang: str) -> bool:
         """Make the job an issue, unless the same words and files already are one (within the window)."""
         job = self.store.get_job(job_id)
         if job is None or job.state != ASKING:
@@ -220,14 +221,14 @@ class Intake:
         if self.store.update_job(job_id, only_if_state=[ASKING], state=QUEUED, next_try_at=utcnow()):
             self.on_new_job()
 
-    async def _ask_or_retry(self, job_id: int, link: Any, lang: str, issue: Issue | None = None) -> None:
+    async def _ask_or_retry(self, job_id: int, link: Link, lang: str, issue: Issue | None = None) -> None:
         """Ask now; if Telegram or Okdesk fails, ask again later (the message is kept meanwhile)."""
         if not await self._try_ask(job_id, link, lang, issue):
             task = asyncio.create_task(self._ask_later(job_id, link.tg_user_id))
             self._retries.add(task)
             task.add_done_callback(self._retries.discard)
 
-    async def _try_ask(self, job_id: int, link: Any, lang: str, issue: Issue | None = None) -> bool:
+    async def _try_ask(self, job_id: int, link: Link, lang: str, issue: Issue | None = None) -> bool:
         try:
             await self.ask(job_id, link, lang, issue)
             return True
@@ -253,7 +254,7 @@ class Intake:
         for task in [*self._album_tasks.values(), *self._retries]:
             task.cancel()
 
-    async def ask(self, job_id: int, link: Any, lang: str, issue: Issue | None = None) -> None:
+    async def ask(self, job_id: int, link: Link, lang: str, issue: Issue | None = None) -> None:
         """No context: offer the client's open issues and a new one, or (none open) a new one.
         A message for a finished issue: offer to reopen it (:mod:`syncd.inbound.reopen`)."""
         job = self.store.get_job(job_id)

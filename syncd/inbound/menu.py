@@ -33,6 +33,7 @@ from syncd.okdesk.errors import OkdeskError
 from syncd.okdesk.models import Issue
 from syncd.store import Store
 from syncd.store.inbound_repo import ASKING
+from syncd.store.rows import Link
 from syncd.sync.routing import AWAITING_COMMENT, AWAITING_NEW_ISSUE, Callback, encode
 from syncd.telegram.peers import peer_of
 from syncd.telegram.presses import Press
@@ -79,7 +80,7 @@ class Menu:
 
     # ------------------------------------------------------------ commands and menu buttons
 
-    async def on_action(self, action: str, link: Any, lang: str) -> None:
+    async def on_action(self, action: str, link: Link, lang: str) -> None:
         peer = peer_of(link)
         if action == "menu":
             await self.replies.send(peer, t(lang, "menu_shown"), buttons=menu_keyboard(lang))
@@ -98,7 +99,7 @@ class Menu:
 
     # ------------------------------------------------------------ inline buttons
 
-    async def on_callback(self, press: Press, cb: Callback | None, link: Any, lang: str) -> None:
+    async def on_callback(self, press: Press, cb: Callback | None, link: Link, lang: str) -> None:
         """``cb``: the press's data as decoded by the bot (None: not something the bot made).
 
         Called without the client's lock: each branch answers the press first (syncd.telegram.presses)
@@ -131,7 +132,7 @@ class Menu:
         else:
             await self._on_issue(press, cb, link, lang)
 
-    async def _on_issue(self, press: Press, cb: Callback, link: Any, lang: str) -> None:
+    async def _on_issue(self, press: Press, cb: Callback, link: Link, lang: str) -> None:
         """A card's buttons (view, refresh, comment, portal): the issue is checked with Okdesk after the
         answer; a refusal found then is a short message that names nothing of the issue."""
         issue_id = int(cb.issue_id or 0)
@@ -159,7 +160,7 @@ class Menu:
         else:
             await self._card(link, lang, issue, edit=press if cb.verb == "refresh" else None)
 
-    def _foreign_by_record(self, issue_id: int, link: Any) -> bool:
+    def _foreign_by_record(self, issue_id: int, link: Link) -> bool:
         """The database alone shows the issue is not the client's: it is followed for another contact,
         and the client, linked as a private person, is never shown a colleague's issue (My issues lists
         only their own). Everything else is asked of Okdesk."""
@@ -168,7 +169,7 @@ class Menu:
         row = self.store.followed([issue_id]).get(issue_id)
         return row is not None and row.okdesk_contact_id is not None and row.okdesk_contact_id != link.okdesk_contact_id
 
-    async def _ask_comment(self, link: Any, lang: str, issue: Issue) -> None:
+    async def _ask_comment(self, link: Link, lang: str, issue: Issue) -> None:
         until = utcnow() + timedelta(seconds=self.settings.sync.comment_window)
         self.store.set_dialog(link.tg_user_id, AWAITING_COMMENT, {"issue_id": issue.id, "until": until.isoformat()})
         minutes = max(1, round(self.settings.sync.comment_window / 60))
@@ -176,7 +177,7 @@ class Menu:
         if sent is not None and sent.id is not None:
             self.store.map_message(link.tg_chat_id, sent.id, issue.id)
 
-    async def _owned(self, press: Press, issue_id: int | None, link: Any, lang: str) -> Issue | None:
+    async def _owned(self, press: Press, issue_id: int | None, link: Link, lang: str) -> Issue | None:
         try:
             issue = await owned_issue(self.okdesk, int(issue_id or 0), link.okdesk_contact_id)
         except OkdeskError as exc:
@@ -188,7 +189,7 @@ class Menu:
             await press.tell(t(lang, "not_yours"))
         return issue
 
-    async def _choice(self, press: Press, cb: Callback, link: Any, lang: str) -> None:
+    async def _choice(self, press: Press, cb: Callback, link: Link, lang: str) -> None:
         """An answer to "where should this message go?" (or "the issue is finished: what now?")."""
         job = self.store.get_job(int(cb.job_id or 0))
         if job is None or job.tg_user_id != link.tg_user_id:
@@ -234,7 +235,7 @@ class Menu:
         code = issue.status_code or ""
         return self.status_names().get(code) or issue.status_name or code or "?"
 
-    async def _list(self, link: Any, lang: str, page: int, edit: Press | None) -> None:
+    async def _list(self, link: Link, lang: str, page: int, edit: Press | None) -> None:
         contact = link.okdesk_contact_id
         try:
             # A company-wide contact sees the company's issues too (syncd.inbound.ownership).
@@ -269,7 +270,7 @@ class Menu:
         else:
             await self.replies.send(peer_of(link), text, buttons=rows)
 
-    async def _card(self, link: Any, lang: str, issue: Issue, edit: Press | None) -> None:
+    async def _card(self, link: Link, lang: str, issue: Issue, edit: Press | None) -> None:
         try:
             comments = await asyncio.to_thread(self.okdesk.list_comments, issue.id)
         except OkdeskError as exc:

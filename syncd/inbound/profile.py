@@ -18,6 +18,7 @@ from syncd.okdesk.client import OkdeskClient
 from syncd.okdesk.errors import OkdeskError
 from syncd.phones import mask_phone
 from syncd.store import Store
+from syncd.store.rows import Link
 from syncd.sync.routing import Callback, encode
 from syncd.telegram.peers import peer_of
 from syncd.telegram.presses import Press
@@ -37,7 +38,7 @@ class Profile:
     def __init__(self, *, store: Store, okdesk: OkdeskClient, replies: Replies) -> None:
         self.store, self.okdesk, self.replies = store, okdesk, replies
 
-    async def show(self, link: Any, lang: str) -> None:
+    async def show(self, link: Link, lang: str) -> None:
         # The name is the one the contact had when linked: the profile must open when Okdesk is down
         # too. The company's name is asked of Okdesk (briefly), and left out when it does not answer.
         phone = mask_phone(link.phone) if link.phone else t(lang, "profile_no_phone")
@@ -49,7 +50,7 @@ class Profile:
         # Plain text: Telethon would read the mask's asterisks (and a name's underscores) as markdown.
         await self.replies.send(peer_of(link), text, buttons=buttons, parse_mode=None)
 
-    async def _company_name(self, link: Any) -> str | None:
+    async def _company_name(self, link: Link) -> str | None:
         """The linked company's name as Okdesk has it now; None without a company or an answer."""
         company_id = getattr(link, "okdesk_company_id", None)
         if company_id is None:
@@ -63,7 +64,7 @@ class Profile:
             return None
         return company.name
 
-    async def on_callback(self, press: Press, cb: Callback, link: Any, lang: str) -> None:
+    async def on_callback(self, press: Press, cb: Callback, link: Link, lang: str) -> None:
         """Called with the press answered and the client's lock held."""
         peer = peer_of(link)
         if cb.verb == "unlink":

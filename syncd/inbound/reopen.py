@@ -14,7 +14,6 @@ import asyncio
 import html
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
 
 from telethon import Button
 
@@ -27,6 +26,7 @@ from syncd.okdesk.errors import OkdeskNotFound
 from syncd.okdesk.models import Issue
 from syncd.statuscodes import StatusCodes
 from syncd.store import Store
+from syncd.store.rows import InboundJob, Link
 from syncd.sync.routing import Callback, encode
 from syncd.telegram.peers import peer_of
 from syncd.telegram.replies import NotSent, Replies
@@ -73,17 +73,18 @@ class FinishedIssue:
                  requeue: Callable[[int], None]) -> None:
         self.store, self.okdesk, self.settings, self.replies, self.requeue = store, okdesk, settings, replies, requeue
 
-    async def ask(self, job: Any, link: Any, lang: str, issue: Issue | None = None) -> None:
+    async def ask(self, job: InboundJob, link: Link, lang: str, issue: Issue | None = None) -> None:
         """``issue``: as the job's try just read it; without, it is read now. Okdesk or Telegram
         failing raises: the caller asks again later."""
-        try:
-            if issue is None:
-                issue = await asyncio.to_thread(self.okdesk.get_issue, int(job.okdesk_issue_id))
-        except OkdeskNotFound:
-            # Deleted meanwhile: the job's own check refuses it and tells the client.
-            log.info("finished_issue_gone", tg_user_id=link.tg_user_id, issue_id=job.okdesk_issue_id)
-            self.requeue(job.id)
-            return
+        if issue is None:
+            assert job.okdesk_issue_id is not None, "only a comment on an issue meets a finished issue"
+            try:
+                issue = await asyncio.to_thread(self.okdesk.get_issue, job.okdesk_issue_id)
+            except OkdeskNotFound:
+                # Deleted meanwhile: the job's own check refuses it and tells the client.
+                log.info("finished_issue_gone", tg_user_id=link.tg_user_id, issue_id=job.okdesk_issue_id)
+                self.requeue(job.id)
+                return
         if not self.settings.okdesk.statuses.is_finished(issue.status_code):
             log.info("finished_issue_reopened_meanwhile", tg_user_id=link.tg_user_id, issue_id=issue.id)
             self.requeue(job.id)

@@ -90,7 +90,7 @@ class OutboxSender(DispatchLoop):
         next_due = self.idle
         for row in self.store.chat_heads(KIND):
             chat = row.tg_chat_id
-            if chat in self._busy:
+            if chat is None or chat in self._busy:  # a Telegram item always names its chat
                 continue
             wait = max((row.next_try_at - now).total_seconds(), self.pacer.chat_ready_in(chat))
             if wait > 0:
@@ -119,7 +119,7 @@ class OutboxSender(DispatchLoop):
         row = self.store.get_outbox(outbox_id)
         if row is None or row.state != "pending":
             return
-        link = self.store.link_by_chat(row.tg_chat_id)
+        link = self.store.link_by_chat(row.tg_chat_id) if row.tg_chat_id is not None else None
         if link is None:
             # Nobody to send to (unlinked, or re-queued after the client's account was deleted): no try
             # can succeed, so the item is parked at once.

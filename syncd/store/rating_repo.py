@@ -10,10 +10,10 @@ shown means done, none means nothing was applied and the request may go again.
 from __future__ import annotations
 
 from sqlalchemy import Engine, delete, insert, select, update
-from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 
 from syncd.clock import utcnow
+from syncd.store.rows import IssueRating, every, one
 from syncd.store.schema import issue_ratings
 
 RATING_POSTING, RATING_DONE = "posting", "done"
@@ -22,10 +22,10 @@ RATING_POSTING, RATING_DONE = "posting", "done"
 class RatingStore:
     engine: Engine
 
-    def get_rating(self, okdesk_issue_id: int) -> Row | None:
+    def get_rating(self, okdesk_issue_id: int) -> IssueRating | None:
         with self.engine.connect() as conn:
-            return conn.execute(select(issue_ratings)
-                                .where(issue_ratings.c.okdesk_issue_id == okdesk_issue_id)).first()
+            return one(IssueRating, conn.execute(select(issue_ratings)
+                                                 .where(issue_ratings.c.okdesk_issue_id == okdesk_issue_id)).first())
 
     def start_rating(self, okdesk_issue_id: int, *, tg_user_id: int, okdesk_contact_id: int, rate: str) -> bool:
         """The row in state ``posting``; False when the issue has a row already (rated or being rated)."""
@@ -65,8 +65,8 @@ class RatingStore:
                 issue_ratings.c.okdesk_issue_id == okdesk_issue_id,
                 issue_ratings.c.state == RATING_POSTING)).rowcount)
 
-    def ratings_posting(self) -> list[Row]:
+    def ratings_posting(self) -> list[IssueRating]:
         """Ratings sent without an answer (a crash, a timeout): resolved at start."""
         with self.engine.connect() as conn:
-            return list(conn.execute(select(issue_ratings).where(issue_ratings.c.state == RATING_POSTING)
-                                     .order_by(issue_ratings.c.created_at)))
+            return every(IssueRating, conn.execute(select(issue_ratings).where(issue_ratings.c.state == RATING_POSTING)
+                                                   .order_by(issue_ratings.c.created_at)))
