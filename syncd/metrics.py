@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from syncd import __version__
 from syncd.logs import get_logger
+from syncd.store.offloop import off_loop
 from syncd.store.states import (
     CANCELLED,
     DONE,
@@ -234,7 +235,7 @@ class Metrics:
 
     async def write_now(self) -> bool:
         # The pacer belongs to the event loop: read here; the database in a worker thread.
-        return await asyncio.to_thread(self.write, self.pacer.flood_waits, self.pacer.flood_wait_seconds)
+        return await off_loop(self.write, self.pacer.flood_waits, self.pacer.flood_wait_seconds)
 
     def remove_leftovers(self) -> None:
         """Temporary files of a write a kill cut short: node_exporter ignores them, but they would stay."""

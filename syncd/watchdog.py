@@ -21,6 +21,7 @@ from syncd.health import Health
 from syncd.liveness import Liveness
 from syncd.logs import get_logger
 from syncd.store import Store
+from syncd.store.offloop import off_loop
 from syncd.store.states import LAST_POLL_KEY
 
 log = get_logger(__name__)
@@ -131,7 +132,7 @@ class Watchdog:
         while True:
             if not self._hung and self._phase is None:
                 try:
-                    line = await asyncio.to_thread(self.status)
+                    line = await off_loop(self.status)
                 except Exception as exc:  # noqa: BLE001 - a status line is never worth a crash
                     line = f"status unavailable ({type(exc).__name__})"
                 if not self._hung and self._phase is None:

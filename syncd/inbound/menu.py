@@ -33,6 +33,7 @@ from syncd.okdesk.errors import OkdeskError
 from syncd.okdesk.models import Issue
 from syncd.store import Store
 from syncd.store.inbound_repo import ASKING
+from syncd.store.offloop import off_loop
 from syncd.store.rows import Link
 from syncd.sync.routing import AWAITING_COMMENT, AWAITING_NEW_ISSUE, Callback, encode
 from syncd.telegram.peers import peer_of
@@ -89,7 +90,7 @@ class Menu:
             await self.replies.send(peer, t(lang, "help", portal=portal), buttons=menu_keyboard(lang))
         elif action == "new":
             until = utcnow() + timedelta(seconds=self.settings.sync.comment_window)
-            self.store.set_dialog(link.tg_user_id, AWAITING_NEW_ISSUE, {"until": until.isoformat()})
+            await off_loop(self.store.set_dialog, link.tg_user_id, AWAITING_NEW_ISSUE, {"until": until.isoformat()})
             await self.replies.send(peer, t(lang, "ask_new_issue"),
                                     buttons=[[Button.inline(t(lang, "cancel_button"), encode(Callback("cancel")))]])
         elif action == "issues":
@@ -121,7 +122,7 @@ class Menu:
         elif cb.verb == "cancel":
             await press.answer()
             async with self.locks.hold(link.tg_user_id):
-                self.store.clear_dialog(link.tg_user_id)
+                await off_loop(self.store.clear_dialog, link.tg_user_id)
                 await press.edit(t(lang, "cancelled"))
         elif cb.verb in ("add", "new", "reopen", "as_comment"):
             await self._choice(press, cb, link, lang)
@@ -139,7 +140,7 @@ class Menu:
         # Answered the same way whether the database already shows the issue is another's or Okdesk must
         # be asked: a forged press must not learn which issue numbers the bot follows for others.
         await press.answer(t(lang, "portal_wait") if cb.verb == "portal" else None)
-        if self._foreign_by_record(issue_id, link):
+        if await off_loop(self._foreign_by_record, issue_id, link):
             log.warning("callback_refused_not_owner", tg_user_id=link.tg_user_id, issue_id=issue_id, by="record")
             await press.tell(t(lang, "not_yours"))
             return
@@ -171,11 +172,12 @@ class Menu:
 
     async def _ask_comment(self, link: Link, lang: str, issue: Issue) -> None:
         until = utcnow() + timedelta(seconds=self.settings.sync.comment_window)
-        self.store.set_dialog(link.tg_user_id, AWAITING_COMMENT, {"issue_id": issue.id, "until": until.isoformat()})
+        await off_loop(self.store.set_dialog, link.tg_user_id, AWAITING_COMMENT,
+                       {"issue_id": issue.id, "until": until.isoformat()})
         minutes = max(1, round(self.settings.sync.comment_window / 60))
         sent = await self.replies.send(peer_of(link), t(lang, "ask_comment", issue_id=issue.id, minutes=minutes))
         if sent is not None and sent.id is not None:
-            self.store.map_message(link.tg_chat_id, sent.id, issue.id)
+            await off_loop(self.store.map_message, link.tg_chat_id, sent.id, issue.id)
 
     async def _owned(self, press: Press, issue_id: int | None, link: Link, lang: str) -> Issue | None:
         try:
@@ -191,7 +193,7 @@ class Menu:
 
     async def _choice(self, press: Press, cb: Callback, link: Link, lang: str) -> None:
         """An answer to "where should this message go?" (or "the issue is finished: what now?")."""
-        job = self.store.get_job(int(cb.job_id or 0))
+        job = await off_loop(self.store.get_job, int(cb.job_id or 0))
         if job is None or job.tg_user_id != link.tg_user_id:
             log.warning("callback_refused_foreign_job", tg_user_id=link.tg_user_id, job_id=cb.job_id)
             await press.tell(t(lang, "not_yours"))
@@ -203,13 +205,13 @@ class Menu:
             return
         # Recorded under the lock right after: only a double tap finds the job taken there.
         await press.answer(None if cb.verb == "add" else "✓")
-        if cb.verb == "add" and self._foreign_by_record(int(cb.issue_id or 0), link):
+        if cb.verb == "add" and await off_loop(self._foreign_by_record, int(cb.issue_id or 0), link):
             # (after the answer, as for a card: which issues are followed for others is not shown)
             log.warning("callback_refused_not_owner", tg_user_id=link.tg_user_id, issue_id=cb.issue_id, by="record")
             await press.tell(t(lang, "not_yours"))
             return
         async with self.locks.hold(link.tg_user_id):
-            job = self.store.get_job(job.id)
+            job = await off_loop(self.store.get_job, job.id)
             if job is None or job.state != ASKING:
                 log.info("choice_taken_meanwhile", tg_user_id=link.tg_user_id, job_id=cb.job_id)
                 return
@@ -300,5 +302,5 @@ class Menu:
         sent = await self.replies.send(peer_of(link), text, buttons=buttons)
         if sent is not None and sent.id is not None:
             # A reply to the card is a comment on its issue.
-            self.store.map_message(link.tg_chat_id, sent.id, issue.id)
+            await off_loop(self.store.map_message, link.tg_chat_id, sent.id, issue.id)
 

@@ -18,6 +18,7 @@ from syncd.okdesk.client import OkdeskClient
 from syncd.okdesk.errors import OkdeskError
 from syncd.phones import mask_phone
 from syncd.store import Store
+from syncd.store.offloop import off_loop
 from syncd.store.rows import Link
 from syncd.sync.routing import Callback, encode
 from syncd.telegram.peers import peer_of
@@ -72,7 +73,7 @@ class Profile:
                         Button.inline(t(lang, "cancel_button"), encode(Callback("cancel")))]]
             await self.replies.send(peer, t(lang, "unlink_ask"), buttons=buttons)
         elif cb.verb == "unlink_yes":
-            forgotten = self.store.unlink(link.tg_user_id)
+            forgotten = await off_loop(self.store.unlink, link.tg_user_id)
             if forgotten is not None:
                 log.info("client_unlinked", tg_user_id=link.tg_user_id, contact_id=link.okdesk_contact_id,
                          messages_blanked=forgotten.messages, jobs_refused=forgotten.jobs_refused,

@@ -26,6 +26,7 @@ from syncd.okdesk.errors import OkdeskNotFound
 from syncd.okdesk.models import Issue
 from syncd.statuscodes import StatusCodes
 from syncd.store import Store
+from syncd.store.offloop import off_loop
 from syncd.store.rows import InboundJob, Link
 from syncd.sync.routing import Callback, encode
 from syncd.telegram.peers import peer_of
@@ -83,11 +84,11 @@ class FinishedIssue:
             except OkdeskNotFound:
                 # Deleted meanwhile: the job's own check refuses it and tells the client.
                 log.info("finished_issue_gone", tg_user_id=link.tg_user_id, issue_id=job.okdesk_issue_id)
-                self.requeue(job.id)
+                await off_loop(self.requeue, job.id)
                 return
         if not self.settings.okdesk.statuses.is_finished(issue.status_code):
             log.info("finished_issue_reopened_meanwhile", tg_user_id=link.tg_user_id, issue_id=issue.id)
-            self.requeue(job.id)
+            await off_loop(self.requeue, job.id)
             return
         reopen = reopen_refusal(issue, link.okdesk_contact_id, self.settings.okdesk, self.okdesk.okdesk_now()) is None
         title = make_title(issue.title, 60)
@@ -99,5 +100,5 @@ class FinishedIssue:
         sent = await self.replies.send(peer_of(link), text, buttons=rows)
         if sent is None:
             raise NotSent  # the caller asks again later; the job waits meanwhile
-        self.store.update_job(job.id, ask_message_id=sent.id or 0)  # 0: asked, its id untold
+        await off_loop(self.store.update_job, job.id, ask_message_id=sent.id or 0)  # 0: asked, its id untold
         log.info("finished_issue_question_asked", tg_user_id=link.tg_user_id, issue_id=issue.id, reopen=reopen)
