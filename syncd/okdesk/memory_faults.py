@@ -36,8 +36,9 @@ S = TypeVar("S", bound="FaultSwitch")
 
 def unavailable(status: int = 503) -> OkdeskUnavailable:
     """What OkdeskClient raises for a 5xx answer (after its GET retries)."""
-    return OkdeskUnavailable("memory: server error", status=status, errors="Сервис недоступен",
-                             kind=f"http_{status}")
+    # The emulator's words for a 503 (tests/okdesk_emulator/faults.py): ours, like the fault itself.
+    return OkdeskUnavailable("memory: server error", status=status,
+                             errors="Внутренняя ошибка сервера: сервис временно недоступен", kind=f"http_{status}")
 
 
 def rate_limited(retry_after: float = 30.0) -> OkdeskRateLimited:

@@ -1,0 +1,104 @@
+"""One Okdesk contract, two implementations: ``side`` is MemoryOkdesk, or the real OkdeskClient talking
+to the in-process emulator (tests/okdesk_emulator), each with a seeding adapter.
+
+The seeding API is the emulator's control API; MemoryOkdesk offers the same names (syncd/okdesk/
+memory_seed.py), so ``side.seed`` is the emulator or the fake itself. ``side.options`` are the
+emulator's switches or the fake's (the same names). Faults go through :class:`Side` methods, which
+arm an emulator ``Fault`` on one side and the fake's fault switch on the other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from syncd.okdesk.errors import OkdeskError, OkdeskOutcomeUnknown
+from syncd.okdesk.memory import MemoryOkdesk, rate_limited, token_refused, unavailable
+from syncd.okdesk.port import Okdesk
+from tests.okdesk_emulator import Fault, OkdeskEmulator
+from tests.unit.okdesk._helpers import TOKEN, make_client
+
+# Where each Protocol method goes over HTTP: (method, path regex) for the emulator's faults.
+ROUTES = {
+    "get_issue": ("GET", r"/issues/\d+/?$"),
+    "list_issues": ("GET", r"/issues/list"),
+    "list_comments": ("GET", r"/issues/\d+/comments"),
+    "create_comment": ("POST", r"/issues/\d+/comments"),
+    "create_issue": ("POST", r"/issues/?$"),
+    "change_status": ("POST", r"/statuses"),
+    "get_contact": ("GET", r"/contacts/?$"),
+}
+
+
+@dataclass
+class Side:
+    name: str
+    okd: Okdesk  # the implementation under test, used only through the Protocol
+    seed: Any  # OkdeskEmulator or MemoryOkdesk: the same control-API names
+    emu: OkdeskEmulator | None = None
+    fake: MemoryOkdesk | None = None
+
+    @property
+    def options(self) -> Any:
+        return self.seed.options
+
+    @contextmanager
+    def _every_call(self, fault: Fault, error: OkdeskError) -> Iterator[None]:
+        if self.emu is not None:
+            self.emu.add_fault(fault)
+            try:
+                yield
+            finally:
+                self.emu.clear_faults()
+        else:
+            assert self.fake is not None
+            with self.fake.outage(error):
+                yield
+
+    def outage(self, status: int = 503) -> Any:
+        """Okdesk answers ``status`` (5xx) to everything."""
+        return self._every_call(Fault(kind="status", status=status, times=None), unavailable(status))
+
+    def rate_limited(self, retry_after: int) -> Any:
+        """Okdesk answers 429 with ``Retry-After: retry_after`` to everything."""
+        return self._every_call(Fault(kind="retry_after", retry_after=retry_after, times=None),
+                                rate_limited(retry_after))
+
+    def token_refused(self) -> Any:
+        return self._every_call(Fault(kind="status", status=401, times=None), token_refused())
+
+    def lose_answer(self, method: str) -> None:
+        """The next ``method`` call gets a gateway timeout (504): OkdeskOutcomeUnknown for a write.
+        Nothing is carried out on either side (the emulator's status faults perform nothing)."""
+        http_method, path = ROUTES[method]
+        if self.emu is not None:
+            self.emu.add_fault(Fault(kind="status", status=504, method=http_method, path=path))
+        else:
+            assert self.fake is not None
+            self.fake.fail_next(method, OkdeskOutcomeUnknown("memory: gateway timeout", status=504,
+                                                             kind="http_504"))
+
+
+@pytest.fixture(params=["memory", "emulator"])
+def side(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Side]:
+    if request.param == "memory":
+        fake = MemoryOkdesk()
+        yield Side("memory", fake, fake, fake=fake)
+        return
+    files = tmp_path / "emu"
+    files.mkdir()
+    emu = OkdeskEmulator(api_token=TOKEN, tz_offset="+03:00", files_dir=files).start()
+    # No GET retries: a fault answers the call itself, as the fake's switch does (the client's retries
+    # are its own business, tested in tests/unit/okdesk).
+    client = make_client(emu, get_retries=0)
+    try:
+        yield Side("emulator", client, emu, emu=emu)
+    finally:
+        client.close()
+        emu.stop()
+    assert not emu.internal_errors
