@@ -53,6 +53,15 @@ AUTHOR_REFUSALS = {  # the emulator's issue_author_refusal variants that refuse 
 }
 
 
+def human_size(limit: int) -> str:
+    """A byte limit as the emulator phrases it (tests/okdesk_emulator/params.py): "20 МБ", "512 КБ"."""
+    if limit >= 1024 * 1024 and limit % (1024 * 1024) == 0:
+        return f"{limit // (1024 * 1024)} МБ"
+    if limit >= 1024 and limit % 1024 == 0:
+        return f"{limit // 1024} КБ"
+    return f"{limit} байт"
+
+
 def _by_update(issue: IssueSummary) -> tuple[datetime, int]:
     return (issue.updated_at or datetime.min.replace(tzinfo=timezone.utc), issue.id)
 
@@ -205,10 +214,12 @@ class MemoryOkdesk(People):
     def _uploads(self, files: Sequence[UploadFile], errors: FieldErrors) -> list[tuple[str, bytes, bool, str]]:
         """Files of a create, read from disk; over max_attachment_bytes -> 422 (assumed, open question 8)."""
         loaded = [(f.file_name, Path(f.path).read_bytes(), f.is_public, "") for f in files]
-        limit = self.options.max_attachment_bytes
+        limit, refused_types = self.options.max_attachment_bytes, self.options.forbidden_attachment_extensions
         for name, data, _, _ in loaded:
             if limit is not None and len(data) > limit:
-                errors.add("attachments", f"Размер файла «{name}» превышает допустимый")
+                errors.add("attachments", f"Размер файла «{name}» превышает допустимый ({human_size(limit)})")
+            if name.rpartition(".")[2].lower() in refused_types and "." in name:
+                errors.add("attachments", f"Недопустимый тип файла «{name}»")
         return loaded
 
     # ---------------------------------------------------------------- writes

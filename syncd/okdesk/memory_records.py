@@ -67,6 +67,7 @@ class MemoryOptions:
     rate_again: str = "refuse"  # assumed
     rate_requires_completed: bool = True  # assumed
     max_attachment_bytes: int | None = None  # open question 8
+    forbidden_attachment_extensions: tuple[str, ...] = ()  # open question 8: no dot, lower case
     attachment_url_ttl: float = 30.0  # documented: a link works for 30 seconds
     # Rights of the key's user it lacks (the emulator's options.RIGHTS names), answered 403.
     denied_rights: frozenset[str] = frozenset()
@@ -78,6 +79,8 @@ class MemoryOptions:
         choices = _CHOICES.get(name)
         if choices is not None and value not in choices:
             raise ValueError(f"{name} must be one of {choices}")
+        if name == "forbidden_attachment_extensions":  # "EXE", ".exe" -> "exe", as the emulator
+            value = tuple(str(ext).lstrip(".").lower() for ext in value)  # type: ignore[attr-defined]
         if name in ("forbidden_transitions", "denied_rights") and not isinstance(value, frozenset):
             value = frozenset([value] if isinstance(value, str) else value)  # type: ignore[call-overload]
         object.__setattr__(self, name, value)

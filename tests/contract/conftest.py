@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,7 @@ class Side:
     seed: Any  # OkdeskEmulator or MemoryOkdesk: the same control-API names
     emu: OkdeskEmulator | None = None
     fake: MemoryOkdesk | None = None
+    _closing: list[Any] = field(default_factory=list)  # extra clients, closed at the end
 
     @property
     def options(self) -> Any:
@@ -84,6 +85,20 @@ class Side:
                                                              kind="http_504"))
 
 
+    def lose_answer_after_doing(self, method: str) -> Okdesk:
+        """The next ``method`` call is carried out and its answer lost; returns the implementation to
+        call (on the emulator a client with a short read timeout meets an ``after_effect_timeout``)."""
+        http_method, path = ROUTES[method]
+        if self.emu is not None:
+            self.emu.add_fault(Fault(kind="after_effect_timeout", delay=1.0, method=http_method, path=path))
+            client = make_client(self.emu, get_retries=0, timeout=0.4)
+            self._closing.append(client)
+            return client
+        assert self.fake is not None
+        self.fake.fail_next(method, OkdeskOutcomeUnknown("memory: no answer", kind="timeout"), after_effect=True)
+        return self.fake
+
+
 @pytest.fixture(params=["memory", "emulator"])
 def side(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Side]:
     if request.param == "memory":
@@ -96,9 +111,11 @@ def side(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Side]:
     # No GET retries: a fault answers the call itself, as the fake's switch does (the client's retries
     # are its own business, tested in tests/unit/okdesk).
     client = make_client(emu, get_retries=0)
+    emulated = Side("emulator", client, emu, emu=emu)
     try:
-        yield Side("emulator", client, emu, emu=emu)
+        yield emulated
     finally:
-        client.close()
+        for extra in [client, *emulated._closing]:
+            extra.close()
         emu.stop()
     assert not emu.internal_errors

@@ -276,6 +276,79 @@ def test_downloads(side: Side, tmp_path: Path) -> None:
     assert not (tmp_path / "c").exists() and not (tmp_path / "d").exists()
 
 
+def test_the_files_of_a_new_comment_as_its_answer_gives_them(side: Side, tmp_path: Path) -> None:
+    contact, _, issue_id = staff_issue(side)
+    doc = tmp_path / "doc.txt"
+    doc.write_bytes(b"d" * 5)
+    send = lambda: side.okd.create_comment(issue_id, content_html="файл", author_id=contact,  # noqa: E731
+                                           author_type="contact", public=True, files=[UploadFile(doc, "doc.txt")])
+    [bare] = send().attachments
+    assert (bare.name_known, bare.size) == (False, None)  # minimal: the name is learnt from the issue
+    side.options.comment_attachment_shape = "full"
+    side.options.comment_attachment_sizes = False
+    [full] = send().attachments
+    assert (full.file_name, full.size, full.is_public) == ("doc.txt", None, True)
+
+
+def test_a_comment_moves_updated_at_only_under_the_switch(side: Side) -> None:
+    contact, _, issue_id = staff_issue(side)
+    before = side.okd.get_issue(issue_id).updated_at
+    side.okd.create_comment(issue_id, content_html="a", author_id=contact, author_type="contact", public=False)
+    issue = side.okd.get_issue(issue_id)
+    assert issue.updated_at == before and issue.comments_count == 3
+    side.options.comments_bump_updated_at = True
+    side.options.contact_comments_always_public = True
+    created = side.okd.create_comment(issue_id, content_html="b", author_id=contact, author_type="contact",
+                                      public=False)
+    assert created.public is True
+    assert side.okd.get_issue(issue_id).updated_at == created.published_at
+
+
+def test_attachment_limits_refuse_the_whole_write(side: Side, tmp_path: Path) -> None:
+    contact, _, issue_id = staff_issue(side)
+    big, exe = tmp_path / "big.bin", tmp_path / "setup.exe"
+    big.write_bytes(b"b" * 2048)
+    exe.write_bytes(b"MZ")
+    side.options.max_attachment_bytes = 1024
+    side.options.forbidden_attachment_extensions = (".EXE",)
+    with pytest.raises(OkdeskValidationError) as caught:
+        side.okd.create_comment(issue_id, content_html="x", author_id=contact, author_type="contact", public=True,
+                                files=[UploadFile(big, "big.bin"), UploadFile(exe, "setup.exe")])
+    assert caught.value.errors == {"attachments": ["Размер файла «big.bin» превышает допустимый (1 КБ)",
+                                                   "Недопустимый тип файла «setup.exe»"]}
+    with pytest.raises(OkdeskValidationError):
+        side.okd.create_issue(title="x", contact_id=contact, files=[UploadFile(exe, "setup.exe")])
+    assert side.okd.get_issue(issue_id).comments_count == 2 and len(side.okd.list_issues()) == 1
+
+
+def test_delayed_needs_a_date_this_interface_never_sends(side: Side) -> None:
+    _, _, issue_id = staff_issue(side)
+    with pytest.raises(OkdeskValidationError) as caught:
+        side.okd.change_status(issue_id, "delayed")
+    assert caught.value.errors == {"delay_to": ["отсутствует"], "comment": BLANK}
+
+
+def test_rating_switches(side: Side) -> None:
+    _, _, issue_id = staff_issue(side)
+    side.options.rate_requires_completed = False
+    side.options.rate_again = "overwrite"
+    side.okd.rate_issue(issue_id, "bad")
+    side.okd.rate_issue(issue_id, "normal")
+    assert side.okd.get_issue(issue_id).rate == "normal"
+
+
+def test_a_new_issue_takes_the_company_of_its_service_object(side: Side) -> None:
+    company = side.seed.add_company("ООО Ромашка")
+    entity = side.seed.add_maintenance_entity(company, "Офис")
+    contact = side.seed.add_contact("Иван", "Петров")  # a private person
+    issue = side.okd.create_issue(title="x", contact_id=contact, maintenance_entity_id=entity, type_code="incident",
+                                  priority_code="high")
+    assert (issue.company_id, issue.maintenance_entity_id) == (company, entity)
+    with pytest.raises(OkdeskValidationError) as caught:
+        side.okd.create_issue(title="x", type_code="nonsense", priority_code="urgent")
+    assert caught.value.errors == {"type": ["не найден"], "priority": ["не найден"]}
+
+
 # ---------------------------------------------------------------- faults
 
 
@@ -316,3 +389,13 @@ def test_a_lost_answer_to_a_write_is_outcome_unknown(side: Side) -> None:
         side.okd.create_comment(issue_id, content_html="x", author_id=contact, author_type="contact", public=True)
     assert side.okd.create_comment(issue_id, content_html="x", author_id=contact, author_type="contact",
                                    public=True).id
+
+
+def test_a_write_done_but_its_answer_lost(side: Side) -> None:
+    contact, _, issue_id = staff_issue(side)
+    okd = side.lose_answer_after_doing("create_comment")
+    with pytest.raises(OkdeskOutcomeUnknown):
+        okd.create_comment(issue_id, content_html="<p>дошло?</p>", author_id=contact, author_type="contact",
+                           public=True)
+    # Done: the caller finds it before writing again (syncd's "search before retrying").
+    assert side.okd.list_comments(issue_id)[-1].content_html == "<p>дошло?</p>"
