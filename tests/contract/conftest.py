@@ -20,7 +20,7 @@ import pytest
 from syncd.okdesk.errors import OkdeskError, OkdeskOutcomeUnknown
 from syncd.okdesk.memory import MemoryOkdesk, rate_limited, token_refused, unavailable
 from syncd.okdesk.port import Okdesk
-from tests.okdesk_emulator import Fault, OkdeskEmulator
+from tests.okdesk_emulator import Fault, OkdeskEmulator, Upload
 from tests.unit.okdesk._helpers import TOKEN, make_client
 
 # Where each Protocol method goes over HTTP: (method, path regex) for the emulator's faults.
@@ -97,6 +97,17 @@ class Side:
         assert self.fake is not None
         self.fake.fail_next(method, OkdeskOutcomeUnknown("memory: no answer", kind="timeout"), after_effect=True)
         return self.fake
+
+
+def staff_issue(side: Side, **kw: Any) -> tuple[int, int, int]:
+    """A company, its contact and an issue of theirs, with a public comment carrying a file and a
+    private note: (contact id, company id, issue id)."""
+    company = side.seed.add_company("ООО Ромашка", inn="7701234567")
+    contact = side.seed.add_contact("Иван", "Петров", phone="+79123456789", company_id=company)
+    issue = side.seed.add_issue("Не печатает принтер", contact_id=contact, **kw)
+    side.seed.add_comment(issue, "<p>Выезжаем</p>", attachments=[Upload("act.pdf", data=b"%PDF-1" * 10)])
+    side.seed.add_comment(issue, "<p>для своих</p>", public=False)
+    return contact, company, issue
 
 
 @pytest.fixture(params=["memory", "emulator"])

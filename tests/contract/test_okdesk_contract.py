@@ -1,6 +1,7 @@
 """The Okdesk contract (syncd/okdesk/port.py) for issues, comments, files, statuses, ratings and
-faults: every test runs on MemoryOkdesk and on OkdeskClient + the emulator (conftest.py ``side``).
-Contacts, companies and portal links: test_okdesk_contract_people.py."""
+refusals: every test runs on MemoryOkdesk and on OkdeskClient + the emulator (conftest.py ``side``).
+Faults: test_okdesk_contract_faults.py; contacts, companies and portal links:
+test_okdesk_contract_people.py."""
 
 from __future__ import annotations
 
@@ -12,30 +13,15 @@ import pytest
 from syncd.okdesk.errors import (
     OkdeskForbidden,
     OkdeskNotFound,
-    OkdeskOutcomeUnknown,
     OkdeskPrivateFile,
-    OkdeskRateLimited,
-    OkdeskTokenRefused,
     OkdeskTooLarge,
-    OkdeskUnavailable,
     OkdeskValidationError,
 )
 from syncd.okdesk.models import UploadFile
-from tests.contract.conftest import Side
+from tests.contract.conftest import Side, staff_issue
 from tests.okdesk_emulator import Upload
 
 BLANK = ["не может быть пустым"]
-
-
-def staff_issue(side: Side, **kw):
-    """A company, its contact and an issue of theirs, with a public comment carrying a file and a
-    private note: (contact id, company id, issue id)."""
-    company = side.seed.add_company("ООО Ромашка", inn="7701234567")
-    contact = side.seed.add_contact("Иван", "Петров", phone="+79123456789", company_id=company)
-    issue = side.seed.add_issue("Не печатает принтер", contact_id=contact, **kw)
-    side.seed.add_comment(issue, "<p>Выезжаем</p>", attachments=[Upload("act.pdf", data=b"%PDF-1" * 10)])
-    side.seed.add_comment(issue, "<p>для своих</p>", public=False)
-    return contact, company, issue
 
 
 def test_the_account_clock_and_zone(side: Side) -> None:
@@ -347,55 +333,3 @@ def test_a_new_issue_takes_the_company_of_its_service_object(side: Side) -> None
     with pytest.raises(OkdeskValidationError) as caught:
         side.okd.create_issue(title="x", type_code="nonsense", priority_code="urgent")
     assert caught.value.errors == {"type": ["не найден"], "priority": ["не найден"]}
-
-
-# ---------------------------------------------------------------- faults
-
-
-def test_an_outage_is_unavailable_and_writes_nothing(side: Side) -> None:
-    contact, _, issue_id = staff_issue(side)
-    with side.outage(503):
-        for call in (lambda: side.okd.get_issue(issue_id), lambda: side.okd.list_issues(),
-                     lambda: side.okd.create_comment(issue_id, content_html="x", author_id=contact,
-                                                     author_type="contact", public=True)):
-            with pytest.raises(OkdeskUnavailable) as caught:
-                call()
-            assert type(caught.value) is OkdeskUnavailable and caught.value.status == 503
-    assert side.okd.get_issue(issue_id).comments_count == 2
-    assert side.okd.request_outcomes()["server_error"] >= 3
-
-
-def test_a_rate_limit_says_how_long_to_wait(side: Side) -> None:
-    with side.rate_limited(7), pytest.raises(OkdeskRateLimited) as caught:
-        side.okd.list_statuses()
-    assert (caught.value.status, caught.value.retry_after) == (429, 7)
-    assert side.okd.request_outcomes()["rate_limited"] == 1
-
-
-def test_a_refused_token_and_a_missing_right(side: Side) -> None:
-    with side.token_refused(), pytest.raises(OkdeskTokenRefused):
-        side.okd.list_statuses()
-    _, _, issue_id = staff_issue(side)
-    side.options.denied_rights = {"comments.create"}
-    with pytest.raises(OkdeskForbidden) as caught:
-        side.okd.create_comment(issue_id, content_html="x", author_id=1, public=False)
-    assert caught.value.status == 403
-
-
-def test_a_lost_answer_to_a_write_is_outcome_unknown(side: Side) -> None:
-    contact, _, issue_id = staff_issue(side)
-    side.lose_answer("create_comment")
-    with pytest.raises(OkdeskOutcomeUnknown):
-        side.okd.create_comment(issue_id, content_html="x", author_id=contact, author_type="contact", public=True)
-    assert side.okd.create_comment(issue_id, content_html="x", author_id=contact, author_type="contact",
-                                   public=True).id
-
-
-def test_a_write_done_but_its_answer_lost(side: Side) -> None:
-    contact, _, issue_id = staff_issue(side)
-    okd = side.lose_answer_after_doing("create_comment")
-    with pytest.raises(OkdeskOutcomeUnknown):
-        okd.create_comment(issue_id, content_html="<p>дошло?</p>", author_id=contact, author_type="contact",
-                           public=True)
-    # Done: the caller finds it before writing again (syncd's "search before retrying").
-    assert side.okd.list_comments(issue_id)[-1].content_html == "<p>дошло?</p>"
