@@ -39,6 +39,7 @@ from .memory_records import (
     IssueRecord,
     MemoryOptions,
     refused,
+    rewrite_html,
 )
 from .models import AttachmentLink, Comment, Issue, IssueSummary, Status, UpdatedIssues, UploadFile
 from .paging import walk_numbered
@@ -211,6 +212,9 @@ class MemoryOkdesk(People):
         os.replace(part, dest)
         return len(self.files[int(attachment_id)].data)
 
+    def _stored_html(self, html: str) -> str:
+        return rewrite_html(html) if self.options.rewrite_comment_html else html
+
     def _uploads(self, files: Sequence[UploadFile], errors: FieldErrors) -> list[tuple[str, bytes, bool, str]]:
         """Files of a create, read from disk; over max_attachment_bytes -> 422 (assumed, open question 8)."""
         loaded = [(f.file_name, Path(f.path).read_bytes(), f.is_public, "") for f in files]
@@ -241,7 +245,8 @@ class MemoryOkdesk(People):
             uploads = self._uploads(files, errors)
             errors.raise_if_any()
             forced = author_type == "contact" and self.options.contact_comments_always_public
-            record = self._add_comment(issue, content_html, public or forced, (author_type, int(author_id)), uploads)
+            record = self._add_comment(issue, self._stored_html(content_html), public or forced,
+                                       (author_type, int(author_id)), uploads)
             return self.comment_model(record)
 
     def _issue_author(self, author: tuple[int, str] | None, errors: FieldErrors) -> tuple[str, int]:
@@ -296,7 +301,8 @@ class MemoryOkdesk(People):
             uploads = self._uploads(files, errors)
             errors.raise_if_any()
             now = self.clock.now()
-            issue = IssueRecord(self.ids.take("issue"), title, description_html, "opened", by, now, now,
+            issue = IssueRecord(self.ids.take("issue"), title, self._stored_html(description_html), "opened", by,
+                                now, now,
                                 contact_id=contact_id, company_id=company, maintenance_entity_id=maintenance_entity_id,
                                 type_code=type_code or "service", priority_code=priority_code or "normal")
             issue.file_ids = [self._add_file(issue.id, *u) for u in uploads]
@@ -330,7 +336,7 @@ class MemoryOkdesk(People):
                 if blank:
                     errors.add("comment", MSG_BLANK)
             errors.raise_if_any()
-            self._set_status(issue, code, None if blank else comment_html, bool(comment_public),
+            self._set_status(issue, code, None if blank else self._stored_html(comment_html or ""), bool(comment_public),
                              ("employee", self.api_employee_id))
 
     @api

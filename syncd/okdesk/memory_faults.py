@@ -61,6 +61,11 @@ class ArmedFault:
     hits: int = 0
 
 
+# syncd.okdesk.http_errors.OUTCOMES (that module loads requests); a unit test keeps the two equal.
+OUTCOMES = ("ok", "redirect", "client_error", "rate_limited", "server_error", "timeout", "connection_error",
+            "invalid_answer", "aborted")
+
+
 def _outcome(error: BaseException | None) -> str:
     """The request outcome OkdeskClient would count (syncd.okdesk.http_errors.OUTCOMES)."""
     if error is None:
@@ -81,7 +86,7 @@ class FaultSwitch:
         self._faults: list[ArmedFault] = []
         self._fault_lock = threading.Lock()
         self.calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
-        self._outcomes: dict[str, int] = {"ok": 0}
+        self._outcomes: dict[str, int] = dict.fromkeys(OUTCOMES, 0)  # all shown from the start, as the client
 
     def fail_next(self, method: str, error: OkdeskError, *, times: int | None = 1,
                   after_effect: bool = False) -> ArmedFault:

@@ -7,6 +7,7 @@ holds its own; what a caller gets back is always the frozen models of :mod:`.mod
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -66,6 +67,7 @@ class MemoryOptions:
     forbidden_transitions: frozenset[tuple[str, str]] = frozenset()  # documented: the workflow decides
     rate_again: str = "refuse"  # assumed
     rate_requires_completed: bool = True  # assumed
+    rewrite_comment_html: bool = False  # assumed: Okdesk's sanitizer, approximated (rewrite_html)
     max_attachment_bytes: int | None = None  # open question 8
     forbidden_attachment_extensions: tuple[str, ...] = ()  # open question 8: no dot, lower case
     attachment_url_ttl: float = 30.0  # documented: a link works for 30 seconds
@@ -84,6 +86,28 @@ class MemoryOptions:
         if name in ("forbidden_transitions", "denied_rights") and not isinstance(value, frozenset):
             value = frozenset([value] if isinstance(value, str) else value)  # type: ignore[call-overload]
         object.__setattr__(self, name, value)
+
+
+_TAG_RE = re.compile(r"(<[^<>]*>)")
+_BR_RE = re.compile(r"<br\s*/?\s*>", re.IGNORECASE)
+_BLOCK_START_RE = re.compile(r"^\s*<(p|div|ul|ol|table|blockquote|pre|h[1-6])(\s[^<>]*)?>", re.IGNORECASE)
+
+
+def rewrite_html(content: str) -> str:
+    """HTML written through the API as Okdesk stores it under ``rewrite_comment_html``: the emulator's
+    tests/okdesk_emulator/sanitize.py (assumed: staff comments come wrapped, YOFO), line for line:
+    ``<br>`` -> ``<br />``, text ``"`` -> ``&quot;``, runs of spaces -> one, wrapped in ``<p>`` unless
+    it starts with a block tag. Idempotent."""
+    if not content.strip():
+        return content
+    parts = _TAG_RE.split(content)
+    for index, part in enumerate(parts):
+        if index % 2:  # a tag
+            parts[index] = _BR_RE.sub("<br />", part)
+        else:  # text between tags
+            parts[index] = re.sub(r" {2,}", " ", part.replace('"', "&quot;"))
+    rewritten = "".join(parts)
+    return rewritten if _BLOCK_START_RE.match(rewritten) else f"<p>{rewritten}</p>"
 
 
 class StaffFile(Protocol):

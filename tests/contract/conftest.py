@@ -73,6 +73,14 @@ class Side:
     def token_refused(self) -> Any:
         return self._every_call(Fault(kind="status", status=401, times=None), token_refused())
 
+    def shift_clock(self, seconds: float) -> None:
+        """Okdesk's clock runs ``seconds`` off the machine's (the emulator's clock_offset)."""
+        if self.emu is not None:
+            self.emu.options.clock_offset = seconds
+        else:
+            assert self.fake is not None
+            self.fake.clock.advance(seconds)
+
     def lose_answer(self, method: str) -> None:
         """The next ``method`` call gets a gateway timeout (504): OkdeskOutcomeUnknown for a write.
         Nothing is carried out on either side (the emulator's status faults perform nothing)."""

@@ -32,6 +32,17 @@ def test_the_account_clock_and_zone(side: Side) -> None:
     side.okd.close()
 
 
+def test_okdesk_clock_runs_off_ours(side: Side) -> None:
+    """The client learns Okdesk's clock from its Date header (after one answer); the fake's is set."""
+    side.shift_clock(-600)
+    issue = side.seed.add_issue("x")
+    side.okd.list_statuses()
+    behind = datetime.now(timezone.utc) - timedelta(minutes=10)
+    assert abs(side.okd.okdesk_now() - behind) < timedelta(seconds=5)
+    created = side.okd.get_issue(issue).created_at
+    assert created is not None and abs(created - behind) < timedelta(seconds=5)
+
+
 def test_one_issue_as_the_client_reads_it(side: Side) -> None:
     contact, company, issue_id = staff_issue(side)
     issue = side.okd.get_issue(issue_id)
@@ -197,10 +208,28 @@ def test_ratings(side: Side) -> None:
         side.okd.rate_issue(issue_id, "excellent")
 
 
-def test_statuses(side: Side) -> None:
+def test_statuses_and_an_account_of_its_own(side: Side) -> None:
     codes = [(s.code, s.name) for s in side.okd.list_statuses()]
     assert codes[:2] == [("opened", "Открыта"), ("in_progress", "В работе")]
     assert {"delayed", "completed", "closed"} <= {c for c, _ in codes}
+    side.seed.statuses.append({"code": "waiting", "name": "Ждёт клиента"})
+    assert ("waiting", "Ждёт клиента") in [(s.code, s.name) for s in side.okd.list_statuses()]
+    issue_id = side.seed.add_issue("x")
+    side.okd.change_status(issue_id, "waiting", comment_html="ждём")
+    issue = side.okd.get_issue(issue_id)
+    assert (issue.status_code, issue.status_name) == ("waiting", "Ждёт клиента")
+
+
+def test_html_as_okdesk_stores_it(side: Side) -> None:
+    contact, _, issue_id = staff_issue(side)
+    sent = 'Строка  "раз"<br>два'
+    assert side.okd.create_comment(issue_id, content_html=sent, author_id=contact, author_type="contact",
+                                   public=True).content_html == sent  # stored as sent (the default)
+    side.options.rewrite_comment_html = True
+    stored = side.okd.create_comment(issue_id, content_html=sent, author_id=contact, author_type="contact",
+                                     public=True).content_html
+    assert stored == "<p>Строка &quot;раз&quot;<br />два</p>"
+    assert side.okd.create_issue(title="x", description_html="a<br>b").description == "<p>a<br />b</p>"
 
 
 def test_issue_lists_filter_and_page(side: Side) -> None:

@@ -57,6 +57,21 @@ def test_the_lowest_id_answers_an_exact_search(side: Side) -> None:
     assert ids(side.okd.find_contacts_by_phone([PHONE])) == [first]
 
 
+def test_a_phone_filter_on_the_last_digits(side: Side) -> None:
+    _, with_phone, mobile_only = people(side)
+    side.options.contact_phone_filter_match = "digits_suffix"
+    assert ids(side.okd.find_contacts_by_phone(["9123456789", "0001122"])) == [with_phone]
+    side.options.contact_phone_filter_fields = "phone_and_mobile"
+    assert ids(side.okd.find_contacts_by_phone(["0001122"])) == [mobile_only]
+
+
+def test_names_in_either_order(side: Side) -> None:
+    _, with_phone, _ = people(side)
+    side.options.contact_name_order = "first_last"
+    assert side.okd.get_contact(with_phone).name == "Иван Петров"
+    assert ids(side.okd.search_contacts("иван петров")) == [with_phone]
+
+
 def test_substring_search(side: Side) -> None:
     _, with_phone, mobile_only = people(side)
     assert ids(side.okd.search_contacts("петров")) == [with_phone]
@@ -64,6 +79,10 @@ def test_substring_search(side: Side) -> None:
     assert side.okd.search_contacts("9990001122") == [] and side.okd.search_contacts("  ") == []
     side.options.contact_search_string_mobile = True
     assert ids(side.okd.search_contacts("9990001122")) == [mobile_only]
+    side.seed.add_contact("Олег", "Кузнецов", phone="+7 (912) 000-11-22")
+    assert side.okd.search_contacts("79120001122") == []
+    side.options.contact_search_string_digits = True
+    assert [c.name for c in side.okd.search_contacts("79120001122")] == ["Кузнецов Олег"]
 
 
 def test_the_walk_over_every_contact(side: Side) -> None:
@@ -80,6 +99,15 @@ def test_the_walk_over_every_contact(side: Side) -> None:
     assert (refused.complete, refused.reason) == (False, "refused")
     with pytest.raises(OkdeskForbidden):
         side.okd.get_contact(with_phone)
+
+
+def test_a_walk_that_stops_at_its_page_limit(side: Side) -> None:
+    for n in range(101):
+        side.seed.add_contact(f"Имя{n}", "Фамилия", phone=f"+7900000{n:04d}")
+    scan = side.okd.scan_contacts(lambda c: c.phone == "+79000000100", max_pages=1)
+    assert (scan.matches, scan.complete, scan.reason, scan.last_id) == ([], False, "page_limit", 100)
+    scan = side.okd.scan_contacts(lambda c: c.phone == "+79000000100", after_id=scan.last_id)
+    assert (ids(scan.matches), scan.complete, scan.last_id) == ([101], True, 101)
 
 
 def test_a_new_contact(side: Side) -> None:
@@ -136,3 +164,11 @@ def test_portal_login_links(side: Side) -> None:
     with pytest.raises(OkdeskValidationError) as caught:
         side.okd.create_login_link(999, 60)
     assert caught.value.errors == {"user_id": ["не найден"]}
+    with pytest.raises(OkdeskValidationError) as caught:
+        side.okd.create_login_link(contact, 0)
+    assert caught.value.errors == {"expire_after": ["должно быть больше 0"]}
+    side.options.denied_rights = {"login_links.create", "maintenance_entities.read"}
+    with pytest.raises(OkdeskForbidden):
+        side.okd.create_login_link(contact, 60)
+    with pytest.raises(OkdeskForbidden):
+        side.okd.list_maintenance_entities(1)
