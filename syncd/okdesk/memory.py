@@ -212,19 +212,31 @@ class MemoryOkdesk(People):
         os.replace(part, dest)
         return len(self.files[int(attachment_id)].data)
 
+    def _check_body(self, what: str, file_bytes: int) -> None:
+        """413 before anything is judged when the files alone pass max_request_bytes (the emulator
+        counts the whole body: a limit near the files' size may differ by the multipart framing)."""
+        limit = self.options.max_request_bytes
+        if limit is not None and file_bytes > limit:
+            raise OkdeskTooLarge(f"{what}: request too large", status=413,
+                                 errors=f"Размер запроса превышает допустимый ({human_size(limit)})", kind="http_413")
+
     def _stored_html(self, html: str) -> str:
         return rewrite_html(html) if self.options.rewrite_comment_html else html
 
-    def _uploads(self, files: Sequence[UploadFile], errors: FieldErrors) -> list[tuple[str, bytes, bool, str]]:
-        """Files of a create, read from disk; over max_attachment_bytes -> 422 (assumed, open question 8)."""
+    def _load(self, files: Sequence[UploadFile], what: str) -> list[tuple[str, bytes, bool, str]]:
+        """The files of a create, read from disk; the body size is judged first of all (413)."""
         loaded = [(f.file_name, Path(f.path).read_bytes(), f.is_public, "") for f in files]
+        self._check_body(what, sum(len(data) for _, data, _, _ in loaded))
+        return loaded
+
+    def _judge_files(self, loaded: list[tuple[str, bytes, bool, str]], errors: FieldErrors) -> None:
+        """Over max_attachment_bytes or of a forbidden type -> 422 (assumed, open question 8)."""
         limit, refused_types = self.options.max_attachment_bytes, self.options.forbidden_attachment_extensions
         for name, data, _, _ in loaded:
             if limit is not None and len(data) > limit:
                 errors.add("attachments", f"Размер файла «{name}» превышает допустимый ({human_size(limit)})")
             if name.rpartition(".")[2].lower() in refused_types and "." in name:
                 errors.add("attachments", f"Недопустимый тип файла «{name}»")
-        return loaded
 
     # ---------------------------------------------------------------- writes
     @api
@@ -232,6 +244,7 @@ class MemoryOkdesk(People):
                        public: bool, files: Sequence[UploadFile] = ()) -> Comment:
         """Documented fields; unknown authors "не найден" and contact-forced public are assumed."""
         what = f"POST /issues/{int(issue_id)}/comments"
+        uploads = self._load(files, what)
         self._need("comments.create", what)
         errors = FieldErrors(what)
         with self.lock:
@@ -242,7 +255,7 @@ class MemoryOkdesk(People):
                 errors.add("author_type", "должен быть одним из: employee, contact")
             elif self._person(author_type, int(author_id)) is None:
                 errors.add("author_id", MSG_NOT_FOUND)
-            uploads = self._uploads(files, errors)
+            self._judge_files(uploads, errors)
             errors.raise_if_any()
             forced = author_type == "contact" and self.options.contact_comments_always_public
             record = self._add_comment(issue, self._stored_html(content_html), public or forced,
@@ -275,6 +288,7 @@ class MemoryOkdesk(People):
                      maintenance_entity_id: int | None = None, files: Sequence[UploadFile] = ()) -> Issue:
         """Documented fields and the Administrator-only ``author``; the refusal's form, the company
         filled from the contact or service object, and the service-object check are assumed."""
+        uploads = self._load(files, "POST /issues/")
         self._need("issues.create", "POST /issues/")
         errors = FieldErrors("POST /issues/")
         with self.lock:
@@ -298,7 +312,7 @@ class MemoryOkdesk(People):
                 elif entity.company_id != company:
                     errors.add("maintenance_entity_id", "не принадлежит компании")
             by = self._issue_author(author, errors)
-            uploads = self._uploads(files, errors)
+            self._judge_files(uploads, errors)
             errors.raise_if_any()
             now = self.clock.now()
             issue = IssueRecord(self.ids.take("issue"), title, self._stored_html(description_html), "opened", by,

@@ -155,8 +155,8 @@ class People(Seeding):
     def find_companies_by_parameter(self, code: str, value: str, *, background: bool = False) -> list[Company]:
         """Okdesk's filter compares the text exactly; the client keeps only same_value matches."""
         self._need("companies.read", "GET /companies/list")
-        with self.lock:
-            found = [c for _, c in sorted(self.companies.items()) if c.parameter(code) == value][:PAGE]
+        with self.lock:  # one keyset page in its default direction: the highest ids first
+            found = [c for _, c in sorted(self.companies.items(), reverse=True) if c.parameter(code) == value][:PAGE]
         return [c for c in found if same_value(c.parameter(code), value)]
 
     @api
@@ -164,9 +164,9 @@ class People(Seeding):
         """The company's active service objects by id; refused or missing lists read as none."""
         if "maintenance_entities.read" in self.options.denied_rights:
             raise refused("GET /maintenance_entities/list", "Недостаточно прав для выполнения действия", 403)
-        with self.lock:
-            mine = [e for _, e in sorted(self.entities.items()) if e.company_id == int(company_id)]
-        return [e for e in mine[:PAGE] if e.active]
+        with self.lock:  # one keyset page in its default direction (the highest ids), then by id
+            mine = [e for _, e in sorted(self.entities.items(), reverse=True) if e.company_id == int(company_id)]
+        return sorted((e for e in mine[:PAGE] if e.active), key=lambda e: e.id)
 
     @api
     def create_login_link(self, contact_id: int, expire_after_minutes: int, one_time: bool = True) -> str:

@@ -68,6 +68,7 @@ class MemoryOptions:
     rate_again: str = "refuse"  # assumed
     rate_requires_completed: bool = True  # assumed
     rewrite_comment_html: bool = False  # assumed: Okdesk's sanitizer, approximated (rewrite_html)
+    max_request_bytes: int | None = None  # assumed: nginx's client_max_body_size in front (413)
     max_attachment_bytes: int | None = None  # open question 8
     forbidden_attachment_extensions: tuple[str, ...] = ()  # open question 8: no dot, lower case
     attachment_url_ttl: float = 30.0  # documented: a link works for 30 seconds

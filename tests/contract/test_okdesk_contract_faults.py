@@ -4,6 +4,8 @@ same error classes, statuses and waits (conftest.py ``side``)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from syncd.okdesk.errors import (
@@ -11,8 +13,10 @@ from syncd.okdesk.errors import (
     OkdeskOutcomeUnknown,
     OkdeskRateLimited,
     OkdeskTokenRefused,
+    OkdeskTooLarge,
     OkdeskUnavailable,
 )
+from syncd.okdesk.models import UploadFile
 from tests.contract.conftest import Side, staff_issue
 
 
@@ -63,3 +67,20 @@ def test_a_write_done_but_its_answer_lost(side: Side) -> None:
                            public=True)
     # Done: the caller finds it before writing again (syncd's "search before retrying").
     assert side.okd.list_comments(issue_id)[-1].content_html == "<p>дошло?</p>"
+
+
+def test_a_body_over_the_limit_is_too_large_before_anything_else(side: Side, tmp_path: Path) -> None:
+    contact, _, issue_id = staff_issue(side)
+    video = tmp_path / "video.mp4"
+    video.write_bytes(b"v" * 50_000)
+    side.options.max_request_bytes = 10_000
+    side.options.denied_rights = {"comments.create"}  # judged after the size (nginx before the app)
+    for issue in (issue_id, 999):
+        with pytest.raises(OkdeskTooLarge) as caught:
+            side.okd.create_comment(issue, content_html="видео", author_id=contact, author_type="contact",
+                                    public=True, files=[UploadFile(video, "video.mp4")])
+        assert caught.value.status == 413
+    with pytest.raises(OkdeskTooLarge):
+        side.okd.create_issue(title="видео", contact_id=contact, files=[UploadFile(video, "video.mp4")])
+    side.options.denied_rights = frozenset()
+    assert side.okd.get_issue(issue_id).comments_count == 2 and len(side.okd.list_issues()) == 1

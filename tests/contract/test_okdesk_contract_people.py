@@ -145,6 +145,9 @@ def test_companies_and_their_service_objects(side: Side) -> None:
     assert (found.name, found.additional_name, found.active, found.parameter("inn")) == (
         "ООО Ромашка", "Ромашка", True, "7701234567")
     assert [c.id for c in side.okd.find_companies_by_parameter("inn", "7701234567")] == [company]
+    twin = side.seed.add_company("ООО Ромашка-2", inn="7701234567")
+    # One keyset page in its default (reverse) direction: the newest company first.
+    assert [c.id for c in side.okd.find_companies_by_parameter("inn", "7701234567")] == [twin, company]
     assert side.okd.find_companies_by_parameter("inn", "0000000000") == []
     entities = side.okd.list_maintenance_entities(company)
     assert [(e.id, e.name, e.company_id) for e in entities] == [(first, "Офис", company), (second, "Склад", company)]
