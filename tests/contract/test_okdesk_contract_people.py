@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from syncd.bot.contact_lookup import find_contacts
 from syncd.okdesk.errors import (
     OkdeskForbidden,
     OkdeskNotFound,
@@ -12,6 +13,7 @@ from syncd.okdesk.errors import (
     OkdeskValidationError,
 )
 from tests.contract.conftest import Side
+from tests.okdesk_emulator.contact_filters import MOBILE_VISIBLE
 
 PHONE, MOBILE = "+79123456789", "+79990001122"
 
@@ -175,3 +177,22 @@ def test_portal_login_links(side: Side) -> None:
         side.okd.create_login_link(contact, 60)
     with pytest.raises(OkdeskForbidden):
         side.okd.list_maintenance_entities(1)
+
+
+LOOKUP_VARIANTS = {**MOBILE_VISIBLE, "list-blind": {"contact_list_mobile_phone": False}}
+
+
+@pytest.mark.parametrize("variant", list(LOOKUP_VARIANTS))
+def test_the_daemons_phone_lookup_reaches_the_same_verdict(side: Side, variant: str) -> None:
+    """syncd.bot.contact_lookup over each switch set the e2e tests use: what it finds and whether it
+    may believe "nobody has it" are the same on both sides."""
+    for name, value in LOOKUP_VARIANTS[variant].items():
+        setattr(side.options, name, value)
+    for n in range(3):
+        side.seed.add_contact("Другой", str(n), phone=f"+7900111000{n}")
+    anna = side.seed.add_contact("Анна", "Мобильная", mobile_phone="+79123456789")
+    lookup = find_contacts(side.okd, "79123456789")  # type: ignore[arg-type]  # callers move to Okdesk later
+    expected = ([], False, "no_mobile_phone") if variant == "list-blind" else ([anna], True, None)
+    assert (ids(lookup.contacts), lookup.complete, lookup.reason) == expected
+    nobody = find_contacts(side.okd, "79000000000")  # type: ignore[arg-type]
+    assert (nobody.contacts, nobody.complete) == ([], not variant.startswith("list-blind"))
