@@ -5,16 +5,20 @@ test_okdesk_contract_people.py."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from syncd.inbound.ownership import owned_issue, visible_issues
 from syncd.okdesk.errors import (
     OkdeskForbidden,
     OkdeskNotFound,
     OkdeskPrivateFile,
     OkdeskTooLarge,
+    OkdeskUnavailable,
     OkdeskValidationError,
 )
 from syncd.okdesk.models import UploadFile
@@ -362,3 +366,21 @@ def test_a_new_issue_takes_the_company_of_its_service_object(side: Side) -> None
     with pytest.raises(OkdeskValidationError) as caught:
         side.okd.create_issue(title="x", type_code="nonsense", priority_code="urgent")
     assert caught.value.errors == {"type": ["не найден"], "priority": ["не найден"]}
+
+
+def test_the_daemons_view_of_whose_issue_is_whose(side: Side) -> None:
+    """syncd.inbound.ownership over both sides: own issues, a colleague's with company-wide access,
+    and what an outage leaves of them."""
+    contact, company, mine = staff_issue(side)
+    colleague = side.seed.add_contact("Анна", "Смирнова", company_id=company)
+    theirs = side.seed.add_issue("у коллеги", contact_id=colleague)
+    okd: Any = side.okd  # the callers still name OkdeskClient (they move to the Protocol later)
+    assert [i.id for i in visible_issues(okd, contact, company, None)] == [mine]
+    assert asyncio.run(owned_issue(okd, theirs, contact)) is None
+    side.seed.update_contact(contact, access_level=["company_issues"])
+    assert [i.id for i in visible_issues(okd, contact, company, None)] == [mine, theirs]
+    found = asyncio.run(owned_issue(okd, theirs, contact))
+    assert found is not None and found.id == theirs
+    assert asyncio.run(owned_issue(okd, 999, contact)) is None
+    with side.outage(503), pytest.raises(OkdeskUnavailable):
+        asyncio.run(owned_issue(okd, theirs, contact))
