@@ -11,14 +11,14 @@ name; tests/e2e/test_catch_up.py fails if Telethon ever stops going through it.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from typing import Any
 
 from telethon import TelegramClient
 from telethon.tl import functions
 
-# (the getDifference request, its result or None, the error or None)
-DifferenceWatcher = Callable[[Any, Any, BaseException | None], None]
+from syncd.telegram.port import DifferenceWatcher
+
+__all__ = ["DAEMON_OPTIONS", "DifferenceWatcher", "SyncdTelegramClient"]  # DifferenceWatcher: the port's
 
 # How the daemon's client behaves (syncd.parts.make_telegram_client); the in-memory fake of the tests
 # (tests/fakes/telegram.py) is built with the same, so both answer alike.

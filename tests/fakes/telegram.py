@@ -51,6 +51,7 @@ e.g. ``monkeypatch.setattr(syncd.parts, "make_telegram_client", lambda s: InProc
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from pathlib import Path
 from typing import Any
@@ -145,10 +146,8 @@ class InProcessSender(MTProtoSender):
         loop = self._client_loop
         if loop is None or loop.is_closed():
             return
-        try:
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nobody left to tell
             loop.call_soon_threadsafe(fn, *args)
-        except RuntimeError:
-            pass  # the client's loop closed meanwhile: nobody left to tell
 
     def _on_answer(self, msg_id: int, body: bytes) -> None:
         """What MTProtoSender._handle_rpc_result does with an rpc_result."""
