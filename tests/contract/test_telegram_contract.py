@@ -289,3 +289,27 @@ def test_a_dropped_connection_comes_back(side: Side) -> None:
         assert [s.text for s in side.srv.sent_to(user)] == ["after the drop"]
 
     run(side, body)
+
+
+def test_the_bots_own_sends_move_its_update_state(side: Side, tmp_path: Path) -> None:
+    """Telethon reads the pts off the answers to the bot's sends: the client's next message comes
+    without a gap, so without a getDifference."""
+    async def body() -> None:
+        tg = side.new_client()
+        seen: list[str] = []
+
+        async def on_message(event: Any) -> None:
+            seen.append(event.raw_text)
+
+        tg.add_event_handler(on_message, events.NewMessage(incoming=True))
+        await side.bot(tg)
+        user = side.srv.add_user()
+        await media.send_text(tg, peer(user), FormattedText("one"), new_random_id())
+        await media.send_single(tg, peer(user), write(tmp_path / "f.txt", b"x"), "f.txt", "document",
+                                new_random_id())
+        before = len(side.srv.rpc_calls("GetDifference"))
+        side.srv.send_text(user, "thanks")
+        assert await until(lambda: seen) == ["thanks"]
+        assert len(side.srv.rpc_calls("GetDifference")) == before
+
+    run(side, body)
