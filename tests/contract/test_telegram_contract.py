@@ -313,3 +313,23 @@ def test_the_bots_own_sends_move_its_update_state(side: Side, tmp_path: Path) ->
         assert len(side.srv.rpc_calls("GetDifference")) == before
 
     run(side, body)
+
+
+def test_an_answer_lost_with_the_connection_is_asked_again_and_replayed(side: Side) -> None:
+    """The send executed, its answer lost with the connection: Telethon sends the same request again
+    after reconnecting, and Telegram answers with the message the first one created."""
+    async def body() -> None:
+        tg = await side.bot()
+        user = side.srv.add_user()
+        rid = new_random_id()
+        hold = side.srv.hold("SendMessage")
+        sending = asyncio.ensure_future(media.send_text(tg, peer(user), FormattedText("once"), rid))
+        await asyncio.to_thread(hold.reached.wait, 5)
+        await asyncio.to_thread(side.srv.drop_connections)
+        hold.release()
+        ids = await sending
+        (sent,) = side.srv.sent_to(user)
+        assert ids == [sent.id] and hold.dropped.is_set()
+        assert [r.random_ids for r in side.srv.replays] == [[rid]]
+
+    run(side, body)

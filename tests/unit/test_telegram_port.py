@@ -61,7 +61,7 @@ def test_every_member_of_the_port_is_there(cls: type) -> None:
         wanted = _parameters(TelegramPort, name, member)
         assert _accepts(_parameters(cls, name, real), wanted) == [], f"{cls.__name__}.{name}"
     assert isinstance(vars(TelegramPort)["disconnected"], property)
-    assert isinstance(getattr(cls, "disconnected"), property)
+    assert isinstance(inspect.getattr_static(cls, "disconnected"), property)
     for name in ATTRIBUTES:
         assert name in TelegramPort.__annotations__
     assert hasattr(cls, "parse_mode") and hasattr(cls, "difference_watcher")
