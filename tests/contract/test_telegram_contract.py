@@ -98,12 +98,14 @@ def test_files_with_chosen_random_ids_are_sent_once(side: Side, tmp_path: Path) 
     run(side, body)
 
 
-def test_upload_file(side: Side, tmp_path: Path) -> None:
+@pytest.mark.parametrize("size, kind", [(768_000, types.InputFile), (10 * 1024 * 1024 + 1, types.InputFileBig)])
+def test_upload_file(side: Side, tmp_path: Path, size: int, kind: type) -> None:
+    """Several parts (saveFilePart, with its md5), and over 10 MiB saveBigFilePart."""
     async def body() -> None:
         tg = await side.bot()
-        data = bytes(range(256)) * 3000  # 768 000 bytes: several parts
+        data = (bytes(range(256)) * (size // 256 + 1))[:size]
         handle = await tg.upload_file(str(write(tmp_path / "x.bin", data)), file_name="x.bin")
-        assert isinstance(handle, types.InputFile) and handle.parts > 1 and handle.name == "x.bin"
+        assert isinstance(handle, kind) and handle.parts > 1 and handle.name == "x.bin"
         user = side.srv.add_user()
         document = types.InputMediaUploadedDocument(file=handle, mime_type="application/octet-stream",
                                                     attributes=[], force_file=True)
@@ -132,6 +134,27 @@ def test_get_messages_and_downloads_of_a_clients_files(side: Side, tmp_path: Pat
             assert await download(tg, peer(user), row, dest)
             assert dest.read_bytes() == expected
         assert await tg.get_messages(peer(user), ids=10_000) is None
+
+    run(side, body)
+
+
+def test_an_expired_file_reference_is_renewed(side: Side, tmp_path: Path) -> None:
+    """FILE_REFERENCE_EXPIRED by its class; syncd's download fetches the message again and goes on."""
+    async def body() -> None:
+        tg = await side.bot()
+        user = side.srv.add_user()
+        blob = b"\x07" * 700_000
+        msg_id = side.srv.send_media(user, "document", blob, file_name="a.bin")
+        side.srv.fail_next("GetFile", "FILE_REFERENCE_EXPIRED")
+        message = await tg.get_messages(peer(user), ids=msg_id)
+        with pytest.raises(errors.FileReferenceExpiredError):
+            async for _chunk in tg.iter_download(message.media.document):
+                pass
+        side.srv.fail_next("GetFile", "FILE_REFERENCE_EXPIRED")
+        row = SimpleNamespace(media=None, tg_message_id=msg_id)
+        assert await download(tg, peer(user), row, tmp_path / "a.out")
+        assert (tmp_path / "a.out").read_bytes() == blob
+        assert len(side.srv.rpc_calls("GetMessages")) == 3  # the first fetch, download's, its renewal
 
     run(side, body)
 
@@ -221,6 +244,26 @@ def test_blocked_user_is_its_class(side: Side) -> None:
         side.srv.block_user(user)
         with pytest.raises(errors.UserIsBlockedError):
             await media.send_text(tg, peer(user), FormattedText("hi"), new_random_id())
+
+    run(side, body)
+
+
+@pytest.mark.parametrize("method, error, cls", [
+    ("SendMessage", "PEER_ID_INVALID", errors.PeerIdInvalidError),
+    ("SendMessage", "INPUT_USER_DEACTIVATED", errors.InputUserDeactivatedError),
+    ("SendMedia", "PHOTO_INVALID_DIMENSIONS", errors.PhotoInvalidDimensionsError),
+])
+def test_refusals_are_their_classes(side: Side, tmp_path: Path, method: str, error: str, cls: type) -> None:
+    async def body() -> None:
+        tg = await side.bot()
+        user = side.srv.add_user()
+        side.srv.fail_next(method, error)
+        with pytest.raises(cls):
+            if method == "SendMessage":
+                await media.send_text(tg, peer(user), FormattedText("hi"), new_random_id())
+            else:
+                photo = write(tmp_path / "p.png", make_png(8, 8))
+                await media.send_single(tg, peer(user), photo, "p.png", "photo", new_random_id())
 
     run(side, body)
 
