@@ -35,7 +35,7 @@ from syncd.store import Store
 from syncd.sync.account import DEFAULT_POLL
 from syncd.sync.retry import RetryPolicy
 from syncd.telegram.catchup import CatchUp
-from syncd.telegram.client import SyncdTelegramClient
+from syncd.telegram.client import DAEMON_OPTIONS, SyncdTelegramClient
 from syncd.telegram.pacing import Pacer
 from syncd.telegram.proxy import describe as describe_proxy
 from syncd.telegram.proxy import telethon_proxy_options
@@ -142,15 +142,7 @@ def make_telegram_client(settings: Settings) -> SyncdTelegramClient:
         log.info("telegram_proxy", **describe_proxy(settings.telegram.proxy))
     return SyncdTelegramClient(
         str(settings.session_path), settings.telegram.api_id, settings.telegram.api_hash,
-        # FloodWaits are ours to honour (the pacer pauses every send), not Telethon's to sleep through.
-        flood_sleep_threshold=0,
-        # Our outbox retries with backoff and a budget; RANDOM_ID_DUPLICATE must reach us at once,
-        # not after Telethon's own retries of what it takes for a server error.
-        request_retries=0, raise_last_call_error=True,
-        connection_retries=-1, retry_delay=1, auto_reconnect=True,
-        # Messages sent while the daemon was down arrive through updates.getDifference (watched:
-        # syncd.telegram.catchup retries a failed one and reads back a gap Telegram skipped).
-        catch_up=True,
-        # telegram.proxy: every connection goes through it, never around it.
+        # No FloodWait sleeps, no retries of Telethon's own, catch-up on (the reasons: there).
+        **DAEMON_OPTIONS,
         **telethon_proxy_options(settings.telegram.proxy),
     )

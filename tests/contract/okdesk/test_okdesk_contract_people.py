@@ -14,7 +14,7 @@ from syncd.okdesk.errors import (
     OkdeskUnavailable,
     OkdeskValidationError,
 )
-from tests.contract.conftest import Side
+from tests.contract.okdesk.conftest import Side
 from tests.okdesk_emulator.contact_filters import MOBILE_VISIBLE
 
 PHONE, MOBILE = "+79123456789", "+79990001122"

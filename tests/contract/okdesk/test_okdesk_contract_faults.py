@@ -17,7 +17,7 @@ from syncd.okdesk.errors import (
     OkdeskUnavailable,
 )
 from syncd.okdesk.models import UploadFile
-from tests.contract.conftest import Side, staff_issue
+from tests.contract.okdesk.conftest import Side, staff_issue
 
 
 def test_an_outage_is_unavailable_and_writes_nothing(side: Side) -> None:

@@ -22,7 +22,7 @@ from syncd.okdesk.errors import (
     OkdeskValidationError,
 )
 from syncd.okdesk.models import UploadFile
-from tests.contract.conftest import Side, staff_issue
+from tests.contract.okdesk.conftest import Side, staff_issue
 from tests.okdesk_emulator import Upload
 
 BLANK = ["не может быть пустым"]
