@@ -16,7 +16,6 @@ from typing import IO
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import Engine
-from telethon import TelegramClient
 from telethon.tl import functions
 
 from syncd.config import Settings
@@ -36,6 +35,7 @@ from syncd.sync.account import DEFAULT_POLL, POLL_TICK
 from syncd.telegram.heartbeat import EVERY as HEARTBEAT_EVERY
 from syncd.telegram.heartbeat import TelegramHeartbeat
 from syncd.telegram.login import start_bot
+from syncd.telegram.port import TelegramPort
 from syncd.watchdog import status_line
 
 log = get_logger(__name__)
@@ -57,7 +57,7 @@ def take_lock(state_dir: Path) -> IO[str]:
     return fh
 
 
-async def save_update_state(tg: TelegramClient) -> None:
+async def save_update_state(tg: TelegramPort) -> None:
     """Where Telegram's update sequence is now, written to the session at once."""
     state = await tg(functions.updates.GetStateRequest())
     tg.session.set_update_state(0, state)

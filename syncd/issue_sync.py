@@ -13,7 +13,7 @@ from dataclasses import replace
 from syncd.clock import utcnow
 from syncd.config import Settings
 from syncd.logs import get_logger
-from syncd.okdesk.client import OkdeskClient
+from syncd.okdesk.port import Okdesk
 from syncd.store import Store
 from syncd.store.states import OUTBOX_NOTICE as NOTICE_KIND
 from syncd.store.states import OUTBOX_TELEGRAM as TELEGRAM_KIND
@@ -26,7 +26,7 @@ REQUESTS_PER_ISSUE = 2  # GET the issue, GET its comments
 
 
 class IssueSync:
-    def __init__(self, *, store: Store, okdesk: OkdeskClient, settings: Settings,
+    def __init__(self, *, store: Store, okdesk: Okdesk, settings: Settings,
                  status_names: Callable[[], Mapping[str, str]], on_new_work: Callable[[], None],
                  on_issue_seen: Callable[..., None] = lambda *_args: None) -> None:
         self.store, self.okdesk, self.settings = store, okdesk, settings

@@ -48,7 +48,7 @@ from syncd.sync.account import NO, UNKNOWN, YES, BumpVerdict
 
 if TYPE_CHECKING:
     from syncd.config import Settings
-    from syncd.okdesk.client import OkdeskClient
+    from syncd.okdesk.port import Okdesk
     from syncd.store import Store
     from syncd.telegram.pacing import Pacer
 
@@ -195,7 +195,7 @@ def _reason(exc: BaseException) -> str:
 class Metrics:
     """Gathers the figures and writes the file, from its own task: every ``interval`` s, and once more at stop."""
 
-    def __init__(self, path: Path, interval: float, store: Store, okdesk: OkdeskClient, pacer: Pacer) -> None:
+    def __init__(self, path: Path, interval: float, store: Store, okdesk: Okdesk, pacer: Pacer) -> None:
         self.path, self.interval = path, interval
         self.store, self.okdesk, self.pacer = store, okdesk, pacer
         self.writes = 0
@@ -270,7 +270,7 @@ class Metrics:
             log.exception("metrics_loop_crashed")
 
 
-def start_metrics(settings: Settings, store: Store, okdesk: OkdeskClient, pacer: Pacer) -> Metrics | None:
+def start_metrics(settings: Settings, store: Store, okdesk: Okdesk, pacer: Pacer) -> Metrics | None:
     """The metrics loop, started; None when ``metrics.textfile`` is unset."""
     if not settings.metrics.textfile:
         return None

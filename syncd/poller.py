@@ -22,9 +22,9 @@ from syncd.health import Health
 from syncd.issue_sync import REQUESTS_PER_ISSUE, IssueSync
 from syncd.logs import get_logger
 from syncd.okdesk.budget import WINDOW
-from syncd.okdesk.client import OkdeskClient
 from syncd.okdesk.errors import OkdeskError, OkdeskNotFound, OkdeskTokenRefused, OkdeskUnavailable
 from syncd.okdesk.models import IssueSummary
+from syncd.okdesk.port import Okdesk
 from syncd.store import Store
 from syncd.store.rows import FollowedIssue
 from syncd.store.states import LAST_POLL_KEY, LAST_POLL_OK_KEY, POLL_CURSOR_KEY, STATUS_NAMES_KEY
@@ -67,7 +67,7 @@ class ReconcileBucket:
 
 
 class Poller:
-    def __init__(self, *, store: Store, okdesk: OkdeskClient, settings: Settings, health: Health,
+    def __init__(self, *, store: Store, okdesk: Okdesk, settings: Settings, health: Health,
                  on_new_work: Callable[[], None], heartbeat: Callable[[], None] = lambda: None) -> None:
         self.store, self.okdesk, self.settings, self.health = store, okdesk, settings, health
         self.on_new_work = on_new_work

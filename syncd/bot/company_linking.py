@@ -29,7 +29,7 @@ from syncd.texts import t
 
 if TYPE_CHECKING:
     from syncd.config import Settings
-    from syncd.okdesk.client import OkdeskClient
+    from syncd.okdesk.port import Okdesk
     from syncd.store import Store
     from syncd.telegram.replies import Replies
 
@@ -54,7 +54,7 @@ class LinkingHost(Protocol):
     named here so that this module needs nothing of that one: the arrow runs one way."""
 
     store: Store
-    okdesk: OkdeskClient
+    okdesk: Okdesk
     settings: Settings
     replies: Replies
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from telethon import TelegramClient, events
+from telethon import events
 from telethon.tl import types
 
 from syncd.bot import company_linking
@@ -17,6 +17,7 @@ from syncd.logs import get_logger, with_log_context
 from syncd.store import Store
 from syncd.store.offloop import off_loop
 from syncd.sync.routing import decode
+from syncd.telegram.port import TelegramPort
 from syncd.telegram.presses import Press
 from syncd.telegram.replies import Replies
 from syncd.telegram.userlocks import UserLocks
@@ -27,7 +28,7 @@ TYPED_STEPS = (AWAITING_NAME, company_linking.AWAITING_INN)
 
 
 class Bot:
-    def __init__(self, *, tg: TelegramClient, store: Store, linking: Linking, settings: Settings,
+    def __init__(self, *, tg: TelegramPort, store: Store, linking: Linking, settings: Settings,
                  on_unblocked: Callable[[], None], locks: UserLocks, intake: Intake, menu: Menu,
                  replies: Replies) -> None:
         self.tg, self.store, self.linking, self.settings = tg, store, linking, settings

@@ -22,9 +22,9 @@ from syncd.bot.contact_lookup import Lookup, find_contacts
 from syncd.config import Settings
 from syncd.inbound.menu import menu_keyboard
 from syncd.logs import get_logger, register_phone
-from syncd.okdesk.client import OkdeskClient
 from syncd.okdesk.errors import OkdeskError
 from syncd.okdesk.models import Contact
+from syncd.okdesk.port import Okdesk
 from syncd.phones import international
 from syncd.store import Store
 from syncd.store.offloop import off_loop
@@ -54,7 +54,7 @@ def split_full_name(text: str, tg_first: str, tg_last: str) -> tuple[str, str, s
 
 
 class Linking:
-    def __init__(self, *, store: Store, okdesk: OkdeskClient, settings: Settings, replies: Replies) -> None:
+    def __init__(self, *, store: Store, okdesk: Okdesk, settings: Settings, replies: Replies) -> None:
         self.store, self.okdesk, self.settings, self.replies = store, okdesk, settings, replies
         self.company = CompanyLinking(self)
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
-from telethon import Button, TelegramClient
+from telethon import Button
 
 from syncd.clock import utcnow
 from syncd.config import Settings
@@ -23,15 +23,16 @@ from syncd.formatting.titles import make_title
 from syncd.inbound.content import Content, combine, describe
 from syncd.inbound.reopen import COMMENT_AS_IS, REOPEN, FinishedIssue
 from syncd.logs import get_logger
-from syncd.okdesk.client import OkdeskClient
 from syncd.okdesk.errors import OkdeskError
 from syncd.okdesk.models import Issue
+from syncd.okdesk.port import Okdesk
 from syncd.store import Store
 from syncd.store.inbound_repo import ASKING, DONE, DUPLICATE, QUEUED
 from syncd.store.offloop import off_loop
 from syncd.store.rows import InboxMessage, Link
 from syncd.sync.routing import Callback, encode, issue_named_in, route
 from syncd.telegram.peers import peer_of
+from syncd.telegram.port import TelegramPort
 from syncd.telegram.replies import NotSent, Replies
 from syncd.telegram.userlocks import UserLocks
 from syncd.texts import t
@@ -42,7 +43,7 @@ ASK_ISSUES = 3  # open issues offered as "Add to #N"
 
 
 class Intake:
-    def __init__(self, *, tg: TelegramClient, store: Store, okdesk: OkdeskClient, settings: Settings,
+    def __init__(self, *, tg: TelegramPort, store: Store, okdesk: Okdesk, settings: Settings,
                  locks: UserLocks, on_new_job: Callable[[], None], replies: Replies) -> None:
         self.tg, self.store, self.okdesk, self.settings = tg, store, okdesk, settings
         self.locks, self.on_new_job, self.replies = locks, on_new_job, replies

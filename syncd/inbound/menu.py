@@ -14,7 +14,7 @@ import math
 from datetime import timedelta
 from typing import Any
 
-from telethon import Button, TelegramClient
+from telethon import Button
 
 from syncd.clock import utcnow
 from syncd.config import Settings
@@ -28,15 +28,16 @@ from syncd.inbound.profile import Profile
 from syncd.inbound.rating import VERBS as RATING_VERBS
 from syncd.inbound.rating import Rating
 from syncd.logs import get_logger
-from syncd.okdesk.client import OkdeskClient
 from syncd.okdesk.errors import OkdeskError
 from syncd.okdesk.models import Issue
+from syncd.okdesk.port import Okdesk
 from syncd.store import Store
 from syncd.store.inbound_repo import ASKING
 from syncd.store.offloop import off_loop
 from syncd.store.rows import Link
 from syncd.sync.routing import AWAITING_COMMENT, AWAITING_NEW_ISSUE, Callback, encode
 from syncd.telegram.peers import peer_of
+from syncd.telegram.port import TelegramPort
 from syncd.telegram.presses import Press
 from syncd.telegram.replies import Replies
 from syncd.texts import TEXTS, t
@@ -72,7 +73,7 @@ def menu_keyboard(lang: str) -> list[list[Any]]:
 
 
 class Menu:
-    def __init__(self, *, tg: TelegramClient, store: Store, okdesk: OkdeskClient, settings: Settings,
+    def __init__(self, *, tg: TelegramPort, store: Store, okdesk: Okdesk, settings: Settings,
                  intake: Intake, status_names: Any, replies: Replies) -> None:
         self.tg, self.store, self.okdesk, self.settings, self.intake = tg, store, okdesk, settings, intake
         self.status_names, self.replies, self.locks = status_names, replies, intake.locks

@@ -14,8 +14,8 @@ from typing import Any
 from telethon import Button
 
 from syncd.logs import get_logger
-from syncd.okdesk.client import OkdeskClient
 from syncd.okdesk.errors import OkdeskError
+from syncd.okdesk.port import Okdesk
 from syncd.phones import mask_phone
 from syncd.store import Store
 from syncd.store.offloop import off_loop
@@ -36,7 +36,7 @@ def share_phone_keyboard(lang: str) -> list[list[Any]]:
 
 
 class Profile:
-    def __init__(self, *, store: Store, okdesk: OkdeskClient, replies: Replies) -> None:
+    def __init__(self, *, store: Store, okdesk: Okdesk, replies: Replies) -> None:
         self.store, self.okdesk, self.replies = store, okdesk, replies
 
     async def show(self, link: Link, lang: str) -> None:

@@ -24,7 +24,6 @@ from syncd.clock import utcnow
 from syncd.config import Settings
 from syncd.inbound.ownership import owns
 from syncd.logs import get_logger
-from syncd.okdesk.client import OkdeskClient
 from syncd.okdesk.errors import (
     OkdeskError,
     OkdeskNotFound,
@@ -33,6 +32,7 @@ from syncd.okdesk.errors import (
     OkdeskUnavailable,
 )
 from syncd.okdesk.models import Issue
+from syncd.okdesk.port import Okdesk
 from syncd.store import Store
 from syncd.store.rating_repo import RATING_DONE, RATING_POSTING
 from syncd.sync.routing import AWAITING_COMMENT, Callback, encode
@@ -57,7 +57,7 @@ def remark_buttons(lang: str, issue_id: int) -> list[list[Any]]:
 
 
 class Rating:
-    def __init__(self, *, store: Store, okdesk: OkdeskClient, settings: Settings, locks: UserLocks,
+    def __init__(self, *, store: Store, okdesk: Okdesk, settings: Settings, locks: UserLocks,
                  replies: Replies) -> None:
         self.store, self.okdesk, self.settings, self.locks, self.replies = store, okdesk, settings, locks, replies
         # The row is the issue's, and Telegram users may share a contact: one rating of an issue at a time,

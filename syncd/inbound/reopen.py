@@ -21,9 +21,9 @@ from syncd.config import OkdeskSettings, Settings
 from syncd.formatting.titles import make_title
 from syncd.inbound.ownership import owns
 from syncd.logs import get_logger
-from syncd.okdesk.client import OkdeskClient
 from syncd.okdesk.errors import OkdeskNotFound
 from syncd.okdesk.models import Issue
+from syncd.okdesk.port import Okdesk
 from syncd.statuscodes import StatusCodes
 from syncd.store import Store
 from syncd.store.offloop import off_loop
@@ -70,7 +70,7 @@ def reopen_refusal(issue: Issue, okdesk_contact_id: int, okdesk: OkdeskSettings,
 class FinishedIssue:
     """Asks the client what to do with a message for a finished issue."""
 
-    def __init__(self, *, store: Store, okdesk: OkdeskClient, settings: Settings, replies: Replies,
+    def __init__(self, *, store: Store, okdesk: Okdesk, settings: Settings, replies: Replies,
                  requeue: Callable[[int], None]) -> None:
         self.store, self.okdesk, self.settings, self.replies, self.requeue = store, okdesk, settings, replies, requeue
 

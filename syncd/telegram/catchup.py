@@ -22,7 +22,6 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
-from telethon import TelegramClient
 from telethon.tl import types
 
 from syncd.clock import utcnow
@@ -31,6 +30,7 @@ from syncd.store import Store
 from syncd.store.offloop import off_loop
 from syncd.store.states import TELEGRAM_CATCH_UP_KEY as CATCH_UP_KEY
 from syncd.sync.retry import RetryPolicy, backoff
+from syncd.telegram.port import TelegramPort
 
 log = get_logger(__name__)
 BATCH = 100  # ids per messages.getMessages (Telethon asks in chunks of 100 too)
@@ -53,7 +53,7 @@ class RecoveredEvent:
 
 
 class CatchUp:
-    def __init__(self, *, tg: TelegramClient, store: Store, policy: RetryPolicy, max_messages: int,
+    def __init__(self, *, tg: TelegramPort, store: Store, policy: RetryPolicy, max_messages: int,
                  on_message: Callable[[Any], Awaitable[None]]) -> None:
         self.tg, self.store, self.policy, self.max_messages = tg, store, policy, max_messages
         self.on_message = on_message  # the bot's handler of a new message
