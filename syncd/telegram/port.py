@@ -7,9 +7,9 @@ daemon sends: ``messages.SendMessage``, ``SendMedia`` (one or a batch of them), 
 Telethon's high-level methods, named with the parameters syncd passes. Event objects the handlers
 get (``event.answer()``, ``event.get_input_chat()``, ...) are Telethon's and come with the client.
 
-Two classes satisfy it: :class:`syncd.telegram.client.SyncdTelegramClient` (checked by mypy below,
-as far as Telethon, which ships no types, lets it) and the tests' in-memory
-``tests.fakes.telegram.InProcessTelegram``; tests/contract/test_telegram_contract.py runs one suite
+Two classes satisfy it: :class:`syncd.telegram.client.SyncdTelegramClient` (checked by mypy in
+``syncd/telegram/conformance.py``, as far as Telethon, which ships no types, lets it) and the tests'
+in-memory ``tests.fakes.telegram.InProcessTelegram``; tests/contract/telegram/ runs one suite
 against both, and tests/unit/test_telegram_port.py checks every member exists on both with these
 parameters. Importing this module loads no Telethon.
 """
@@ -17,10 +17,7 @@ parameters. Importing this module loads no Telethon.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from typing import TYPE_CHECKING, Any, Protocol
-
-if TYPE_CHECKING:
-    from syncd.telegram.client import SyncdTelegramClient
+from typing import Any, Protocol
 
 # Told of every updates.getDifference Telethon makes: (the request, its result or None, the error
 # or None). syncd.telegram.catchup mends what Telethon's own catch-up leaves behind.
@@ -85,14 +82,3 @@ class TelegramPort(Protocol):
     def build_reply_markup(self, buttons: Any) -> Any:
         """Telethon's ``Button`` rows as the layer's reply markup (None without buttons)."""
 
-
-if TYPE_CHECKING:
-
-    def _the_daemon_client_is_a_port(client: SyncdTelegramClient) -> TelegramPort:
-        """Checked by mypy. Telethon ships no types, so mypy takes SyncdTelegramClient's inherited
-        members as Any and the Protocol as met by them; the members the class declares itself are
-        checked one by one here. tests/unit/test_telegram_port.py checks Telethon's at run time."""
-        watcher: DifferenceWatcher | None = client.difference_watcher
-        call: Callable[[Any, bool, int | None], Awaitable[Any]] = client.__call__
-        del watcher, call
-        return client

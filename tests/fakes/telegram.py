@@ -30,7 +30,7 @@ The Telethon internals this touches, all of TelegramBaseClient.__init__'s making
 ``_sender`` (replaced by an InProcessSender built with the very arguments Telethon gives its
 MTProtoSender), and of MTProtoSender its constructor, ``_user_connected``, ``_updates_queue``,
 ``_store_own_updates`` and the ``_transport_connected`` / ``_keepalive_ping`` hooks the client calls.
-tests/contract/test_telegram_contract.py runs one suite against this and the real client over TCP, so
+tests/contract/telegram/test_telegram_contract.py runs one suite against this and the real client over TCP, so
 a Telethon upgrade that moves any of them fails there first.
 
 Use (tests drive their own event loop, one per test)::
