@@ -9,10 +9,10 @@ from telethon import events
 from telethon.tl import types
 
 from syncd.bot import company_linking
+from syncd.bot.intake import Intake
 from syncd.bot.linking import AWAITING_NAME, Linking
+from syncd.bot.menu import Menu, menu_action
 from syncd.config import Settings
-from syncd.inbound.intake import Intake
-from syncd.inbound.menu import Menu, menu_action
 from syncd.logs import get_logger, with_log_context
 from syncd.store import Store
 from syncd.store.offloop import off_loop

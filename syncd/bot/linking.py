@@ -19,8 +19,8 @@ from telethon import Button, events
 from syncd.bot.company_linking import STEPS as COMPANY_STEPS
 from syncd.bot.company_linking import CompanyLinking
 from syncd.bot.contact_lookup import Lookup, find_contacts
+from syncd.bot.menu import menu_keyboard
 from syncd.config import Settings
-from syncd.inbound.menu import menu_keyboard
 from syncd.logs import get_logger, register_phone
 from syncd.okdesk.errors import OkdeskError
 from syncd.okdesk.models import Contact

@@ -17,11 +17,6 @@ from telethon import TelegramClient
 
 from syncd.config import Settings
 from syncd.formatting import FormattedText
-from syncd.inbound import author, posting
-from syncd.inbound.content import Combined, IncomingFile
-from syncd.inbound.files import download
-from syncd.inbound.ownership import owned_issue, owns
-from syncd.inbound.posting import Dropped
 from syncd.inbound.reopen import (
     REOPEN,
     REOPEN_REFUSED,
@@ -41,6 +36,11 @@ from syncd.okdesk.errors import (
     OkdeskValidationError,
 )
 from syncd.okdesk.models import Comment, Issue, UploadFile
+from syncd.relay import author, posting
+from syncd.relay.content import Combined, IncomingFile
+from syncd.relay.files import download
+from syncd.relay.ownership import owned_issue, owns
+from syncd.relay.posting import Dropped
 from syncd.store import Store
 from syncd.store.inbound_repo import POSTING, QUEUED
 from syncd.store.states import OUTBOX_TELEGRAM as TELEGRAM_KIND

@@ -22,7 +22,6 @@ from telethon import Button
 
 from syncd.clock import utcnow
 from syncd.config import Settings
-from syncd.inbound.ownership import owns
 from syncd.logs import get_logger
 from syncd.okdesk.errors import (
     OkdeskError,
@@ -33,6 +32,7 @@ from syncd.okdesk.errors import (
 )
 from syncd.okdesk.models import Issue
 from syncd.okdesk.port import Okdesk
+from syncd.relay.ownership import owns
 from syncd.store import Store
 from syncd.store.rating_repo import RATING_DONE, RATING_POSTING
 from syncd.sync.routing import AWAITING_COMMENT, Callback, encode

@@ -19,11 +19,11 @@ from telethon import Button
 
 from syncd.config import OkdeskSettings, Settings
 from syncd.formatting.titles import make_title
-from syncd.inbound.ownership import owns
 from syncd.logs import get_logger
 from syncd.okdesk.errors import OkdeskNotFound
 from syncd.okdesk.models import Issue
 from syncd.okdesk.port import Okdesk
+from syncd.relay.ownership import owns
 from syncd.statuscodes import StatusCodes
 from syncd.store import Store
 from syncd.store.offloop import off_loop

@@ -25,12 +25,12 @@ from telethon import TelegramClient
 from syncd.clock import utcnow
 from syncd.config import Settings
 from syncd.health import Health
-from syncd.inbound.content import Content, combine
 from syncd.inbound.jobrun import JobRun, Outcome
-from syncd.inbound.ratelimit import ClientRate
 from syncd.logs import get_logger, with_log_context
 from syncd.okdesk.client import OkdeskClient
+from syncd.relay.content import Content, combine
 from syncd.relay.dispatchloop import DispatchLoop
+from syncd.relay.ratelimit import ClientRate
 from syncd.store import Store
 from syncd.store.inbound_repo import FAILED, POSTING, QUEUED, REFUSED
 from syncd.sync.retry import RetryPolicy, account_failure, backoff
@@ -52,7 +52,7 @@ class InboundWorker(DispatchLoop):
         self.policy, self.health, self.tmp_dir, self.idle = policy, health, tmp_dir, idle
         self.heartbeat = heartbeat  # each turn of the loop, for the systemd watchdog
         # A job whose issue is finished: the intake asks the client (job id, Telegram user id, the issue).
-        # The intake is made after this worker (it wakes it): syncd.parts.build sets this once both exist.
+        # The intake is made after this worker (it wakes it): syncd.app.parts.build sets this once both exist.
         self.ask_on_finished = ask_on_finished
         self.rate = ClientRate(settings.sync.client_messages_per_minute)
         self._slots = asyncio.Semaphore(settings.sync.inbound_concurrency)
@@ -136,7 +136,7 @@ class InboundWorker(DispatchLoop):
             # The issue is finished: the client chooses (reopen, new issue, or comment as it is).
             self.health.mark("okdesk")
             bound.info("inbound_finished_issue_ask")
-            assert self.ask_on_finished is not None, "wired by syncd.parts.build"
+            assert self.ask_on_finished is not None, "wired by syncd.app.parts.build"
             await self.ask_on_finished(job.id, job.tg_user_id, outcome.issue)
             return
         if outcome.kind == "refused":

@@ -188,7 +188,7 @@ inbox_messages = Table(
     Column("reply_to_msg_id", BigInteger, nullable=True),
     # Telegram's date of the message.
     Column("sent_at", UTCDateTime(), nullable=False),
-    # What the message says and which files it carries (syncd.inbound.content, as JSON).
+    # What the message says and which files it carries (syncd.relay.content, as JSON).
     Column("content", Text, nullable=False),
     # The serialized TL media, to download the file later (after a restart too).
     Column("media", Text, nullable=True),

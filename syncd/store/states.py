@@ -22,7 +22,7 @@ JOB_ASKING, JOB_QUEUED, JOB_POSTING = "asking", "queued", "posting"
 JOB_DONE, JOB_DUPLICATE, JOB_REFUSED, JOB_FAILED = "done", "duplicate", "refused", "failed"
 OPEN_JOB_STATES = (JOB_ASKING, JOB_QUEUED, JOB_POSTING)
 
-# What a blanked message says: an empty Content (syncd.inbound.content), still valid JSON.
+# What a blanked message says: an empty Content (syncd.relay.content), still valid JSON.
 BLANK_CONTENT = "{}"
 # What a finished or cancelled delivery's payload is blanked to: still valid JSON.
 BLANK_PAYLOAD = "{}"
@@ -33,16 +33,16 @@ OUTBOX_PREFIX, INBOUND_PREFIX = "o", "i"
 # kv: the daemon's latest error {"at", "service", "message"}, written every few seconds (syncd.health).
 LAST_ERROR_KEY = "last_error"
 # kv: the latest poll {"at", "ok"}, the latest poll Okdesk answered (an ISO time), and how long a full
-# round of the followed issues takes {"seconds", "followed_issues", ...} (syncd.poller, syncd.account_state).
+# round of the followed issues takes {"seconds", "followed_issues", ...} (syncd.relay.poller, syncd.relay.account_state).
 LAST_POLL_KEY = "last_poll"
 LAST_POLL_OK_KEY = "last_poll_ok"
 RECONCILE_PERIOD_KEY = "reconcile_period"
-# kv: the poll's cursor (an ISO time) and the account's status names {code: name} (syncd.poller).
+# kv: the poll's cursor (an ISO time) and the account's status names {code: name} (syncd.relay.poller).
 POLL_CURSOR_KEY = "poll_cursor"
 STATUS_NAMES_KEY = "status_names"
 # kv: when the running daemon last reached Telegram, for `syncd check` (syncd.telegram.heartbeat).
 TELEGRAM_LAST_OK_KEY = "telegram_last_ok"
-# kv: what Okdesk answered the last issue create that named the client as author (syncd.inbound.author).
+# kv: what Okdesk answered the last issue create that named the client as author (syncd.relay.author).
 OKDESK_ISSUE_AUTHOR_KEY = "okdesk_issue_author"
 # kv: what the catch-up after downtime could not hand back (syncd.telegram.catchup), for `syncd status`.
 TELEGRAM_CATCH_UP_KEY = "telegram_catch_up"

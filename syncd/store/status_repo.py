@@ -85,7 +85,7 @@ class StatusStore:
                       inbound_failed=jobs.get(JOB_FAILED, Backlog()))
 
     def items_by_state(self) -> dict[str, dict[str, int]]:
-        """Every outbox item and inbound job counted by its state, finished ones included (syncd.metrics):
+        """Every outbox item and inbound job counted by its state, finished ones included (syncd.app.metrics):
         {"outbox": {"done": 40, "pending": 2, ...}, "inbound": {...}}; a state no item is in is absent."""
         with self.engine.connect() as conn:
             out = conn.execute(select(outbox.c.state, func.count()).group_by(outbox.c.state)).all()

@@ -20,7 +20,7 @@ from syncd.telegram.port import DifferenceWatcher
 
 __all__ = ["DAEMON_OPTIONS", "DifferenceWatcher", "SyncdTelegramClient"]  # DifferenceWatcher: the port's
 
-# How the daemon's client behaves (syncd.parts.make_telegram_client); the in-memory fake of the tests
+# How the daemon's client behaves (syncd.app.parts.make_telegram_client); the in-memory fake of the tests
 # (tests/fakes/telegram.py) is built with the same, so both answer alike.
 DAEMON_OPTIONS: dict[str, Any] = dict(
     # FloodWaits are ours to honour (the pacer pauses every send), not Telethon's to sleep through.

@@ -43,9 +43,9 @@ Use (tests drive their own event loop, one per test)::
         await srv.wait_for_async(lambda: ...)        # never the blocking wait_for inside the loop
         await tg.disconnect()
 
-To run the daemon's parts in process, hand ``syncd.parts.build`` this client instead of the real one,
-e.g. ``monkeypatch.setattr(syncd.parts, "make_telegram_client", lambda s: InProcessTelegram(srv))``:
-``syncd.daemon.start`` then logs in through ``start_bot`` exactly as against Telegram.
+To run the daemon's parts in process, hand ``syncd.app.parts.build`` this client instead of the real one,
+e.g. ``monkeypatch.setattr(syncd.app.parts, "make_telegram_client", lambda s: InProcessTelegram(srv))``:
+``syncd.app.daemon.start`` then logs in through ``start_bot`` exactly as against Telegram.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The Prometheus text file (syncd/metrics.py): what it says, read back by Prometheus' own parser, how it
+"""The Prometheus text file (syncd/app/metrics.py): what it says, read back by Prometheus' own parser, how it
 is written, and the counts it is made of (the store's states, the Okdesk transport's outcomes, FloodWaits)."""
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from structlog.testing import capture_logs
 
 from syncd import __version__
+from syncd.app.metrics import Metrics, Snapshot, render, write_atomically
 from syncd.config import ConfigError, load_settings
-from syncd.metrics import Metrics, Snapshot, render, write_atomically
 from syncd.okdesk.budget import RequestBudget
 from syncd.okdesk.errors import OkdeskError
 from syncd.okdesk.http_errors import OUTCOMES, Outcomes, request_outcome

@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 
-from syncd.inbound.ownership import owned_issue, visible_issues
 from syncd.okdesk.errors import (
     OkdeskForbidden,
     OkdeskNotFound,
@@ -22,6 +21,7 @@ from syncd.okdesk.errors import (
     OkdeskValidationError,
 )
 from syncd.okdesk.models import UploadFile
+from syncd.relay.ownership import owned_issue, visible_issues
 from tests.contract.okdesk.conftest import Side, staff_issue
 from tests.okdesk_emulator import Upload
 
@@ -369,7 +369,7 @@ def test_a_new_issue_takes_the_company_of_its_service_object(side: Side) -> None
 
 
 def test_the_daemons_view_of_whose_issue_is_whose(side: Side) -> None:
-    """syncd.inbound.ownership over both sides: own issues, a colleague's with company-wide access,
+    """syncd.relay.ownership over both sides: own issues, a colleague's with company-wide access,
     and what an outage leaves of them."""
     contact, company, mine = staff_issue(side)
     colleague = side.seed.add_contact("Анна", "Смирнова", company_id=company)

@@ -1,4 +1,4 @@
-"""The in-memory fake where the daemon takes its Telegram client: syncd.parts.build wires it into every
+"""The in-memory fake where the daemon takes its Telegram client: syncd.app.parts.build wires it into every
 part, the bot logs in the daemon's way, and a client's /start is answered, all in process."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from telethon.tl import types
 
-import syncd.parts
+import syncd.app.parts
 from syncd.config import load_settings
 from syncd.store.db import make_engine, migrate
 from syncd.telegram.login import start_bot
@@ -33,8 +33,8 @@ def test_the_parts_run_on_the_fake(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         (tmp_path / "state").mkdir()
         engine = make_engine(settings.database_url)
         migrate(engine)
-        monkeypatch.setattr(syncd.parts, "make_telegram_client", lambda _settings: InProcessTelegram(srv))
-        parts = syncd.parts.build(settings, engine, tmp_path)
+        monkeypatch.setattr(syncd.app.parts, "make_telegram_client", lambda _settings: InProcessTelegram(srv))
+        parts = syncd.app.parts.build(settings, engine, tmp_path)
 
         async def body() -> Any:
             parts.bot.register()

@@ -19,7 +19,7 @@ from telethon.errors import MultiError
 from telethon.tl import functions, types
 
 from syncd.formatting import FormattedText
-from syncd.inbound.files import download
+from syncd.relay.files import download
 from syncd.store.repo import new_random_id
 from syncd.telegram import media
 from syncd.telegram.client import SyncdTelegramClient

@@ -20,12 +20,12 @@ from telethon import Button
 from syncd.clock import utcnow
 from syncd.config import Settings
 from syncd.formatting.titles import make_title
-from syncd.inbound.content import Content, combine, describe
 from syncd.inbound.reopen import COMMENT_AS_IS, REOPEN, FinishedIssue
 from syncd.logs import get_logger
 from syncd.okdesk.errors import OkdeskError
 from syncd.okdesk.models import Issue
 from syncd.okdesk.port import Okdesk
+from syncd.relay.content import Content, combine, describe
 from syncd.store import Store
 from syncd.store.inbound_repo import ASKING, DONE, DUPLICATE, QUEUED
 from syncd.store.offloop import off_loop

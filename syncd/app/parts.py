@@ -1,7 +1,7 @@
 """The daemon's parts, built and wired, nothing started: every object the running daemon is made of.
 
 :func:`build` only constructs (no connection is made, no task started, nothing awaited); the daemon
-(:mod:`syncd.daemon`) starts the parts, runs until told to stop, and stops them within one grace.
+(:mod:`syncd.app.daemon`) starts the parts, runs until told to stop, and stops them within one grace.
 """
 
 from __future__ import annotations
@@ -15,21 +15,22 @@ from pathlib import Path
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import Engine
 
+from syncd.app.liveness import Liveness, loop_bounds
+from syncd.app.metrics import Metrics
+from syncd.app.watchdog import Watchdog, status_line
 from syncd.bot.handlers import Bot
+from syncd.bot.intake import Intake
 from syncd.bot.linking import Linking
+from syncd.bot.menu import Menu
 from syncd.config import Settings
 from syncd.config_rules import parse_utc_offset
 from syncd.health import Health
-from syncd.inbound.intake import Intake
-from syncd.inbound.menu import Menu
 from syncd.inbound.worker import InboundWorker
-from syncd.liveness import Liveness, loop_bounds
 from syncd.logs import get_logger, register_phone
-from syncd.metrics import Metrics
 from syncd.okdesk.budget import RequestBudget
 from syncd.okdesk.client import OkdeskClient
-from syncd.poller import Poller
 from syncd.relay.notices import NoticeQueue, NoticeWorker
+from syncd.relay.poller import Poller
 from syncd.relay.sender import OutboxSender
 from syncd.store import Store
 from syncd.sync.account import DEFAULT_POLL
@@ -41,7 +42,6 @@ from syncd.telegram.proxy import describe as describe_proxy
 from syncd.telegram.proxy import telethon_proxy_options
 from syncd.telegram.replies import Replies
 from syncd.telegram.userlocks import UserLocks
-from syncd.watchdog import Watchdog, status_line
 
 log = get_logger(__name__)
 
@@ -66,7 +66,7 @@ class Parts:
 
 @dataclass
 class Running:
-    """What :func:`syncd.daemon.start` set going, for :func:`syncd.daemon.stop` to end."""
+    """What :func:`syncd.app.daemon.start` set going, for :func:`syncd.app.daemon.stop` to end."""
 
     watchdog_task: asyncio.Task[None]
     stop: asyncio.Event

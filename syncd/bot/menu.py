@@ -16,21 +16,21 @@ from typing import Any
 
 from telethon import Button
 
+from syncd.bot.intake import Intake
+from syncd.bot.portal import send_portal_link
+from syncd.bot.profile import VERBS as PROFILE_VERBS
+from syncd.bot.profile import Profile
 from syncd.clock import utcnow
 from syncd.config import Settings
 from syncd.formatting import html_to_telegram
 from syncd.formatting.titles import make_title
-from syncd.inbound.intake import Intake
-from syncd.inbound.ownership import owned_issue, visible_issues
-from syncd.inbound.portal import send_portal_link
-from syncd.inbound.profile import VERBS as PROFILE_VERBS
-from syncd.inbound.profile import Profile
 from syncd.inbound.rating import VERBS as RATING_VERBS
 from syncd.inbound.rating import Rating
 from syncd.logs import get_logger
 from syncd.okdesk.errors import OkdeskError
 from syncd.okdesk.models import Issue
 from syncd.okdesk.port import Okdesk
+from syncd.relay.ownership import owned_issue, visible_issues
 from syncd.store import Store
 from syncd.store.inbound_repo import ASKING
 from syncd.store.offloop import off_loop
@@ -241,7 +241,7 @@ class Menu:
     async def _list(self, link: Link, lang: str, page: int, edit: Press | None) -> None:
         contact = link.okdesk_contact_id
         try:
-            # A company-wide contact sees the company's issues too (syncd.inbound.ownership).
+            # A company-wide contact sees the company's issues too (syncd.relay.ownership).
             issues = await asyncio.to_thread(visible_issues, self.okdesk, contact, link.okdesk_company_id, LIST_PAGES)
         except OkdeskError as exc:
             log.warning("issue_list_failed", tg_user_id=link.tg_user_id, error=str(exc))

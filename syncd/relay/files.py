@@ -17,8 +17,8 @@ from telethon import errors
 from telethon.extensions import BinaryReader
 from telethon.tl import types
 
-from syncd.inbound.content import largest_photo_size
 from syncd.logs import get_logger
+from syncd.relay.content import largest_photo_size
 from syncd.store.rows import InboxMessage
 from syncd.telegram.errors import error_name
 from syncd.telegram.port import TelegramPort

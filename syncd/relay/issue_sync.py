@@ -32,7 +32,7 @@ class IssueSync:
         self.store, self.okdesk, self.settings = store, okdesk, settings
         self.status_names, self.on_new_work = status_names, on_new_work
         # (id, created_at, updated_at, comments_last_at, **what else it weighs) of each issue fetched:
-        # evidence of whether comments bump updated_at (syncd.account_state.AccountState.issue_seen).
+        # evidence of whether comments bump updated_at (syncd.relay.account_state.AccountState.issue_seen).
         self.on_issue_seen = on_issue_seen
 
     def _plan_config(self) -> PlanConfig:
