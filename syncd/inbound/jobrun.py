@@ -1,7 +1,7 @@
 """One attempt at one job: check, fetch the files, look for a lost answer, post, record.
 
 Returns an :class:`Outcome`; the worker does the waiting and the telling. The job is marked
-"posting" before the POST and stays so until the answer is recorded, so a crash or a lost
+"unsure" before the POST and stays so until the answer is recorded, so a crash or a lost
 answer always leads to a search before any second POST.
 """
 
@@ -42,7 +42,7 @@ from syncd.okdesk.errors import (
 )
 from syncd.okdesk.models import Comment, Issue, UploadFile
 from syncd.store import Store
-from syncd.store.inbound_repo import POSTING, QUEUED
+from syncd.store.inbound_repo import QUEUED, UNSURE
 from syncd.store.states import OUTBOX_TELEGRAM as TELEGRAM_KIND
 from syncd.sync.codec import delivery_payload
 from syncd.sync.planner import Delivery, Step
@@ -101,7 +101,7 @@ class JobRun:
             self.colleagues_issue = not owns(issue, self.contact_id)  # company-wide access
             # A try whose POST may have gone out is past this question: its search comes first.
             finished = self.settings.okdesk.statuses.is_finished(issue.status_code)
-            if self.job.state != POSTING and finished:
+            if self.job.state != UNSURE and finished:
                 if self.job.finished_choice is None:
                     return Outcome("ask", issue=issue)
                 if self.job.finished_choice == REOPEN:
@@ -112,7 +112,7 @@ class JobRun:
             self.company = await self._okdesk(asyncio.to_thread(self._company_now))
         files = await self._files()
         first = self.job.first_attempt_at or self.okdesk.okdesk_now()
-        if self.job.state == POSTING:
+        if self.job.state == UNSURE:
             # The files of the try whose answer was lost are those still on the list: none is dropped
             # between that try and this search.
             found = await self._search([f.file_name for f, _ in files])
@@ -120,7 +120,7 @@ class JobRun:
                 self.log.info("inbound_lost_answer_found", found_id=found.id)
                 return self._finish(found)
             files = self._give_up_files_if_okdesk_keeps_failing(files, first)
-        self.store.update_job(self.job.id, state=POSTING, first_attempt_at=first,
+        self.store.update_job(self.job.id, state=UNSURE, first_attempt_at=first,
                               last_error="posting: outcome unknown until answered")
         try:
             created = await asyncio.to_thread(self._post, files)

@@ -1,9 +1,9 @@
 """Jobs into Okdesk: each message or album becomes one comment or one issue, exactly once.
 
 Per job: the client's ownership of the issue is checked against Okdesk; the files come from
-Telegram into temporary files; the job is marked "posting" (write-ahead) before the POST; the
+Telegram into temporary files; the job is marked "unsure" (write-ahead) before the POST; the
 outcome and everything that follows from it (own comment, seen files, followed issue, the
-confirmation to the client) is committed in one transaction. A job found "posting" again (an
+confirmation to the client) is committed in one transaction. A job found "unsure" again (an
 answer lost, a crash) first searches Okdesk for what it may have created.
 
 One client's jobs run in order, one at a time, and at most ``sync.client_messages_per_minute``
@@ -32,7 +32,7 @@ from syncd.logs import get_logger, with_log_context
 from syncd.okdesk.client import OkdeskClient
 from syncd.relay.dispatchloop import DispatchLoop
 from syncd.store import Store
-from syncd.store.inbound_repo import FAILED, POSTING, QUEUED, REFUSED
+from syncd.store.inbound_repo import FAILED, REFUSED, RUNNABLE_JOB_STATES
 from syncd.sync.retry import RetryPolicy, account_failure, backoff
 from syncd.telegram.peers import peer_of
 from syncd.telegram.replies import Replies
@@ -102,7 +102,7 @@ class InboundWorker(DispatchLoop):
     async def _run(self, job_id: int) -> None:
         async with self._slots:
             job = self.store.get_job(job_id)
-            if job is None or job.state not in (QUEUED, POSTING):
+            if job is None or job.state not in RUNNABLE_JOB_STATES:
                 return
             link = self.store.get_link(job.tg_user_id)
             bound = log  # the job's client, issue and id are in the log context (_dispatch)
@@ -151,7 +151,7 @@ class InboundWorker(DispatchLoop):
             bound.warning("inbound_failed", error=outcome.error)
             await self._tell(link, outcome.tell or t(lang, "post_refused", reason=outcome.error or "?"))
             return
-        # retry: the job stays queued (nothing was created) or posting (something may have been)
+        # retry: the job stays queued (nothing was created) or unsure (something may have been)
         fresh = self.store.get_job(job.id)
         if fresh is None:
             return

@@ -18,11 +18,10 @@ from syncd.logs import get_logger
 from syncd.okdesk.client import OkdeskClient
 from syncd.okdesk.errors import OkdeskError, OkdeskOutcomeUnknown, OkdeskUnavailable
 from syncd.store import Store
-from syncd.store.states import OUTBOX_NOTICE
+from syncd.store.states import OUTBOX_NOTICE, UNSURE
 from syncd.sync.retry import RetryPolicy, account_failure, backoff
 
 KIND = OUTBOX_NOTICE  # its home: syncd.store.states
-OUTCOME_UNKNOWN = "outcome unknown"
 log = get_logger(__name__)
 
 
@@ -75,7 +74,7 @@ class NoticeWorker:
     def _post(self, row) -> bool:  # type: ignore[no-untyped-def]
         content = text_to_okdesk_html(json.loads(row.payload)["text"])
         bound = log.bind(outbox_id=row.id, issue_id=row.okdesk_issue_id)
-        maybe_posted = bool(row.last_error) and row.last_error.startswith(OUTCOME_UNKNOWN)
+        maybe_posted = row.state == UNSURE
         try:
             if maybe_posted and self._already_there(row, content):
                 self.store.mark_done(row.id)
@@ -83,7 +82,7 @@ class NoticeWorker:
                 return True
             # Written before the POST: a crash between Okdesk's write and ours must make the next
             # attempt look for the comment first, not post it twice.
-            self.store.mark_uncertain(row.id, f"{OUTCOME_UNKNOWN}: posting")
+            self.store.mark_unsure(row.id)
             assert self.employee_id is not None  # run_once posts nothing without one
             comment = self.okdesk.create_comment(row.okdesk_issue_id, content_html=content,
                                                  author_id=self.employee_id, author_type="employee", public=False)
@@ -109,14 +108,15 @@ class NoticeWorker:
         now = utcnow()
         # Only an answer that proves nothing was written clears the doubt of an earlier attempt.
         unknown = maybe_posted or isinstance(exc, OkdeskOutcomeUnknown)
-        error = f"{OUTCOME_UNKNOWN}: {exc}" if unknown else str(exc)
+        # The words stay for `syncd status`; the state is what the next try reads.
+        error = f"outcome unknown: {exc}" if unknown else str(exc)
         self.health.error("okdesk", str(exc))  # `syncd status` shows the latest error
         counts = not isinstance(exc, OkdeskUnavailable) or self.health.ok_since("okdesk", row.last_attempt_at)
         outcome = account_failure(budget_spent=row.budget_spent, last_attempt_at=row.last_attempt_at, now=now,
                                   counts=counts, policy=self.policy)
         delay = getattr(exc, "retry_after", None) or backoff(row.attempts + 1, self.policy)
         self.store.record_failure(row.id, error=error, next_try_at=now + timedelta(seconds=delay),
-                                  budget_spent=outcome.budget_spent, parked=outcome.parked)
+                                  budget_spent=outcome.budget_spent, parked=outcome.parked, unsure=unknown)
         bound.warning("staff_notice_failed", error=str(exc), parked=outcome.parked)
 
 
