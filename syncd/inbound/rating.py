@@ -25,16 +25,12 @@ from syncd.config import Settings
 from syncd.inbound.ownership import owns
 from syncd.logs import get_logger
 from syncd.okdesk.client import OkdeskClient
-from syncd.okdesk.errors import (
-    OkdeskError,
-    OkdeskNotFound,
-    OkdeskOutcomeUnknown,
-    OkdeskTokenRefused,
-    OkdeskUnavailable,
-)
+from syncd.okdesk.errors import OkdeskError, OkdeskNotFound
 from syncd.okdesk.models import Issue
+from syncd.relay.executor import okdesk_answer
 from syncd.store import Store
 from syncd.store.rating_repo import RATING_DONE, UNSURE
+from syncd.sync.answers import OK, RATE_DONE, RATE_REFUSED, Answer, AnswerKind, after_rate
 from syncd.sync.routing import AWAITING_COMMENT, Callback, encode
 from syncd.telegram.peers import peer_of
 from syncd.telegram.presses import Press
@@ -163,20 +159,25 @@ class Rating:
         bound = log.bind(issue_id=issue_id)
         try:
             await asyncio.to_thread(self.okdesk.rate_issue, issue_id, rate)
-        except (OkdeskOutcomeUnknown, OkdeskUnavailable) as exc:
-            # Maybe applied, maybe not: the row stays "unsure" until the issue says which.
-            bound.warning("rating_outcome_unknown", error=str(exc))
-            return UNKNOWN, None
-        except OkdeskTokenRefused as exc:
-            # The token refused as a whole (being rotated?): nothing was judged; the recheck sends it again.
-            bound.warning("rating_waits_for_okdesk", error=str(exc))
-            return UNKNOWN, None
         except OkdeskError as exc:
-            return await self._refused(issue_id, exc)
-        self.store.finish_rating(issue_id, rate)
-        return DONE, rate
+            answer = okdesk_answer(exc)
+        else:
+            answer = OK
+        result = after_rate(answer)
+        if result == RATE_DONE:
+            self.store.finish_rating(issue_id, rate)
+            return DONE, rate
+        if result == RATE_REFUSED:
+            return await self._refused(issue_id, answer)
+        if answer.kind is AnswerKind.TOKEN_REFUSED:
+            # The token refused as a whole (being rotated?): nothing was judged; the recheck sends it again.
+            bound.warning("rating_waits_for_okdesk", error=answer.error)
+        else:
+            # Maybe applied, maybe not: the row stays "unsure" until the issue says which.
+            bound.warning("rating_outcome_unknown", error=answer.error)
+        return UNKNOWN, None
 
-    async def _refused(self, issue_id: int, exc: OkdeskError) -> tuple[str, str | None]:
+    async def _refused(self, issue_id: int, answer: Answer) -> tuple[str, str | None]:
         """A definite refusal: nothing of this request was applied. "Already rated" is read off the issue."""
         bound = log.bind(issue_id=issue_id)
         shown = await self._shown_rate(issue_id)
@@ -185,7 +186,7 @@ class Rating:
             bound.info("rating_already_in_okdesk", rate=shown)
             return ALREADY, shown
         self.store.drop_rating(issue_id)
-        bound.warning("rating_refused", error=str(exc))
+        bound.warning("rating_refused", error=answer.error)
         return REFUSED, None
 
     async def _shown_rate(self, issue_id: int) -> str | None:

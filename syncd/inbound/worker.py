@@ -31,9 +31,10 @@ from syncd.inbound.ratelimit import ClientRate
 from syncd.logs import get_logger, with_log_context
 from syncd.okdesk.client import OkdeskClient
 from syncd.relay.dispatchloop import DispatchLoop
+from syncd.relay.executor import Executor
 from syncd.store import Store
 from syncd.store.inbound_repo import FAILED, REFUSED, RUNNABLE_JOB_STATES
-from syncd.sync.retry import RetryPolicy, account_failure, backoff
+from syncd.sync.retry import RetryPolicy
 from syncd.telegram.peers import peer_of
 from syncd.telegram.replies import Replies
 from syncd.texts import t
@@ -50,6 +51,7 @@ class InboundWorker(DispatchLoop):
                  heartbeat: Callable[[], None] = lambda: None) -> None:
         self.tg, self.store, self.okdesk, self.settings, self.replies = tg, store, okdesk, settings, replies
         self.policy, self.health, self.tmp_dir, self.idle = policy, health, tmp_dir, idle
+        self.executor = Executor(store, policy, health)
         self.heartbeat = heartbeat  # each turn of the loop, for the systemd watchdog
         # A job whose issue is finished: the intake asks the client (job id, Telegram user id, the issue).
         # The intake is made after this worker (it wakes it): syncd.parts.build sets this once both exist.
@@ -155,23 +157,9 @@ class InboundWorker(DispatchLoop):
         fresh = self.store.get_job(job.id)
         if fresh is None:
             return
-        now = utcnow()
-        # The job's own failure only while its service worked for others (next_try_at: when this try began).
-        counts = self.health.ok_since(outcome.service, fresh.next_try_at)
-        spent = account_failure(budget_spent=fresh.budget_spent, last_attempt_at=fresh.next_try_at, now=now,
-                                counts=counts, policy=self.policy)
-        # Every try counts toward the backoff, those that failed before reaching the POST too.
-        tries = fresh.attempts + 1
-        delay = outcome.wait if outcome.wait is not None else backoff(tries, self.policy)
-        if outcome.error:
-            self.health.error(outcome.service, outcome.error)
-        values: dict[str, Any] = dict(next_try_at=now + timedelta(seconds=delay), budget_spent=spent.budget_spent,
-                                      attempts=tries, last_error=(outcome.error or "")[:500])
-        if spent.parked:
-            values["state"] = FAILED
-        self.store.update_job(job.id, **values)
-        bound.warning("inbound_retry", error=outcome.error, wait=round(delay, 1), state=fresh.state,
-                      parked=spent.parked)
-        if spent.parked:
+        nxt = self.executor.job_failed(fresh, service=outcome.service, error=outcome.error, wait=outcome.wait)
+        bound.warning("inbound_retry", error=outcome.error, wait=round(nxt.delay, 1), state=fresh.state,
+                      parked=nxt.parked)
+        if nxt.parked:
             await self._tell(link, t(lang, "post_failed"))
 

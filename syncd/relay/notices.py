@@ -1,8 +1,9 @@
 """Private comments that tell staff what a client could not get (staff do not know the bot exists).
 
 Notices go through the outbox like deliveries: written first, posted later, exactly once. A
-POST whose outcome is unknown is not repeated blindly: the issue's comments are searched for
-the notice first.
+notice is unsure (syncd.store.states.UNSURE) from before its POST until Okdesk's answer says
+nothing was written; an unsure notice is not posted blindly: the issue's comments are searched
+for it first.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ from syncd.formatting import text_to_okdesk_html
 from syncd.health import Health
 from syncd.logs import get_logger
 from syncd.okdesk.client import OkdeskClient
-from syncd.okdesk.errors import OkdeskError, OkdeskOutcomeUnknown, OkdeskUnavailable
+from syncd.okdesk.errors import OkdeskError
+from syncd.relay.executor import Executor, okdesk_answer
 from syncd.store import Store
 from syncd.store.states import OUTBOX_NOTICE, UNSURE
-from syncd.sync.retry import RetryPolicy, account_failure, backoff
+from syncd.sync.answers import is_outage, notice_unsure
+from syncd.sync.retry import RetryPolicy
 
 KIND = OUTBOX_NOTICE  # its home: syncd.store.states
 log = get_logger(__name__)
@@ -48,6 +51,7 @@ class NoticeWorker:
                  health: Health) -> None:
         self.store, self.okdesk, self.employee_id = store, okdesk, employee_id
         self.policy, self.health = policy, health
+        self.executor = Executor(store, policy, health)
         self._running = threading.Lock()
         self.stopping = threading.Event()
 
@@ -105,19 +109,16 @@ class NoticeWorker:
         return False
 
     def _failed(self, row, exc: OkdeskError, bound, maybe_posted: bool) -> None:  # type: ignore[no-untyped-def]
-        now = utcnow()
+        answer = okdesk_answer(exc)
         # Only an answer that proves nothing was written clears the doubt of an earlier attempt.
-        unknown = maybe_posted or isinstance(exc, OkdeskOutcomeUnknown)
+        unknown = maybe_posted or notice_unsure(answer)
         # The words stay for `syncd status`; the state is what the next try reads.
         error = f"outcome unknown: {exc}" if unknown else str(exc)
         self.health.error("okdesk", str(exc))  # `syncd status` shows the latest error
-        counts = not isinstance(exc, OkdeskUnavailable) or self.health.ok_since("okdesk", row.last_attempt_at)
-        outcome = account_failure(budget_spent=row.budget_spent, last_attempt_at=row.last_attempt_at, now=now,
-                                  counts=counts, policy=self.policy)
-        delay = getattr(exc, "retry_after", None) or backoff(row.attempts + 1, self.policy)
-        self.store.record_failure(row.id, error=error, next_try_at=now + timedelta(seconds=delay),
-                                  budget_spent=outcome.budget_spent, parked=outcome.parked, unsure=unknown)
-        bound.warning("staff_notice_failed", error=str(exc), parked=outcome.parked)
+        # A server's wait of 0 is no wait: the backoff.
+        nxt = self.executor.outbox_failed(row, service="okdesk", error=error, outage=is_outage(answer),
+                                          wait=answer.retry_after or None, unsure=unknown)
+        bound.warning("staff_notice_failed", error=str(exc), parked=nxt.parked)
 
 
 def _same_text(html_a: str, html_b: str) -> bool:
