@@ -1,10 +1,9 @@
-"""The one executor of failed tries (syncd.relay.executor) and what Okdesk's answers mean as plain data."""
+"""The one executor of failed tries (syncd.relay.executor) and what Okdesk's answers mean as plain data;
+its records on SQLite and on PostgreSQL (127.0.0.1:5432; skipped with a reason when absent)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,7 +25,7 @@ from syncd.okdesk.errors import (
     OkdeskValidationError,
 )
 from syncd.relay.executor import Executor, okdesk_answer
-from syncd.store import Store, make_engine, migrate
+from syncd.store import Store
 from syncd.store.schema import inbound_jobs
 from syncd.store.states import FAILED, JOB_FAILED, OUTBOX_NOTICE, PENDING, UNSURE
 from syncd.sync.answers import (
@@ -41,16 +40,14 @@ from syncd.sync.answers import (
     notice_unsure,
 )
 from syncd.sync.retry import RetryPolicy
+from tests.unit import test_store as _store_tests
 
 POLICY = RetryPolicy(base=1, cap=60, budget=3600)
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'syncd.sqlite3'}")
-    migrate(engine)
-    yield Store(engine)
-    engine.dispose()
+# The same fixtures as test_store: every test of a record runs on both databases.
+db_url = _store_tests.db_url
+store = _store_tests.store
 
 
 @pytest.mark.parametrize(("exc", "kind"), [
@@ -162,3 +159,14 @@ def test_a_jobs_failure_is_its_own_only_while_its_service_worked_for_others(stor
     nxt = executor.job_failed(store.get_job(job.id), service="okdesk", error=None, wait=0.0)
     parked = store.get_job(job.id)
     assert nxt.parked and (parked.state, parked.last_error, parked.attempts) == (JOB_FAILED, "", 6)
+
+
+def test_a_notice_is_marked_unsure_only_while_it_waits(store: Store) -> None:
+    row = _notice(store)
+    store.mark_unsure(row.id)
+    assert store.get_outbox(row.id).state == UNSURE
+    store.mark_done(row.id)
+    store.mark_unsure(row.id)  # a late mark never brings a finished item back
+    assert store.get_outbox(row.id).state == "done"
+    store.record_failure(row.id, error="late", next_try_at=utcnow(), budget_spent=0.0, parked=False, unsure=True)
+    assert store.get_outbox(row.id).state == "done"
