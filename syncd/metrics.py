@@ -130,7 +130,7 @@ def render(snap: Snapshot) -> str:
                    "failed: parked after their retry budget, cancelled: their client unlinked).",
                    _by_state(snap.outbox, OUTBOX_STATES))
     out += _family("syncd_inbound_items", "gauge",
-                   "Clients' messages on their way into Okdesk, by state (done, waiting: queued, posting or "
+                   "Clients' messages on their way into Okdesk, by state (done, waiting: queued, unsure or "
                    "asking the client, failed: parked, refused: Okdesk refused them or the client unlinked).",
                    _by_state(snap.inbound, INBOUND_STATES))
     out += _family("syncd_okdesk_requests_total", "counter", "Okdesk requests sent since start, by outcome.",

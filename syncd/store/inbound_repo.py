@@ -54,8 +54,8 @@ from syncd.store.states import (
 )
 
 # Its states have their home in syncd.store.states; named here too for the code that moves jobs.
-__all__ = ["ASKING", "DONE", "DUPLICATE", "FAILED", "OPEN_STATES", "QUEUED", "REFUSED", "RUNNABLE_JOB_STATES", "UNSURE",
-           "InboundStore"]
+__all__ = ["ASKING", "DONE", "DUPLICATE", "FAILED", "OPEN_STATES", "QUEUED", "REFUSED", "RUNNABLE_JOB_STATES",
+           "UNSURE", "InboundStore"]
 
 
 class _Taken(Exception):

@@ -207,7 +207,8 @@ class Store(InboundStore, StatusStore, PrivacyStore, RatingStore):
     def chat_heads(self, kind: str) -> list[Row]:
         """The oldest waiting item of each chat whose user has not blocked the bot."""
         with self.engine.connect() as conn:
-            heads = (select(func.min(outbox.c.id)).where(outbox.c.state.in_(WAITING_OUTBOX_STATES), outbox.c.kind == kind)
+            heads = (select(func.min(outbox.c.id))
+                     .where(outbox.c.state.in_(WAITING_OUTBOX_STATES), outbox.c.kind == kind)
                      .group_by(outbox.c.tg_chat_id))
             q = (select(outbox).where(outbox.c.id.in_(heads))
                  .where(~outbox.c.tg_chat_id.in_(select(links.c.tg_chat_id).where(links.c.blocked_at.is_not(None))))
