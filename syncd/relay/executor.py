@@ -65,13 +65,13 @@ class Executor:
                         wait=wait, policy=self.policy)
 
     def outbox_failed(self, row: Any, *, service: str, error: str, outage: bool, wait: float | None = None,
-                      unsure: bool | None = None) -> NextTry:
+                      unsure: bool | None = None, note: str | None = None) -> NextTry:
         """An outbox item's failed try, recorded. ``unsure``: whether its write may have happened (None:
-        its state stays as it is)."""
+        its state stays as it is); ``note``: the item's last_error when it says more than ``error``."""
         nxt = self.next_try(service=service, error=error, outage=outage, attempts=row.attempts,
                             budget_spent=row.budget_spent, last_attempt_at=row.last_attempt_at, wait=wait)
-        self.store.record_failure(row.id, error=error, next_try_at=nxt.next_try_at, budget_spent=nxt.budget_spent,
-                                  parked=nxt.parked, unsure=unsure)
+        self.store.record_failure(row.id, error=note or error, next_try_at=nxt.next_try_at,
+                                  budget_spent=nxt.budget_spent, parked=nxt.parked, unsure=unsure)
         return nxt
 
     def job_failed(self, job: Any, *, service: str, error: str | None, wait: float | None = None) -> NextTry:

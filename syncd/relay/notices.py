@@ -113,11 +113,10 @@ class NoticeWorker:
         # Only an answer that proves nothing was written clears the doubt of an earlier attempt.
         unknown = maybe_posted or notice_unsure(answer)
         # The words stay for `syncd status`; the state is what the next try reads.
-        error = f"outcome unknown: {exc}" if unknown else str(exc)
-        self.health.error("okdesk", str(exc))  # `syncd status` shows the latest error
+        note = f"outcome unknown: {exc}" if unknown else None
         # A server's wait of 0 is no wait: the backoff.
-        nxt = self.executor.outbox_failed(row, service="okdesk", error=error, outage=is_outage(answer),
-                                          wait=answer.retry_after or None, unsure=unknown)
+        nxt = self.executor.outbox_failed(row, service="okdesk", error=str(exc), outage=is_outage(answer),
+                                          wait=answer.retry_after or None, unsure=unknown, note=note)
         bound.warning("staff_notice_failed", error=str(exc), parked=nxt.parked)
 
 

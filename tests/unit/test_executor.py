@@ -101,11 +101,13 @@ def test_an_outage_costs_an_outbox_item_nothing_while_the_service_works_for_nobo
     executor = Executor(store, POLICY, health)
     row = _notice(store, attempts=2, budget_spent=3500.0, last_attempt_at=utcnow() - timedelta(seconds=50))
 
-    nxt = executor.outbox_failed(row, service="okdesk", error="down", outage=True, unsure=True)
+    nxt = executor.outbox_failed(row, service="okdesk", error="down", outage=True, unsure=True,
+                                 note="outcome unknown: down")
 
     fresh = store.get_outbox(row.id)
     assert (nxt.budget_spent, nxt.parked, nxt.attempts) == (3500.0, False, 3)
-    assert (fresh.state, fresh.last_error, fresh.budget_spent, fresh.attempts) == (UNSURE, "down", 3500.0, 3)
+    assert (fresh.state, fresh.last_error, fresh.budget_spent, fresh.attempts) == (
+        UNSURE, "outcome unknown: down", 3500.0, 3)
     assert abs((fresh.next_try_at - (utcnow() + timedelta(seconds=nxt.delay))).total_seconds()) < 2
     assert health.last_error("okdesk")[1] == "down"  # `syncd status` shows it
 
