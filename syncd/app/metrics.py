@@ -37,12 +37,12 @@ from syncd.store.states import (
     JOB_DONE,
     JOB_DUPLICATE,
     JOB_FAILED,
-    JOB_POSTING,
     JOB_QUEUED,
     JOB_REFUSED,
     LAST_POLL_OK_KEY,
     OKDESK_COMMENT_BUMP_KEY,
     PENDING,
+    UNSURE,
 )
 from syncd.sync.account import NO, UNKNOWN, YES, BumpVerdict
 
@@ -57,9 +57,9 @@ log = get_logger(__name__)
 # The store's states of an outbox item and of an inbound job, as the gauges name them: "waiting" is
 # what `syncd status` counts as waiting (a question put to the client included), "done" what is
 # finished (a client's message recognised as a repeat made nothing new: done too).
-OUTBOX_STATES = {DONE: "done", PENDING: "waiting", FAILED: "failed", CANCELLED: "cancelled"}
+OUTBOX_STATES = {DONE: "done", PENDING: "waiting", UNSURE: "waiting", FAILED: "failed", CANCELLED: "cancelled"}
 INBOUND_STATES = {JOB_DONE: "done", JOB_DUPLICATE: "done", JOB_ASKING: "waiting", JOB_QUEUED: "waiting",
-                  JOB_POSTING: "waiting", JOB_FAILED: "failed", JOB_REFUSED: "refused"}
+                  UNSURE: "waiting", JOB_FAILED: "failed", JOB_REFUSED: "refused"}
 VERDICTS = (YES, NO, UNKNOWN)
 # A last write at stop may not hold the stop up longer than this (a hung file system, a locked database).
 CLOSE_TIMEOUT = 5.0
@@ -131,7 +131,7 @@ def render(snap: Snapshot) -> str:
                    "failed: parked after their retry budget, cancelled: their client unlinked).",
                    _by_state(snap.outbox, OUTBOX_STATES))
     out += _family("syncd_inbound_items", "gauge",
-                   "Clients' messages on their way into Okdesk, by state (done, waiting: queued, posting or "
+                   "Clients' messages on their way into Okdesk, by state (done, waiting: queued, unsure or "
                    "asking the client, failed: parked, refused: Okdesk refused them or the client unlinked).",
                    _by_state(snap.inbound, INBOUND_STATES))
     out += _family("syncd_okdesk_requests_total", "counter", "Okdesk requests sent since start, by outcome.",

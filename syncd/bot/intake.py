@@ -20,7 +20,7 @@ from telethon import Button
 from syncd.clock import utcnow
 from syncd.config import Settings
 from syncd.formatting.titles import make_title
-from syncd.inbound.reopen import COMMENT_AS_IS, REOPEN, FinishedIssue
+from syncd.inbound.reopen import COMMENT_AS_IS, FinishedIssue
 from syncd.logs import get_logger
 from syncd.okdesk.errors import OkdeskError
 from syncd.okdesk.models import Issue
@@ -30,6 +30,7 @@ from syncd.store import Store
 from syncd.store.inbound_repo import ASKING, DONE, DUPLICATE, QUEUED
 from syncd.store.offloop import off_loop
 from syncd.store.rows import InboxMessage, Link
+from syncd.sync.inbound import REOPEN
 from syncd.sync.routing import Callback, encode, issue_named_in, route
 from syncd.telegram.peers import peer_of
 from syncd.telegram.port import TelegramPort

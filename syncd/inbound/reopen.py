@@ -35,10 +35,7 @@ from syncd.texts import t
 
 log = get_logger(__name__)
 
-# inbound_jobs.finished_choice
-REOPEN = "reopen"  # chosen: reopen, then comment
-REOPENED = "reopened"  # the status change is done: only the comment is left
-REOPEN_REFUSED = "reopen_refused"  # Okdesk refused it (or it came too late): the comment goes alone
+# inbound_jobs.finished_choice: REOPEN, REOPENED and REOPEN_REFUSED have their home in syncd.sync.inbound
 COMMENT_AS_IS = "comment"  # a remark after a rating, or the client's choice
 
 

@@ -28,6 +28,8 @@ from syncd.store.schema import (
 from syncd.store.sql import dialect_insert_of, insert_ignore
 from syncd.store.states import (
     BLANK_CONTENT,
+    RUNNABLE_JOB_STATES,
+    UNSURE,
 )
 from syncd.store.states import (
     JOB_ASKING as ASKING,
@@ -42,9 +44,6 @@ from syncd.store.states import (
     JOB_FAILED as FAILED,
 )
 from syncd.store.states import (
-    JOB_POSTING as POSTING,
-)
-from syncd.store.states import (
     JOB_QUEUED as QUEUED,
 )
 from syncd.store.states import (
@@ -55,7 +54,8 @@ from syncd.store.states import (
 )
 
 # Its states have their home in syncd.store.states; named here too for the code that moves jobs.
-__all__ = ["ASKING", "DONE", "DUPLICATE", "FAILED", "OPEN_STATES", "POSTING", "QUEUED", "REFUSED", "InboundStore"]
+__all__ = ["ASKING", "DONE", "DUPLICATE", "FAILED", "OPEN_STATES", "QUEUED", "REFUSED", "RUNNABLE_JOB_STATES",
+           "UNSURE", "InboundStore"]
 
 
 class _Taken(Exception):
@@ -161,7 +161,7 @@ class InboundStore:
     @staticmethod
     def _heads() -> Any:
         """Each client's oldest open job: one client's jobs go in the order they were sent."""
-        return (select(func.min(inbound_jobs.c.id)).where(inbound_jobs.c.state.in_([QUEUED, POSTING]))
+        return (select(func.min(inbound_jobs.c.id)).where(inbound_jobs.c.state.in_(RUNNABLE_JOB_STATES))
                 .group_by(inbound_jobs.c.tg_user_id))
 
     def due_jobs(self, now: datetime, limit: int = 100) -> list[InboundJob]:
@@ -190,7 +190,7 @@ class InboundStore:
                 inbound_jobs.c.tg_user_id == tg_user_id, inbound_jobs.c.fingerprint == fingerprint,
                 inbound_jobs.c.sent_at >= since, inbound_jobs.c.sent_at <= until, inbound_jobs.c.id != exclude,
                 inbound_jobs.c.action == "create",
-                inbound_jobs.c.state.in_([QUEUED, POSTING, DONE])).order_by(inbound_jobs.c.id)).first())
+                inbound_jobs.c.state.in_([*RUNNABLE_JOB_STATES, DONE])).order_by(inbound_jobs.c.id)).first())
 
     def unasked_jobs(self, created_before: datetime) -> list[InboundJob]:
         """Jobs waiting for the client's choice whose question a crash kept from being sent."""
@@ -218,7 +218,7 @@ class InboundStore:
 
         with self.engine.connect() as conn:
             q = (select(links.c.okdesk_contact_id).join(inbound_jobs, inbound_jobs.c.tg_user_id == links.c.tg_user_id)
-                 .where(inbound_jobs.c.action == "create", inbound_jobs.c.state == POSTING))
+                 .where(inbound_jobs.c.action == "create", inbound_jobs.c.state == UNSURE))
             return {int(c) for c in conn.execute(q).scalars()}
 
     def claimed_comment_ids(self, issue_id: int) -> set[int]:
@@ -247,7 +247,7 @@ class InboundStore:
         now = utcnow()
         with self.engine.begin() as conn:
             changed = conn.execute(update(inbound_jobs).where(
-                and_(inbound_jobs.c.id == job_id, inbound_jobs.c.state.in_([QUEUED, POSTING]))).values(
+                and_(inbound_jobs.c.id == job_id, inbound_jobs.c.state.in_(RUNNABLE_JOB_STATES))).values(
                 state=DONE, okdesk_issue_id=okdesk_issue_id, okdesk_comment_id=okdesk_comment_id,
                 dropped_files=json.dumps(list(dropped_files), ensure_ascii=False), done_at=now, last_error=None))
             if changed.rowcount != 1:

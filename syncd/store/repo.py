@@ -31,7 +31,7 @@ from syncd.store.schema import (
     seen_comments,
 )
 from syncd.store.sql import insert_ignore
-from syncd.store.states import CANCELLED, DONE, FAILED, PENDING
+from syncd.store.states import CANCELLED, DONE, FAILED, PENDING, UNSURE, WAITING_OUTBOX_STATES
 from syncd.store.status_repo import StatusStore
 
 
@@ -205,9 +205,10 @@ class Store(InboundStore, StatusStore, PrivacyStore, RatingStore):
             return insert_ignore(conn, outbox, rows)
 
     def chat_heads(self, kind: str) -> list[OutboxItem]:
-        """The oldest pending item of each chat whose user has not blocked the bot."""
+        """The oldest waiting item of each chat whose user has not blocked the bot."""
         with self.engine.connect() as conn:
-            heads = (select(func.min(outbox.c.id)).where(outbox.c.state == PENDING, outbox.c.kind == kind)
+            heads = (select(func.min(outbox.c.id))
+                     .where(outbox.c.state.in_(WAITING_OUTBOX_STATES), outbox.c.kind == kind)
                      .group_by(outbox.c.tg_chat_id))
             q = (select(outbox).where(outbox.c.id.in_(heads))
                  .where(~outbox.c.tg_chat_id.in_(select(links.c.tg_chat_id).where(links.c.blocked_at.is_not(None))))
@@ -216,7 +217,8 @@ class Store(InboundStore, StatusStore, PrivacyStore, RatingStore):
 
     def due_items(self, kind: str, now: datetime, limit: int = 50) -> list[OutboxItem]:
         with self.engine.connect() as conn:
-            q = (select(outbox).where(outbox.c.state == PENDING, outbox.c.kind == kind, outbox.c.next_try_at <= now)
+            q = (select(outbox).where(outbox.c.state.in_(WAITING_OUTBOX_STATES), outbox.c.kind == kind,
+                                      outbox.c.next_try_at <= now)
                  .order_by(outbox.c.id).limit(limit))
             return every(OutboxItem, conn.execute(q))
 
@@ -249,14 +251,19 @@ class Store(InboundStore, StatusStore, PrivacyStore, RatingStore):
             conn.execute(update(outbox).where(outbox.c.id == outbox_id).values(state=DONE, done_at=utcnow()))
 
     def record_failure(self, outbox_id: int, *, error: str, next_try_at: datetime, budget_spent: float,
-                       parked: bool, count_attempt: bool = True) -> None:
+                       parked: bool, count_attempt: bool = True, unsure: bool | None = None) -> None:
+        """A failed try. ``unsure``: whether the item's side effect may have happened (UNSURE) or
+        certainly did not (pending); None leaves a waiting item's state as it is."""
         # A definite answer: nothing of this step is in flight any more (syncd.relay.sender).
         values: dict[str, Any] = dict(last_error=error[:500], next_try_at=next_try_at, budget_spent=budget_spent,
                                       last_attempt_at=utcnow(), unconfirmed_since=None)
         if parked:
             values["state"] = FAILED
+        elif unsure is not None:
+            values["state"] = UNSURE if unsure else PENDING
         with self.engine.begin() as conn:
-            stmt = update(outbox).where(outbox.c.id == outbox_id, outbox.c.state != CANCELLED)
+            stmt = update(outbox).where(outbox.c.id == outbox_id, outbox.c.state.in_(WAITING_OUTBOX_STATES)
+                                        if unsure is not None else outbox.c.state != CANCELLED)
             if count_attempt:
                 values["attempts"] = outbox.c.attempts + 1
             conn.execute(stmt.values(**values))
@@ -268,10 +275,11 @@ class Store(InboundStore, StatusStore, PrivacyStore, RatingStore):
             conn.execute(update(outbox).where(outbox.c.id == outbox_id, outbox.c.state != CANCELLED).values(
                 unconfirmed_since=since, last_error=error[:500], next_try_at=next_try_at, last_attempt_at=utcnow()))
 
-    def mark_uncertain(self, outbox_id: int, note: str) -> None:
+    def mark_unsure(self, outbox_id: int) -> None:
         """Before a write whose outcome could be lost: the next attempt must look before it writes."""
         with self.engine.begin() as conn:
-            conn.execute(update(outbox).where(outbox.c.id == outbox_id).values(last_error=note))
+            conn.execute(update(outbox).where(outbox.c.id == outbox_id, outbox.c.state.in_(WAITING_OUTBOX_STATES))
+                         .values(state=UNSURE))
 
     # ------------------------------------------------------------ message map
 

@@ -46,7 +46,7 @@ def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
 def full_snapshot(**changes: Any) -> Snapshot:
     values: dict[str, Any] = dict(
         now=NOW, outbox={"done": 40, "pending": 2, "failed": 1, "cancelled": 3},
-        inbound={"done": 7, "duplicate": 1, "queued": 1, "asking": 2, "posting": 1, "failed": 4, "refused": 5},
+        inbound={"done": 7, "duplicate": 1, "queued": 1, "asking": 2, "unsure": 1, "failed": 4, "refused": 5},
         okdesk_requests={**dict.fromkeys(OUTCOMES, 0), "ok": 120, "server_error": 3, "timeout": 1},
         budget_in_window=30, budget_limit=120, last_successful_poll=NOW - 2.5, flood_waits=2,
         flood_wait_seconds=7.0, bump_verdict="yes")
