@@ -32,6 +32,7 @@ from syncd.store import make_engine
 from syncd.store.db import tighten_sqlite_files
 from syncd.store.lease import Lease, LeaseHeld, has_lease_table, keep_renewed, release_at_stop
 from syncd.store.migrate_apart import migrate_apart
+from syncd.store.offloop import off_loop
 from syncd.sync.account import DEFAULT_POLL, POLL_TICK
 from syncd.telegram.heartbeat import EVERY as HEARTBEAT_EVERY
 from syncd.telegram.heartbeat import TelegramHeartbeat
@@ -174,7 +175,7 @@ async def start(parts: Parts) -> Running:
     watchdog.phase("first poll of Okdesk")
     polled = await asyncio.to_thread(parts.poller.run_cycle)
     tighten_sqlite_files(store.engine)
-    log.info("ready", first_poll_ok=polled, followed_issues=store.followed_count())
+    log.info("ready", first_poll_ok=polled, followed_issues=await off_loop(store.followed_count))
     watchdog.ready(status_line(store, parts.health))
     # Messages a crash caught half-way, and questions never asked, are taken up again.
     running.tasks.append(asyncio.create_task(parts.intake.resume()))

@@ -14,14 +14,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from telethon import TelegramClient
-
 from syncd.config import Settings
 from syncd.formatting import FormattedText
 from syncd.inbound.reopen import reopen_comment_html, reopen_refusal
-from syncd.okdesk.client import OkdeskClient
 from syncd.okdesk.errors import OkdeskError, OkdeskForbidden, OkdeskNotFound, OkdeskValidationError
 from syncd.okdesk.models import Comment, Issue, UploadFile
+from syncd.okdesk.port import Okdesk
 from syncd.relay import author, posting
 from syncd.relay.content import Combined, IncomingFile
 from syncd.relay.executor import okdesk_answer
@@ -30,6 +28,8 @@ from syncd.relay.ownership import owned_issue, owns
 from syncd.relay.posting import Dropped
 from syncd.store import Store
 from syncd.store.inbound_repo import QUEUED, UNSURE
+from syncd.store.offloop import off_loop
+from syncd.store.rows import InboundJob, InboxMessage, Link
 from syncd.store.states import OUTBOX_TELEGRAM as TELEGRAM_KIND
 from syncd.sync import inbound as plan
 from syncd.sync.answers import OK
@@ -38,6 +38,7 @@ from syncd.sync.inbound import REOPEN_REFUSED, REOPENED
 from syncd.sync.planner import Delivery, Step
 from syncd.sync.routing import Callback, encode
 from syncd.telegram.peers import peer_of
+from syncd.telegram.port import TelegramPort
 from syncd.texts import human_size, t
 
 
@@ -68,8 +69,8 @@ def _about_attachments(exc: OkdeskError) -> bool:
 
 
 class JobRun:
-    def __init__(self, *, job: Any, link: Any, rows: list[Any], combined: Combined, tg: TelegramClient,
-                 okdesk: OkdeskClient, store: Store, settings: Settings, work: Path, log: Any) -> None:
+    def __init__(self, *, job: InboundJob, link: Link, rows: list[InboxMessage], combined: Combined, tg: TelegramPort,
+                 okdesk: Okdesk, store: Store, settings: Settings, work: Path, log: Any) -> None:
         self.job, self.link, self.rows, self.combined = job, link, rows, combined
         self.tg, self.okdesk, self.store, self.settings, self.work, self.log = tg, okdesk, store, settings, work, log
         self.lang = link.language
@@ -108,20 +109,21 @@ class JobRun:
             if isinstance(step, plan.Finish):
                 assert found is not None
                 self.log.info("inbound_lost_answer_found", found_id=found.id)
-                return self._finish(found)
+                return await off_loop(self._finish, found)
             if step.give_up_minutes is not None:
-                files = self._give_up_files(files, step.give_up_minutes)
-        self.store.update_job(self.job.id, state=UNSURE, first_attempt_at=first,
-                              last_error="posting: outcome unknown until answered")
+                files = await off_loop(self._give_up_files, files, step.give_up_minutes)
+        await off_loop(self.store.update_job, self.job.id, state=UNSURE, first_attempt_at=first,
+                       last_error="posting: outcome unknown until answered")
         try:
             created = await asyncio.to_thread(self._post, files)
         except OkdeskError as exc:
-            return self._post_failed(exc, files)
-        return self._finish(created)
+            return await off_loop(self._post_failed, exc, files)
+        return await off_loop(self._finish, created)
 
     async def _comment_target(self, may_have_posted: bool) -> Outcome | None:
         """The comment's issue as Okdesk shows it now; an outcome when the job goes no further."""
-        issue = await self._okdesk(owned_issue(self.okdesk, int(self.job.okdesk_issue_id), self.contact_id))
+        assert self.issue_id is not None, "a comment job names its issue"
+        issue = await self._okdesk(owned_issue(self.okdesk, self.issue_id, self.contact_id))
         finished = False
         if issue is not None:
             self.issue_id = issue.id  # a merged issue answers under its new id
@@ -137,7 +139,7 @@ class JobRun:
             assert issue is not None
             await self._reopen(issue)
         elif isinstance(step, plan.MarkChoice):
-            self._choose(step.choice, why=step.why)
+            await off_loop(self._choose, step.choice, why=step.why)
         return None
 
     # ------------------------------------------------------------ helpers
@@ -147,7 +149,7 @@ class JobRun:
         statuses = self.settings.okdesk.statuses
         refusal = reopen_refusal(issue, self.contact_id, self.settings.okdesk, self.okdesk.okdesk_now())
         if refusal is not None:  # a stale or forged choice
-            self._choose(REOPEN_REFUSED, why=refusal)
+            await off_loop(self._choose, REOPEN_REFUSED, why=refusal)
             return
         # A private comment goes with it: an account may require one for every status change.
         comment = reopen_comment_html(self.settings.okdesk)
@@ -161,7 +163,7 @@ class JobRun:
         step = plan.after_reopen(answer)
         if isinstance(step, plan.Retry):
             raise _Stopped(_retry(step))
-        self._choose(step.choice, why=step.why)
+        await off_loop(self._choose, step.choice, why=step.why)
         if step.choice == REOPENED:
             self.log.info("issue_reopened", status=statuses.reopen_code)
 
@@ -203,7 +205,7 @@ class JobRun:
                 continue
             if f.size is not None and f.size > self.max_bytes:
                 self.dropped.append(Dropped(f.file_name, "reason_over_limit", index=i))
-                self._save_dropped()
+                await off_loop(self._save_dropped)
                 continue
             path = self.work / f"f{i}{Path(f.file_name).suffix[:16]}"
             if not (path.exists() and (f.size is None or path.stat().st_size == f.size)):
@@ -213,11 +215,11 @@ class JobRun:
                     raise _Stopped(_retry(plan.download_failed(type(exc).__name__))) from None
                 if not got:
                     self.dropped.append(Dropped(f.file_name, "reason_unavailable", index=i))
-                    self._save_dropped()
+                    await off_loop(self._save_dropped)
                     continue
             if path.stat().st_size > self.max_bytes:
                 self.dropped.append(Dropped(f.file_name, "reason_over_limit", index=i))
-                self._save_dropped()
+                await off_loop(self._save_dropped)
                 continue
             ready.append((UploadFile(path=path, file_name=f.file_name, content_type=f.mime_type or
                                      "application/octet-stream"), i))
@@ -306,18 +308,19 @@ class JobRun:
 
     async def _search(self, sent_names: list[str]) -> Comment | Issue | None:
         since = self.job.first_attempt_at
+        assert since is not None, "an unsure job was stamped with its first attempt before its POST"
         expected = posting.body_html(self.combined, [], self.limit_text)
         if self.job.action == "comment":
             assert self.issue_id is not None
             comments = await self._okdesk(asyncio.to_thread(self.okdesk.list_comments, self.issue_id))
             return posting.find_comment(comments, contact_id=self.contact_id, since=since, expected_html=expected,
                                         sent_names=sent_names, all_names=self._all_names(),
-                                        claimed=self.store.claimed_comment_ids(self.issue_id))
+                                        claimed=await off_loop(self.store.claimed_comment_ids, self.issue_id))
         issues = await self._okdesk(asyncio.to_thread(self.okdesk.list_issues, contact_ids=[self.contact_id],
                                                       max_pages=1))
         for candidate in posting.issue_candidates(issues, contact_id=self.contact_id, since=since,
                                                   title=self._title(),
-                                                  claimed=self.store.claimed_issue_ids(self.link.tg_user_id)):
+                                                  claimed=await off_loop(self.store.claimed_issue_ids, self.link.tg_user_id)):
             issue = await self._okdesk(asyncio.to_thread(self.okdesk.get_issue, candidate.id))
             if posting.issue_matches(issue, expected_html=expected, sent_names=sent_names,
                                      all_names=self._all_names()):

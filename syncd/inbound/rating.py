@@ -29,7 +29,9 @@ from syncd.okdesk.port import Okdesk
 from syncd.relay.executor import okdesk_answer
 from syncd.relay.ownership import owns
 from syncd.store import Store
+from syncd.store.offloop import off_loop
 from syncd.store.rating_repo import RATING_DONE, UNSURE
+from syncd.store.rows import IssueRating, Link
 from syncd.sync.answers import OK, RATE_DONE, RATE_REFUSED, Answer, AnswerKind, after_rate
 from syncd.sync.routing import AWAITING_COMMENT, Callback, encode
 from syncd.telegram.peers import peer_of
@@ -62,7 +64,7 @@ class Rating:
 
     # ------------------------------------------------------------ presses
 
-    async def on_callback(self, press: Press, cb: Callback, link: Any, lang: str) -> None:
+    async def on_callback(self, press: Press, cb: Callback, link: Link, lang: str) -> None:
         """Answered at once: from the database when it decides (not the requester's, already rated),
         else with a "sending" toast; the outcome of Okdesk's answer is a message and an edit."""
         issue_id = int(cb.issue_id or 0)
@@ -72,13 +74,13 @@ class Rating:
             bound.warning("callback_refused_ratings_off")
             await press.tell(t(lang, "not_yours"))
             return
-        followed = self.store.followed([issue_id]).get(issue_id)
+        followed = (await off_loop(self.store.followed, [issue_id])).get(issue_id)
         if followed is None or followed.okdesk_contact_id != link.okdesk_contact_id:
             # These buttons come only with the news of an issue followed for the client's own contact.
             bound.warning("callback_refused_not_requester", by="record")
             await press.tell(t(lang, "not_yours"))
             return
-        row = self.store.get_rating(issue_id) if cb.verb == "rate" else None
+        row = await off_loop(self.store.get_rating, issue_id) if cb.verb == "rate" else None
         if row is not None and row.state == RATING_DONE:
             # Our record stands, whatever Okdesk shows now: nothing is sent again.
             await self._already(press, issue_id, row.rate, lang)
@@ -98,7 +100,7 @@ class Rating:
             if issue is not None:
                 await self._rate(press, issue, str(cb.rate), link, lang)
 
-    async def _requesters(self, press: Press, issue_id: int, link: Any, lang: str) -> Issue | None:
+    async def _requesters(self, press: Press, issue_id: int, link: Link, lang: str) -> Issue | None:
         """The issue read fresh, if the client's linked contact is its contact; else a refusal and None."""
         try:
             issue: Issue | None = await asyncio.to_thread(self.okdesk.get_issue, issue_id)
@@ -114,18 +116,18 @@ class Rating:
             return None
         return issue
 
-    async def _rate(self, press: Press, issue: Issue, rate: str, link: Any, lang: str) -> None:
+    async def _rate(self, press: Press, issue: Issue, rate: str, link: Link, lang: str) -> None:
         bound = log.bind(tg_user_id=link.tg_user_id, issue_id=issue.id)
-        row = self.store.get_rating(issue.id)
+        row = await off_loop(self.store.get_rating, issue.id)
         if issue.rate is not None:
             # Rated: by us (an answer lost, now seen), or in the portal. Remembered as Okdesk shows it.
-            if row is not None and row.state == UNSURE and self.store.finish_rating(issue.id, issue.rate):
+            if row is not None and row.state == UNSURE and await off_loop(self.store.finish_rating, issue.id, issue.rate):
                 bound.info("rating_confirmed", rate=issue.rate)
                 await self._thanked(press, issue.id, issue.rate, lang)
                 return
             if row is None or row.state != RATING_DONE or row.rate != issue.rate:
-                self.store.record_rating(issue.id, tg_user_id=link.tg_user_id,
-                                         okdesk_contact_id=link.okdesk_contact_id, rate=issue.rate)
+                await off_loop(self.store.record_rating, issue.id, tg_user_id=link.tg_user_id,
+                               okdesk_contact_id=link.okdesk_contact_id, rate=issue.rate)
             await self._already(press, issue.id, issue.rate, lang)
             return
         if row is not None and row.state == RATING_DONE:
@@ -138,9 +140,9 @@ class Rating:
         if row is not None:
             # "unsure", and Okdesk shows no rate: the earlier request applied nothing. The latest
             # choice is the client's: it replaces the one that never arrived.
-            self.store.drop_rating(issue.id)
-        if not self.store.start_rating(issue.id, tg_user_id=link.tg_user_id,
-                                       okdesk_contact_id=link.okdesk_contact_id, rate=rate):
+            await off_loop(self.store.drop_rating, issue.id)
+        if not await off_loop(self.store.start_rating, issue.id, tg_user_id=link.tg_user_id,
+                              okdesk_contact_id=link.okdesk_contact_id, rate=rate):
             await press.tell(t(lang, "rate_in_progress"))
             return
         outcome, shown = await self._post(issue.id, rate)
@@ -165,7 +167,7 @@ class Rating:
             answer = OK
         result = after_rate(answer)
         if result == RATE_DONE:
-            self.store.finish_rating(issue_id, rate)
+            await off_loop(self.store.finish_rating, issue_id, rate)
             return DONE, rate
         if result == RATE_REFUSED:
             return await self._refused(issue_id, answer)
@@ -182,10 +184,10 @@ class Rating:
         bound = log.bind(issue_id=issue_id)
         shown = await self._shown_rate(issue_id)
         if shown is not None:
-            self.store.finish_rating(issue_id, shown)
+            await off_loop(self.store.finish_rating, issue_id, shown)
             bound.info("rating_already_in_okdesk", rate=shown)
             return ALREADY, shown
-        self.store.drop_rating(issue_id)
+        await off_loop(self.store.drop_rating, issue_id)
         bound.warning("rating_refused", error=answer.error)
         return REFUSED, None
 
@@ -218,11 +220,11 @@ class Rating:
         await press.edit(text, formatting_entities=entities, parse_mode=None,
                          buttons=remark_buttons(lang, issue_id), link_preview=False)
 
-    async def _ask_remark(self, issue: Issue, link: Any, lang: str) -> None:
+    async def _ask_remark(self, issue: Issue, link: Link, lang: str) -> None:
         until = utcnow() + timedelta(seconds=self.settings.sync.comment_window)
         # A remark is a public comment on the completed issue, never a reason to reopen it.
-        self.store.set_dialog(link.tg_user_id, AWAITING_COMMENT,
-                              {"issue_id": issue.id, "until": until.isoformat(), "remark": True})
+        await off_loop(self.store.set_dialog, link.tg_user_id, AWAITING_COMMENT,
+                       {"issue_id": issue.id, "until": until.isoformat(), "remark": True})
         await self.replies.send(peer_of(link), t(lang, "ask_remark", issue_id=issue.id))
 
     # ------------------------------------------------------------ ratings sent without an answer
@@ -230,7 +232,7 @@ class Rating:
     async def resume(self) -> None:
         """Resolve every ``unsure`` row: at start (a crash between the request and its record),
         then every ``sync.recheck_interval`` seconds (a timeout nobody pressed again after)."""
-        for row in self.store.ratings_unsure():
+        for row in await off_loop(self.store.ratings_unsure):
             async with self.locks.hold(row.tg_user_id), self.issue_locks.hold(row.okdesk_issue_id):
                 try:
                     await self._resolve(row.okdesk_issue_id)
@@ -238,28 +240,28 @@ class Rating:
                     log.exception("rating_resume_failed", tg_user_id=row.tg_user_id, issue_id=row.okdesk_issue_id)
 
     async def _resolve(self, issue_id: int) -> None:
-        row = self.store.get_rating(issue_id)
+        row = await off_loop(self.store.get_rating, issue_id)
         if row is None or row.state != UNSURE:
             return  # a press resolved it while we waited for the lock
         bound = log.bind(tg_user_id=row.tg_user_id, issue_id=issue_id)
         try:
             issue = await asyncio.to_thread(self.okdesk.get_issue, issue_id, background=True)
         except OkdeskNotFound:
-            self.store.drop_rating(issue_id)
+            await off_loop(self.store.drop_rating, issue_id)
             bound.warning("rating_dropped_issue_gone")
             return
         except OkdeskError as exc:
             bound.info("rating_resume_later", error=str(exc))
             return
         if issue.rate is not None:
-            if self.store.finish_rating(issue_id, issue.rate):
+            if await off_loop(self.store.finish_rating, issue_id, issue.rate):
                 bound.info("rating_confirmed", rate=issue.rate)
                 await self._tell(row, "rate_thanks_later", issue.rate)
             return
         if not owns(issue, row.okdesk_contact_id) or not self.settings.okdesk.statuses.is_finished(
                 issue.status_code):
             # Handed to someone else or reopened meanwhile: this rating is no longer the client's to give.
-            self.store.drop_rating(issue_id)
+            await off_loop(self.store.drop_rating, issue_id)
             bound.info("rating_dropped_issue_changed", status=issue.status_code)
             await self._tell(row, "rate_refused_later", None)
             return
@@ -270,9 +272,9 @@ class Rating:
         elif outcome == REFUSED:
             await self._tell(row, "rate_refused_later", None)
 
-    async def _tell(self, row: Any, key: str, rate: str | None) -> None:
+    async def _tell(self, row: IssueRating, key: str, rate: str | None) -> None:
         """A message about a rating the client was told would be checked (only while still linked as its contact)."""
-        link = self.store.get_link(row.tg_user_id)
+        link = await off_loop(self.store.get_link, row.tg_user_id)
         if link is None or link.okdesk_contact_id != row.okdesk_contact_id:
             return
         lang = link.language

@@ -20,22 +20,23 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from telethon import TelegramClient
-
 from syncd.clock import utcnow
 from syncd.config import Settings
 from syncd.health import Health
 from syncd.inbound.jobrun import JobRun, Outcome
 from syncd.logs import get_logger, with_log_context
-from syncd.okdesk.client import OkdeskClient
+from syncd.okdesk.port import Okdesk
 from syncd.relay.content import Content, combine
 from syncd.relay.dispatchloop import DispatchLoop
 from syncd.relay.executor import Executor
 from syncd.relay.ratelimit import ClientRate
 from syncd.store import Store
 from syncd.store.inbound_repo import FAILED, REFUSED, RUNNABLE_JOB_STATES
+from syncd.store.offloop import off_loop
+from syncd.store.rows import InboundJob, Link
 from syncd.sync.retry import RetryPolicy
 from syncd.telegram.peers import peer_of
+from syncd.telegram.port import TelegramPort
 from syncd.telegram.replies import Replies
 from syncd.texts import t
 
@@ -45,7 +46,7 @@ log = get_logger(__name__)
 class InboundWorker(DispatchLoop):
     failed_event = "inbound_dispatch_failed"
 
-    def __init__(self, *, tg: TelegramClient, store: Store, okdesk: OkdeskClient, settings: Settings,
+    def __init__(self, *, tg: TelegramPort, store: Store, okdesk: Okdesk, settings: Settings,
                  policy: RetryPolicy, health: Health, tmp_dir: Path, idle: float = 1.0, replies: Replies,
                  ask_on_finished: Callable[[int, int, Any], Awaitable[None]] | None = None,
                  heartbeat: Callable[[], None] = lambda: None) -> None:
@@ -61,20 +62,20 @@ class InboundWorker(DispatchLoop):
         self._notes: set[asyncio.Task[None]] = set()
         self._init_loop()
 
-    def _dispatch(self) -> float:
+    async def _dispatch(self) -> float:
         now = utcnow()
-        for job in self.store.due_jobs(now):
+        for job in await off_loop(self.store.due_jobs, now):
             if job.tg_user_id in self._busy:
                 continue
             wait = self.rate.take(job.tg_user_id)
             if wait > 0:
-                self._delay(job, wait)
+                await self._delay(job, wait)
                 continue
             task = asyncio.create_task(with_log_context(  # every line of the job names the client
                 self._run(job.id), tg_user_id=job.tg_user_id, issue_id=job.okdesk_issue_id, job_id=job.id))
             self._busy[job.tg_user_id] = task
             task.add_done_callback(functools.partial(self._done_with, job.tg_user_id))
-        nxt = self.store.next_job_time(list(self._busy))
+        nxt = await off_loop(self.store.next_job_time, list(self._busy))
         if nxt is None:
             return self.idle
         return (nxt - utcnow()).total_seconds()  # DispatchLoop.run bounds it
@@ -86,33 +87,33 @@ class InboundWorker(DispatchLoop):
         self._busy.pop(tg_user_id, None)
         self._wake.set()
 
-    def _delay(self, job: Any, wait: float) -> None:
+    async def _delay(self, job: InboundJob, wait: float) -> None:
         """Over the client's rate: the job waits its turn, and the client hears why, once a burst."""
-        self.store.update_job(job.id, next_try_at=utcnow() + timedelta(seconds=wait))
+        await off_loop(self.store.update_job, job.id, next_try_at=utcnow() + timedelta(seconds=wait))
         if self.rate.should_warn(job.tg_user_id):
-            link = self.store.get_link(job.tg_user_id)
+            link = await off_loop(self.store.get_link, job.tg_user_id)
             log.info("inbound_client_throttled", tg_user_id=job.tg_user_id, wait=round(wait, 1))
             if link is not None:
                 note = asyncio.create_task(self._tell(link, t(link.language, "slow_down")))
                 self._notes.add(note)  # held until done: the loop keeps only weak references to tasks
                 note.add_done_callback(self._notes.discard)
 
-    async def _tell(self, link: Any, text: str) -> None:
+    async def _tell(self, link: Link, text: str) -> None:
         # A courtesy message; the job itself is safe whatever becomes of it (Replies logs a failure).
         await self.replies.send(peer_of(link), text)
 
     async def _run(self, job_id: int) -> None:
         async with self._slots:
-            job = self.store.get_job(job_id)
+            job = await off_loop(self.store.get_job, job_id)
             if job is None or job.state not in RUNNABLE_JOB_STATES:
                 return
-            link = self.store.get_link(job.tg_user_id)
+            link = await off_loop(self.store.get_link, job.tg_user_id)
             bound = log  # the job's client, issue and id are in the log context (_dispatch)
             if link is None:
-                self.store.update_job(job.id, state=REFUSED, last_error="the client is no longer linked")
+                await off_loop(self.store.update_job, job.id, state=REFUSED, last_error="the client is no longer linked")
                 bound.info("inbound_refused_unlinked")
                 return
-            rows = self.store.job_messages(job.id)
+            rows = await off_loop(self.store.job_messages, job.id)
             combined = combine([Content.from_json(r.content) for r in rows])
             work = self.tmp_dir / f"in{job.id}"
             work.mkdir(exist_ok=True)
@@ -129,7 +130,7 @@ class InboundWorker(DispatchLoop):
             if outcome.kind in ("done", "refused", "failed", "ask"):
                 shutil.rmtree(work, ignore_errors=True)
 
-    async def _settle(self, job: Any, link: Any, outcome: Outcome, bound: Any) -> None:
+    async def _settle(self, job: InboundJob, link: Link, outcome: Outcome, bound: Any) -> None:
         lang = link.language
         if outcome.kind == "done":
             self.health.mark("okdesk")
@@ -142,22 +143,23 @@ class InboundWorker(DispatchLoop):
             await self.ask_on_finished(job.id, job.tg_user_id, outcome.issue)
             return
         if outcome.kind == "refused":
-            self.store.update_job(job.id, state=REFUSED, last_error=outcome.error, done_at=utcnow())
+            await off_loop(self.store.update_job, job.id, state=REFUSED, last_error=outcome.error, done_at=utcnow())
             bound.info("inbound_refused", reason=outcome.error)
             if outcome.tell:
                 await self._tell(link, outcome.tell)
             return
         if outcome.kind == "failed":
-            self.store.update_job(job.id, state=FAILED, last_error=outcome.error)
+            await off_loop(self.store.update_job, job.id, state=FAILED, last_error=outcome.error)
             self.health.error(outcome.service, outcome.error or "refused")  # `syncd status` shows it
             bound.warning("inbound_failed", error=outcome.error)
             await self._tell(link, outcome.tell or t(lang, "post_refused", reason=outcome.error or "?"))
             return
         # retry: the job stays queued (nothing was created) or unsure (something may have been)
-        fresh = self.store.get_job(job.id)
+        fresh = await off_loop(self.store.get_job, job.id)
         if fresh is None:
             return
-        nxt = self.executor.job_failed(fresh, service=outcome.service, error=outcome.error, wait=outcome.wait)
+        nxt = await off_loop(self.executor.job_failed, fresh, service=outcome.service, error=outcome.error,
+                             wait=outcome.wait)
         bound.warning("inbound_retry", error=outcome.error, wait=round(nxt.delay, 1), state=fresh.state,
                       parked=nxt.parked)
         if nxt.parked:

@@ -1,8 +1,8 @@
 """The loop the outbox sender and the inbound worker share: dispatch when woken or when due.
 
-``_dispatch()`` starts what is due (tasks kept in ``_busy`` by a key, one per chat or client) and
-returns the seconds until something else is due; a wake-up from another thread, or a task ending,
-runs it again at once.
+``await _dispatch()`` reads what is due (the store off the loop), starts it (tasks kept in ``_busy``
+by a key, one per chat or client) and returns the seconds until something else is due; a wake-up
+from another thread, or a task ending, runs it again at once.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ class DispatchLoop:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = False
 
-    def _dispatch(self) -> float:
+    async def _dispatch(self) -> float:
         raise NotImplementedError
 
     def wake(self) -> None:
@@ -44,7 +44,7 @@ class DispatchLoop:
         while not self._stopping:
             self.heartbeat()
             try:
-                delay = self._dispatch()
+                delay = await self._dispatch()
             except Exception:  # a database hiccup must not end the loop
                 log.exception(self.failed_event)
                 delay = self.idle

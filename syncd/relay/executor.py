@@ -24,6 +24,7 @@ from syncd.okdesk.errors import (
     OkdeskValidationError,
 )
 from syncd.store import Store
+from syncd.store.rows import InboundJob, OutboxItem
 from syncd.store.states import JOB_FAILED
 from syncd.sync.answers import Answer, AnswerKind
 from syncd.sync.retry import NextTry, RetryPolicy, counts_against_budget, next_try
@@ -64,7 +65,7 @@ class Executor:
                         counts=counts_against_budget(outage=outage, service_worked_since=worked),
                         wait=wait, policy=self.policy)
 
-    def outbox_failed(self, row: Any, *, service: str, error: str, outage: bool, wait: float | None = None,
+    def outbox_failed(self, row: OutboxItem, *, service: str, error: str, outage: bool, wait: float | None = None,
                       unsure: bool | None = None, note: str | None = None) -> NextTry:
         """An outbox item's failed try, recorded. ``unsure``: whether its write may have happened (None:
         its state stays as it is); ``note``: the item's last_error when it says more than ``error``."""
@@ -74,7 +75,7 @@ class Executor:
                                   budget_spent=nxt.budget_spent, parked=nxt.parked, unsure=unsure)
         return nxt
 
-    def job_failed(self, job: Any, *, service: str, error: str | None, wait: float | None = None) -> NextTry:
+    def job_failed(self, job: InboundJob, *, service: str, error: str | None, wait: float | None = None) -> NextTry:
         """An inbound job's failed try, recorded; the job stays queued or unsure as it was, or is parked.
 
         Every failure of a job counts as its own only while its service worked for others: a job's try

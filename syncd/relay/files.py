@@ -80,7 +80,7 @@ async def _fresh_media(tg: TelegramPort, peer: Any, row: InboxMessage) -> Any | 
     return None if message is None else message.media
 
 
-async def download(tg: TelegramPort, peer: Any, row: Any, dest: Path) -> bool:
+async def download(tg: TelegramPort, peer: Any, row: InboxMessage, dest: Path) -> bool:
     """Download the message's file to ``dest``; False when Telegram no longer has it (the client
     deleted the message, say). Other failures (network) raise: the job is retried later, and goes on
     from what this try wrote."""

@@ -16,8 +16,8 @@ from syncd.clock import utcnow
 from syncd.formatting import text_to_okdesk_html
 from syncd.health import Health
 from syncd.logs import get_logger
-from syncd.okdesk.client import OkdeskClient
 from syncd.okdesk.errors import OkdeskError
+from syncd.okdesk.port import Okdesk
 from syncd.relay.executor import Executor, okdesk_answer
 from syncd.store import Store
 from syncd.store.states import OUTBOX_NOTICE, UNSURE
@@ -47,7 +47,7 @@ class NoticeQueue:
 
 
 class NoticeWorker:
-    def __init__(self, store: Store, okdesk: OkdeskClient, employee_id: int | None, policy: RetryPolicy,
+    def __init__(self, store: Store, okdesk: Okdesk, employee_id: int | None, policy: RetryPolicy,
                  health: Health) -> None:
         self.store, self.okdesk, self.employee_id = store, okdesk, employee_id
         self.policy, self.health = policy, health

@@ -23,14 +23,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from telethon import TelegramClient
 from telethon.tl import functions, types
 
 from syncd.clock import utcnow
 from syncd.formatting import FormattedText
 from syncd.health import Health
 from syncd.logs import get_logger, with_log_context
-from syncd.okdesk.client import OkdeskClient
 from syncd.okdesk.errors import (
     OkdeskError,
     OkdeskNotFound,
@@ -39,10 +37,13 @@ from syncd.okdesk.errors import (
     OkdeskUnavailable,
 )
 from syncd.okdesk.models import UNNAMED_FILE
+from syncd.okdesk.port import Okdesk
 from syncd.relay.dispatchloop import DispatchLoop
 from syncd.relay.executor import Executor
 from syncd.relay.notices import NoticeQueue
 from syncd.store import Store
+from syncd.store.offloop import off_loop
+from syncd.store.rows import Link, OutboxItem
 from syncd.store.states import OUTBOX_TELEGRAM
 from syncd.sync.codec import payload_steps
 from syncd.sync.planner import FileRef, Step, too_large_notice
@@ -51,6 +52,7 @@ from syncd.telegram import media
 from syncd.telegram.errors import SendFailure, classify
 from syncd.telegram.pacing import Pacer
 from syncd.telegram.peers import peer_of, without_access_hash
+from syncd.telegram.port import TelegramPort
 from syncd.texts import TEXTS, human_size, t
 
 KIND = OUTBOX_TELEGRAM  # its home: syncd.store.states
@@ -69,7 +71,7 @@ class StepFailed(Exception):
 class OutboxSender(DispatchLoop):
     failed_event = "sender_dispatch_failed"
 
-    def __init__(self, *, store: Store, tg: TelegramClient, okdesk: OkdeskClient, pacer: Pacer,
+    def __init__(self, *, store: Store, tg: TelegramPort, okdesk: Okdesk, pacer: Pacer,
                  policy: RetryPolicy, health: Health, notices: NoticeQueue, tmp_dir: Path,
                  idle: float = 1.0, concurrency: int = 8, max_file_bytes: int | None = None,
                  in_flight_window: float = 300.0, heartbeat: Callable[[], None] = lambda: None) -> None:
@@ -86,11 +88,11 @@ class OutboxSender(DispatchLoop):
 
     # ------------------------------------------------------------ control
 
-    def _dispatch(self) -> float:
+    async def _dispatch(self) -> float:
         """Start one task per chat whose head item is due; return how long until the next is due."""
         now = utcnow()
         next_due = self.idle
-        for row in self.store.chat_heads(KIND):
+        for row in await off_loop(self.store.chat_heads, KIND):
             chat = row.tg_chat_id
             if chat is None or chat in self._busy:  # a Telegram item always names its chat
                 continue
@@ -118,16 +120,16 @@ class OutboxSender(DispatchLoop):
     # ------------------------------------------------------------ one item
 
     async def _process(self, outbox_id: int) -> None:
-        row = self.store.get_outbox(outbox_id)
+        row = await off_loop(self.store.get_outbox, outbox_id)
         if row is None or row.state != "pending":
             return
-        link = self.store.link_by_chat(row.tg_chat_id) if row.tg_chat_id is not None else None
+        link = await off_loop(self.store.link_by_chat, row.tg_chat_id) if row.tg_chat_id is not None else None
         if link is None:
             # Nobody to send to (unlinked, or re-queued after the client's account was deleted): no try
             # can succeed, so the item is parked at once.
             log.warning("delivery_without_link", tg_chat_id=row.tg_chat_id)
-            self.store.record_failure(row.id, error="the chat is no longer linked", next_try_at=utcnow(),
-                                      budget_spent=row.budget_spent, parked=True)
+            await off_loop(self.store.record_failure, row.id, error="the chat is no longer linked", next_try_at=utcnow(),
+                           budget_spent=row.budget_spent, parked=True)
             return
         what, comment_id, steps = payload_steps(row.payload)
         bound = log.bind(tg_chat_id=row.tg_chat_id, what=what)  # the item and its issue are in the log context
@@ -145,7 +147,7 @@ class OutboxSender(DispatchLoop):
                 if failed.failure.kind == "deactivated":
                     failed = await self._confirm_deleted(peer, failed)
                 if not (failed.failure.kind == "duplicate" and self._in_flight_too_long(unconfirmed_since)):
-                    self._fail(row, failed, bound, unconfirmed_since)
+                    await off_loop(self._fail, row, failed, bound, unconfirmed_since)
                     return
                 # Still "in flight" after the whole window: Telegram has these messages (no call stays
                 # in flight that long; the variant that answers every repeat so looks the same).
@@ -154,12 +156,12 @@ class OutboxSender(DispatchLoop):
                 message_ids = []
             self.health.mark("telegram")
             done = index + 1 == len(steps)
-            self.store.record_step(row.id, index + 1, message_ids, tg_chat_id=row.tg_chat_id,
-                                   okdesk_issue_id=row.okdesk_issue_id, okdesk_comment_id=comment_id, done=done)
+            await off_loop(self.store.record_step, row.id, index + 1, message_ids, tg_chat_id=row.tg_chat_id,
+                           okdesk_issue_id=row.okdesk_issue_id, okdesk_comment_id=comment_id, done=done)
             unconfirmed_since = None
             bound.info("delivered" if done else "delivery_step_sent", step=index + 1, steps=len(steps))
 
-    async def _send_step_to(self, peer: Any, link: Any, row: Any, step: Step, rids: list[int],
+    async def _send_step_to(self, peer: Any, link: Link, row: OutboxItem, step: Step, rids: list[int],
                             bound: Any) -> tuple[list[int], Any]:
         """Send one step; a refused access_hash is tried once more with access_hash 0 (the same
         random_ids). Returns the message ids and the peer that worked, for the item's next steps."""
@@ -172,7 +174,7 @@ class OutboxSender(DispatchLoop):
             bound.info("access_hash_refused_trying_zero", error=failed.failure.detail)
         message_ids = await self._send_step(fallback, row, step, rids, link.language)
         # Kept for the client's next items (their next message brings a fresh access_hash anyway).
-        self.store.touch_link(link.tg_user_id, access_hash=fallback.access_hash)
+        await off_loop(self.store.touch_link, link.tg_user_id, access_hash=fallback.access_hash)
         return message_ids, fallback
 
     async def _confirm_deleted(self, peer: Any, failed: StepFailed) -> StepFailed:
@@ -181,22 +183,22 @@ class OutboxSender(DispatchLoop):
         kind = "gone" if await self._account_deleted(peer) else "outage"
         return StepFailed(SendFailure(kind, failed.failure.detail))
 
-    async def _send_step(self, peer: Any, row: Any, step: Step, rids: list[int], lang: str) -> list[int]:
+    async def _send_step(self, peer: Any, row: OutboxItem, step: Step, rids: list[int], lang: str) -> list[int]:
         if step.kind == "text":
             assert step.text is not None
-            await self.pacer.wait_turn(row.tg_chat_id)
+            await self.pacer.wait_turn(row.chat)
             return await self._call(media.send_text(self.tg, peer, step.text, rids[0],
                                                     reply_markup=media.inline_markup(step.buttons)))
         async with self._file_slots:
             return await self._send_file_step(peer, row, step, rids, lang)
 
-    async def _send_file_step(self, peer: Any, row: Any, step: Step, rids: list[int], lang: str) -> list[int]:
+    async def _send_file_step(self, peer: Any, row: OutboxItem, step: Step, rids: list[int], lang: str) -> list[int]:
         work = Path(tempfile.mkdtemp(prefix=f"out{row.id}-", dir=self.tmp_dir))
         try:
             ready: list[tuple[int, Path, FileRef]] = []
             notes: list[tuple[int, FormattedText]] = []
             for i, planned in enumerate(step.files):
-                problem, ref = await self._download(row.okdesk_issue_id, planned, work / str(i))
+                problem, ref = await self._download(row.issue, planned, work / str(i))
                 if problem is None:
                     # Named by its extension for Telethon, which reads it (a video's attributes, say).
                     path = (work / str(i)).rename(work / f"{i}{Path(ref.file_name).suffix[:16]}")
@@ -209,7 +211,7 @@ class OutboxSender(DispatchLoop):
                     notes.append((i, FormattedText(t(lang, problem, name=ref.file_name,
                                                      size=human_size(ref.size, lang)))))
             # Paced when the files are in hand: a long download must not spend the chat's turn.
-            await self.pacer.wait_turn(row.tg_chat_id, step.message_count)
+            await self.pacer.wait_turn(row.chat, step.message_count)
             message_ids = await self._send_files(peer, ready, rids) if ready else []
             for i, note in notes:
                 message_ids += await self._call(media.send_text(self.tg, peer, note, rids[i]))
@@ -309,7 +311,7 @@ class OutboxSender(DispatchLoop):
             if self.max_file_bytes is not None:
                 notice = too_large_notice(issue_id, ref.attachment_id, as_named().file_name, ref.size,
                                           self.max_file_bytes)
-                self.notices.add(notice.dedupe_key, notice.okdesk_issue_id, notice.text)
+                await off_loop(self.notices.add, notice.dedupe_key, notice.okdesk_issue_id, notice.text)
             return "file_too_large", as_named()
         except OkdeskNotFound:
             return "file_unavailable", as_named()
@@ -325,7 +327,7 @@ class OutboxSender(DispatchLoop):
 
     # ------------------------------------------------------------ failures
 
-    def _fail(self, row: Any, failed: StepFailed, bound: Any, unconfirmed_since: datetime | None = None) -> None:
+    def _fail(self, row: OutboxItem, failed: StepFailed, bound: Any, unconfirmed_since: datetime | None = None) -> None:
         failure, now = failed.failure, utcnow()
         if failure.kind == "duplicate":
             # The first send of this step may still be in flight: not a failure of the item (no attempt,
@@ -348,7 +350,7 @@ class OutboxSender(DispatchLoop):
             return
         if failure.kind in ("blocked", "peer_invalid"):
             # Unreachable until they write again (their message brings a fresh access_hash, or unblocks us).
-            self.store.set_blocked(row.tg_chat_id, now)
+            self.store.set_blocked(row.chat, now)
             blocked = failure.kind == "blocked"
             self.notices.add(f"notice:{failure.kind}:{row.tg_chat_id}:{row.okdesk_issue_id}:{now:%Y%m%d%H%M%S}",
                              row.okdesk_issue_id, t("ru", "staff_blocked" if blocked else "staff_unreachable"))
@@ -381,13 +383,15 @@ class OutboxSender(DispatchLoop):
             return False
         return any(getattr(u, "id", None) == peer.user_id and getattr(u, "deleted", False) for u in found)
 
-    def _forget_deleted_account(self, row: Any, failure: SendFailure, bound: Any) -> None:
+    def _forget_deleted_account(self, row: OutboxItem, failure: SendFailure, bound: Any) -> None:
         """A deleted account never writes again: park every delivery waiting for it at once, tell staff
         on each issue concerned, and forget the client as an unlink does."""
-        link = self.store.link_by_chat(row.tg_chat_id)
+        link = self.store.link_by_chat(row.chat)
         forgotten = (self.store.forget_deleted_account(link.tg_user_id, f"{failure.detail}: {ACCOUNT_DELETED}")
                      if link is not None else None)
-        issues = set(forgotten.okdesk_issue_ids if forgotten else ()) | ({row.okdesk_issue_id} - {None})
+        issues = set(forgotten.okdesk_issue_ids if forgotten else ())
+        if row.okdesk_issue_id is not None:
+            issues.add(row.okdesk_issue_id)
         for issue_id in sorted(issues):
             self.notices.add(f"notice:account_deleted:{row.tg_chat_id}:{issue_id}", issue_id,
                              t("ru", "staff_account_deleted"))

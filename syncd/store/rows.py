@@ -75,6 +75,20 @@ class OutboxItem:
     done_at: datetime | None
     unconfirmed_since: datetime | None
 
+    @property
+    def chat(self) -> int:
+        """The chat of a delivery to a client (a notice to staff has none: asking is a bug)."""
+        if self.tg_chat_id is None:
+            raise ValueError(f"outbox item {self.id} ({self.kind}) is not a delivery to a chat")
+        return self.tg_chat_id
+
+    @property
+    def issue(self) -> int:
+        """The Okdesk issue the item is about (a delivery of files always has one)."""
+        if self.okdesk_issue_id is None:
+            raise ValueError(f"outbox item {self.id} ({self.kind}) names no issue")
+        return self.okdesk_issue_id
+
 
 @dataclass(frozen=True)
 class InboxMessage:
