@@ -25,8 +25,8 @@ from syncd.app.retention import EVERY as RETENTION_EVERY
 from syncd.app.retention import purge_personal_data
 from syncd.app.watchdog import status_line
 from syncd.config import Settings
-from syncd.health import LAST_ERROR_SAVE_EVERY
 from syncd.logs import get_logger
+from syncd.relay.health import LAST_ERROR_SAVE_EVERY
 from syncd.relay.poller import Poller
 from syncd.store import make_engine
 from syncd.store.db import tighten_sqlite_files

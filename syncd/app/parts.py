@@ -24,14 +24,14 @@ from syncd.bot.linking import Linking
 from syncd.bot.menu import Menu
 from syncd.config import Settings
 from syncd.config_rules import parse_utc_offset
-from syncd.health import Health
-from syncd.inbound.worker import InboundWorker
 from syncd.logs import get_logger, register_phone
 from syncd.okdesk.budget import RequestBudget
 from syncd.okdesk.client import OkdeskClient
+from syncd.relay.health import Health
 from syncd.relay.notices import NoticeQueue, NoticeWorker
 from syncd.relay.poller import Poller
 from syncd.relay.sender import OutboxSender
+from syncd.relay.worker import InboundWorker
 from syncd.store import Store
 from syncd.sync.account import DEFAULT_POLL
 from syncd.sync.retry import RetryPolicy

@@ -18,8 +18,8 @@ from datetime import datetime
 
 from syncd.app import sdnotify
 from syncd.app.liveness import Liveness
-from syncd.health import Health
 from syncd.logs import get_logger
+from syncd.relay.health import Health
 from syncd.store import Store
 from syncd.store.offloop import off_loop
 from syncd.store.states import LAST_POLL_KEY

@@ -3,7 +3,7 @@
 The message is in the database before anything else happens, keyed by (chat, message id): a
 message Telegram hands over again (catch-up after a restart) is recognised and left alone, and
 one a crash interrupted is picked up again by :meth:`Intake.resume`. Posting to Okdesk is the
-worker's part (:mod:`syncd.inbound.worker`); here only decisions and questions are made.
+worker's part (:mod:`syncd.relay.worker`); here only decisions and questions are made.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from typing import Any
 
 from telethon import Button
 
+from syncd.bot.reopen import FinishedIssue
 from syncd.clock import utcnow
 from syncd.config import Settings
 from syncd.formatting.titles import make_title
-from syncd.inbound.reopen import COMMENT_AS_IS, FinishedIssue
 from syncd.logs import get_logger
 from syncd.okdesk.errors import OkdeskError
 from syncd.okdesk.models import Issue
@@ -30,7 +30,7 @@ from syncd.store import Store
 from syncd.store.inbound_repo import ASKING, DONE, DUPLICATE, QUEUED
 from syncd.store.offloop import off_loop
 from syncd.store.rows import InboxMessage, Link
-from syncd.sync.inbound import REOPEN
+from syncd.sync.inbound import COMMENT_AS_IS, REOPEN
 from syncd.sync.routing import Callback, encode, issue_named_in, route
 from syncd.telegram.peers import peer_of
 from syncd.telegram.port import TelegramPort
@@ -259,7 +259,7 @@ class Intake:
 
     async def ask(self, job_id: int, link: Link, lang: str, issue: Issue | None = None) -> None:
         """No context: offer the client's open issues and a new one, or (none open) a new one.
-        A message for a finished issue: offer to reopen it (:mod:`syncd.inbound.reopen`)."""
+        A message for a finished issue: offer to reopen it (:mod:`syncd.bot.reopen`)."""
         job = await off_loop(self.store.get_job, job_id)
         if job is not None and job.okdesk_issue_id is not None:
             await self.finished.ask(job, link, lang, issue)

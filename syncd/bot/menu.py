@@ -20,12 +20,12 @@ from syncd.bot.intake import Intake
 from syncd.bot.portal import send_portal_link
 from syncd.bot.profile import VERBS as PROFILE_VERBS
 from syncd.bot.profile import Profile
+from syncd.bot.rating import VERBS as RATING_VERBS
+from syncd.bot.rating import Rating
 from syncd.clock import utcnow
 from syncd.config import Settings
 from syncd.formatting import html_to_telegram
 from syncd.formatting.titles import make_title
-from syncd.inbound.rating import VERBS as RATING_VERBS
-from syncd.inbound.rating import Rating
 from syncd.logs import get_logger
 from syncd.okdesk.errors import OkdeskError
 from syncd.okdesk.models import Issue

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from syncd.clock import utcnow
-from syncd.health import Health
 from syncd.okdesk.errors import (
     OkdeskAuthError,
     OkdeskError,
@@ -23,6 +22,7 @@ from syncd.okdesk.errors import (
     OkdeskUnavailable,
     OkdeskValidationError,
 )
+from syncd.relay.health import Health
 from syncd.store import Store
 from syncd.store.rows import InboundJob, OutboxItem
 from syncd.store.states import JOB_FAILED

@@ -14,11 +14,11 @@ from datetime import timedelta
 
 from syncd.clock import utcnow
 from syncd.formatting import text_to_okdesk_html
-from syncd.health import Health
 from syncd.logs import get_logger
 from syncd.okdesk.errors import OkdeskError
 from syncd.okdesk.port import Okdesk
 from syncd.relay.executor import Executor, okdesk_answer
+from syncd.relay.health import Health
 from syncd.store import Store
 from syncd.store.states import OUTBOX_NOTICE, UNSURE
 from syncd.sync.answers import is_outage, notice_unsure

@@ -17,13 +17,13 @@ from datetime import datetime, timedelta
 
 from syncd.clock import utcnow
 from syncd.config import Settings
-from syncd.health import Health
 from syncd.logs import get_logger
 from syncd.okdesk.budget import WINDOW
 from syncd.okdesk.errors import OkdeskError, OkdeskNotFound, OkdeskTokenRefused, OkdeskUnavailable
 from syncd.okdesk.models import IssueSummary
 from syncd.okdesk.port import Okdesk
 from syncd.relay.account_state import AccountState
+from syncd.relay.health import Health
 from syncd.relay.issue_sync import REQUESTS_PER_ISSUE, IssueSync
 from syncd.store import Store
 from syncd.store.rows import FollowedIssue

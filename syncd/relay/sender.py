@@ -27,7 +27,6 @@ from telethon.tl import functions, types
 
 from syncd.clock import utcnow
 from syncd.formatting import FormattedText
-from syncd.health import Health
 from syncd.logs import get_logger, with_log_context
 from syncd.okdesk.errors import (
     OkdeskError,
@@ -40,6 +39,7 @@ from syncd.okdesk.models import UNNAMED_FILE
 from syncd.okdesk.port import Okdesk
 from syncd.relay.dispatchloop import DispatchLoop
 from syncd.relay.executor import Executor
+from syncd.relay.health import Health
 from syncd.relay.notices import NoticeQueue
 from syncd.store import Store
 from syncd.store.offloop import off_loop

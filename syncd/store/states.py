@@ -44,7 +44,7 @@ BLANK_PAYLOAD = "{}"
 # How `syncd status` and `syncd retry` name a failed item: "o12" is outbox item 12, "i7" inbound job 7.
 OUTBOX_PREFIX, INBOUND_PREFIX = "o", "i"
 
-# kv: the daemon's latest error {"at", "service", "message"}, written every few seconds (syncd.health).
+# kv: the daemon's latest error {"at", "service", "message"}, written every few seconds (syncd.relay.health).
 LAST_ERROR_KEY = "last_error"
 # kv: the latest poll {"at", "ok"}, the latest poll Okdesk answered (an ISO time), and how long a full
 # round of the followed issues takes {"seconds", "followed_issues", ...} (syncd.relay.poller, syncd.relay.account_state).

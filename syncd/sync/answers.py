@@ -49,7 +49,7 @@ def is_outage(answer: Answer) -> bool:
     return answer.kind in (AnswerKind.UNAVAILABLE, AnswerKind.RATE_LIMITED)
 
 
-# What became of one rate request (syncd.inbound.rating).
+# What became of one rate request (syncd.bot.rating).
 RATE_DONE, RATE_UNKNOWN, RATE_REFUSED = "done", "unknown", "refused"
 
 

@@ -1,6 +1,6 @@
 """The next step of a client's job into Okdesk, pure: from the job's state and what Okdesk answered.
 
-syncd.inbound.jobrun carries each step out (reads, downloads, the POST, the record) and asks here
+syncd.relay.jobrun carries each step out (reads, downloads, the POST, the record) and asks here
 what follows. The one rule all of it serves: a job whose POST may have reached Okdesk is *unsure*,
 and an unsure job searches Okdesk for what it may have created before it posts again. So a
 definite answer (Okdesk judged the request and wrote nothing) sends the job back to the queue, and
@@ -18,6 +18,7 @@ from syncd.sync.answers import Answer, AnswerKind
 REOPEN = "reopen"  # chosen: reopen, then comment
 REOPENED = "reopened"  # the status change is done: only the comment is left
 REOPEN_REFUSED = "reopen_refused"  # Okdesk refused it (or it came too late): the comment goes alone
+COMMENT_AS_IS = "comment"  # a remark after a rating, or the client chose to comment on it as it is
 
 # What the client is told (keys of syncd.texts).
 NOT_YOURS = "not_yours"

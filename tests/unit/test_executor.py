@@ -10,7 +10,6 @@ import pytest
 import sqlalchemy as sa
 
 from syncd.clock import utcnow
-from syncd.health import Health
 from syncd.okdesk.errors import (
     OkdeskAuthError,
     OkdeskError,
@@ -25,6 +24,7 @@ from syncd.okdesk.errors import (
     OkdeskValidationError,
 )
 from syncd.relay.executor import Executor, okdesk_answer
+from syncd.relay.health import Health
 from syncd.store import Store
 from syncd.store.schema import inbound_jobs
 from syncd.store.states import FAILED, JOB_FAILED, OUTBOX_NOTICE, PENDING, UNSURE

@@ -9,7 +9,6 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from syncd.config import OkdeskSettings
-from syncd.inbound.reopen import reopen_comment_html
 from syncd.okdesk.errors import (
     OkdeskError,
     OkdeskForbidden,
@@ -21,6 +20,7 @@ from syncd.okdesk.models import Attachment, Comment, parse_attachment
 from syncd.okdesk.portal import find_link
 from syncd.relay.author import describe, read_record, refuses_author
 from syncd.relay.posting import find_comment
+from syncd.relay.reopening import reopen_comment_html
 
 SINCE = datetime(2026, 11, 27, 11, 0, 0, tzinfo=timezone.utc)
 

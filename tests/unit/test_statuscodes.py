@@ -7,8 +7,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from syncd.config import ConfigError, load_settings
-from syncd.inbound.reopen import reopenable
 from syncd.okdesk.models import Issue
+from syncd.relay.reopening import reopenable
 from syncd.statuscodes import StatusCodes, parse_status_codes
 
 BASE_ENV = {"SYNCD_OKDESK_URL": "https://x.okdesk.ru", "SYNCD_OKDESK_API_TOKEN": "t", "SYNCD_TELEGRAM_API_ID": "1",

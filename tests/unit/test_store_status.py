@@ -12,8 +12,8 @@ import pytest
 import sqlalchemy as sa
 
 from syncd.clock import utcnow
-from syncd.health import Health
 from syncd.logs import register_secret
+from syncd.relay.health import Health
 from syncd.store import SchemaError, Store
 from syncd.store.db import open_existing
 from syncd.store.inbound_repo import ASKING, DONE, QUEUED, UNSURE

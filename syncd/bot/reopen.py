@@ -11,20 +11,17 @@ every status change (okdesk-api.md §6), and the client's own words are their co
 from __future__ import annotations
 
 import asyncio
-import html
 from collections.abc import Callable
-from datetime import datetime, timedelta
 
 from telethon import Button
 
-from syncd.config import OkdeskSettings, Settings
+from syncd.config import Settings
 from syncd.formatting.titles import make_title
 from syncd.logs import get_logger
 from syncd.okdesk.errors import OkdeskNotFound
 from syncd.okdesk.models import Issue
 from syncd.okdesk.port import Okdesk
-from syncd.relay.ownership import owns
-from syncd.statuscodes import StatusCodes
+from syncd.relay.reopening import reopen_refusal
 from syncd.store import Store
 from syncd.store.offloop import off_loop
 from syncd.store.rows import InboundJob, Link
@@ -34,35 +31,6 @@ from syncd.telegram.replies import NotSent, Replies
 from syncd.texts import t
 
 log = get_logger(__name__)
-
-# inbound_jobs.finished_choice: REOPEN, REOPENED and REOPEN_REFUSED have their home in syncd.sync.inbound
-COMMENT_AS_IS = "comment"  # a remark after a rating, or the client's choice
-
-
-def reopenable(issue: Issue, statuses: StatusCodes, reopen_days: float, now: datetime) -> bool:
-    """A completed issue within the reopen window (counted from its completion, else its last change)."""
-    if reopen_days <= 0 or not statuses.is_completed(issue.status_code):
-        return False
-    since = issue.completed_at or issue.updated_at
-    return since is None or now - since <= timedelta(days=reopen_days)
-
-
-def reopen_comment_html(okdesk: OkdeskSettings) -> str | None:
-    """The status change's comment (the setting is plain text; Okdesk takes HTML); None when empty."""
-    lines = (" ".join(line.split()) for line in okdesk.reopen_comment.splitlines())
-    return "<br>".join(html.escape(line, quote=False) for line in lines if line) or None
-
-
-def reopen_refusal(issue: Issue, okdesk_contact_id: int, okdesk: OkdeskSettings, now: datetime) -> str | None:
-    """Why this client may not reopen this issue now; None when they may. Asked when the question is
-    put (is "reopen" offered?) and again before the status change (a stale or forged choice)."""
-    if not reopenable(issue, okdesk.statuses, okdesk.reopen_days, now):
-        return "reopen window over or issue closed"
-    if not owns(issue, okdesk_contact_id):
-        # Reopening is the requester's: a colleague with company-wide access may comment, not reopen.
-        return "a colleague's issue: only its requester reopens it"
-    return None
-
 
 class FinishedIssue:
     """Asks the client what to do with a message for a finished issue."""

@@ -16,7 +16,6 @@ from typing import Any
 
 from syncd.config import Settings
 from syncd.formatting import FormattedText
-from syncd.inbound.reopen import reopen_comment_html, reopen_refusal
 from syncd.okdesk.errors import OkdeskError, OkdeskForbidden, OkdeskNotFound, OkdeskValidationError
 from syncd.okdesk.models import Comment, Issue, UploadFile
 from syncd.okdesk.port import Okdesk
@@ -26,6 +25,7 @@ from syncd.relay.executor import okdesk_answer
 from syncd.relay.files import download
 from syncd.relay.ownership import owned_issue, owns
 from syncd.relay.posting import Dropped
+from syncd.relay.reopening import reopen_comment_html, reopen_refusal
 from syncd.store import Store
 from syncd.store.inbound_repo import QUEUED, UNSURE
 from syncd.store.offloop import off_loop

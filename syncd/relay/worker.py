@@ -22,13 +22,13 @@ from typing import Any
 
 from syncd.clock import utcnow
 from syncd.config import Settings
-from syncd.health import Health
-from syncd.inbound.jobrun import JobRun, Outcome
 from syncd.logs import get_logger, with_log_context
 from syncd.okdesk.port import Okdesk
 from syncd.relay.content import Content, combine
 from syncd.relay.dispatchloop import DispatchLoop
 from syncd.relay.executor import Executor
+from syncd.relay.health import Health
+from syncd.relay.jobrun import JobRun, Outcome
 from syncd.relay.ratelimit import ClientRate
 from syncd.store import Store
 from syncd.store.inbound_repo import FAILED, REFUSED, RUNNABLE_JOB_STATES

@@ -1,1 +1,0 @@
-"""Telegram -> Okdesk: what clients write becomes their own issues and comments, exactly once."""

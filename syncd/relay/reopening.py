@@ -1,0 +1,43 @@
+"""Who may reopen a finished issue, and the comment a reopening carries.
+
+Asked by the question to the client (syncd.bot.reopen: is "reopen" offered?) and again by the job
+just before the status change (syncd.relay.jobrun: a stale or forged choice). Reopening is offered on
+a completed issue for ``okdesk.reopen_days`` after its completion, to its requester only; the status
+change carries ``okdesk.reopen_comment`` as a private comment, since an account may require a comment
+for every status change (okdesk-api.md §6).
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime, timedelta
+
+from syncd.config import OkdeskSettings
+from syncd.okdesk.models import Issue
+from syncd.relay.ownership import owns
+from syncd.statuscodes import StatusCodes
+
+
+def reopenable(issue: Issue, statuses: StatusCodes, reopen_days: float, now: datetime) -> bool:
+    """A completed issue within the reopen window (counted from its completion, else its last change)."""
+    if reopen_days <= 0 or not statuses.is_completed(issue.status_code):
+        return False
+    since = issue.completed_at or issue.updated_at
+    return since is None or now - since <= timedelta(days=reopen_days)
+
+
+def reopen_comment_html(okdesk: OkdeskSettings) -> str | None:
+    """The status change's comment (the setting is plain text; Okdesk takes HTML); None when empty."""
+    lines = (" ".join(line.split()) for line in okdesk.reopen_comment.splitlines())
+    return "<br>".join(html.escape(line, quote=False) for line in lines if line) or None
+
+
+def reopen_refusal(issue: Issue, okdesk_contact_id: int, okdesk: OkdeskSettings, now: datetime) -> str | None:
+    """Why this client may not reopen this issue now; None when they may. Asked when the question is
+    put (is "reopen" offered?) and again before the status change (a stale or forged choice)."""
+    if not reopenable(issue, okdesk.statuses, okdesk.reopen_days, now):
+        return "reopen window over or issue closed"
+    if not owns(issue, okdesk_contact_id):
+        # Reopening is the requester's: a colleague with company-wide access may comment, not reopen.
+        return "a colleague's issue: only its requester reopens it"
+    return None
