@@ -10,10 +10,14 @@ SIGTERM is the handler the daemon itself registered, called on its loop.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import io
 import json
 import logging
+import os
 import shutil
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -23,6 +27,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from syncd import cli
 from syncd.config import Settings, load_settings
 from syncd.daemon import run_until_stopped, start, stop
 from syncd.logs import get_logger, setup_logging
@@ -48,12 +53,17 @@ UNIT_SETTINGS: dict[str, dict[str, Any]] = {
 
 def migrated_template(path: Path) -> Path:
     """An SQLite database at the code's head, migrated here (Alembic in this process), to be copied."""
-    engine = make_engine(f"sqlite:///{path}")
+    migrate_database(f"sqlite:///{path}")
+    return path
+
+
+def migrate_database(url: str) -> None:
+    """The database at ``url`` brought to the code's head in this process."""
+    engine = make_engine(url)
     try:
         migrate(engine)
     finally:
         engine.dispose()
-    return path
 
 
 class EventLog:
@@ -174,9 +184,12 @@ class InProcessDaemon:
         write_config(self.config_path, self.config())
         return load_settings(self.config_path, env={})
 
-    def _prepare(self, settings: Settings) -> None:
+    def prepare(self, settings: Settings) -> None:
+        """The state directory as a daemon finds it: the database (migrated), the bot's session."""
         database = self.state_dir / "syncd.sqlite3"
-        if not settings.state.database_url and not database.exists():
+        if settings.state.database_url:  # another server's (PostgreSQL): migrated here, as the daemon's child would
+            migrate_database(settings.database_url)
+        elif not database.exists():
             shutil.copyfile(self.template, database)
         session = settings.session_path
         if not session.exists():
@@ -190,7 +203,7 @@ class InProcessDaemon:
     def start(self, wait_ready: bool = True, timeout: float = 15) -> InProcessDaemon:
         assert self._thread is None, "already running"
         settings = self.settings()
-        self._prepare(settings)
+        self.prepare(settings)
         self.runs += 1
         self.log.run = self.runs
         self.exit_code = self.stuck = self.crash = None
@@ -293,3 +306,22 @@ class LoggingSaved:
         root.setLevel(self.level)
         logging.captureWarnings(False)
         sys.excepthook, threading.excepthook = self.excepthook, self.thread_hook
+
+
+def run_cli(*argv: str) -> subprocess.CompletedProcess[str]:
+    """``syncd ARGV`` through :func:`syncd.cli.main` in this process (no child is started): its exit
+    code and what it printed, in the shape a finished child's would have. The umask and the logging it
+    sets are put back."""
+    out, err = io.StringIO(), io.StringIO()
+    saved, umask = LoggingSaved(), os.umask(0o022)
+    os.umask(umask)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = cli.main(list(argv))
+            except SystemExit as exc:  # argparse's own exit (usage, --help)
+                code = exc.code if isinstance(exc.code, int) else 1
+    finally:
+        os.umask(umask)
+        saved.restore()
+    return subprocess.CompletedProcess(["syncd", *argv], code, out.getvalue(), err.getvalue())

@@ -3,6 +3,7 @@ per session, the two outside clients as swappable factories, and ``make_daemon``
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 import pytest
 
 from syncd.parts import make_okdesk_client, make_telegram_client
-from tests.e2e.conftest import assert_clean, emu, employee, tg  # noqa: F401 - the stand-ins, as fixtures
+from tests.e2e.conftest import SYSTEMD_ENV, assert_clean, employee, emu, tg  # noqa: F401 - the stand-ins, as fixtures
 from tests.okdesk_emulator import OkdeskEmulator
 from tests.tgserver import TelegramTestServer
 from tests.unit.daemon_harness import (
@@ -20,6 +21,14 @@ from tests.unit.daemon_harness import (
     TelegramFactory,
     migrated_template,
 )
+
+
+@pytest.fixture(autouse=True)
+def plain_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No SYNCD_* setting and no systemd variable of the test run's reaches the daemon or a command."""
+    for name in list(os.environ):
+        if name.startswith("SYNCD_") or name in SYSTEMD_ENV:
+            monkeypatch.delenv(name)
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,14 @@ from collections.abc import Callable
 from typing import Any
 
 from tests.e2e.helpers import eventually, link_client, press, sha, texts_to, wait_text
-from tests.e2e.inbound_steps import ADDED, CREATED, button_texts, callback_data, comment_mode, new_issue_mode
+from tests.e2e.inbound_steps import (
+    ADDED,
+    CREATED,
+    button_texts,
+    callback_data,
+    comment_mode,
+    new_issue_mode,
+)
 from tests.okdesk_emulator import OkdeskEmulator
 from tests.tgserver import TelegramTestServer, make_png
 from tests.unit.daemon_harness import InProcessDaemon
