@@ -19,7 +19,15 @@ from tests.e2e.helpers import (
     wait_text,
 )
 from tests.e2e.inbound_steps import CREATED, callback_data, new_issue_mode, open_card
-from tests.e2e.test_company_clients import ASK_COMPANY, ASK_INN, ASK_NAME, INN, PHONE, STALE, share_unknown_phone
+from tests.e2e.test_company_clients import (
+    ASK_COMPANY,
+    ASK_INN,
+    ASK_NAME,
+    INN,
+    PHONE,
+    STALE,
+    share_unknown_phone,
+)
 from tests.e2e.test_portal_links import LINK_TEXT, NOT_YOURS, WAIT, url_buttons
 from tests.e2e.test_profile import open_profile, unlink
 from tests.okdesk_emulator import OkdeskEmulator
