@@ -109,3 +109,20 @@ def test_messages_sent_while_the_daemon_was_down_are_caught_up_once(
     daemon.wait_cycles(2)
     assert [c["content"] for c in emu.comments_by(issue_id, author=("contact", contact_id))] == texts
     assert count(tg, user, ADDED) == 2
+
+
+def test_a_gap_telegram_skipped_is_read_back_by_message_id(
+        make_daemon: MakeDaemon, emu: OkdeskEmulator, tg: TelegramTestServer) -> None:
+    daemon, user, contact_id, issue_id = client_with_issue(make_daemon, emu, tg, "Простой")
+    card = open_card(tg, user, issue_id)
+    assert daemon.stop() == 0
+    texts = [f"Сообщение {n} за время простоя" for n in range(4)]
+    for text in texts:
+        tg.send_text(user, text, reply_to=card.id)
+    tg.options.difference_too_long_after = 2  # more missed than Telegram hands back
+    daemon.start()
+    daemon.wait_event("telegram_difference_too_long", run=2)
+    recovered = daemon.wait_event("telegram_gap_recovered", run=2)
+    assert recovered["recovered_messages"] == 4 and recovered["complete"] is True
+    eventually(lambda: len(emu.comments_by(issue_id, author=("contact", contact_id))) == 4, what="all posted")
+    assert [c["content"] for c in emu.comments_by(issue_id, author=("contact", contact_id))] == texts
