@@ -5,7 +5,6 @@ comment with every file, and the "where should this go" question answered by a b
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from tests.e2e.helpers import eventually, link_client, press, sha, texts_to, wait_text
 from tests.e2e.inbound_steps import (
@@ -16,16 +15,12 @@ from tests.e2e.inbound_steps import (
     comment_mode,
     new_issue_mode,
 )
+from tests.e2e.test_inbound_media import own_comments
 from tests.okdesk_emulator import OkdeskEmulator
 from tests.tgserver import TelegramTestServer, make_png
 from tests.unit.daemon_harness import InProcessDaemon
 
 MakeDaemon = Callable[..., InProcessDaemon]
-
-
-def own_comments(emu: OkdeskEmulator, issue_id: int, contact_id: int, count: int = 1) -> list[dict[str, Any]]:
-    return eventually(lambda: (found := emu.comments_by(issue_id, author=("contact", contact_id)))
-                      and len(found) >= count and found, timeout=10, what=f"{count} comments of the client")
 
 
 def test_a_text_from_the_menu_is_an_issue_and_a_photo_in_reply_a_comment_with_it(

@@ -6,7 +6,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from tests.e2e.helpers import client_with_issue, db_rows, eventually, outbox, sha, texts_to, wait_text
+from tests.e2e.helpers import (
+    client_with_issue,
+    db_rows,
+    eventually,
+    outbox,
+    sha,
+    texts_to,
+    wait_text,
+)
 from tests.e2e.test_unreachable_clients import staff_notices
 from tests.okdesk_emulator import OkdeskEmulator, Upload
 from tests.tgserver import TelegramTestServer, make_png

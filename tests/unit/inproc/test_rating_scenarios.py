@@ -6,7 +6,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from tests.e2e.helpers import db_rows, eventually, link_two_clients, press, result_of, start_with_issue, wait_text
+from tests.e2e.helpers import (
+    db_rows,
+    eventually,
+    link_two_clients,
+    press,
+    result_of,
+    start_with_issue,
+    wait_text,
+)
 from tests.e2e.test_rating import RATINGS, THANKS, accepted, completed_notice
 from tests.okdesk_emulator import Fault, OkdeskEmulator
 from tests.tgserver import TelegramTestServer
