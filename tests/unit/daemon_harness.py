@@ -20,7 +20,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -37,7 +36,8 @@ from syncd.store import make_engine
 from syncd.store.db import migrate
 from syncd.telegram.client import SyncdTelegramClient
 from tests.configfile import write_config
-from tests.e2e.conftest import API_HASH, API_TOKEN, BOT_TOKEN, FAST_SETTINGS
+from tests.e2e.conftest import API_HASH, API_TOKEN, BOT_TOKEN, FAST_SETTINGS, parse_event
+from tests.waiting import wait_on
 
 # How the test makes the daemon's outside clients from its settings (syncd.parts.make_* by default):
 # a fixture, so that a fake can stand in for either.
@@ -81,12 +81,7 @@ class EventLog:
             self._partial += text
             *done, self._partial = self._partial.split("\n")
             for line in done:
-                try:
-                    event = json.loads(line)
-                except ValueError:
-                    event = {"event": "<non-json>", "line": line}
-                if not isinstance(event, dict):
-                    event = {"event": "<non-json>", "line": line}
+                event = parse_event(line)
                 event["_run"] = self.run
                 self.lines.append(line)
                 self.events.append(event)
@@ -107,18 +102,21 @@ class EventLog:
 
     def wait(self, predicate: Callable[[], Any], timeout: float, what: str,
              alive: Callable[[], bool] = lambda: True) -> Any:
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while True:
-                found = predicate()
-                if found:
-                    return found
-                left = deadline - time.monotonic()
-                if left <= 0 or not alive():
-                    tail = "\n".join(self.lines[-40:])
-                    state = "" if alive() else " (the daemon has stopped)"
-                    raise AssertionError(f"no {what} within {timeout}s{state}; log tail:\n{tail}")
-                self._cond.wait(min(left, 0.1))
+        """``predicate()`` once truthy (looked at as each line comes); fails at the deadline, or at once
+        when ``alive()`` says the daemon is gone without it."""
+        gone = object()
+        found = wait_on(self._cond, lambda: predicate() or (None if alive() else gone), timeout,
+                        failure=lambda: AssertionError(f"no {what} within {timeout}s; log tail:\n{self._tail()}"),
+                        poll=0.1)
+        if found is gone:
+            raise AssertionError(f"no {what}: the daemon has stopped; log tail:\n{self._tail()}")
+        return found
+
+    def _tail(self) -> str:
+        return "\n".join(self.lines[-40:])
+
+
+MakeDaemon = Callable[..., "InProcessDaemon"]  # the ``make_daemon`` fixture: overrides -> a daemon not started
 
 
 class HarnessLoop(asyncio.SelectorEventLoop):

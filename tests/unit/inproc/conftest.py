@@ -4,7 +4,7 @@ per session, the two outside clients as swappable factories, and ``make_daemon``
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from tests.tgserver import TelegramTestServer
 from tests.unit.daemon_harness import (
     InProcessDaemon,
     LoggingSaved,
+    MakeDaemon,
     OkdeskFactory,
     TelegramFactory,
     migrated_template,
@@ -58,7 +59,7 @@ def telegram_factory() -> TelegramFactory:
 def make_daemon(tmp_path: Path, okdesk_url: str, tg: TelegramTestServer,  # noqa: F811
                 emu: OkdeskEmulator, db_template: Path,  # noqa: F811
                 okdesk_factory: OkdeskFactory, telegram_factory: TelegramFactory,
-                ) -> Iterator[Callable[..., InProcessDaemon]]:
+                ) -> Iterator[MakeDaemon]:
     made: list[InProcessDaemon] = []
     saved = LoggingSaved()
 

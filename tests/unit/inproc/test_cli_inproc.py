@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,9 +15,7 @@ from tests.e2e.test_check import lines
 from tests.okdesk_emulator import OkdeskEmulator
 from tests.pg import database_url, fresh_database
 from tests.tgserver import TelegramTestServer
-from tests.unit.daemon_harness import InProcessDaemon, run_cli
-
-MakeDaemon = Callable[..., InProcessDaemon]
+from tests.unit.daemon_harness import InProcessDaemon, MakeDaemon, run_cli
 
 
 def checked(make_daemon: MakeDaemon, tg: TelegramTestServer, database: bool = True,

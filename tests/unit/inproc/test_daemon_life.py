@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 
-from tests.unit.daemon_harness import InProcessDaemon
+from tests.unit.daemon_harness import MakeDaemon
 
 
-def test_starts_ready_and_stops_on_sigterm(make_daemon: Callable[..., InProcessDaemon]) -> None:
+def test_starts_ready_and_stops_on_sigterm(make_daemon: MakeDaemon) -> None:
     daemon = make_daemon().start()
     ready = daemon.wait_event("ready")
     assert ready["first_poll_ok"] is True

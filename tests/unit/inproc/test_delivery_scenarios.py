@@ -4,16 +4,15 @@ remark, and a message on a finished issue asks before it reopens."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from tests.e2e.helpers import client_with_issue, eventually, press, sha, texts_to, wait_text
 from tests.e2e.inbound_steps import button_texts, callback_data
+from tests.e2e.test_rating import remark
 from tests.okdesk_emulator import OkdeskEmulator, Upload
 from tests.tgserver import TelegramTestServer
-from tests.unit.daemon_harness import InProcessDaemon
+from tests.unit.daemon_harness import MakeDaemon
 
-MakeDaemon = Callable[..., InProcessDaemon]
 RATING = ["👎 Плохо", "👌 Нормально", "👍 Отлично"]
 
 
@@ -52,12 +51,8 @@ def test_a_status_change_is_announced_then_the_rating_and_the_remark_reach_okdes
     edit = last_edit(tg, notice.id)
     assert edit.text.endswith("Ваша оценка: 👍 Отлично")
     assert callback_data(edit) == [f"rm:{issue_id}".encode()]
-    tg.press_button(user, notice.id, f"rm:{issue_id}".encode())
-    wait_text(tg, user, f"Напишите отзыв к заявке #{issue_id} одним сообщением")
-    tg.send_text(user, "Спасибо, всё работает!")
-    contact = emu.get_issue(issue_id)["contact"]["id"]
-    (remark,) = eventually(lambda: emu.comments_by(issue_id, author=("contact", contact)), what="the remark")
-    assert "Спасибо, всё работает!" in remark["content"] and remark["public"]
+    given = remark(tg, emu, user, issue_id, notice.id, "Спасибо, всё работает!")
+    assert "Спасибо, всё работает!" in given["content"] and given["public"]
     assert emu.get_issue(issue_id)["status"]["code"] == "completed"
     # A second tap rates nothing again.
     press(tg, user, notice.id, f"rt:{issue_id}:1".encode())

@@ -4,8 +4,6 @@ portal button, and the menu (my issues, the card, help)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from tests.e2e.helpers import (
     answer_to,
     client_with_issue,
@@ -13,7 +11,6 @@ from tests.e2e.helpers import (
     eventually,
     link_client,
     link_two_clients,
-    press,
     result_of,
     texts_to,
     wait_text,
@@ -21,20 +18,18 @@ from tests.e2e.helpers import (
 from tests.e2e.inbound_steps import CREATED, callback_data, new_issue_mode, open_card
 from tests.e2e.test_company_clients import (
     ASK_COMPANY,
-    ASK_INN,
     ASK_NAME,
     INN,
     PHONE,
     STALE,
+    as_company,
     share_unknown_phone,
 )
 from tests.e2e.test_portal_links import LINK_TEXT, NOT_YOURS, WAIT, url_buttons
-from tests.e2e.test_profile import open_profile, unlink
+from tests.e2e.test_profile import open_profile, relink, unlink
 from tests.okdesk_emulator import OkdeskEmulator
 from tests.tgserver import TelegramTestServer
-from tests.unit.daemon_harness import InProcessDaemon
-
-MakeDaemon = Callable[..., InProcessDaemon]
+from tests.unit.daemon_harness import MakeDaemon
 
 
 def test_a_company_client_is_linked_by_inn_and_service_object_and_their_issues_carry_both(
@@ -44,9 +39,7 @@ def test_a_company_client_is_linked_by_inn_and_service_object_and_their_issues_c
     store = emu.add_maintenance_entity(company, "Склад")
     daemon = make_daemon().start()
     user = tg.add_user(first_name="Анна", last_name="Иванова", phone=PHONE, lang_code="ru")
-    question = share_unknown_phone(tg, user)
-    tg.press_button(user, question.id, b"cy")
-    wait_text(tg, user, ASK_INN)
+    as_company(tg, user)
     tg.send_text(user, "7707083894")  # a checksum that fails: caught before Okdesk is asked
     wait_text(tg, user, "Это не похоже на ИНН")
     tg.send_text(user, "77 0708 3893")
@@ -54,7 +47,7 @@ def test_a_company_client_is_linked_by_inn_and_service_object_and_their_issues_c
     assert "ООО Ромашка" in pick.text
     tg.press_button(user, pick.id, f"me:{store}".encode())
     wait_text(tg, user, ASK_NAME)
-    answer = press(tg, user, pick.id, f"me:{store}".encode())
+    answer = answer_to(tg, tg.press_button(user, pick.id, f"me:{store}".encode(), check=False))
     assert answer.alert and answer.message == STALE
     tg.send_text(user, "Иванова Анна Петровна")
     wait_text(tg, user, "Готово! Вы подключены как")
@@ -95,11 +88,7 @@ def test_the_profile_masks_the_phone_unlinks_and_relinks_with_another_number(
     user, old_contact = link_client(tg, emu, daemon)
     assert open_profile(tg, user).text == "Ваш профиль\nИмя: Петров Иван\nТелефон: +7 *** ***-67-89"
     new_contact = emu.add_contact("Иван", "Петров-Новый", phone="+79995554433")
-    profile = open_profile(tg, user)
-    tg.press_button(user, profile.id, b"rl")
-    wait_text(tg, user, "Чтобы подключиться с другим номером")
-    tg.send_contact(user, phone="79995554433", first_name="Иван", last_name="Петров", user_id=user.id)
-    wait_text(tg, user, "Готово", count=2)
+    relink(tg, user, "79995554433")
     (link,) = db_rows(daemon, "SELECT okdesk_contact_id FROM links WHERE tg_user_id = ?", user.id)
     assert link["okdesk_contact_id"] == new_contact != old_contact
     unlink(tg, user, open_profile(tg, user))
@@ -146,7 +135,7 @@ def test_the_menu_lists_the_clients_own_issues_and_the_card_refreshes(
     assert f"r:{issue_id}".encode() in callback_data(card)
     emu.set_status(issue_id, "in_progress", author=("employee", employee))
     wait_text(tg, user, "Открыта → В работе")
-    press(tg, user, card.id, f"r:{issue_id}".encode())
+    answer_to(tg, tg.press_button(user, card.id, f"r:{issue_id}".encode(), check=False))
     tg.wait_for(lambda: [e for e in tg.edits if e.msg_id == card.id and "В работе" in (e.text or "")])
     tg.send_text(user, "/help")
     wait_text(tg, user, "Что умеет этот бот")

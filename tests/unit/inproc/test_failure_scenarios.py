@@ -5,15 +5,14 @@ once), a comment whose answer was lost (found, not posted again), and messages s
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 
 from tests.e2e.helpers import client_with_issue, eventually, outbox, texts_to, wait_text
 from tests.e2e.inbound_steps import ADDED, open_card
 from tests.okdesk_emulator import Fault, OkdeskEmulator
 from tests.tgserver import TelegramTestServer
-from tests.unit.daemon_harness import InProcessDaemon
+from tests.unit.daemon_harness import MakeDaemon
+from tests.unit.inproc.steps import notifying_client
 
-MakeDaemon = Callable[..., InProcessDaemon]
 COMMENT_POST = r"/issues/\d+/comments$"
 
 
@@ -42,8 +41,7 @@ def test_okdesk_down_is_retried_and_the_comment_arrives_once_each_way(
 
 def test_a_client_who_blocked_the_bot_is_told_to_staff_and_gets_it_after_coming_back(
         make_daemon: MakeDaemon, emu: OkdeskEmulator, tg: TelegramTestServer, employee: int) -> None:
-    daemon, user, _, issue_id = client_with_issue(make_daemon, emu, tg, "Блокировка",
-                                                  okdesk={"employee_id": employee})
+    daemon, user, issue_id = notifying_client(make_daemon, emu, tg, employee, "Блокировка")
     tg.block_user(user)
     emu.add_comment(issue_id, "<p>пока заблокирован</p>", author=("employee", employee))
     daemon.wait_event("client_blocked_bot")

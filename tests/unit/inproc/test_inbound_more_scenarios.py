@@ -4,16 +4,13 @@ asked while Okdesk cannot list the client's issues."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from tests.e2e.helpers import eventually, link_client, press, sha, start_with_issue, wait_text
 from tests.e2e.inbound_steps import ADDED, CREATED, callback_data, new_issue_mode, open_card
 from tests.e2e.test_inbound_media import KINDS, own_comments
 from tests.okdesk_emulator import Fault, OkdeskEmulator
 from tests.tgserver import TelegramTestServer, make_png
-from tests.unit.daemon_harness import InProcessDaemon
+from tests.unit.daemon_harness import MakeDaemon
 
-MakeDaemon = Callable[..., InProcessDaemon]
 OFFER = "У вас нет открытых заявок. Создать заявку из этого сообщения?"
 
 

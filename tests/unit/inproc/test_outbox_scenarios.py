@@ -4,8 +4,6 @@ out, an access hash Telegram refuses, and a client who deleted their account."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from tests.e2e.helpers import (
     client_with_issue,
     db_rows,
@@ -18,15 +16,13 @@ from tests.e2e.helpers import (
 from tests.e2e.test_unreachable_clients import staff_notices
 from tests.okdesk_emulator import OkdeskEmulator, Upload
 from tests.tgserver import TelegramTestServer, make_png
-from tests.unit.daemon_harness import InProcessDaemon
-
-MakeDaemon = Callable[..., InProcessDaemon]
+from tests.unit.daemon_harness import MakeDaemon
+from tests.unit.inproc.steps import notifying_client
 
 
 def test_a_comment_with_files_is_an_album_a_too_big_file_is_named_and_a_private_one_never_sent(
         make_daemon: MakeDaemon, emu: OkdeskEmulator, tg: TelegramTestServer, employee: int) -> None:
-    daemon, user, _, issue_id = client_with_issue(make_daemon, emu, tg, "Фото", okdesk={"employee_id": employee},
-                                                  sync={"max_file_mb": 0.02})
+    daemon, user, issue_id = notifying_client(make_daemon, emu, tg, employee, "Фото", sync={"max_file_mb": 0.02})
     photos = [make_png(80 + i, 60) for i in range(2)]
     emu.add_comment(issue_id, "<p>Смотрите снимки</p>", author=("employee", employee),
                     attachments=[Upload("a.png", data=photos[0]), Upload("b.png", data=photos[1]),
@@ -56,8 +52,7 @@ def test_a_flood_wait_is_waited_out_and_the_comment_arrives_once(
 
 def test_a_refused_access_hash_is_tried_with_zero_then_the_client_is_unreachable_until_they_write(
         make_daemon: MakeDaemon, emu: OkdeskEmulator, tg: TelegramTestServer, employee: int) -> None:
-    daemon, user, _, issue_id = client_with_issue(make_daemon, emu, tg, "Смена адреса",
-                                                  okdesk={"employee_id": employee})
+    daemon, user, issue_id = notifying_client(make_daemon, emu, tg, employee, "Смена адреса")
     tg.options.zero_access_hash = False
     tg.change_access_hash(user)
     emu.add_comment(issue_id, "<p>ответ по новому адресу</p>", author=("employee", employee))
@@ -70,11 +65,10 @@ def test_a_refused_access_hash_is_tried_with_zero_then_the_client_is_unreachable
 
 def test_a_deleted_account_is_parked_at_once_told_to_staff_and_forgotten(
         make_daemon: MakeDaemon, emu: OkdeskEmulator, tg: TelegramTestServer, employee: int) -> None:
-    daemon, user, _, issue_id = client_with_issue(make_daemon, emu, tg, "Удалённый аккаунт",
-                                                  okdesk={"employee_id": employee})
+    daemon, user, issue_id = notifying_client(make_daemon, emu, tg, employee, "Удалённый аккаунт")
     tg.deactivate_user(user)
     emu.add_comment(issue_id, "<p>первый ответ</p>", author=("employee", employee))
-    daemon.wait_event("client_account_deleted")
+    assert daemon.wait_event("client_account_deleted")["error"]
     eventually(lambda: staff_notices(emu, issue_id, "удалил свой аккаунт Telegram"), what="a staff notice")
     items = [r for r in outbox(daemon) if r["kind"] == "telegram" and r["okdesk_issue_id"] == issue_id]
     assert items and all(r["state"] == "failed" for r in items)

@@ -3,7 +3,6 @@ on the next tap, or by the recheck), a rating given in the portal, a reopened is
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from tests.e2e.helpers import (
@@ -18,9 +17,8 @@ from tests.e2e.helpers import (
 from tests.e2e.test_rating import RATINGS, THANKS, accepted, completed_notice
 from tests.okdesk_emulator import Fault, OkdeskEmulator
 from tests.tgserver import TelegramTestServer
-from tests.unit.daemon_harness import InProcessDaemon
+from tests.unit.daemon_harness import InProcessDaemon, MakeDaemon
 
-MakeDaemon = Callable[..., InProcessDaemon]
 LOST = "Связь со службой поддержки прервалась"
 
 
