@@ -306,13 +306,17 @@ class LoggingSaved:
         sys.excepthook, threading.excepthook = self.excepthook, self.thread_hook
 
 
-def run_cli(*argv: str) -> subprocess.CompletedProcess[str]:
+def run_cli(*argv: str, during: Callable[[Callable[[], str]], None] | None = None,
+            ) -> subprocess.CompletedProcess[str]:
     """``syncd ARGV`` through :func:`syncd.cli.main` in this process (no child is started): its exit
     code and what it printed, in the shape a finished child's would have. The umask and the logging it
-    sets are put back."""
+    sets are put back. ``during``: run in a thread meanwhile, given what was written to stderr so far
+    (for `syncd run`, which returns only when told to stop)."""
     out, err = io.StringIO(), io.StringIO()
     saved, umask = LoggingSaved(), os.umask(0o022)
     os.umask(umask)
+    if during is not None:
+        threading.Thread(target=during, args=(err.getvalue,), name="cli-during", daemon=True).start()
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             try:

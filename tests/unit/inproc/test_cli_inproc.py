@@ -4,12 +4,16 @@ start and after, `status` and `retry` on a running daemon's database, and Postgr
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from syncd.store.db import head_revision
+from tests.e2e.conftest import assert_clean, parse_event
 from tests.e2e.helpers import client_with_issue, eventually, outbox, texts_to, wait_text
 from tests.e2e.test_check import lines
 from tests.okdesk_emulator import OkdeskEmulator
@@ -132,3 +136,22 @@ def test_check_and_status_on_postgresql(make_daemon: MakeDaemon, emu: OkdeskEmul
         assert daemon.stop() == 0
         report = json.loads(run_cli("status", "--json", "--config", str(config)).stdout)
         assert report["outbox"]["failed"] == 0
+
+
+def test_run_serves_until_sigterm_and_exits_0(make_daemon: MakeDaemon, emu: OkdeskEmulator,
+                                              tg: TelegramTestServer) -> None:
+    """`syncd run` in this process's main thread: the lock, the lease, the daemon's own clients, and the
+    real SIGTERM handler."""
+    daemon = make_daemon()
+    daemon.prepare(daemon.settings())
+
+    def stop_when_ready(stderr: Callable[[], str]) -> None:
+        eventually(lambda: '"event": "ready"' in stderr(), what="the daemon ready")
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    done = run_cli("run", "--config", str(daemon.config_path), during=stop_when_ready)
+    assert done.returncode == 0, done.stderr[-3000:]
+    events = [parse_event(line)["event"] for line in done.stderr.splitlines()]
+    assert {"database_ready", "telegram_ready", "ready", "stopping", "stopped"} <= set(events)
+    assert not (daemon.state_dir / "tmp").exists() or not any((daemon.state_dir / "tmp").iterdir())
+    assert_clean(done.stderr, tg.phones)
