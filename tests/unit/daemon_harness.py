@@ -28,7 +28,7 @@ from sqlalchemy import Engine
 
 from syncd import cli
 from syncd.config import Settings, load_settings
-from syncd.daemon import run_until_stopped, start, stop
+from syncd.daemon import run_until_stopped, start, stop, take_lock
 from syncd.logs import get_logger, setup_logging
 from syncd.okdesk.client import OkdeskClient
 from syncd.parts import Parts, build
@@ -227,7 +227,8 @@ class InProcessDaemon:
             loop.close()
 
     async def _serve(self, settings: Settings) -> None:
-        """syncd.daemon.serve without the lock file, the lease and the process exit."""
+        """syncd.daemon.serve with the state directory's lock, without the lease and the process exit."""
+        lock = take_lock(self.state_dir)
         engine: Engine = make_engine(settings.database_url)
         try:
             self.parts = parts = build(settings, engine, self.state_dir / "tmp",
@@ -240,6 +241,7 @@ class InProcessDaemon:
             get_logger("syncd").info("stopped", exit_code=self.exit_code)
         finally:
             engine.dispose()
+            lock.close()
 
     @property
     def alive(self) -> bool:
