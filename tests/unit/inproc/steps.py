@@ -11,9 +11,11 @@ from tests.unit.daemon_harness import InProcessDaemon, MakeDaemon
 
 
 def notifying_client(make_daemon: MakeDaemon, emu: OkdeskEmulator, tg: TelegramTestServer, employee: int,
-                     title: str, **overrides: dict[str, Any]) -> tuple[InProcessDaemon, Any, int]:
-    """A running daemon whose notices to staff ``employee`` signs, and a linked client with an issue
-    titled ``title`` already followed: (daemon, user, issue id)."""
-    daemon, user, _, issue_id = client_with_issue(make_daemon, emu, tg, title, okdesk={"employee_id": employee},
-                                                  **overrides)
+                     title: str, timeout: float | None = None,
+                     **overrides: dict[str, Any]) -> tuple[InProcessDaemon, Any, int]:
+    """A running daemon whose notices to staff ``employee`` signs (Okdesk's answers awaited ``timeout``
+    seconds if given), and a linked client with an issue titled ``title`` already followed:
+    (daemon, user, issue id)."""
+    okdesk: dict[str, Any] = {"employee_id": employee} | ({"timeout": timeout} if timeout is not None else {})
+    daemon, user, _, issue_id = client_with_issue(make_daemon, emu, tg, title, okdesk=okdesk, **overrides)
     return daemon, user, issue_id

@@ -124,3 +124,15 @@ def test_a_gap_telegram_skipped_is_read_back_by_message_id(
     assert recovered["recovered_messages"] == 4 and recovered["complete"] is True
     eventually(lambda: len(emu.comments_by(issue_id, author=("contact", contact_id))) == 4, what="all posted")
     assert [c["content"] for c in emu.comments_by(issue_id, author=("contact", contact_id))] == texts
+
+
+def test_a_staff_notice_whose_answer_was_lost_is_found_not_posted_twice(
+        make_daemon: MakeDaemon, emu: OkdeskEmulator, tg: TelegramTestServer, employee: int) -> None:
+    daemon, user, issue_id = notifying_client(make_daemon, emu, tg, employee, "Потерянный ответ", timeout=0.5)
+    emu.add_fault(Fault(kind="after_effect_timeout", path=COMMENT_POST, method="POST", times=1, delay=1))
+    tg.block_user(user)
+    emu.add_comment(issue_id, "<p>пока заблокирован</p>", author=("employee", employee))
+    daemon.wait_event("staff_notice_failed")
+    daemon.wait_event("staff_notice_found_after_unknown_outcome")
+    notices = [c for c in emu.get_comments(issue_id) if "заблокировал" in c["content"]]
+    assert len(notices) == 1 and emu.count_requests(COMMENT_POST, "POST") == 1
