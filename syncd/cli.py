@@ -16,9 +16,9 @@ from collections.abc import Sequence
 
 import syncd.commands
 from syncd import __version__
+from syncd.app.filesafety import warn_config_file_exposure
 from syncd.commands import CommandFailed
 from syncd.config import ConfigError, load_settings
-from syncd.filesafety import warn_config_file_exposure
 from syncd.logs import get_logger, redact, setup_logging
 
 

@@ -158,7 +158,7 @@ class SyncSettings:
     # Personal data (message texts, phones, delivered texts) is kept this many days at most; 0: kept.
     personal_data_days: float = 90.0
     # A loop (poll, outbox, inbound) silent this long is hung: the systemd watchdog pings stop.
-    # 0: derived from the Okdesk timeouts (syncd/liveness.py).
+    # 0: derived from the Okdesk timeouts (syncd/app/liveness.py).
     hang_timeout: float = 0.0
 
 
@@ -170,7 +170,7 @@ class LogSettings:
 
 @dataclass(frozen=True)
 class MetricsSettings:
-    # Prometheus text file for node_exporter's textfile collector (syncd/metrics.py): the daemon opens
+    # Prometheus text file for node_exporter's textfile collector (syncd/app/metrics.py): the daemon opens
     # no port. Unset: none written.
     textfile: str | None = None
     # Seconds between two writes of it.

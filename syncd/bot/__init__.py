@@ -1,4 +1,5 @@
-"""The client's conversation with the bot: Telegram's updates taken in (handlers), and linking a
-client to their Okdesk contact (their phone, a company's INN, their name). It stands above the
-inbound side (what a client's message becomes in Okdesk) and the Telethon wrappers in syncd.telegram.
+"""The client's conversation with the bot: Telegram's updates taken in (handlers), linking a client
+to their Okdesk contact (their phone, a company's INN, their name), a message taken in and its
+questions (intake), the menu, the cards, the profile and the portal link. It stands above the
+carrying out (syncd.relay) and the Telethon wrappers (syncd.telegram).
 """

@@ -21,6 +21,7 @@ from telethon import Button
 from syncd.inn import parse_inn
 from syncd.logs import get_logger
 from syncd.okdesk.errors import OkdeskError
+from syncd.store.offloop import off_loop
 from syncd.sync.routing import Callback, encode
 from syncd.telegram.presses import Press
 from syncd.telegram.userlocks import UserLocks
@@ -28,7 +29,7 @@ from syncd.texts import t
 
 if TYPE_CHECKING:
     from syncd.config import Settings
-    from syncd.okdesk.client import OkdeskClient
+    from syncd.okdesk.port import Okdesk
     from syncd.store import Store
     from syncd.telegram.replies import Replies
 
@@ -53,7 +54,7 @@ class LinkingHost(Protocol):
     named here so that this module needs nothing of that one: the arrow runs one way."""
 
     store: Store
-    okdesk: OkdeskClient
+    okdesk: Okdesk
     settings: Settings
     replies: Replies
 
@@ -71,7 +72,7 @@ class CompanyLinking:
     # ------------------------------------------------------------ questions
 
     async def ask_company(self, event: Any, lang: str, data: dict[str, Any]) -> None:
-        self.store.set_dialog(event.sender_id, AWAITING_COMPANY, _person(data))
+        await off_loop(self.store.set_dialog, event.sender_id, AWAITING_COMPANY, _person(data))
         await self.replies.respond(event, t(lang, "company_ask"), buttons=self._company_buttons(lang))
 
     @staticmethod
@@ -126,7 +127,7 @@ class CompanyLinking:
             return
         if len(companies) > 1:
             bound.info("company_ambiguous", matches=len(companies))
-            self.store.clear_dialog(event.sender_id)
+            await off_loop(self.store.clear_dialog, event.sender_id)
             await self.replies.respond(event, t(lang, "company_several", support=support), buttons=Button.clear())
             return
         company = companies[0]
@@ -137,7 +138,7 @@ class CompanyLinking:
             await self.linking.ask_name(event, lang, chosen, "company_name_ask")
             return
         offered = [[e.id, e.name] for e in sorted(entities, key=lambda e: (e.name.casefold(), e.id))[:ENTITY_BUTTONS]]
-        self.store.set_dialog(event.sender_id, AWAITING_ENTITY, {**chosen, "entities": offered})
+        await off_loop(self.store.set_dialog, event.sender_id, AWAITING_ENTITY, {**chosen, "entities": offered})
         await self.replies.respond(event, t(lang, "entity_ask", company=company.name),
                                    buttons=self._entity_buttons(lang, offered))
 
@@ -149,12 +150,12 @@ class CompanyLinking:
         Judged by the dialog row alone, so a stale press is refused in its answer at once; a valid
         one is answered, then judged again under the client's lock (a double tap: the second finds
         the question answered and does nothing)."""
-        if not self._accepts(press, cb):
+        if not await off_loop(self._accepts, press, cb):
             await press.tell(t(lang, "company_choice_stale"))
             return
         await press.answer()
         async with locks.hold(press.sender_id):
-            if not self._accepts(press, cb, quiet=True):
+            if not await off_loop(self._accepts, press, cb, quiet=True):
                 return
             await self._chosen(press, cb, lang)
 
@@ -173,10 +174,11 @@ class CompanyLinking:
 
     async def _chosen(self, press: Press, cb: Callback, lang: str) -> None:
         event = press.event
-        _, data = self.store.get_dialog(press.sender_id) or ("", {})
+        dialog = await off_loop(self.store.get_dialog, press.sender_id)
+        _, data = dialog or ("", {})
         await self._done_with_buttons(press)
         if cb.verb == "company_yes":
-            self.store.set_dialog(event.sender_id, AWAITING_INN, _person(data))
+            await off_loop(self.store.set_dialog, event.sender_id, AWAITING_INN, _person(data))
             await self.replies.respond(event, t(lang, "inn_ask"), buttons=Button.clear())
         elif cb.verb == "company_no":
             await self.linking.ask_name(event, lang, _person(data), "company_name_ask")

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from syncd.okdesk.client import OkdeskClient
 from syncd.okdesk.models import Contact
+from syncd.okdesk.port import Okdesk
 from syncd.phones import lookup_variants, normalize, same_number
 
 
@@ -30,7 +30,7 @@ class Lookup:
     seen_to: int | None  # the highest contact id the walk saw: a second look walks only newer ones
 
 
-def find_contacts(okdesk: OkdeskClient, phone: str, *, seen_to: int | None = None) -> Lookup:
+def find_contacts(okdesk: Okdesk, phone: str, *, seen_to: int | None = None) -> Lookup:
     """Every contact whose phone or mobile phone is ``phone``. ``seen_to``: a complete walk of a moment
     ago saw every contact up to this id, so this one walks only those created since."""
 

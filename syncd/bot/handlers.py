@@ -5,17 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from telethon import TelegramClient, events
+from telethon import events
 from telethon.tl import types
 
 from syncd.bot import company_linking
+from syncd.bot.intake import Intake
 from syncd.bot.linking import AWAITING_NAME, Linking
+from syncd.bot.menu import Menu, menu_action
 from syncd.config import Settings
-from syncd.inbound.intake import Intake
-from syncd.inbound.menu import Menu, menu_action
 from syncd.logs import get_logger, with_log_context
 from syncd.store import Store
+from syncd.store.offloop import off_loop
 from syncd.sync.routing import decode
+from syncd.telegram.port import TelegramPort
 from syncd.telegram.presses import Press
 from syncd.telegram.replies import Replies
 from syncd.telegram.userlocks import UserLocks
@@ -26,7 +28,7 @@ TYPED_STEPS = (AWAITING_NAME, company_linking.AWAITING_INN)
 
 
 class Bot:
-    def __init__(self, *, tg: TelegramClient, store: Store, linking: Linking, settings: Settings,
+    def __init__(self, *, tg: TelegramPort, store: Store, linking: Linking, settings: Settings,
                  on_unblocked: Callable[[], None], locks: UserLocks, intake: Intake, menu: Menu,
                  replies: Replies) -> None:
         self.tg, self.store, self.linking, self.settings = tg, store, linking, settings
@@ -50,7 +52,7 @@ class Bot:
             # read Telegram's updates once a minute, and a message it has read must be in the
             # database by then, or a crash would lose it. A message handed over again is recognised.
             kind = _Kind.of(event)
-            row_id = self._record(event, kind)
+            row_id = await off_loop(self._record, event, kind)
             if row_id is None:
                 log.info("message_seen_before", tg_user_id=event.sender_id, tg_message_id=event.message.id)
                 return
@@ -76,7 +78,7 @@ class Bot:
         press = Press(self.replies, event)
         try:
             async with press.answered_in_time():
-                link = self.store.get_link(event.sender_id)
+                link = await off_loop(self.store.get_link, event.sender_id)
                 sender = await event.get_sender()
                 lang = language_for(getattr(sender, "lang_code", None), self.settings.telegram.default_language)
                 cb = decode(event.data or b"")
@@ -98,23 +100,23 @@ class Bot:
             return
         sender = await event.get_sender()
         if sender is None or getattr(sender, "bot", False):
-            self.store.mark_handled(row_id)
+            await off_loop(self.store.mark_handled, row_id)
             return
         lang = language_for(getattr(sender, "lang_code", None), self.settings.telegram.default_language)
         bound = log.bind(tg_user_id=event.sender_id)
-        link = self.store.get_link(event.sender_id)
+        link = await off_loop(self.store.get_link, event.sender_id)
         media, own_contact, action, start = event.message.media, kind.own_contact, kind.action, kind.start
-        if self.store.touch_link(event.sender_id, access_hash=getattr(sender, "access_hash", None)):
+        if await off_loop(self.store.touch_link, event.sender_id, access_hash=getattr(sender, "access_hash", None)):
             bound.info("client_unblocked_bot")
             self.on_unblocked()
-        dialog = self.store.get_dialog(event.sender_id)
+        dialog = await off_loop(self.store.get_dialog, event.sender_id)
         # A typed step of linking (the name, the INN): a client relinking to a new number is linked meanwhile.
         # Text under a question with buttons asks it again, unless the client is linked: theirs is a message.
         naming = (dialog is not None and not media and action is None
                   and (dialog[0] in TYPED_STEPS or (dialog[0] in company_linking.STEPS and link is None)))
         if link is None or naming:
             # Not for Okdesk: a step of linking (a command or a menu button was recorded as handled).
-            self.store.mark_handled(row_id)
+            await off_loop(self.store.mark_handled, row_id)
         if isinstance(media, types.MessageMediaContact) and (link is None or own_contact):
             await self.linking.on_contact(event, sender, lang)
             return

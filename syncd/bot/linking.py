@@ -19,14 +19,15 @@ from telethon import Button, events
 from syncd.bot.company_linking import STEPS as COMPANY_STEPS
 from syncd.bot.company_linking import CompanyLinking
 from syncd.bot.contact_lookup import Lookup, find_contacts
+from syncd.bot.menu import menu_keyboard
 from syncd.config import Settings
-from syncd.inbound.menu import menu_keyboard
 from syncd.logs import get_logger, register_phone
-from syncd.okdesk.client import OkdeskClient
 from syncd.okdesk.errors import OkdeskError
 from syncd.okdesk.models import Contact
+from syncd.okdesk.port import Okdesk
 from syncd.phones import international
 from syncd.store import Store
+from syncd.store.offloop import off_loop
 from syncd.telegram.replies import Replies
 from syncd.texts import t
 
@@ -53,7 +54,7 @@ def split_full_name(text: str, tg_first: str, tg_last: str) -> tuple[str, str, s
 
 
 class Linking:
-    def __init__(self, *, store: Store, okdesk: OkdeskClient, settings: Settings, replies: Replies) -> None:
+    def __init__(self, *, store: Store, okdesk: Okdesk, settings: Settings, replies: Replies) -> None:
         self.store, self.okdesk, self.settings, self.replies = store, okdesk, settings, replies
         self.company = CompanyLinking(self)
 
@@ -62,17 +63,17 @@ class Linking:
         return t(lang, "support_suffix", contact=contact) if contact else ""
 
     async def on_start(self, event: events.NewMessage.Event, lang: str) -> None:
-        link = self.store.get_link(event.sender_id)
+        link = await off_loop(self.store.get_link, event.sender_id)
         if link is not None:
             # A relink given up halfway (a new number shared, then the INN or name never typed) ends here:
             # the client's next words are messages again.
-            dialog = self.store.get_dialog(event.sender_id)
+            dialog = await off_loop(self.store.get_dialog, event.sender_id)
             if dialog is not None and dialog[0] in (AWAITING_NAME, *COMPANY_STEPS):
-                self.store.clear_dialog(event.sender_id)
+                await off_loop(self.store.clear_dialog, event.sender_id)
             await self.replies.respond(event, t(lang, "linked_as", name=link.contact_name),
                                        buttons=menu_keyboard(lang))
             return
-        self.store.clear_dialog(event.sender_id)
+        await off_loop(self.store.clear_dialog, event.sender_id)
         button = Button.request_phone(t(lang, "share_phone_button"), resize=True, single_use=True)
         await self.replies.respond(event, t(lang, "greeting"), buttons=[[button]])
 
@@ -121,7 +122,7 @@ class Linking:
 
     async def ask_name(self, event: Any, lang: str, data: dict[str, Any], text_key: str) -> None:
         """The name step; ``data`` carries the phone, the Telegram name and the company chosen, if any."""
-        self.store.set_dialog(event.sender_id, AWAITING_NAME, data)
+        await off_loop(self.store.set_dialog, event.sender_id, AWAITING_NAME, data)
         tg_name = data.get("tg_name") or ""
         buttons = [[Button.text(tg_name, resize=True, single_use=True)]] if tg_name else Button.clear()
         await self.replies.respond(event, t(lang, text_key), buttons=buttons)
@@ -143,7 +144,7 @@ class Linking:
             lookup = await asyncio.to_thread(find_contacts, self.okdesk, phone, seen_to=data.get("seen_to"))
             found = lookup.contacts
             if len(found) > 1 or (not found and self._unsure(event, lookup)):
-                self.store.clear_dialog(event.sender_id)
+                await off_loop(self.store.clear_dialog, event.sender_id)
                 key = "several_contacts" if found else "not_found_call"
                 await self.replies.respond(event, t(lang, key, support=self.support(lang)), buttons=Button.clear())
                 return
@@ -172,13 +173,13 @@ class Linking:
         company = contact.company_id if contact.company_id is not None else company_id
         if entity_id is None and len(contact.maintenance_entity_ids) == 1:
             entity_id = contact.maintenance_entity_ids[0]
-        self.store.save_link(tg_user_id=event.sender_id, tg_chat_id=event.chat_id,
-                             tg_access_hash=getattr(sender, "access_hash", 0) or 0, okdesk_contact_id=contact.id,
-                             contact_name=name, phone=international(phone), language=lang,
-                             # Compared with Okdesk's own timestamps at baseline: its clock, not ours.
-                             linked_at=self.okdesk.okdesk_now(), okdesk_company_id=company,
-                             okdesk_maintenance_entity_id=entity_id)
-        self.store.clear_dialog(event.sender_id)
+        await off_loop(self.store.save_link, tg_user_id=event.sender_id, tg_chat_id=event.chat_id,
+                       tg_access_hash=getattr(sender, "access_hash", 0) or 0, okdesk_contact_id=contact.id,
+                       contact_name=name, phone=international(phone), language=lang,
+                       # Compared with Okdesk's own timestamps at baseline: its clock, not ours.
+                       linked_at=self.okdesk.okdesk_now(), okdesk_company_id=company,
+                       okdesk_maintenance_entity_id=entity_id)
+        await off_loop(self.store.clear_dialog, event.sender_id)
         log.info("client_linked", tg_user_id=event.sender_id, contact_id=contact.id, company_id=company,
                  maintenance_entity_id=entity_id)
         await self.replies.respond(event, t(lang, "linked_now", name=name), buttons=menu_keyboard(lang))

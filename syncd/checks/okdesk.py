@@ -260,9 +260,9 @@ class OkdeskChecks:
         """Whether Okdesk takes the client as an issue's author, as the daemon last learned it.
 
         Not probed here: only a create that carries a real person as author tells, and a check writes
-        nothing. The daemon records each answer (syncd/inbound/author.py) and asks again at each start."""
+        nothing. The daemon records each answer (syncd/relay/author.py) and asks again at each start."""
         from syncd.checks.database import DatabaseUnavailable, read_value
-        from syncd.inbound.author import AUTHOR_KEY, read_record
+        from syncd.relay.author import AUTHOR_KEY, read_record
 
         name = f"{NAME} issue author"
         try:

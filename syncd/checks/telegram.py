@@ -47,7 +47,7 @@ class Unreadable(Exception):
 
 
 def daemon_running(state_dir: Path) -> bool:
-    """Is the state directory's lock held (syncd.daemon.take_lock)? Tried, never waited for, never created."""
+    """Is the state directory's lock held (syncd.app.daemon.take_lock)? Tried, never waited for, never created."""
     path = state_dir / "syncd.lock"
     try:
         fh = open(path)  # noqa: SIM115 - closed below; "r" so that a check never creates it
@@ -123,7 +123,7 @@ def _client(settings: Settings, key: SessionKey | None) -> TelegramClient:
     if key is not None:
         session.set_dc(key.dc_id, key.address, key.port)
         session.auth_key = AuthKey(key.auth_key)
-    # Like syncd.daemon.make_telegram_client (the same proxy), but bounded: a check answers
+    # Like syncd.app.daemon.make_telegram_client (the same proxy), but bounded: a check answers
     # within seconds, and it takes no updates (they are the daemon's to receive).
     return TelegramClient(
         session, settings.telegram.api_id, settings.telegram.api_hash,

@@ -18,7 +18,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def handle(args: argparse.Namespace, settings: Settings) -> int:
-    from syncd.daemon import AlreadyRunning, run_daemon
+    from syncd.app.daemon import AlreadyRunning, run_daemon
     from syncd.store.db import SchemaError
     from syncd.telegram.proxy import ProxyUnavailable
 

@@ -1,8 +1,9 @@
 """One attempt at one job: check, fetch the files, look for a lost answer, post, record.
 
-Returns an :class:`Outcome`; the worker does the waiting and the telling. The job is marked
-"posting" before the POST and stays so until the answer is recorded, so a crash or a lost
-answer always leads to a search before any second POST.
+Returns an :class:`Outcome`; the worker does the waiting and the telling. Every decision is
+syncd.sync.inbound's (the next step from the job's state and what Okdesk answered); this carries
+them out. The job is marked "unsure" before the POST and stays so until the answer is recorded,
+so a crash or a lost answer always leads to a search before any second POST.
 """
 
 from __future__ import annotations
@@ -17,34 +18,23 @@ from telethon import TelegramClient
 
 from syncd.config import Settings
 from syncd.formatting import FormattedText
-from syncd.inbound import author, posting
-from syncd.inbound.content import Combined, IncomingFile
-from syncd.inbound.files import download
-from syncd.inbound.ownership import owned_issue, owns
-from syncd.inbound.posting import Dropped
-from syncd.inbound.reopen import (
-    REOPEN,
-    REOPEN_REFUSED,
-    REOPENED,
-    reopen_comment_html,
-    reopen_refusal,
-)
+from syncd.inbound.reopen import reopen_comment_html, reopen_refusal
 from syncd.okdesk.client import OkdeskClient
-from syncd.okdesk.errors import (
-    OkdeskAuthError,
-    OkdeskError,
-    OkdeskForbidden,
-    OkdeskNotFound,
-    OkdeskRateLimited,
-    OkdeskTokenRefused,
-    OkdeskTooLarge,
-    OkdeskValidationError,
-)
+from syncd.okdesk.errors import OkdeskError, OkdeskForbidden, OkdeskNotFound, OkdeskValidationError
 from syncd.okdesk.models import Comment, Issue, UploadFile
+from syncd.relay import author, posting
+from syncd.relay.content import Combined, IncomingFile
+from syncd.relay.executor import okdesk_answer
+from syncd.relay.files import download
+from syncd.relay.ownership import owned_issue, owns
+from syncd.relay.posting import Dropped
 from syncd.store import Store
-from syncd.store.inbound_repo import POSTING, QUEUED
+from syncd.store.inbound_repo import QUEUED, UNSURE
 from syncd.store.states import OUTBOX_TELEGRAM as TELEGRAM_KIND
+from syncd.sync import inbound as plan
+from syncd.sync.answers import OK
 from syncd.sync.codec import delivery_payload
+from syncd.sync.inbound import REOPEN_REFUSED, REOPENED
 from syncd.sync.planner import Delivery, Step
 from syncd.sync.routing import Callback, encode
 from syncd.telegram.peers import peer_of
@@ -61,10 +51,16 @@ class Outcome:
     issue: Issue | None = None  # ask: the finished issue as just read (the question needs no second read)
 
 
-class _Retry(Exception):
+class _Stopped(Exception):
+    """A step that ends this try before the post: the job waits (the worker does the waiting)."""
+
     def __init__(self, outcome: Outcome) -> None:
         super().__init__(outcome.error)
         self.outcome = outcome
+
+
+def _retry(step: plan.Retry) -> Outcome:
+    return Outcome("retry", error=step.error, wait=step.wait, service=step.service)
 
 
 def _about_attachments(exc: OkdeskError) -> bool:
@@ -89,64 +85,65 @@ class JobRun:
     async def execute(self) -> Outcome:
         try:
             return await self._execute()
-        except _Retry as retry:
-            return retry.outcome
+        except _Stopped as stopped:
+            return stopped.outcome
 
     async def _execute(self) -> Outcome:
+        may_have_posted = self.job.state == UNSURE
         if self.job.action == "comment":
-            issue = await self._okdesk(owned_issue(self.okdesk, int(self.job.okdesk_issue_id), self.contact_id))
-            if issue is None:
-                return Outcome("refused", error="not the client's issue", tell=t(self.lang, "not_yours"))
-            self.issue_id = issue.id  # a merged issue answers under its new id
-            self.colleagues_issue = not owns(issue, self.contact_id)  # company-wide access
-            # A try whose POST may have gone out is past this question: its search comes first.
-            finished = self.settings.okdesk.statuses.is_finished(issue.status_code)
-            if self.job.state != POSTING and finished:
-                if self.job.finished_choice is None:
-                    return Outcome("ask", issue=issue)
-                if self.job.finished_choice == REOPEN:
-                    await self._reopen(issue)
-            elif self.job.finished_choice == REOPEN:
-                self._choose(REOPENED)  # open already (our change whose answer was lost, or staff's)
+            stop = await self._comment_target(may_have_posted)
+            if stop is not None:
+                return stop
         elif self.link.okdesk_company_id is not None:
             self.company = await self._okdesk(asyncio.to_thread(self._company_now))
         files = await self._files()
         first = self.job.first_attempt_at or self.okdesk.okdesk_now()
-        if self.job.state == POSTING:
+        if isinstance(plan.before_post(may_have_posted=may_have_posted), plan.SearchFirst):
             # The files of the try whose answer was lost are those still on the list: none is dropped
             # between that try and this search.
             found = await self._search([f.file_name for f, _ in files])
-            if found is not None:
+            waited = (self.okdesk.okdesk_now() - first).total_seconds()
+            step = plan.after_search(found=found is not None, files=len(files), seconds_since_first_try=waited,
+                                     window=self.settings.sync.file_retry_window)
+            if isinstance(step, plan.Finish):
+                assert found is not None
                 self.log.info("inbound_lost_answer_found", found_id=found.id)
                 return self._finish(found)
-            files = self._give_up_files_if_okdesk_keeps_failing(files, first)
-        self.store.update_job(self.job.id, state=POSTING, first_attempt_at=first,
+            if step.give_up_minutes is not None:
+                files = self._give_up_files(files, step.give_up_minutes)
+        self.store.update_job(self.job.id, state=UNSURE, first_attempt_at=first,
                               last_error="posting: outcome unknown until answered")
         try:
             created = await asyncio.to_thread(self._post, files)
-        except (OkdeskTooLarge, OkdeskValidationError) as exc:
-            return self._refused_request(exc, files)
-        except OkdeskAuthError as exc:
-            self._back_to_queue()
-            raise _Retry(Outcome("retry", error=str(exc))) from None
-        except OkdeskRateLimited as exc:
-            self._back_to_queue()
-            raise _Retry(Outcome("retry", error=str(exc), wait=exc.retry_after)) from None
-        except OkdeskNotFound as exc:
-            self._back_to_queue()
-            return Outcome("refused", error=str(exc), tell=t(self.lang, "not_yours"))
-        except OkdeskError as exc:  # unavailable or outcome unknown: it may exist; search before a new POST
-            raise _Retry(Outcome("retry", error=str(exc))) from None
+        except OkdeskError as exc:
+            return self._post_failed(exc, files)
         return self._finish(created)
+
+    async def _comment_target(self, may_have_posted: bool) -> Outcome | None:
+        """The comment's issue as Okdesk shows it now; an outcome when the job goes no further."""
+        issue = await self._okdesk(owned_issue(self.okdesk, int(self.job.okdesk_issue_id), self.contact_id))
+        finished = False
+        if issue is not None:
+            self.issue_id = issue.id  # a merged issue answers under its new id
+            self.colleagues_issue = not owns(issue, self.contact_id)  # company-wide access
+            finished = self.settings.okdesk.statuses.is_finished(issue.status_code)
+        step = plan.comment_target(clients=issue is not None, finished=finished, may_have_posted=may_have_posted,
+                                   choice=self.job.finished_choice)
+        if isinstance(step, plan.Refuse):
+            return Outcome("refused", error=step.error, tell=t(self.lang, step.tell))
+        if isinstance(step, plan.AskClient):
+            return Outcome("ask", issue=issue)
+        if isinstance(step, plan.ReopenThenPost):
+            assert issue is not None
+            await self._reopen(issue)
+        elif isinstance(step, plan.MarkChoice):
+            self._choose(step.choice, why=step.why)
+        return None
 
     # ------------------------------------------------------------ helpers
 
     async def _reopen(self, issue: Issue) -> None:
-        """The status change that reopens the issue; a refusal leaves the comment to go alone.
-
-        Changing the status again after a lost answer is harmless: this runs only while Okdesk still
-        shows the issue finished, so the earlier change did not happen.
-        """
+        """The status change that reopens the issue (syncd.sync.inbound.after_reopen says what follows)."""
         statuses = self.settings.okdesk.statuses
         refusal = reopen_refusal(issue, self.contact_id, self.settings.okdesk, self.okdesk.okdesk_now())
         if refusal is not None:  # a stale or forged choice
@@ -157,17 +154,16 @@ class JobRun:
         try:
             await asyncio.to_thread(self.okdesk.change_status, issue.id, statuses.reopen_code, comment_html=comment,
                                     comment_public=False if comment is not None else None)
-        except OkdeskTokenRefused as exc:  # nothing judged: the next try changes it
-            raise _Retry(Outcome("retry", error=str(exc))) from None
-        except (OkdeskValidationError, OkdeskNotFound, OkdeskForbidden) as exc:
-            self._choose(REOPEN_REFUSED, why=str(exc))  # the workflow forbids it, or the key may not
-            return
-        except OkdeskRateLimited as exc:
-            raise _Retry(Outcome("retry", error=str(exc), wait=exc.retry_after)) from None
         except OkdeskError as exc:
-            raise _Retry(Outcome("retry", error=str(exc))) from None
-        self._choose(REOPENED)
-        self.log.info("issue_reopened", status=statuses.reopen_code)
+            answer = okdesk_answer(exc)
+        else:
+            answer = OK
+        step = plan.after_reopen(answer)
+        if isinstance(step, plan.Retry):
+            raise _Stopped(_retry(step))
+        self._choose(step.choice, why=step.why)
+        if step.choice == REOPENED:
+            self.log.info("issue_reopened", status=statuses.reopen_code)
 
     def _choose(self, choice: str, *, why: str | None = None) -> None:
         """Kept with the job: a crash before the comment does not reopen (or try to) a second time."""
@@ -179,10 +175,8 @@ class JobRun:
     async def _okdesk(self, awaitable: Any) -> Any:
         try:
             return await awaitable
-        except OkdeskRateLimited as exc:
-            raise _Retry(Outcome("retry", error=str(exc), wait=exc.retry_after)) from None
         except OkdeskError as exc:
-            raise _Retry(Outcome("retry", error=str(exc))) from None
+            raise _Stopped(_retry(plan.lookup_failed(okdesk_answer(exc)))) from None
 
     def _back_to_queue(self) -> None:
         """A definite refusal: nothing was created, the next try needs no search."""
@@ -216,8 +210,7 @@ class JobRun:
                 try:
                     got = await download(self.tg, peer_of(self.link), row, path)
                 except Exception as exc:  # noqa: BLE001 - Telegram unreachable: the job waits
-                    raise _Retry(Outcome("retry", error=f"telegram download: {type(exc).__name__}",
-                                         service="telegram")) from None
+                    raise _Stopped(_retry(plan.download_failed(type(exc).__name__))) from None
                 if not got:
                     self.dropped.append(Dropped(f.file_name, "reason_unavailable", index=i))
                     self._save_dropped()
@@ -284,32 +277,29 @@ class JobRun:
         only = contact.maintenance_entity_ids[0] if len(contact.maintenance_entity_ids) == 1 else None
         return contact.company_id, only
 
-    def _refused_request(self, exc: OkdeskError, files: list[tuple[UploadFile, int]]) -> Outcome:
-        self._back_to_queue()
-        if files and (isinstance(exc, OkdeskTooLarge) or _about_attachments(exc)):
-            # Okdesk will not take these files: the words go without them, each file named and explained.
-            reason = "reason_okdesk_too_large" if isinstance(exc, OkdeskTooLarge) else "reason_okdesk_refused"
-            detail = "" if isinstance(exc, OkdeskTooLarge) else posting.plain(str(exc.errors))[:200]
-            # Okdesk refuses the whole request; when its errors name some files, only those go (the
-            # next try tells whether the others pass), else all of them.
-            named = [(u, i) for u, i in files if u.file_name in detail]
-            victims = named or files
-            self.dropped += [Dropped(u.file_name, reason, detail, index=i) for u, i in victims]
+    def _post_failed(self, exc: OkdeskError, files: list[tuple[UploadFile, int]]) -> Outcome:
+        """What Okdesk answered the POST, carried out (syncd.sync.inbound.after_post decides)."""
+        step = plan.after_post(okdesk_answer(exc), file_names=[u.file_name for u, _ in files],
+                               about_files=_about_attachments(exc), detail=posting.plain(str(exc.errors))[:200])
+        if not plan.leaves_unsure(step):
+            self._back_to_queue()
+        if isinstance(step, plan.DropFiles):
+            victims = [files[p] for p in step.positions]
+            self.dropped += [Dropped(u.file_name, step.reason, step.detail, index=i) for u, i in victims]
             self._save_dropped()
-            self.log.warning("inbound_files_refused", files=len(victims), of=len(files), error=str(exc))
-            raise _Retry(Outcome("retry", error=str(exc), wait=0.0))
-        # The client hears what happened, not Okdesk's own words (those are in the log).
-        return Outcome("failed", error=str(exc), tell=t(self.lang, "post_refused", reason=f"HTTP {exc.status}"))
+            self.log.warning("inbound_files_refused", files=len(victims), of=len(files), error=step.error)
+            return Outcome("retry", error=step.error, wait=0.0)
+        if isinstance(step, plan.Fail):
+            return Outcome("failed", error=step.error, tell=t(self.lang, "post_refused", reason=step.reason))
+        if isinstance(step, plan.Refuse):
+            return Outcome("refused", error=step.error, tell=t(self.lang, step.tell))
+        assert isinstance(step, plan.Retry), step  # an error is never "ok"
+        return _retry(step)
 
-    def _give_up_files_if_okdesk_keeps_failing(self, files: list[tuple[UploadFile, int]],
-                                                first: Any) -> list[tuple[UploadFile, int]]:
+    def _give_up_files(self, files: list[tuple[UploadFile, int]], minutes: int) -> list[tuple[UploadFile, int]]:
         """Okdesk failed the posts with files for longer than the window: the words go without them.
         Called only after the search found nothing, so the files given up were never attached."""
-        window = self.settings.sync.file_retry_window
-        if not files or (self.okdesk.okdesk_now() - first).total_seconds() < window:
-            return files
-        minutes = str(max(1, round(window / 60)))
-        self.dropped += [Dropped(u.file_name, "reason_okdesk_down", minutes, index=i) for u, i in files]
+        self.dropped += [Dropped(u.file_name, plan.REASON_DOWN, str(minutes), index=i) for u, i in files]
         self._save_dropped()
         self.log.warning("inbound_files_given_up", files=len(files))
         return []

@@ -4,9 +4,9 @@ The predecessor kept a 1-5 score as a private comment and asked twice; here the 
 with ``POST /issues/{id}/rates``, so staff see it where Okdesk shows ratings.
 
 Exactly once: the issue's ``issue_ratings`` row is written before Okdesk is asked (state
-``posting``) and marked ``done`` after. A press is handled under the issue's lock, so a double
+``unsure``) and marked ``done`` after. A press is handled under the issue's lock, so a double
 tap finds the row of the first. A request without an answer (timeout, dropped connection, a
-crash) leaves ``posting``: the next press, the start of the daemon and a periodic look read the
+crash) leaves ``unsure``: the next press, the start of the daemon and a periodic look read the
 issue, and a rate shown means done, none means nothing was applied and the request goes again.
 
 Only the issue's own contact rates it: no company-wide access widens this.
@@ -22,19 +22,15 @@ from telethon import Button
 
 from syncd.clock import utcnow
 from syncd.config import Settings
-from syncd.inbound.ownership import owns
 from syncd.logs import get_logger
-from syncd.okdesk.client import OkdeskClient
-from syncd.okdesk.errors import (
-    OkdeskError,
-    OkdeskNotFound,
-    OkdeskOutcomeUnknown,
-    OkdeskTokenRefused,
-    OkdeskUnavailable,
-)
+from syncd.okdesk.errors import OkdeskError, OkdeskNotFound
 from syncd.okdesk.models import Issue
+from syncd.okdesk.port import Okdesk
+from syncd.relay.executor import okdesk_answer
+from syncd.relay.ownership import owns
 from syncd.store import Store
-from syncd.store.rating_repo import RATING_DONE, RATING_POSTING
+from syncd.store.rating_repo import RATING_DONE, UNSURE
+from syncd.sync.answers import OK, RATE_DONE, RATE_REFUSED, Answer, AnswerKind, after_rate
 from syncd.sync.routing import AWAITING_COMMENT, Callback, encode
 from syncd.telegram.peers import peer_of
 from syncd.telegram.presses import Press
@@ -57,7 +53,7 @@ def remark_buttons(lang: str, issue_id: int) -> list[list[Any]]:
 
 
 class Rating:
-    def __init__(self, *, store: Store, okdesk: OkdeskClient, settings: Settings, locks: UserLocks,
+    def __init__(self, *, store: Store, okdesk: Okdesk, settings: Settings, locks: UserLocks,
                  replies: Replies) -> None:
         self.store, self.okdesk, self.settings, self.locks, self.replies = store, okdesk, settings, locks, replies
         # The row is the issue's, and Telegram users may share a contact: one rating of an issue at a time,
@@ -123,7 +119,7 @@ class Rating:
         row = self.store.get_rating(issue.id)
         if issue.rate is not None:
             # Rated: by us (an answer lost, now seen), or in the portal. Remembered as Okdesk shows it.
-            if row is not None and row.state == RATING_POSTING and self.store.finish_rating(issue.id, issue.rate):
+            if row is not None and row.state == UNSURE and self.store.finish_rating(issue.id, issue.rate):
                 bound.info("rating_confirmed", rate=issue.rate)
                 await self._thanked(press, issue.id, issue.rate, lang)
                 return
@@ -140,7 +136,7 @@ class Rating:
             await press.tell(t(lang, "rate_not_completed"))
             return
         if row is not None:
-            # "posting", and Okdesk shows no rate: the earlier request applied nothing. The latest
+            # "unsure", and Okdesk shows no rate: the earlier request applied nothing. The latest
             # choice is the client's: it replaces the one that never arrived.
             self.store.drop_rating(issue.id)
         if not self.store.start_rating(issue.id, tg_user_id=link.tg_user_id,
@@ -159,24 +155,29 @@ class Rating:
             await press.tell(t(lang, "rate_pending"))
 
     async def _post(self, issue_id: int, rate: str) -> tuple[str, str | None]:
-        """Send the rate of a ``posting`` row and record what became of it."""
+        """Send the rate of an ``unsure`` row and record what became of it."""
         bound = log.bind(issue_id=issue_id)
         try:
             await asyncio.to_thread(self.okdesk.rate_issue, issue_id, rate)
-        except (OkdeskOutcomeUnknown, OkdeskUnavailable) as exc:
-            # Maybe applied, maybe not: the row stays "posting" until the issue says which.
-            bound.warning("rating_outcome_unknown", error=str(exc))
-            return UNKNOWN, None
-        except OkdeskTokenRefused as exc:
-            # The token refused as a whole (being rotated?): nothing was judged; the recheck sends it again.
-            bound.warning("rating_waits_for_okdesk", error=str(exc))
-            return UNKNOWN, None
         except OkdeskError as exc:
-            return await self._refused(issue_id, exc)
-        self.store.finish_rating(issue_id, rate)
-        return DONE, rate
+            answer = okdesk_answer(exc)
+        else:
+            answer = OK
+        result = after_rate(answer)
+        if result == RATE_DONE:
+            self.store.finish_rating(issue_id, rate)
+            return DONE, rate
+        if result == RATE_REFUSED:
+            return await self._refused(issue_id, answer)
+        if answer.kind is AnswerKind.TOKEN_REFUSED:
+            # The token refused as a whole (being rotated?): nothing was judged; the recheck sends it again.
+            bound.warning("rating_waits_for_okdesk", error=answer.error)
+        else:
+            # Maybe applied, maybe not: the row stays "unsure" until the issue says which.
+            bound.warning("rating_outcome_unknown", error=answer.error)
+        return UNKNOWN, None
 
-    async def _refused(self, issue_id: int, exc: OkdeskError) -> tuple[str, str | None]:
+    async def _refused(self, issue_id: int, answer: Answer) -> tuple[str, str | None]:
         """A definite refusal: nothing of this request was applied. "Already rated" is read off the issue."""
         bound = log.bind(issue_id=issue_id)
         shown = await self._shown_rate(issue_id)
@@ -185,7 +186,7 @@ class Rating:
             bound.info("rating_already_in_okdesk", rate=shown)
             return ALREADY, shown
         self.store.drop_rating(issue_id)
-        bound.warning("rating_refused", error=str(exc))
+        bound.warning("rating_refused", error=answer.error)
         return REFUSED, None
 
     async def _shown_rate(self, issue_id: int) -> str | None:
@@ -227,9 +228,9 @@ class Rating:
     # ------------------------------------------------------------ ratings sent without an answer
 
     async def resume(self) -> None:
-        """Resolve every ``posting`` row: at start (a crash between the request and its record),
+        """Resolve every ``unsure`` row: at start (a crash between the request and its record),
         then every ``sync.recheck_interval`` seconds (a timeout nobody pressed again after)."""
-        for row in self.store.ratings_posting():
+        for row in self.store.ratings_unsure():
             async with self.locks.hold(row.tg_user_id), self.issue_locks.hold(row.okdesk_issue_id):
                 try:
                     await self._resolve(row.okdesk_issue_id)
@@ -238,7 +239,7 @@ class Rating:
 
     async def _resolve(self, issue_id: int) -> None:
         row = self.store.get_rating(issue_id)
-        if row is None or row.state != RATING_POSTING:
+        if row is None or row.state != UNSURE:
             return  # a press resolved it while we waited for the lock
         bound = log.bind(tg_user_id=row.tg_user_id, issue_id=issue_id)
         try:

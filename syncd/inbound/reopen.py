@@ -14,19 +14,20 @@ import asyncio
 import html
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
 
 from telethon import Button
 
 from syncd.config import OkdeskSettings, Settings
 from syncd.formatting.titles import make_title
-from syncd.inbound.ownership import owns
 from syncd.logs import get_logger
-from syncd.okdesk.client import OkdeskClient
 from syncd.okdesk.errors import OkdeskNotFound
 from syncd.okdesk.models import Issue
+from syncd.okdesk.port import Okdesk
+from syncd.relay.ownership import owns
 from syncd.statuscodes import StatusCodes
 from syncd.store import Store
+from syncd.store.offloop import off_loop
+from syncd.store.rows import InboundJob, Link
 from syncd.sync.routing import Callback, encode
 from syncd.telegram.peers import peer_of
 from syncd.telegram.replies import NotSent, Replies
@@ -34,10 +35,7 @@ from syncd.texts import t
 
 log = get_logger(__name__)
 
-# inbound_jobs.finished_choice
-REOPEN = "reopen"  # chosen: reopen, then comment
-REOPENED = "reopened"  # the status change is done: only the comment is left
-REOPEN_REFUSED = "reopen_refused"  # Okdesk refused it (or it came too late): the comment goes alone
+# inbound_jobs.finished_choice: REOPEN, REOPENED and REOPEN_REFUSED have their home in syncd.sync.inbound
 COMMENT_AS_IS = "comment"  # a remark after a rating, or the client's choice
 
 
@@ -69,24 +67,25 @@ def reopen_refusal(issue: Issue, okdesk_contact_id: int, okdesk: OkdeskSettings,
 class FinishedIssue:
     """Asks the client what to do with a message for a finished issue."""
 
-    def __init__(self, *, store: Store, okdesk: OkdeskClient, settings: Settings, replies: Replies,
+    def __init__(self, *, store: Store, okdesk: Okdesk, settings: Settings, replies: Replies,
                  requeue: Callable[[int], None]) -> None:
         self.store, self.okdesk, self.settings, self.replies, self.requeue = store, okdesk, settings, replies, requeue
 
-    async def ask(self, job: Any, link: Any, lang: str, issue: Issue | None = None) -> None:
+    async def ask(self, job: InboundJob, link: Link, lang: str, issue: Issue | None = None) -> None:
         """``issue``: as the job's try just read it; without, it is read now. Okdesk or Telegram
         failing raises: the caller asks again later."""
-        try:
-            if issue is None:
-                issue = await asyncio.to_thread(self.okdesk.get_issue, int(job.okdesk_issue_id))
-        except OkdeskNotFound:
-            # Deleted meanwhile: the job's own check refuses it and tells the client.
-            log.info("finished_issue_gone", tg_user_id=link.tg_user_id, issue_id=job.okdesk_issue_id)
-            self.requeue(job.id)
-            return
+        if issue is None:
+            assert job.okdesk_issue_id is not None, "only a comment on an issue meets a finished issue"
+            try:
+                issue = await asyncio.to_thread(self.okdesk.get_issue, job.okdesk_issue_id)
+            except OkdeskNotFound:
+                # Deleted meanwhile: the job's own check refuses it and tells the client.
+                log.info("finished_issue_gone", tg_user_id=link.tg_user_id, issue_id=job.okdesk_issue_id)
+                await off_loop(self.requeue, job.id)
+                return
         if not self.settings.okdesk.statuses.is_finished(issue.status_code):
             log.info("finished_issue_reopened_meanwhile", tg_user_id=link.tg_user_id, issue_id=issue.id)
-            self.requeue(job.id)
+            await off_loop(self.requeue, job.id)
             return
         reopen = reopen_refusal(issue, link.okdesk_contact_id, self.settings.okdesk, self.okdesk.okdesk_now()) is None
         title = make_title(issue.title, 60)
@@ -98,5 +97,5 @@ class FinishedIssue:
         sent = await self.replies.send(peer_of(link), text, buttons=rows)
         if sent is None:
             raise NotSent  # the caller asks again later; the job waits meanwhile
-        self.store.update_job(job.id, ask_message_id=sent.id or 0)  # 0: asked, its id untold
+        await off_loop(self.store.update_job, job.id, ask_message_id=sent.id or 0)  # 0: asked, its id untold
         log.info("finished_issue_question_asked", tg_user_id=link.tg_user_id, issue_id=issue.id, reopen=reopen)

@@ -1,9 +1,9 @@
 """Jobs into Okdesk: each message or album becomes one comment or one issue, exactly once.
 
 Per job: the client's ownership of the issue is checked against Okdesk; the files come from
-Telegram into temporary files; the job is marked "posting" (write-ahead) before the POST; the
+Telegram into temporary files; the job is marked "unsure" (write-ahead) before the POST; the
 outcome and everything that follows from it (own comment, seen files, followed issue, the
-confirmation to the client) is committed in one transaction. A job found "posting" again (an
+confirmation to the client) is committed in one transaction. A job found "unsure" again (an
 answer lost, a crash) first searches Okdesk for what it may have created.
 
 One client's jobs run in order, one at a time, and at most ``sync.client_messages_per_minute``
@@ -25,15 +25,16 @@ from telethon import TelegramClient
 from syncd.clock import utcnow
 from syncd.config import Settings
 from syncd.health import Health
-from syncd.inbound.content import Content, combine
 from syncd.inbound.jobrun import JobRun, Outcome
-from syncd.inbound.ratelimit import ClientRate
 from syncd.logs import get_logger, with_log_context
 from syncd.okdesk.client import OkdeskClient
+from syncd.relay.content import Content, combine
 from syncd.relay.dispatchloop import DispatchLoop
+from syncd.relay.executor import Executor
+from syncd.relay.ratelimit import ClientRate
 from syncd.store import Store
-from syncd.store.inbound_repo import FAILED, POSTING, QUEUED, REFUSED
-from syncd.sync.retry import RetryPolicy, account_failure, backoff
+from syncd.store.inbound_repo import FAILED, REFUSED, RUNNABLE_JOB_STATES
+from syncd.sync.retry import RetryPolicy
 from syncd.telegram.peers import peer_of
 from syncd.telegram.replies import Replies
 from syncd.texts import t
@@ -50,9 +51,10 @@ class InboundWorker(DispatchLoop):
                  heartbeat: Callable[[], None] = lambda: None) -> None:
         self.tg, self.store, self.okdesk, self.settings, self.replies = tg, store, okdesk, settings, replies
         self.policy, self.health, self.tmp_dir, self.idle = policy, health, tmp_dir, idle
+        self.executor = Executor(store, policy, health)
         self.heartbeat = heartbeat  # each turn of the loop, for the systemd watchdog
         # A job whose issue is finished: the intake asks the client (job id, Telegram user id, the issue).
-        # The intake is made after this worker (it wakes it): syncd.parts.build sets this once both exist.
+        # The intake is made after this worker (it wakes it): syncd.app.parts.build sets this once both exist.
         self.ask_on_finished = ask_on_finished
         self.rate = ClientRate(settings.sync.client_messages_per_minute)
         self._slots = asyncio.Semaphore(settings.sync.inbound_concurrency)
@@ -102,7 +104,7 @@ class InboundWorker(DispatchLoop):
     async def _run(self, job_id: int) -> None:
         async with self._slots:
             job = self.store.get_job(job_id)
-            if job is None or job.state not in (QUEUED, POSTING):
+            if job is None or job.state not in RUNNABLE_JOB_STATES:
                 return
             link = self.store.get_link(job.tg_user_id)
             bound = log  # the job's client, issue and id are in the log context (_dispatch)
@@ -136,7 +138,7 @@ class InboundWorker(DispatchLoop):
             # The issue is finished: the client chooses (reopen, new issue, or comment as it is).
             self.health.mark("okdesk")
             bound.info("inbound_finished_issue_ask")
-            assert self.ask_on_finished is not None, "wired by syncd.parts.build"
+            assert self.ask_on_finished is not None, "wired by syncd.app.parts.build"
             await self.ask_on_finished(job.id, job.tg_user_id, outcome.issue)
             return
         if outcome.kind == "refused":
@@ -151,27 +153,13 @@ class InboundWorker(DispatchLoop):
             bound.warning("inbound_failed", error=outcome.error)
             await self._tell(link, outcome.tell or t(lang, "post_refused", reason=outcome.error or "?"))
             return
-        # retry: the job stays queued (nothing was created) or posting (something may have been)
+        # retry: the job stays queued (nothing was created) or unsure (something may have been)
         fresh = self.store.get_job(job.id)
         if fresh is None:
             return
-        now = utcnow()
-        # The job's own failure only while its service worked for others (next_try_at: when this try began).
-        counts = self.health.ok_since(outcome.service, fresh.next_try_at)
-        spent = account_failure(budget_spent=fresh.budget_spent, last_attempt_at=fresh.next_try_at, now=now,
-                                counts=counts, policy=self.policy)
-        # Every try counts toward the backoff, those that failed before reaching the POST too.
-        tries = fresh.attempts + 1
-        delay = outcome.wait if outcome.wait is not None else backoff(tries, self.policy)
-        if outcome.error:
-            self.health.error(outcome.service, outcome.error)
-        values: dict[str, Any] = dict(next_try_at=now + timedelta(seconds=delay), budget_spent=spent.budget_spent,
-                                      attempts=tries, last_error=(outcome.error or "")[:500])
-        if spent.parked:
-            values["state"] = FAILED
-        self.store.update_job(job.id, **values)
-        bound.warning("inbound_retry", error=outcome.error, wait=round(delay, 1), state=fresh.state,
-                      parked=spent.parked)
-        if spent.parked:
+        nxt = self.executor.job_failed(fresh, service=outcome.service, error=outcome.error, wait=outcome.wait)
+        bound.warning("inbound_retry", error=outcome.error, wait=round(nxt.delay, 1), state=fresh.state,
+                      parked=nxt.parked)
+        if nxt.parked:
             await self._tell(link, t(lang, "post_failed"))
 

@@ -1,4 +1,5 @@
-"""Okdesk REST client: typed errors, lenient models, a shared request budget, streaming uploads."""
+"""Okdesk REST client: typed errors, lenient models, a shared request budget, streaming uploads; the
+``Okdesk`` Protocol the rest of syncd needs (port.py) and ``MemoryOkdesk``, its in-memory fake."""
 
 from __future__ import annotations
 
@@ -22,22 +23,28 @@ from .models import (
     AttachmentLink,
     Comment,
     Contact,
+    ContactScan,
     Employee,
     Issue,
     IssueSummary,
     Priority,
     Status,
+    UpdatedIssues,
     UploadFile,
 )
+from .port import Okdesk
 
 __all__ = [
     "Attachment",
     "AttachmentLink",
     "Comment",
     "Contact",
+    "ContactScan",
     "Employee",
     "Issue",
     "IssueSummary",
+    "MemoryOkdesk",
+    "Okdesk",
     "OkdeskAuthError",
     "OkdeskClient",
     "OkdeskError",
@@ -52,12 +59,14 @@ __all__ = [
     "Priority",
     "RequestBudget",
     "Status",
+    "UpdatedIssues",
     "UploadFile",
 ]
 
 
 if TYPE_CHECKING:
     from .client import OkdeskClient
+    from .memory import MemoryOkdesk
 
 
 def __getattr__(name: str) -> Any:
@@ -67,4 +76,8 @@ def __getattr__(name: str) -> Any:
         from .client import OkdeskClient
 
         return OkdeskClient
+    if name == "MemoryOkdesk":  # loaded by tests only: no need to pay for it on every import
+        from .memory import MemoryOkdesk
+
+        return MemoryOkdesk
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -8,7 +8,6 @@ is unsure (see shared/okdesk-api.md) every variant seen in the wild is accepted.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from .models import (
     IssueSummary,
     Priority,
     Status,
+    UpdatedIssues,
     UploadFile,
     parse_attachment_link,
     parse_comment,
@@ -44,15 +44,6 @@ from .transport import Transport, default_user_agent, log
 
 EMPLOYEE_PAGE = 100  # the documented maximum of keyset pages
 GET_RETRIES = 2  # a GET is tried this many times more after a failure (liveness counts on it)
-
-
-@dataclass(frozen=True)
-class UpdatedIssues:
-    """The answer of :meth:`OkdeskClient.issues_updated_since`."""
-
-    items: list[IssueSummary]
-    older: IssueSummary | None  # an issue updated before ``since`` that came back, if any
-    pages: int  # list requests it took
 
 
 class OkdeskClient(IssueRatings, CompanyEndpoints, ContactEndpoints, PortalLinks):

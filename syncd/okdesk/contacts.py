@@ -12,30 +12,17 @@ callers keep exact matches of the normalised number (syncd.phones), never a subs
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from . import bodies
 from .errors import OkdeskForbidden, OkdeskNotFound, OkdeskOutcomeUnknown, OkdeskValidationError
-from .models import Contact, parse_contact
+from .models import Contact, ContactScan, parse_contact
 from .transport import Transport
 
 CONTACT_PAGE = 100  # the documented maximum of keyset pages
 # A walk stops after this many pages (10,000 contacts, under a minute of the default budget):
 # beyond it the daemon says it could not look everywhere rather than keep a client waiting longer.
 SCAN_PAGES = 100
-
-
-@dataclass(frozen=True)
-class ContactScan:
-    """What a walk over ``/contacts/list`` saw."""
-
-    matches: list[Contact]
-    # Every contact after the start was seen, mobile numbers included: no match means nobody has it.
-    complete: bool
-    # Why not complete: "page_limit", "no_mobile_phone" (items without it), "refused", "paging_ignored".
-    reason: str | None
-    last_id: int | None  # the highest contact id seen (a later walk may start after it)
 
 
 class ContactEndpoints:

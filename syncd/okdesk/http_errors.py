@@ -225,7 +225,7 @@ def classify_response(
     return None, OkdeskError(f"{what}: unexpected answer", **kw)
 
 
-# ---------------------------------------------------------------- outcomes, counted (syncd.metrics)
+# ---------------------------------------------------------------- outcomes, counted (syncd.app.metrics)
 
 # Every request sent ends as one of these; all are shown from the start, at 0 until one happens.
 OUTCOMES = ("ok", "redirect", "client_error", "rate_limited", "server_error", "timeout", "connection_error",

@@ -130,6 +130,27 @@ class Employee:
     active: bool | None
 
 
+@dataclass(frozen=True)
+class UpdatedIssues:
+    """The answer of ``issues_updated_since`` (OkdeskClient and its fakes)."""
+
+    items: list[IssueSummary]
+    older: IssueSummary | None  # an issue updated before ``since`` that came back, if any
+    pages: int  # list requests it took
+
+
+@dataclass(frozen=True)
+class ContactScan:
+    """What a walk over ``/contacts/list`` saw (``scan_contacts``)."""
+
+    matches: list[Contact]
+    # Every contact after the start was seen, mobile numbers included: no match means nobody has it.
+    complete: bool
+    # Why not complete: "page_limit", "no_mobile_phone" (items without it), "refused", "paging_ignored".
+    reason: str | None
+    last_id: int | None  # the highest contact id seen (a later walk may start after it)
+
+
 # ---------------------------------------------------------------- lenient field readers
 
 

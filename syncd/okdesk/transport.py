@@ -140,7 +140,7 @@ class Transport:
         # (monotonic time, a lower bound of Okdesk's clock minus ours) per answer, newest last.
         self._clock_samples: deque[tuple[float, float]] = deque(maxlen=256)
         self.last_error: str | None = None
-        self.outcomes = Outcomes()  # every request sent, by what it came to (syncd.metrics)
+        self.outcomes = Outcomes()  # every request sent, by what it came to (syncd.app.metrics)
 
     # ---------------------------------------------------------------- bookkeeping
 

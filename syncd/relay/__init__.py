@@ -1,3 +1,8 @@
-"""Carrying out what was decided: the outbox sender (deliveries to clients, paced, each under the
-random_id chosen before its first attempt), private notices to staff in Okdesk, and the loop every
-queue runs on."""
+"""Carrying out what was decided, in both directions.
+
+Okdesk -> Telegram: the poll and the sweep (poller, issue_sync, account_state), the outbox sender
+(deliveries to clients, paced, each under the random_id chosen before its first attempt) and private
+notices to staff. Telegram -> Okdesk: a client's message described (content), its files fetched
+(files), what is posted and how a lost answer is found again (posting, author, ownership). The
+loop every queue runs on (dispatchloop). Decisions come from syncd.sync; nothing here asks the client.
+"""

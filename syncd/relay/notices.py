@@ -1,8 +1,9 @@
 """Private comments that tell staff what a client could not get (staff do not know the bot exists).
 
 Notices go through the outbox like deliveries: written first, posted later, exactly once. A
-POST whose outcome is unknown is not repeated blindly: the issue's comments are searched for
-the notice first.
+notice is unsure (syncd.store.states.UNSURE) from before its POST until Okdesk's answer says
+nothing was written; an unsure notice is not posted blindly: the issue's comments are searched
+for it first.
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ from syncd.formatting import text_to_okdesk_html
 from syncd.health import Health
 from syncd.logs import get_logger
 from syncd.okdesk.client import OkdeskClient
-from syncd.okdesk.errors import OkdeskError, OkdeskOutcomeUnknown, OkdeskUnavailable
+from syncd.okdesk.errors import OkdeskError
+from syncd.relay.executor import Executor, okdesk_answer
 from syncd.store import Store
-from syncd.store.states import OUTBOX_NOTICE
-from syncd.sync.retry import RetryPolicy, account_failure, backoff
+from syncd.store.states import OUTBOX_NOTICE, UNSURE
+from syncd.sync.answers import is_outage, notice_unsure
+from syncd.sync.retry import RetryPolicy
 
 KIND = OUTBOX_NOTICE  # its home: syncd.store.states
-OUTCOME_UNKNOWN = "outcome unknown"
 log = get_logger(__name__)
 
 
@@ -49,6 +51,7 @@ class NoticeWorker:
                  health: Health) -> None:
         self.store, self.okdesk, self.employee_id = store, okdesk, employee_id
         self.policy, self.health = policy, health
+        self.executor = Executor(store, policy, health)
         self._running = threading.Lock()
         self.stopping = threading.Event()
 
@@ -75,7 +78,7 @@ class NoticeWorker:
     def _post(self, row) -> bool:  # type: ignore[no-untyped-def]
         content = text_to_okdesk_html(json.loads(row.payload)["text"])
         bound = log.bind(outbox_id=row.id, issue_id=row.okdesk_issue_id)
-        maybe_posted = bool(row.last_error) and row.last_error.startswith(OUTCOME_UNKNOWN)
+        maybe_posted = row.state == UNSURE
         try:
             if maybe_posted and self._already_there(row, content):
                 self.store.mark_done(row.id)
@@ -83,7 +86,7 @@ class NoticeWorker:
                 return True
             # Written before the POST: a crash between Okdesk's write and ours must make the next
             # attempt look for the comment first, not post it twice.
-            self.store.mark_uncertain(row.id, f"{OUTCOME_UNKNOWN}: posting")
+            self.store.mark_unsure(row.id)
             assert self.employee_id is not None  # run_once posts nothing without one
             comment = self.okdesk.create_comment(row.okdesk_issue_id, content_html=content,
                                                  author_id=self.employee_id, author_type="employee", public=False)
@@ -106,18 +109,15 @@ class NoticeWorker:
         return False
 
     def _failed(self, row, exc: OkdeskError, bound, maybe_posted: bool) -> None:  # type: ignore[no-untyped-def]
-        now = utcnow()
+        answer = okdesk_answer(exc)
         # Only an answer that proves nothing was written clears the doubt of an earlier attempt.
-        unknown = maybe_posted or isinstance(exc, OkdeskOutcomeUnknown)
-        error = f"{OUTCOME_UNKNOWN}: {exc}" if unknown else str(exc)
-        self.health.error("okdesk", str(exc))  # `syncd status` shows the latest error
-        counts = not isinstance(exc, OkdeskUnavailable) or self.health.ok_since("okdesk", row.last_attempt_at)
-        outcome = account_failure(budget_spent=row.budget_spent, last_attempt_at=row.last_attempt_at, now=now,
-                                  counts=counts, policy=self.policy)
-        delay = getattr(exc, "retry_after", None) or backoff(row.attempts + 1, self.policy)
-        self.store.record_failure(row.id, error=error, next_try_at=now + timedelta(seconds=delay),
-                                  budget_spent=outcome.budget_spent, parked=outcome.parked)
-        bound.warning("staff_notice_failed", error=str(exc), parked=outcome.parked)
+        unknown = maybe_posted or notice_unsure(answer)
+        # The words stay for `syncd status`; the state is what the next try reads.
+        note = f"outcome unknown: {exc}" if unknown else None
+        # A server's wait of 0 is no wait: the backoff.
+        nxt = self.executor.outbox_failed(row, service="okdesk", error=str(exc), outage=is_outage(answer),
+                                          wait=answer.retry_after or None, unsure=unknown, note=note)
+        bound.warning("staff_notice_failed", error=str(exc), parked=nxt.parked)
 
 
 def _same_text(html_a: str, html_b: str) -> bool:

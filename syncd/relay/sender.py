@@ -40,12 +40,13 @@ from syncd.okdesk.errors import (
 )
 from syncd.okdesk.models import UNNAMED_FILE
 from syncd.relay.dispatchloop import DispatchLoop
+from syncd.relay.executor import Executor
 from syncd.relay.notices import NoticeQueue
 from syncd.store import Store
 from syncd.store.states import OUTBOX_TELEGRAM
 from syncd.sync.codec import payload_steps
 from syncd.sync.planner import FileRef, Step, too_large_notice
-from syncd.sync.retry import RetryPolicy, account_failure, backoff
+from syncd.sync.retry import RetryPolicy
 from syncd.telegram import media
 from syncd.telegram.errors import SendFailure, classify
 from syncd.telegram.pacing import Pacer
@@ -74,6 +75,7 @@ class OutboxSender(DispatchLoop):
                  in_flight_window: float = 300.0, heartbeat: Callable[[], None] = lambda: None) -> None:
         self.store, self.tg, self.okdesk, self.pacer = store, tg, okdesk, pacer
         self.policy, self.health, self.notices = policy, health, notices
+        self.executor = Executor(store, policy, health)
         self.tmp_dir, self.idle, self.max_file_bytes = tmp_dir, idle, max_file_bytes
         self.in_flight_window = in_flight_window
         self.heartbeat = heartbeat  # each turn of the loop, for the systemd watchdog
@@ -90,7 +92,7 @@ class OutboxSender(DispatchLoop):
         next_due = self.idle
         for row in self.store.chat_heads(KIND):
             chat = row.tg_chat_id
-            if chat in self._busy:
+            if chat is None or chat in self._busy:  # a Telegram item always names its chat
                 continue
             wait = max((row.next_try_at - now).total_seconds(), self.pacer.chat_ready_in(chat))
             if wait > 0:
@@ -119,7 +121,7 @@ class OutboxSender(DispatchLoop):
         row = self.store.get_outbox(outbox_id)
         if row is None or row.state != "pending":
             return
-        link = self.store.link_by_chat(row.tg_chat_id)
+        link = self.store.link_by_chat(row.tg_chat_id) if row.tg_chat_id is not None else None
         if link is None:
             # Nobody to send to (unlinked, or re-queued after the client's account was deleted): no try
             # can succeed, so the item is parked at once.
@@ -352,13 +354,8 @@ class OutboxSender(DispatchLoop):
                              row.okdesk_issue_id, t("ru", "staff_blocked" if blocked else "staff_unreachable"))
             bound.warning("client_blocked_bot" if blocked else "client_unreachable", error=failure.detail)
             return
-        self.health.error(failed.service, failure.detail)  # `syncd status` shows the latest error
-        counts = failure.kind != "outage" or self.health.ok_since(failed.service, row.last_attempt_at)
-        outcome = account_failure(budget_spent=row.budget_spent, last_attempt_at=row.last_attempt_at, now=now,
-                                  counts=counts, policy=self.policy)
-        delay = backoff(row.attempts + 1, self.policy)
-        self.store.record_failure(row.id, error=failure.detail, next_try_at=now + timedelta(seconds=delay),
-                                  budget_spent=outcome.budget_spent, parked=outcome.parked)
+        outcome = self.executor.outbox_failed(row, service=failed.service, error=failure.detail,
+                                              outage=failure.kind == "outage")
         if outcome.parked:
             bound.error("delivery_parked", error=failure.detail, attempts=row.attempts + 1)
             what = json.loads(row.payload).get("what", "")
@@ -369,7 +366,7 @@ class OutboxSender(DispatchLoop):
             self.notices.add(f"notice:parked:{row.id}:{before}", row.okdesk_issue_id,
                              t("ru", "staff_parked", what=words, error=failure.detail))
         else:
-            bound.warning("delivery_failed", error=failure.detail, kind=failure.kind, retry_in=round(delay, 2),
+            bound.warning("delivery_failed", error=failure.detail, kind=failure.kind, retry_in=round(outcome.delay, 2),
                           budget_spent=round(outcome.budget_spent, 1))
 
 

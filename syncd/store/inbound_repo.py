@@ -13,9 +13,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, and_, func, insert, select, update
-from sqlalchemy.engine import Row
 
 from syncd.clock import utcnow
+from syncd.store.rows import InboundJob, InboxMessage, every, one
 from syncd.store.schema import (
     followed_issues,
     inbound_jobs,
@@ -28,6 +28,8 @@ from syncd.store.schema import (
 from syncd.store.sql import dialect_insert_of, insert_ignore
 from syncd.store.states import (
     BLANK_CONTENT,
+    RUNNABLE_JOB_STATES,
+    UNSURE,
 )
 from syncd.store.states import (
     JOB_ASKING as ASKING,
@@ -42,9 +44,6 @@ from syncd.store.states import (
     JOB_FAILED as FAILED,
 )
 from syncd.store.states import (
-    JOB_POSTING as POSTING,
-)
-from syncd.store.states import (
     JOB_QUEUED as QUEUED,
 )
 from syncd.store.states import (
@@ -55,7 +54,8 @@ from syncd.store.states import (
 )
 
 # Its states have their home in syncd.store.states; named here too for the code that moves jobs.
-__all__ = ["ASKING", "DONE", "DUPLICATE", "FAILED", "OPEN_STATES", "POSTING", "QUEUED", "REFUSED", "InboundStore"]
+__all__ = ["ASKING", "DONE", "DUPLICATE", "FAILED", "OPEN_STATES", "QUEUED", "REFUSED", "RUNNABLE_JOB_STATES",
+           "UNSURE", "InboundStore"]
 
 
 class _Taken(Exception):
@@ -96,12 +96,13 @@ class InboundStore:
                                                       inbox_messages.c.job_id.is_(None)).values(
                 job_id=0, content=BLANK_CONTENT, media=None))
 
-    def message_row(self, message_row_id: int) -> Row | None:
+    def message_row(self, message_row_id: int) -> InboxMessage | None:
         with self.engine.connect() as conn:
-            return conn.execute(select(inbox_messages).where(inbox_messages.c.id == message_row_id)).first()
+            return one(InboxMessage, conn.execute(select(inbox_messages).where(
+                inbox_messages.c.id == message_row_id)).first())
 
     def unassigned_messages(self, tg_chat_id: int | None = None, grouped_id: int | None = None,
-                            received_before: datetime | None = None) -> list[Row]:
+                            received_before: datetime | None = None) -> list[InboxMessage]:
         """Messages without a job: an album still arriving, or one a crash caught before its job."""
         q = select(inbox_messages).where(inbox_messages.c.job_id.is_(None))
         if received_before is not None:
@@ -111,12 +112,12 @@ class InboundStore:
         if grouped_id is not None:
             q = q.where(inbox_messages.c.grouped_id == grouped_id)
         with self.engine.connect() as conn:
-            return list(conn.execute(q.order_by(inbox_messages.c.tg_message_id)))
+            return every(InboxMessage, conn.execute(q.order_by(inbox_messages.c.tg_message_id)))
 
-    def job_messages(self, job_id: int) -> list[Row]:
+    def job_messages(self, job_id: int) -> list[InboxMessage]:
         with self.engine.connect() as conn:
-            return list(conn.execute(select(inbox_messages).where(inbox_messages.c.job_id == job_id)
-                                     .order_by(inbox_messages.c.tg_message_id)))
+            return every(InboxMessage, conn.execute(select(inbox_messages).where(inbox_messages.c.job_id == job_id)
+                                                    .order_by(inbox_messages.c.tg_message_id)))
 
     def message_job(self, tg_chat_id: int, tg_message_id: int) -> int | None:
         with self.engine.connect() as conn:
@@ -145,9 +146,9 @@ class InboundStore:
             return None
         return int(job_id)
 
-    def get_job(self, job_id: int) -> Row | None:
+    def get_job(self, job_id: int) -> InboundJob | None:
         with self.engine.connect() as conn:
-            return conn.execute(select(inbound_jobs).where(inbound_jobs.c.id == job_id)).first()
+            return one(InboundJob, conn.execute(select(inbound_jobs).where(inbound_jobs.c.id == job_id)).first())
 
     def update_job(self, job_id: int, *, only_if_state: Sequence[str] | None = None, **values: Any) -> bool:
         """Change a job; with ``only_if_state`` only from those states (a double tap changes it once)."""
@@ -160,16 +161,16 @@ class InboundStore:
     @staticmethod
     def _heads() -> Any:
         """Each client's oldest open job: one client's jobs go in the order they were sent."""
-        return (select(func.min(inbound_jobs.c.id)).where(inbound_jobs.c.state.in_([QUEUED, POSTING]))
+        return (select(func.min(inbound_jobs.c.id)).where(inbound_jobs.c.state.in_(RUNNABLE_JOB_STATES))
                 .group_by(inbound_jobs.c.tg_user_id))
 
-    def due_jobs(self, now: datetime, limit: int = 100) -> list[Row]:
+    def due_jobs(self, now: datetime, limit: int = 100) -> list[InboundJob]:
         """The due heads, the oldest first. Heads only: a client with hundreds of jobs queued must
         not hide the others' behind a row limit."""
         with self.engine.connect() as conn:
             q = (select(inbound_jobs).where(inbound_jobs.c.id.in_(self._heads()), inbound_jobs.c.next_try_at <= now)
                  .order_by(inbound_jobs.c.id).limit(limit))
-            return list(conn.execute(q))
+            return every(InboundJob, conn.execute(q))
 
     def next_job_time(self, busy_users: Sequence[int] = ()) -> datetime | None:
         """When the next head is due (a job behind a waiting head is not due before it); the heads
@@ -181,20 +182,20 @@ class InboundStore:
             return conn.execute(q).scalar()
 
     def twin_job(self, tg_user_id: int, fingerprint: str, since: datetime, until: datetime,
-                 exclude: int) -> Row | None:
+                 exclude: int) -> InboundJob | None:
         """Another job of the client with the same content, sent within the window, turned (or
         turning) into an issue."""
         with self.engine.connect() as conn:
-            return conn.execute(select(inbound_jobs).where(
+            return one(InboundJob, conn.execute(select(inbound_jobs).where(
                 inbound_jobs.c.tg_user_id == tg_user_id, inbound_jobs.c.fingerprint == fingerprint,
                 inbound_jobs.c.sent_at >= since, inbound_jobs.c.sent_at <= until, inbound_jobs.c.id != exclude,
                 inbound_jobs.c.action == "create",
-                inbound_jobs.c.state.in_([QUEUED, POSTING, DONE])).order_by(inbound_jobs.c.id)).first()
+                inbound_jobs.c.state.in_([*RUNNABLE_JOB_STATES, DONE])).order_by(inbound_jobs.c.id)).first())
 
-    def unasked_jobs(self, created_before: datetime) -> list[Row]:
+    def unasked_jobs(self, created_before: datetime) -> list[InboundJob]:
         """Jobs waiting for the client's choice whose question a crash kept from being sent."""
         with self.engine.connect() as conn:
-            return list(conn.execute(select(inbound_jobs).where(
+            return every(InboundJob, conn.execute(select(inbound_jobs).where(
                 inbound_jobs.c.state == ASKING, inbound_jobs.c.ask_message_id.is_(None),
                 inbound_jobs.c.created_at < created_before).order_by(inbound_jobs.c.id)))
 
@@ -206,9 +207,9 @@ class InboundStore:
             insert_ignore(conn, message_map, [dict(tg_chat_id=tg_chat_id, tg_message_id=tg_message_id,
                                                     okdesk_issue_id=okdesk_issue_id, created_at=utcnow())])
 
-    def asking_jobs(self, tg_user_id: int) -> list[Row]:
+    def asking_jobs(self, tg_user_id: int) -> list[InboundJob]:
         with self.engine.connect() as conn:
-            return list(conn.execute(select(inbound_jobs).where(
+            return every(InboundJob, conn.execute(select(inbound_jobs).where(
                 inbound_jobs.c.tg_user_id == tg_user_id, inbound_jobs.c.state == ASKING)))
 
     def contacts_creating_issues(self) -> set[int]:
@@ -217,7 +218,7 @@ class InboundStore:
 
         with self.engine.connect() as conn:
             q = (select(links.c.okdesk_contact_id).join(inbound_jobs, inbound_jobs.c.tg_user_id == links.c.tg_user_id)
-                 .where(inbound_jobs.c.action == "create", inbound_jobs.c.state == POSTING))
+                 .where(inbound_jobs.c.action == "create", inbound_jobs.c.state == UNSURE))
             return {int(c) for c in conn.execute(q).scalars()}
 
     def claimed_comment_ids(self, issue_id: int) -> set[int]:
@@ -246,7 +247,7 @@ class InboundStore:
         now = utcnow()
         with self.engine.begin() as conn:
             changed = conn.execute(update(inbound_jobs).where(
-                and_(inbound_jobs.c.id == job_id, inbound_jobs.c.state.in_([QUEUED, POSTING]))).values(
+                and_(inbound_jobs.c.id == job_id, inbound_jobs.c.state.in_(RUNNABLE_JOB_STATES))).values(
                 state=DONE, okdesk_issue_id=okdesk_issue_id, okdesk_comment_id=okdesk_comment_id,
                 dropped_files=json.dumps(list(dropped_files), ensure_ascii=False), done_at=now, last_error=None))
             if changed.rowcount != 1:

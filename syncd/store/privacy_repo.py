@@ -24,7 +24,7 @@ from syncd.store.schema import (
     message_map,
     outbox,
 )
-from syncd.store.states import BLANK_CONTENT, BLANK_PAYLOAD, CANCELLED
+from syncd.store.states import BLANK_CONTENT, BLANK_PAYLOAD, CANCELLED, WAITING_OUTBOX_STATES
 from syncd.store.states import DONE as OUTBOX_DONE
 from syncd.store.states import FAILED as OUTBOX_FAILED
 from syncd.store.states import JOB_ASKING as ASKING
@@ -32,12 +32,11 @@ from syncd.store.states import JOB_FAILED as FAILED
 from syncd.store.states import JOB_QUEUED as QUEUED
 from syncd.store.states import JOB_REFUSED as REFUSED
 from syncd.store.states import OPEN_JOB_STATES as OPEN_STATES
-from syncd.store.states import PENDING as OUTBOX_PENDING
 
 _WAITING_JOBS = (ASKING, QUEUED)
 # Jobs whose messages are still needed: open ones, and failed ones the sysadmin may re-queue.
 _OPEN_JOBS = (*OPEN_STATES, FAILED)
-_WAITING_OUTBOX = (OUTBOX_PENDING, OUTBOX_FAILED)
+_WAITING_OUTBOX = (*WAITING_OUTBOX_STATES, OUTBOX_FAILED)
 _FINISHED_OUTBOX = (OUTBOX_DONE, CANCELLED)
 
 

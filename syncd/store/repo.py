@@ -13,12 +13,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, delete, func, insert, or_, select, update
-from sqlalchemy.engine import Row
 
 from syncd.clock import utcnow
 from syncd.store.inbound_repo import InboundStore
 from syncd.store.privacy_repo import PrivacyStore
 from syncd.store.rating_repo import RatingStore
+from syncd.store.rows import FollowedIssue, Link, OutboxItem, every, one
 from syncd.store.schema import (
     dialogs,
     followed_issues,
@@ -31,7 +31,7 @@ from syncd.store.schema import (
     seen_comments,
 )
 from syncd.store.sql import insert_ignore
-from syncd.store.states import CANCELLED, DONE, FAILED, PENDING
+from syncd.store.states import CANCELLED, DONE, FAILED, PENDING, UNSURE, WAITING_OUTBOX_STATES
 from syncd.store.status_repo import StatusStore
 
 
@@ -46,9 +46,9 @@ class Store(InboundStore, StatusStore, PrivacyStore, RatingStore):
 
     # ------------------------------------------------------------ links
 
-    def get_link(self, tg_user_id: int) -> Row | None:
+    def get_link(self, tg_user_id: int) -> Link | None:
         with self.engine.connect() as conn:
-            return conn.execute(select(links).where(links.c.tg_user_id == tg_user_id)).first()
+            return one(Link, conn.execute(select(links).where(links.c.tg_user_id == tg_user_id)).first())
 
     def save_link(self, *, tg_user_id: int, tg_chat_id: int, tg_access_hash: int, okdesk_contact_id: int,
                   contact_name: str, phone: str | None, language: str, linked_at: datetime | None = None,
@@ -77,12 +77,12 @@ class Store(InboundStore, StatusStore, PrivacyStore, RatingStore):
             conn.execute(update(links).where(links.c.tg_user_id == tg_user_id).values(**values))
         return was_blocked
 
-    def links_for_contacts(self, contact_ids: Iterable[int]) -> list[Row]:
+    def links_for_contacts(self, contact_ids: Iterable[int]) -> list[Link]:
         ids = list(set(contact_ids))
         if not ids:
             return []
         with self.engine.connect() as conn:
-            return list(conn.execute(select(links).where(links.c.okdesk_contact_id.in_(ids))))
+            return every(Link, conn.execute(select(links).where(links.c.okdesk_contact_id.in_(ids))))
 
     def linked_contact_ids(self) -> set[int]:
         with self.engine.connect() as conn:
@@ -93,9 +93,9 @@ class Store(InboundStore, StatusStore, PrivacyStore, RatingStore):
         with self.engine.connect() as conn:
             return [p for p in conn.execute(select(links.c.phone).where(links.c.phone.is_not(None))).scalars() if p]
 
-    def links_unscanned(self) -> list[Row]:
+    def links_unscanned(self) -> list[Link]:
         with self.engine.connect() as conn:
-            return list(conn.execute(select(links).where(links.c.issues_scanned.is_(False))))
+            return every(Link, conn.execute(select(links).where(links.c.issues_scanned.is_(False))))
 
     def set_blocked(self, tg_chat_id: int, at: datetime | None) -> None:
         with self.engine.begin() as conn:
@@ -109,9 +109,9 @@ class Store(InboundStore, StatusStore, PrivacyStore, RatingStore):
                 .order_by(followed_issues.c.okdesk_updated_at.desc()).limit(limit)).all()
         return [(int(row[0]), row[1]) for row in rows]
 
-    def link_by_chat(self, tg_chat_id: int) -> Row | None:
+    def link_by_chat(self, tg_chat_id: int) -> Link | None:
         with self.engine.connect() as conn:
-            return conn.execute(select(links).where(links.c.tg_chat_id == tg_chat_id)).first()
+            return one(Link, conn.execute(select(links).where(links.c.tg_chat_id == tg_chat_id)).first())
 
     # ------------------------------------------------------------ followed issues
 
@@ -126,14 +126,14 @@ class Store(InboundStore, StatusStore, PrivacyStore, RatingStore):
         with self.engine.begin() as conn:
             return insert_ignore(conn, followed_issues, [row]) > 0
 
-    def followed(self, issue_ids: Iterable[int]) -> dict[int, Row]:
+    def followed(self, issue_ids: Iterable[int]) -> dict[int, FollowedIssue]:
         ids = list(set(issue_ids))
-        out: dict[int, Row] = {}
+        out: dict[int, FollowedIssue] = {}
         with self.engine.connect() as conn:
             for start in range(0, len(ids), 500):
                 chunk = ids[start:start + 500]
                 for row in conn.execute(select(followed_issues).where(followed_issues.c.okdesk_issue_id.in_(chunk))):
-                    out[row.okdesk_issue_id] = row
+                    out[row.okdesk_issue_id] = FollowedIssue(**row._mapping)
         return out
 
     def followed_count(self) -> int:
@@ -204,25 +204,27 @@ class Store(InboundStore, StatusStore, PrivacyStore, RatingStore):
         with self.engine.begin() as conn:
             return insert_ignore(conn, outbox, rows)
 
-    def chat_heads(self, kind: str) -> list[Row]:
-        """The oldest pending item of each chat whose user has not blocked the bot."""
+    def chat_heads(self, kind: str) -> list[OutboxItem]:
+        """The oldest waiting item of each chat whose user has not blocked the bot."""
         with self.engine.connect() as conn:
-            heads = (select(func.min(outbox.c.id)).where(outbox.c.state == PENDING, outbox.c.kind == kind)
+            heads = (select(func.min(outbox.c.id))
+                     .where(outbox.c.state.in_(WAITING_OUTBOX_STATES), outbox.c.kind == kind)
                      .group_by(outbox.c.tg_chat_id))
             q = (select(outbox).where(outbox.c.id.in_(heads))
                  .where(~outbox.c.tg_chat_id.in_(select(links.c.tg_chat_id).where(links.c.blocked_at.is_not(None))))
                  .order_by(outbox.c.next_try_at, outbox.c.id))
-            return list(conn.execute(q))
+            return every(OutboxItem, conn.execute(q))
 
-    def due_items(self, kind: str, now: datetime, limit: int = 50) -> list[Row]:
+    def due_items(self, kind: str, now: datetime, limit: int = 50) -> list[OutboxItem]:
         with self.engine.connect() as conn:
-            q = (select(outbox).where(outbox.c.state == PENDING, outbox.c.kind == kind, outbox.c.next_try_at <= now)
+            q = (select(outbox).where(outbox.c.state.in_(WAITING_OUTBOX_STATES), outbox.c.kind == kind,
+                                      outbox.c.next_try_at <= now)
                  .order_by(outbox.c.id).limit(limit))
-            return list(conn.execute(q))
+            return every(OutboxItem, conn.execute(q))
 
-    def get_outbox(self, outbox_id: int) -> Row | None:
+    def get_outbox(self, outbox_id: int) -> OutboxItem | None:
         with self.engine.connect() as conn:
-            return conn.execute(select(outbox).where(outbox.c.id == outbox_id)).first()
+            return one(OutboxItem, conn.execute(select(outbox).where(outbox.c.id == outbox_id)).first())
 
     def record_step(self, outbox_id: int, progress: int, tg_message_ids: Sequence[int], *, tg_chat_id: int | None,
                     okdesk_issue_id: int | None, okdesk_comment_id: int | None, done: bool) -> None:
@@ -249,14 +251,19 @@ class Store(InboundStore, StatusStore, PrivacyStore, RatingStore):
             conn.execute(update(outbox).where(outbox.c.id == outbox_id).values(state=DONE, done_at=utcnow()))
 
     def record_failure(self, outbox_id: int, *, error: str, next_try_at: datetime, budget_spent: float,
-                       parked: bool, count_attempt: bool = True) -> None:
+                       parked: bool, count_attempt: bool = True, unsure: bool | None = None) -> None:
+        """A failed try. ``unsure``: whether the item's side effect may have happened (UNSURE) or
+        certainly did not (pending); None leaves a waiting item's state as it is."""
         # A definite answer: nothing of this step is in flight any more (syncd.relay.sender).
         values: dict[str, Any] = dict(last_error=error[:500], next_try_at=next_try_at, budget_spent=budget_spent,
                                       last_attempt_at=utcnow(), unconfirmed_since=None)
         if parked:
             values["state"] = FAILED
+        elif unsure is not None:
+            values["state"] = UNSURE if unsure else PENDING
         with self.engine.begin() as conn:
-            stmt = update(outbox).where(outbox.c.id == outbox_id, outbox.c.state != CANCELLED)
+            stmt = update(outbox).where(outbox.c.id == outbox_id, outbox.c.state.in_(WAITING_OUTBOX_STATES)
+                                        if unsure is not None else outbox.c.state != CANCELLED)
             if count_attempt:
                 values["attempts"] = outbox.c.attempts + 1
             conn.execute(stmt.values(**values))
@@ -268,10 +275,11 @@ class Store(InboundStore, StatusStore, PrivacyStore, RatingStore):
             conn.execute(update(outbox).where(outbox.c.id == outbox_id, outbox.c.state != CANCELLED).values(
                 unconfirmed_since=since, last_error=error[:500], next_try_at=next_try_at, last_attempt_at=utcnow()))
 
-    def mark_uncertain(self, outbox_id: int, note: str) -> None:
+    def mark_unsure(self, outbox_id: int) -> None:
         """Before a write whose outcome could be lost: the next attempt must look before it writes."""
         with self.engine.begin() as conn:
-            conn.execute(update(outbox).where(outbox.c.id == outbox_id).values(last_error=note))
+            conn.execute(update(outbox).where(outbox.c.id == outbox_id, outbox.c.state.in_(WAITING_OUTBOX_STATES))
+                         .values(state=UNSURE))
 
     # ------------------------------------------------------------ message map
 

@@ -188,7 +188,7 @@ inbox_messages = Table(
     Column("reply_to_msg_id", BigInteger, nullable=True),
     # Telegram's date of the message.
     Column("sent_at", UTCDateTime(), nullable=False),
-    # What the message says and which files it carries (syncd.inbound.content, as JSON).
+    # What the message says and which files it carries (syncd.relay.content, as JSON).
     Column("content", Text, nullable=False),
     # The serialized TL media, to download the file later (after a restart too).
     Column("media", Text, nullable=True),
@@ -206,7 +206,7 @@ inbound_jobs = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("tg_user_id", BigInteger, nullable=False),
     Column("tg_chat_id", BigInteger, nullable=False),
-    # asking | queued | posting | done | duplicate | refused | failed
+    # asking | queued | unsure | done | duplicate | refused | failed
     Column("state", String(20), nullable=False),
     Column("action", String(20), nullable=True),  # comment | create
     # The issue commented on, or the issue created.
@@ -233,7 +233,7 @@ inbound_jobs = Table(
     Index("ix_inbound_jobs_user_fingerprint", "tg_user_id", "fingerprint"),
 )
 
-# A client's rating of an issue, written before Okdesk is asked ("posting") and marked "done" once it
+# A client's rating of an issue, written before Okdesk is asked ("unsure") and marked "done" once it
 # answered: one rating per issue, whatever is tapped twice or resent after a crash.
 issue_ratings = Table(
     "issue_ratings",
@@ -242,7 +242,7 @@ issue_ratings = Table(
     Column("tg_user_id", BigInteger, nullable=False),
     Column("okdesk_contact_id", Integer, nullable=False),
     Column("rate", String(20), nullable=False),  # bad | normal | good
-    Column("state", String(20), nullable=False),  # posting | done
+    Column("state", String(20), nullable=False),  # unsure | done
     Column("created_at", UTCDateTime(), nullable=False),
     Column("done_at", UTCDateTime(), nullable=True),
 )

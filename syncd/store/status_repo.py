@@ -14,14 +14,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, case, func, select, update
 
 from syncd.clock import utcnow
 from syncd.store.schema import followed_issues, inbound_jobs, links, outbox
 from syncd.store.states import FAILED as OUTBOX_FAILED
-from syncd.store.states import INBOUND_PREFIX, JOB_FAILED, OUTBOX_PREFIX
+from syncd.store.states import (
+    INBOUND_PREFIX,
+    JOB_FAILED,
+    OUTBOX_NOTICE,
+    OUTBOX_PREFIX,
+    UNSURE,
+    WAITING_OUTBOX_STATES,
+)
 from syncd.store.states import JOB_ASKING as ASKING
-from syncd.store.states import JOB_POSTING as POSTING
 from syncd.store.states import JOB_QUEUED as QUEUED
 from syncd.store.states import OPEN_JOB_STATES as OPEN_STATES
 from syncd.store.states import PENDING as OUTBOX_PENDING
@@ -40,7 +46,7 @@ class Counts:
     followed_issues: int
     outbox_waiting: Backlog
     outbox_failed: Backlog
-    inbound_waiting: Backlog  # queued, posting, and asking the client a question
+    inbound_waiting: Backlog  # queued, unsure, and asking the client a question
     inbound_asking: int
     inbound_failed: Backlog
 
@@ -60,6 +66,12 @@ def _by_state(rows: Any) -> dict[str, Backlog]:
     return {state: Backlog(int(count or 0), oldest) for state, count, oldest in rows}
 
 
+def _together(backlogs: dict[str, Backlog], states: Sequence[str]) -> Backlog:
+    waiting = [backlogs[state] for state in states if state in backlogs]
+    oldest = [b.oldest for b in waiting if b.oldest is not None]
+    return Backlog(sum(b.count for b in waiting), min(oldest, default=None))
+
+
 class StatusStore:
     engine: Engine
 
@@ -71,21 +83,20 @@ class StatusStore:
             followed = conn.execute(select(func.count()).select_from(followed_issues)).scalar_one()
             out = _by_state(conn.execute(
                 select(outbox.c.state, func.count(), func.min(outbox.c.created_at))
-                .where(outbox.c.state.in_([OUTBOX_PENDING, OUTBOX_FAILED])).group_by(outbox.c.state)))
+                .where(outbox.c.state.in_([*WAITING_OUTBOX_STATES, OUTBOX_FAILED])).group_by(outbox.c.state)))
             jobs = _by_state(conn.execute(
                 select(inbound_jobs.c.state, func.count(), func.min(inbound_jobs.c.created_at))
                 .where(inbound_jobs.c.state.in_([*OPEN_STATES, JOB_FAILED])).group_by(inbound_jobs.c.state)))
         # Every open job is waiting, one asking the client a question too (Counts.inbound_waiting).
-        waiting = [jobs[state] for state in OPEN_STATES if state in jobs]
-        oldest = [b.oldest for b in waiting if b.oldest is not None]
         return Counts(linked_clients=int(linked), blocked_clients=int(blocked), followed_issues=int(followed),
-                      outbox_waiting=out.get(OUTBOX_PENDING, Backlog()), outbox_failed=out.get(OUTBOX_FAILED, Backlog()),
-                      inbound_waiting=Backlog(sum(b.count for b in waiting), min(oldest, default=None)),
+                      outbox_waiting=_together(out, WAITING_OUTBOX_STATES),
+                      outbox_failed=out.get(OUTBOX_FAILED, Backlog()),
+                      inbound_waiting=_together(jobs, OPEN_STATES),
                       inbound_asking=jobs.get(ASKING, Backlog()).count,
                       inbound_failed=jobs.get(JOB_FAILED, Backlog()))
 
     def items_by_state(self) -> dict[str, dict[str, int]]:
-        """Every outbox item and inbound job counted by its state, finished ones included (syncd.metrics):
+        """Every outbox item and inbound job counted by its state, finished ones included (syncd.app.metrics):
         {"outbox": {"done": 40, "pending": 2, ...}, "inbound": {...}}; a state no item is in is absent."""
         with self.engine.connect() as conn:
             out = conn.execute(select(outbox.c.state, func.count()).group_by(outbox.c.state)).all()
@@ -113,25 +124,27 @@ class StatusStore:
         """Failed outbox items (all when ``ids`` is None) back to pending with a fresh retry budget.
 
         The random_ids and the progress stay: a message Telegram took before is not sent again.
-        The last error stays too: a staff notice whose POST may have happened searches first.
+        A staff notice goes back unsure: every try of it reached its POST or the search before it,
+        and one that may have posted must look for its comment before posting again.
         """
         stmt = update(outbox).where(outbox.c.state == OUTBOX_FAILED)
         if ids is not None:
             stmt = stmt.where(outbox.c.id.in_(list(ids)))
         with self.engine.begin() as conn:
-            done = conn.execute(stmt.values(state=OUTBOX_PENDING, next_try_at=utcnow(), budget_spent=0.0, attempts=0,
+            state = case((outbox.c.kind == OUTBOX_NOTICE, UNSURE), else_=OUTBOX_PENDING)
+            done = conn.execute(stmt.values(state=state, next_try_at=utcnow(), budget_spent=0.0, attempts=0,
                                             last_attempt_at=None).returning(outbox.c.id)).scalars()
             return sorted(int(i) for i in done)
 
     def requeue_inbound(self, ids: Sequence[int] | None = None) -> list[int]:
         """Failed inbound jobs (all when ``ids`` is None) back in the queue with a fresh retry budget.
 
-        A job that ever reached its POST goes back as "posting", not "queued": that POST may have
-        created the comment or issue, and a posting job searches Okdesk for it before posting again.
+        A job that ever reached its POST goes back as "unsure", not "queued": that POST may have
+        created the comment or issue, and an unsure job searches Okdesk for it before posting again.
         """
         requeued: list[int] = []
         with self.engine.begin() as conn:
-            for state, never_posted in ((QUEUED, True), (POSTING, False)):
+            for state, never_posted in ((QUEUED, True), (UNSURE, False)):
                 stmt = update(inbound_jobs).where(inbound_jobs.c.state == JOB_FAILED)
                 if ids is not None:
                     stmt = stmt.where(inbound_jobs.c.id.in_(list(ids)))

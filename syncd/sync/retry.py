@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 
 @dataclass(frozen=True)
@@ -44,3 +44,33 @@ def account_failure(*, budget_spent: float, last_attempt_at: datetime | None, no
         gap = min(max((now - last_attempt_at).total_seconds(), 0.0), 2 * policy.cap)
         budget_spent += gap
     return FailureOutcome(budget_spent, counts and budget_spent >= policy.budget)
+
+
+def counts_against_budget(*, outage: bool, service_worked_since: bool) -> bool:
+    """The one rule of what a failure costs. A failure that may be the whole service's (an outage,
+    a refused token, a lost answer) is the item's own only while the service worked for others
+    since the item's previous try; any other failure is the item's own."""
+    return not outage or service_worked_since
+
+
+@dataclass(frozen=True)
+class NextTry:
+    """The record of a failed try: when the next one is, what was spent, whether the item is parked."""
+
+    delay: float
+    next_try_at: datetime
+    attempts: int  # tries so far, the failed one included
+    budget_spent: float
+    parked: bool
+
+
+def next_try(*, attempts: int, budget_spent: float, last_attempt_at: datetime | None, now: datetime, counts: bool,
+             wait: float | None, policy: RetryPolicy, rng: random.Random | None = None) -> NextTry:
+    """After a failed try: the server's own wait when it named one, else the backoff of this many tries
+    (every try counts toward it, those that failed before reaching the write too)."""
+    spent = account_failure(budget_spent=budget_spent, last_attempt_at=last_attempt_at, now=now, counts=counts,
+                            policy=policy)
+    tries = attempts + 1
+    delay = wait if wait is not None else backoff(tries, policy, rng)
+    return NextTry(delay=delay, next_try_at=now + timedelta(seconds=delay), attempts=tries,
+                   budget_spent=spent.budget_spent, parked=spent.parked)

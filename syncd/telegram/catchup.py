@@ -22,14 +22,15 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
-from telethon import TelegramClient
 from telethon.tl import types
 
 from syncd.clock import utcnow
 from syncd.logs import get_logger
 from syncd.store import Store
+from syncd.store.offloop import off_loop
 from syncd.store.states import TELEGRAM_CATCH_UP_KEY as CATCH_UP_KEY
 from syncd.sync.retry import RetryPolicy, backoff
+from syncd.telegram.port import TelegramPort
 
 log = get_logger(__name__)
 BATCH = 100  # ids per messages.getMessages (Telethon asks in chunks of 100 too)
@@ -52,7 +53,7 @@ class RecoveredEvent:
 
 
 class CatchUp:
-    def __init__(self, *, tg: TelegramClient, store: Store, policy: RetryPolicy, max_messages: int,
+    def __init__(self, *, tg: TelegramPort, store: Store, policy: RetryPolicy, max_messages: int,
                  on_message: Callable[[Any], Awaitable[None]]) -> None:
         self.tg, self.store, self.policy, self.max_messages = tg, store, policy, max_messages
         self.on_message = on_message  # the bot's handler of a new message
@@ -106,14 +107,14 @@ class CatchUp:
                 await self._recover(request, result)
             except Exception:  # noqa: BLE001 - one gap must not stop the daemon; it is reported
                 log.exception("telegram_gap_recovery_failed")
-                await asyncio.to_thread(self._report, request, result, recovered=0, scanned=None,
-                                        complete=False)
+                await off_loop(self._report, request, result, recovered=0, scanned=None,
+                               complete=False)
 
     async def _recover(self, request: Any, result: Any) -> None:
         # From the state the gap starts at: what the daemon recorded before it (not what it recorded
         # since the reconnect, which lies past the gap), and messages dated after it.
         since = request.date - DATE_SLACK if request.date else None
-        known = await asyncio.to_thread(self.store.highest_message_id, request.date or utcnow())
+        known = await off_loop(self.store.highest_message_id, request.date or utcnow())
         first = (known or 0) + 1
         next_id, recovered, empty_batches, complete = first, 0, 0, False
         while next_id - first < self.max_messages:
@@ -133,8 +134,8 @@ class CatchUp:
                     # One at a time, in id order, as they were written; the inbox recognises one the
                     # live updates brought meanwhile.
                     await self.on_message(RecoveredEvent(message))
-        await asyncio.to_thread(self._report, request, result, recovered=recovered,
-                                scanned=(first, next_id - 1), complete=complete)
+        await off_loop(self._report, request, result, recovered=recovered,
+                       scanned=(first, next_id - 1), complete=complete)
 
     async def _fetch(self, ids: list[int]) -> list[Any]:
         """The messages with these ids (None where there is none), retried like any Telegram call."""

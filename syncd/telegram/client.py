@@ -11,14 +11,28 @@ name; tests/e2e/test_catch_up.py fails if Telethon ever stops going through it.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from typing import Any
 
 from telethon import TelegramClient
 from telethon.tl import functions
 
-# (the getDifference request, its result or None, the error or None)
-DifferenceWatcher = Callable[[Any, Any, BaseException | None], None]
+from syncd.telegram.port import DifferenceWatcher
+
+__all__ = ["DAEMON_OPTIONS", "DifferenceWatcher", "SyncdTelegramClient"]  # DifferenceWatcher: the port's
+
+# How the daemon's client behaves (syncd.app.parts.make_telegram_client); the in-memory fake of the tests
+# (tests/fakes/telegram.py) is built with the same, so both answer alike.
+DAEMON_OPTIONS: dict[str, Any] = dict(
+    # FloodWaits are ours to honour (the pacer pauses every send), not Telethon's to sleep through.
+    flood_sleep_threshold=0,
+    # Our outbox retries with backoff and a budget; RANDOM_ID_DUPLICATE must reach us at once,
+    # not after Telethon's own retries of what it takes for a server error.
+    request_retries=0, raise_last_call_error=True,
+    connection_retries=-1, retry_delay=1, auto_reconnect=True,
+    # Messages sent while the daemon was down arrive through updates.getDifference (watched:
+    # syncd.telegram.catchup retries a failed one and reads back a gap Telegram skipped).
+    catch_up=True,
+)
 
 
 class SyncdTelegramClient(TelegramClient):

@@ -11,6 +11,7 @@ from typing import Any
 
 from syncd.clock import utcnow
 from syncd.logs import get_logger
+from syncd.store.offloop import off_loop
 from syncd.store.states import TELEGRAM_LAST_OK_KEY
 
 KEY = TELEGRAM_LAST_OK_KEY  # its home: syncd.store.states
@@ -35,4 +36,4 @@ class TelegramHeartbeat:
             log.debug("telegram_heartbeat_missed", error=type(exc).__name__)
             return
         if me is not None:
-            await asyncio.to_thread(self.record)
+            await off_loop(self.record)

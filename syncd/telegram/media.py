@@ -12,7 +12,7 @@ import mimetypes
 from pathlib import Path
 from typing import Any
 
-from telethon import Button, TelegramClient, errors, utils
+from telethon import Button, errors, utils
 from telethon.errors import MultiError
 from telethon.tl import functions, types
 
@@ -20,6 +20,7 @@ from syncd.formatting import FormattedText
 from syncd.formatting.entity_limits import attempts
 from syncd.logs import get_logger
 from syncd.telegram.entities import to_telethon
+from syncd.telegram.port import TelegramPort
 
 with contextlib.suppress(ImportError):
     # hachoir (which Telethon asks for a video's size and duration) prints its parsers' warnings
@@ -35,7 +36,7 @@ def _mime(file_name: str) -> str:
     return mimetypes.guess_type(file_name)[0] or "application/octet-stream"
 
 
-async def uploaded_media(client: TelegramClient, path: Path, file_name: str, send_as: str) -> Any:
+async def uploaded_media(client: TelegramPort, path: Path, file_name: str, send_as: str) -> Any:
     """Upload ``path`` (streamed by Telethon in parts) and describe it as a photo, video or document."""
     handle = await client.upload_file(str(path), file_name=file_name)
     if send_as == "photo":
@@ -71,7 +72,7 @@ def inline_markup(buttons: Any) -> Any:
         for row in buttons])
 
 
-async def send_text(client: TelegramClient, peer: Any, text: FormattedText, random_id: int,
+async def send_text(client: TelegramPort, peer: Any, text: FormattedText, random_id: int,
                     reply_markup: Any = None) -> list[int]:
     """One text message. Formatting Telegram finds too much (ENTITIES_TOO_LONG) is reduced step by
     step (syncd.formatting.entity_limits), never the words: the message must arrive, plainer if need
@@ -100,7 +101,7 @@ async def send_text(client: TelegramClient, peer: Any, text: FormattedText, rand
         return sent_message_ids(result, [random_id])
 
 
-async def send_single(client: TelegramClient, peer: Any, path: Path, file_name: str, send_as: str,
+async def send_single(client: TelegramPort, peer: Any, path: Path, file_name: str, send_as: str,
                       random_id: int) -> list[int]:
     media = await uploaded_media(client, path, file_name, send_as)
     result = await client(functions.messages.SendMediaRequest(
@@ -109,7 +110,7 @@ async def send_single(client: TelegramClient, peer: Any, path: Path, file_name: 
     return sent_message_ids(result, [random_id])
 
 
-async def prepare_album_item(client: TelegramClient, peer: Any, path: Path, file_name: str, send_as: str) -> Any:
+async def prepare_album_item(client: TelegramPort, peer: Any, path: Path, file_name: str, send_as: str) -> Any:
     """Upload one album item and register it with UploadMedia; Telegram refuses a bad photo here,
     before anything is sent, so the caller can still send that one item another way."""
     uploaded = await uploaded_media(client, path, file_name, send_as)
@@ -117,7 +118,7 @@ async def prepare_album_item(client: TelegramClient, peer: Any, path: Path, file
     return utils.get_input_media(registered)
 
 
-async def send_prepared(client: TelegramClient, peer: Any, input_media: Any, random_id: int) -> list[int]:
+async def send_prepared(client: TelegramPort, peer: Any, input_media: Any, random_id: int) -> list[int]:
     """One already registered file as its own message (no second upload)."""
     result = await client(functions.messages.SendMediaRequest(
         peer=peer, media=input_media, message="", random_id=random_id,
@@ -125,14 +126,14 @@ async def send_prepared(client: TelegramClient, peer: Any, input_media: Any, ran
     return sent_message_ids(result, [random_id])
 
 
-async def send_album(client: TelegramClient, peer: Any, items: list[tuple[Any, int]]) -> list[int]:
+async def send_album(client: TelegramPort, peer: Any, items: list[tuple[Any, int]]) -> list[int]:
     """2..10 registered items (input media, random_id) as one SendMultiMedia: one album."""
     singles = [types.InputSingleMedia(media=m, random_id=r, message="") for m, r in items]
     result = await client(functions.messages.SendMultiMediaRequest(peer=peer, multi_media=singles))
     return sent_message_ids(result, [r for _m, r in items])
 
 
-async def send_each(client: TelegramClient, peer: Any, items: list[tuple[Any, int]]) -> list[tuple[list[int], Exception | None]]:
+async def send_each(client: TelegramPort, peer: Any, items: list[tuple[Any, int]]) -> list[tuple[list[int], Exception | None]]:
     """2+ registered items, each its own message, in one batch: (message ids, error) per item.
 
     One batch rather than one call each: Telethon sleeps 2 s after every error it classes as a

@@ -17,7 +17,7 @@ class Pacer:
         self._next_chat: dict[int, float] = {}
         self._paused_until = 0.0
         self._lock = asyncio.Lock()
-        # FloodWaits honoured since start, and their seconds (syncd.metrics): every one comes through pause().
+        # FloodWaits honoured since start, and their seconds (syncd.app.metrics): every one comes through pause().
         self.flood_waits = 0
         self.flood_wait_seconds = 0.0
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from telethon.tl import types
 
+from syncd.store.rows import Link
 
-def peer_of(link: Any) -> types.InputPeerUser:
+
+def peer_of(link: Link) -> types.InputPeerUser:
     return types.InputPeerUser(user_id=link.tg_user_id, access_hash=link.tg_access_hash)
 
 

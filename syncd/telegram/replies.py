@@ -19,7 +19,7 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
-from telethon import TelegramClient, errors, utils
+from telethon import errors, utils
 from telethon.tl import functions, types
 
 from syncd.logs import get_logger
@@ -27,6 +27,7 @@ from syncd.store.repo import new_random_id
 from syncd.telegram.errors import error_name
 from syncd.telegram.pacing import Pacer
 from syncd.telegram.peers import without_access_hash
+from syncd.telegram.port import TelegramPort
 
 log = get_logger(__name__)
 # Telethon's own convention for "the client's parse mode" (Markdown unless set), as send_message uses it.
@@ -59,7 +60,7 @@ class Sent:
 
 
 class Replies:
-    def __init__(self, tg: TelegramClient, *, pacer: Pacer, flood_max: float, in_flight_window: float = 300.0,
+    def __init__(self, tg: TelegramPort, *, pacer: Pacer, flood_max: float, in_flight_window: float = 300.0,
                  tries: int = TRIES) -> None:
         self.tg, self.pacer, self.flood_max, self.tries = tg, pacer, flood_max, tries
         # As the outbox (telegram.in_flight_window): RANDOM_ID_DUPLICATE is asked again this long, then

@@ -137,7 +137,7 @@ def test_kill_in_the_middle_of_an_album_upload(make_daemon, emu, tg, employee) -
                            dict(kind="video", data=video, file_name="сбой.mp4")])
     eventually(lambda: slow.hits == 1, what="the POST reached Okdesk")
     (job,) = db_rows(c.daemon, "SELECT * FROM inbound_jobs")
-    assert job["state"] == "posting"
+    assert job["state"] == "unsure"
     c.daemon.kill()
     # The cut request: Okdesk read a body that ends half-way and created nothing.
     eventually(lambda: posts(emu) == 1, what="the killed POST finished on Okdesk's side")
@@ -162,7 +162,7 @@ def test_kill_after_okdesk_created_the_comment_before_the_daemon_recorded_it(mak
     eventually(lambda: mine(emu, c), what="Okdesk created the comment")
     c.daemon.kill()
     (job,) = db_rows(c.daemon, "SELECT * FROM inbound_jobs")
-    assert (job["state"], job["okdesk_comment_id"]) == ("posting", None)  # the answer never arrived
+    assert (job["state"], job["okdesk_comment_id"]) == ("unsure", None)  # the answer never arrived
 
     c.daemon.start()
     found = c.daemon.wait_event("inbound_lost_answer_found", run=2)
@@ -266,7 +266,7 @@ def test_issue_creation_killed_at_every_moment_makes_exactly_one_issue(make_daem
     issue_posts = r"/issues/?$"
 
     def posting() -> bool:
-        return slow.hits == 1 and db_rows(daemon, "SELECT state FROM inbound_jobs ORDER BY id DESC")[0]["state"] == "posting"
+        return slow.hits == 1 and db_rows(daemon, "SELECT state FROM inbound_jobs ORDER BY id DESC")[0]["state"] == "unsure"
 
     def created() -> bool:
         return len(emu.issues_of_contact(contact_id)) == len(titles)

@@ -152,7 +152,7 @@ def test_a_crash_between_the_rate_request_and_its_record_ends_rated_once(make_da
     emu.add_fault(Fault(kind="after_effect_timeout", path=rf"/issues/{issue_id}/rates$", method="POST", delay=30))
     tg.press_button(user, notice.id, f"rt:{issue_id}:3".encode())
     eventually(lambda: accepted(emu, issue_id), what="the rate request reached Okdesk")
-    assert [r["state"] for r in db_rows(daemon, RATINGS)] == ["posting"]  # written before Okdesk was asked
+    assert [r["state"] for r in db_rows(daemon, RATINGS)] == ["unsure"]  # written before Okdesk was asked
     daemon.kill()
     daemon.start()
     (told,) = wait_text(tg, user, f"Спасибо за оценку заявки #{issue_id}! Ваша оценка: 👍 Отлично")
@@ -170,7 +170,7 @@ def test_a_tap_after_an_unanswered_request_finds_the_rating_and_thanks(make_daem
     emu.add_fault(Fault(kind="after_effect_timeout", path=rf"/issues/{issue_id}/rates$", method="POST", delay=3))
     first = tg.press_button(user, notice.id, f"rt:{issue_id}:2".encode())
     assert result_of(tg, user, first, "Связь со службой поддержки прервалась")
-    assert [r["state"] for r in db_rows(daemon, RATINGS)] == ["posting"]
+    assert [r["state"] for r in db_rows(daemon, RATINGS)] == ["unsure"]
     again = tg.press_button(user, notice.id, f"rt:{issue_id}:2".encode())
     assert result_of(tg, user, again, THANKS)
     assert [(r["rate"], r["state"]) for r in db_rows(daemon, RATINGS)] == [("normal", "done")]

@@ -22,6 +22,7 @@ from tests.waiting import wait_on
 from .faults import Faults, FloodWindow, Hold, Stall
 from .files import FileStore
 from .inbound import UserActions
+from .inprocess import ClientCallbacks, InProcessEndpoint, open_endpoint
 from .rpc import Options
 from .server import ServerCore
 from .state import (
@@ -59,7 +60,9 @@ class TelegramTestServer(UserActions):
         bot_id: int = 7_000_000_001,
         bot_username: str = "syncd_test_bot",
         bot_first_name: str = "Syncd Test Bot",
+        tcp: bool = True,
     ) -> None:
+        """tcp=False: no listening socket; only in-process clients (open_in_process) can reach it."""
         root = Path(files_dir) if files_dir is not None else Path(tempfile.mkdtemp())
         # A subdirectory: the Okdesk emulator may be given the same tmp_path.
         self.files_dir = root / "telegram"
@@ -79,6 +82,7 @@ class TelegramTestServer(UserActions):
         self._core: ServerCore | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
+        self._tcp = tcp
 
     # ------------------------------------------------------------ lifecycle
 
@@ -89,7 +93,7 @@ class TelegramTestServer(UserActions):
             target=self._loop.run_forever, name="telegram-test-server", daemon=True
         )
         self._thread.start()
-        asyncio.run_coroutine_threadsafe(self._core.start(), self._loop).result(10)
+        asyncio.run_coroutine_threadsafe(self._core.start(tcp=self._tcp), self._loop).result(10)
         return self
 
     def stop(self) -> None:
@@ -109,7 +113,21 @@ class TelegramTestServer(UserActions):
 
     @property
     def port(self) -> int:
+        if not self._tcp:
+            raise RuntimeError("this TelegramTestServer was started with tcp=False: no port")
         return self._require_core().port
+
+    def open_in_process(self, callbacks: ClientCallbacks) -> InProcessEndpoint:
+        """A connection for a client in this process (tests/fakes/telegram.py): requests go to
+        endpoint.submit(), answers and pushes come back through callbacks, on the server loop."""
+        core, loop = self._require_core(), self._loop
+        assert loop is not None
+        return self._call(open_endpoint, core, loop, callbacks)
+
+    def close_in_process(self, endpoint: InProcessEndpoint) -> None:
+        """The in-process client leaves (its disconnect); thread-safe, returns at once."""
+        assert self._loop is not None
+        self._loop.call_soon_threadsafe(endpoint.close)
 
     def _require_core(self) -> ServerCore:
         if self._core is None:

@@ -17,6 +17,7 @@ from telethon.tl.core import GzipPacked, MessageContainer
 from telethon.tl.tlobject import TLRequest
 
 from . import rpc_account, rpc_media, rpc_messages  # noqa: F401  (they register handlers)
+from .endpoint import Endpoint
 from .faults import Faults, Hold, Stall
 from .files import FileStore
 from .limits import RpcFail
@@ -45,9 +46,6 @@ _WRAPPERS = (
     functions.InvokeAfterMsgsRequest,
     functions.InvokeWithoutUpdatesRequest,
 )
-# Calls that do not make Telegram start pushing updates to the session.
-_NOT_SUBSCRIBING = {"help.GetConfig", "help.GetNearestDc"}
-
 
 def unwrap(request: Any) -> tuple[Any, bool]:
     without_updates = False
@@ -63,19 +61,23 @@ class ServerCore:
     def __init__(self, state: State, files: FileStore, options: Options, faults: Faults) -> None:
         self.state, self.files, self.options, self.faults = state, files, options, faults
         self.keys: dict[int, bytes] = {}  # auth_key_id -> authorized bot key
-        self.connections: set[ClientConnection] = set()
+        self.connections: set[Endpoint] = set()  # TCP and in-process clients alike
         self.salt = struct.unpack("<q", random.randbytes(8))[0]
         self.seen_sessions: set[tuple[int, int]] = set()
         # Updates produced while no connection listened (see Options.redeliver_after_reconnect).
         self.pending: list[types.Updates] = []
         self.port = 0
+        self.stopping = False  # stop() began: closed connections are not dropped ones
         self._server: asyncio.Server | None = None
 
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(self._on_client, "127.0.0.1", 0)
-        self.port = self._server.sockets[0].getsockname()[1]
+    async def start(self, *, tcp: bool = True) -> None:
+        """tcp=False: no listening socket, only in-process clients (tests/fakes/telegram.py)."""
+        if tcp:
+            self._server = await asyncio.start_server(self._on_client, "127.0.0.1", 0)
+            self.port = self._server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
+        self.stopping = True
         if self._server is not None:
             self._server.close()
         for conn in list(self.connections):
@@ -109,7 +111,7 @@ class ServerCore:
 
     # ------------------------------------------------------------ updates
 
-    def push(self, updates: types.Updates, exclude: ClientConnection | None = None) -> None:
+    def push(self, updates: types.Updates, exclude: Endpoint | None = None) -> None:
         targets = [c for c in self.connections if c.subscribed and c is not exclude]
         if targets:
             for conn in targets:
@@ -117,7 +119,7 @@ class ServerCore:
         elif exclude is None and self.options.redeliver_after_reconnect:
             self.pending.append(updates)
 
-    def subscribe(self, conn: ClientConnection) -> None:
+    def subscribe(self, conn: Endpoint) -> None:
         if conn.subscribed:
             return
         conn.subscribed = True
@@ -149,7 +151,7 @@ class ServerCore:
                 self.state.cond.notify_all()
         return stall
 
-    def finish_stall(self, conn: ClientConnection, stall: Stall, request: Any) -> bytes:
+    def finish_stall(self, conn: Endpoint, stall: Stall, request: Any) -> bytes:
         with self.state.cond:
             self.state.in_flight -= stall.keys
             if stall.error is not None:
@@ -160,7 +162,7 @@ class ServerCore:
         body, _hold = self.execute(conn, request)
         return body
 
-    def execute(self, conn: ClientConnection, request: Any) -> tuple[bytes, Hold | None]:
+    def execute(self, conn: Endpoint, request: Any) -> tuple[bytes, Hold | None]:
         """Run one RPC; returns the serialized result (or rpc_error) and a hold, if armed."""
         names = method_names(request)
         state = self.state
@@ -197,20 +199,19 @@ class ServerCore:
         return body, hold
 
 
-class ClientConnection:
+class ClientConnection(Endpoint):
+    """A TCP client: the "full" framing, MTProto 2.0 encryption and the service messages."""
+
     def __init__(
         self, core: ServerCore, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> None:
-        self.core, self.reader, self.writer = core, reader, writer
+        super().__init__(core)
+        self.reader, self.writer = reader, writer
         self.key = b""
-        self.key_id = 0
         self.session_id: int | None = None
-        self.subscribed = False
-        self.closed = False
         self._msg_ids = ServerMsgIds()
         self._frame_seq = 0
         self._content_seq = 0
-        self._holds: list[Hold] = []
 
     async def run(self) -> None:
         try:
@@ -231,8 +232,7 @@ class ClientConnection:
         if self.closed:
             return
         self.closed = True
-        for hold in self._holds:
-            hold.dropped.set()
+        self.drop_holds()
         if abort:
             self.writer.transport.abort()
         else:
@@ -315,43 +315,8 @@ class ClientConnection:
             ok = types.DestroySessionOk(session_id=obj.session_id)
             self.send(bytes(ok), response=True, content=False)
         elif isinstance(obj, TLRequest):
-            self._rpc(obj, msg_id)
+            self.rpc(obj, msg_id)
         # msgs_ack, msgs_state_info & co need no answer.
 
-    def _rpc(self, request: Any, msg_id: int) -> None:
-        inner, without_updates = unwrap(request)
-        stall = self.core.start_stall(inner)
-        if stall is not None:
-            asyncio.get_running_loop().create_task(self._run_after_stall(stall, inner, msg_id))
-            self._subscribe_after(inner, without_updates)
-            return
-        body, hold = self.core.execute(self, inner)
-        if hold is None:
-            self.send(rpc_result(msg_id, body), response=True, content=True)
-        else:
-            self._holds.append(hold)
-            hold.reached.set()
-            asyncio.get_running_loop().create_task(self._answer_after(hold, msg_id, body))
-        self._subscribe_after(inner, without_updates)
-
-    def _subscribe_after(self, inner: Any, without_updates: bool) -> None:
-        if not without_updates and method_names(inner)[1] not in _NOT_SUBSCRIBING:
-            self.core.subscribe(self)
-
-    async def _run_after_stall(self, stall: Stall, inner: Any, msg_id: int) -> None:
-        await stall.wait_released()
-        body = self.core.finish_stall(self, stall, inner)
-        stall.finished.set()
-        if self.closed:
-            stall.dropped.set()
-            return
+    def answer(self, msg_id: int, body: bytes) -> None:
         self.send(rpc_result(msg_id, body), response=True, content=True)
-
-    async def _answer_after(self, hold: Hold, msg_id: int, body: bytes) -> None:
-        await hold.wait_released()
-        self._holds.remove(hold)
-        if self.closed:
-            hold.dropped.set()
-            return
-        self.send(rpc_result(msg_id, body), response=True, content=True)
-        hold.delivered.set()

@@ -1,5 +1,5 @@
-"""The daemon in the test process: its own parts (:func:`syncd.parts.build`) started, run and stopped by
-:mod:`syncd.daemon` on an event loop of its own in a thread, against whatever Okdesk and Telegram clients
+"""The daemon in the test process: its own parts (:func:`syncd.app.parts.build`) started, run and stopped by
+:mod:`syncd.app.daemon` on an event loop of its own in a thread, against whatever Okdesk and Telegram clients
 the test hands it (by default the real ones, talking to the in-process stand-ins).
 
 No child process: the database is migrated in the test process (once per session, then copied), the
@@ -27,11 +27,11 @@ from typing import Any
 from sqlalchemy import Engine
 
 from syncd import cli
+from syncd.app.daemon import run_until_stopped, start, stop, take_lock
+from syncd.app.parts import Parts, build
 from syncd.config import Settings, load_settings
-from syncd.daemon import run_until_stopped, start, stop, take_lock
 from syncd.logs import get_logger, setup_logging
 from syncd.okdesk.client import OkdeskClient
-from syncd.parts import Parts, build
 from syncd.store import make_engine
 from syncd.store.db import migrate
 from syncd.telegram.client import SyncdTelegramClient
@@ -39,7 +39,7 @@ from tests.configfile import write_config
 from tests.e2e.conftest import API_HASH, API_TOKEN, BOT_TOKEN, FAST_SETTINGS, parse_event
 from tests.waiting import wait_on
 
-# How the test makes the daemon's outside clients from its settings (syncd.parts.make_* by default):
+# How the test makes the daemon's outside clients from its settings (syncd.app.parts.make_* by default):
 # a fixture, so that a fake can stand in for either.
 OkdeskFactory = Callable[[Settings], OkdeskClient]
 TelegramFactory = Callable[[Settings], SyncdTelegramClient]
@@ -227,7 +227,7 @@ class InProcessDaemon:
             loop.close()
 
     async def _serve(self, settings: Settings) -> None:
-        """syncd.daemon.serve with the state directory's lock, without the lease and the process exit."""
+        """syncd.app.daemon.serve with the state directory's lock, without the lease and the process exit."""
         lock = take_lock(self.state_dir)
         engine: Engine = make_engine(settings.database_url)
         try:

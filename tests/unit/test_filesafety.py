@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from syncd.filesafety import config_file_exposure, config_secrets, make_private
+from syncd.app.filesafety import config_file_exposure, config_secrets, make_private
 
 BASE = '[okdesk]\nurl = "https://x.okdesk.ru"\n[telegram]\napi_id = 1\n'
 

@@ -1,4 +1,4 @@
-"""What a client's Telegram message becomes (syncd.inbound.content), on real Telethon TL objects."""
+"""What a client's Telegram message becomes (syncd.relay.content), on real Telethon TL objects."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from telethon.tl import types as T
 
-from syncd.inbound.content import Combined, Content, IncomingFile, combine, describe, typed_html
+from syncd.relay.content import Combined, Content, IncomingFile, combine, describe, typed_html
 
 WHEN = datetime(2026, 11, 27, 11, 5, 33, tzinfo=timezone.utc)
 MSK = timezone(timedelta(hours=3))

@@ -1,4 +1,4 @@
-"""The Okdesk side of a job (syncd.inbound.posting): titles, bodies, and the search for what a
+"""The Okdesk side of a job (syncd.relay.posting): titles, bodies, and the search for what a
 POST whose answer was lost created."""
 
 from __future__ import annotations
@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from syncd.inbound.content import Combined, Content, IncomingFile, typed_html
-from syncd.inbound.posting import (
+from syncd.okdesk.models import Attachment, Comment, Issue, IssueSummary
+from syncd.relay.content import Combined, Content, IncomingFile, typed_html
+from syncd.relay.posting import (
     Dropped,
     body_html,
     find_comment,
@@ -19,7 +20,6 @@ from syncd.inbound.posting import (
     plain,
     title_for,
 )
-from syncd.okdesk.models import Attachment, Comment, Issue, IssueSummary
 from tests.okdesk_emulator.sanitize import rewrite_html
 
 CONTACT = 7

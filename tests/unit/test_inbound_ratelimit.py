@@ -1,4 +1,4 @@
-"""Each client's share of the way into Okdesk (syncd.inbound.ratelimit), on an injected clock."""
+"""Each client's share of the way into Okdesk (syncd.relay.ratelimit), on an injected clock."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from syncd.inbound.ratelimit import WARN_EVERY, ClientRate
+from syncd.relay.ratelimit import WARN_EVERY, ClientRate
 
 
 class Clock:

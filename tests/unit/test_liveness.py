@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from syncd import sdnotify
+from syncd.app import sdnotify
+from syncd.app.liveness import HANG_FLOOR, Liveness, hang_timeout, loop_bounds
 from syncd.config import load_settings
-from syncd.liveness import HANG_FLOOR, Liveness, hang_timeout, loop_bounds
 
 ENV = {"SYNCD_OKDESK_URL": "https://acme.okdesk.ru", "SYNCD_OKDESK_API_TOKEN": "t", "SYNCD_TELEGRAM_API_ID": "1",
        "SYNCD_TELEGRAM_API_HASH": "h", "SYNCD_TELEGRAM_BOT_TOKEN": "1:b"}

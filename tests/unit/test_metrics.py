@@ -1,4 +1,4 @@
-"""The Prometheus text file (syncd/metrics.py): what it says, read back by Prometheus' own parser, how it
+"""The Prometheus text file (syncd/app/metrics.py): what it says, read back by Prometheus' own parser, how it
 is written, and the counts it is made of (the store's states, the Okdesk transport's outcomes, FloodWaits)."""
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from structlog.testing import capture_logs
 
 from syncd import __version__
+from syncd.app.metrics import Metrics, Snapshot, render, write_atomically
 from syncd.config import ConfigError, load_settings
-from syncd.metrics import Metrics, Snapshot, render, write_atomically
 from syncd.okdesk.budget import RequestBudget
 from syncd.okdesk.errors import OkdeskError
 from syncd.okdesk.http_errors import OUTCOMES, Outcomes, request_outcome
@@ -46,7 +46,7 @@ def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
 def full_snapshot(**changes: Any) -> Snapshot:
     values: dict[str, Any] = dict(
         now=NOW, outbox={"done": 40, "pending": 2, "failed": 1, "cancelled": 3},
-        inbound={"done": 7, "duplicate": 1, "queued": 1, "asking": 2, "posting": 1, "failed": 4, "refused": 5},
+        inbound={"done": 7, "duplicate": 1, "queued": 1, "asking": 2, "unsure": 1, "failed": 4, "refused": 5},
         okdesk_requests={**dict.fromkeys(OUTCOMES, 0), "ok": 120, "server_error": 3, "timeout": 1},
         budget_in_window=30, budget_limit=120, last_successful_poll=NOW - 2.5, flood_waits=2,
         flood_wait_seconds=7.0, bump_verdict="yes")

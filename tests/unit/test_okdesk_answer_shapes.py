@@ -9,8 +9,6 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from syncd.config import OkdeskSettings
-from syncd.inbound.author import describe, read_record, refuses_author
-from syncd.inbound.posting import find_comment
 from syncd.inbound.reopen import reopen_comment_html
 from syncd.okdesk.errors import (
     OkdeskError,
@@ -21,6 +19,8 @@ from syncd.okdesk.errors import (
 )
 from syncd.okdesk.models import Attachment, Comment, parse_attachment
 from syncd.okdesk.portal import find_link
+from syncd.relay.author import describe, read_record, refuses_author
+from syncd.relay.posting import find_comment
 
 SINCE = datetime(2026, 11, 27, 11, 0, 0, tzinfo=timezone.utc)
 

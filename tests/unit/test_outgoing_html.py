@@ -140,7 +140,7 @@ def test_text_is_escaped_and_tags_nest():
 def test_html_recorded_by_an_older_syncd_is_not_trusted():
     """A client's message recorded before the HTML was made here (Telethon's html.unparse passed any link
     scheme, and a code block's language unescaped) goes as plain words, escaped."""
-    from syncd.inbound.content import Content
+    from syncd.relay.content import Content
 
     old = json.dumps({"typed": "tap <me>\nnow", "typed_html": "<a href=\"javascript:alert(1)\">tap</a>"
                                                           "<code class='x'><img src=x onerror=alert(1)>'>"})

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from syncd.inbound.ownership import colleague_of, company_wide, owns
 from syncd.okdesk.models import Contact, Issue
+from syncd.relay.ownership import colleague_of, company_wide, owns
 
 
 def issue(contact_id: int | None, company_id: int | None) -> Issue:

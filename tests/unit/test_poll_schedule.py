@@ -20,9 +20,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from syncd.issue_sync import REQUESTS_PER_ISSUE
 from syncd.okdesk.budget import RequestBudget
-from syncd.poller import ReconcileBucket
+from syncd.relay.issue_sync import REQUESTS_PER_ISSUE
+from syncd.relay.poller import ReconcileBucket
 from syncd.sync.account import NO, POLL_TICK, UNKNOWN, YES, poll_schedule, worst_comment_delay
 from tests.minute_window import busiest_minute
 
@@ -99,7 +99,7 @@ class Sim:
             while next_comment <= self.now:
                 self.pending.setdefault(rng.randrange(self.followed), next_comment)
                 next_comment += comment_every
-            if self.now >= self.poll_due():  # Poller.tick, then syncd.daemon.keep_polling's sleep
+            if self.now >= self.poll_due():  # Poller.tick, then syncd.app.daemon.keep_polling's sleep
                 self.last_poll = self.now
                 self.cycle()
             self.sweep()

@@ -35,3 +35,46 @@ def test_an_outage_of_the_whole_service_spends_nothing() -> None:
     out = account_failure(budget_spent=100, last_attempt_at=NOW, now=NOW + timedelta(days=2), counts=False,
                           policy=POLICY)
     assert out.budget_spent == 100 and not out.parked
+
+
+def test_the_one_rule_of_what_a_failure_costs() -> None:
+    from syncd.sync.retry import counts_against_budget
+
+    assert counts_against_budget(outage=False, service_worked_since=False)  # the item's own
+    assert counts_against_budget(outage=False, service_worked_since=True)
+    assert counts_against_budget(outage=True, service_worked_since=True)  # the service worked for others
+    assert not counts_against_budget(outage=True, service_worked_since=False)  # nobody's: wait unpunished
+
+
+def test_the_next_try_takes_the_servers_wait_or_the_backoff_and_counts_the_try() -> None:
+    from syncd.sync.retry import NextTry, next_try
+
+    waited = next_try(attempts=4, budget_spent=10.0, last_attempt_at=NOW - timedelta(seconds=30), now=NOW,
+                      counts=True, wait=0.0, policy=POLICY)
+    assert waited == NextTry(delay=0.0, next_try_at=NOW, attempts=5, budget_spent=40.0, parked=False)
+    backed = next_try(attempts=6, budget_spent=3590.0, last_attempt_at=NOW - timedelta(seconds=30), now=NOW,
+                      counts=True, wait=None, policy=POLICY, rng=random.Random(3))
+    assert backed.delay == backoff(7, POLICY, random.Random(3)) and backed.delay >= 30
+    assert backed.next_try_at == NOW + timedelta(seconds=backed.delay)
+    assert (backed.attempts, backed.budget_spent, backed.parked) == (7, 3620.0, True)
+    free = next_try(attempts=0, budget_spent=3590.0, last_attempt_at=NOW - timedelta(seconds=30), now=NOW,
+                    counts=False, wait=5.0, policy=POLICY)
+    assert (free.attempts, free.budget_spent, free.parked, free.delay) == (1, 3590.0, False, 5.0)
+
+
+def test_backoff_doubles_with_jitter_on_the_upper_half_with_or_without_a_given_random() -> None:
+    policy = RetryPolicy(base=1, cap=1000, budget=3600)
+    for attempts in range(1, 8):
+        exp = 2 ** (attempts - 1)
+        seeded = [backoff(attempts, policy, random.Random(seed)) for seed in range(40)]
+        unseeded = [backoff(attempts, policy) for _ in range(40)]
+        for delay in seeded + unseeded:
+            assert max(exp * 0.5, 1) <= delay <= exp
+
+
+def test_a_failure_at_the_moment_of_the_last_costs_nothing() -> None:
+    out = account_failure(budget_spent=10, last_attempt_at=NOW, now=NOW, counts=True, policy=POLICY)
+    assert out.budget_spent == 10
+    earlier = account_failure(budget_spent=10, last_attempt_at=NOW, now=NOW - timedelta(seconds=5), counts=True,
+                              policy=POLICY)
+    assert earlier.budget_spent == 10  # a clock stepped back charges nothing

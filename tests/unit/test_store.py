@@ -213,6 +213,79 @@ def test_a_database_of_the_inbound_release_migrates_to_ratings_and_companies(db_
     engine.dispose()
 
 
+def _rows_at_0005(conn: sa.Connection) -> None:
+    """Each "outcome unknown" marker as the code of 0005 wrote it, and rows that must stay as they are."""
+    from sqlalchemy import insert
+
+    from syncd.store.schema import inbound_jobs, issue_ratings, outbox
+
+    now = utcnow()
+    for job_id, state in ((1, "posting"), (2, "queued"), (3, "done")):
+        conn.execute(insert(inbound_jobs).values(
+            id=job_id, tg_user_id=5, tg_chat_id=5, state=state, action="comment", okdesk_issue_id=40,
+            fingerprint="f" * 64, sent_at=now, attempts=0, next_try_at=now, budget_spent=0.0, dropped_files="[]",
+            created_at=now))
+    for issue_id, state in ((9, "posting"), (10, "done")):
+        conn.execute(insert(issue_ratings).values(okdesk_issue_id=issue_id, tg_user_id=5, okdesk_contact_id=7,
+                                                  rate="good", state=state, created_at=now))
+    notices = ((1, "okdesk_notice", "pending", "outcome unknown: posting"),
+               (2, "okdesk_notice", "pending", "outcome unknown: timed out"),
+               (3, "okdesk_notice", "pending", "HTTP 500"),
+               (4, "okdesk_notice", "pending", None),
+               (5, "okdesk_notice", "done", "outcome unknown: posting"),
+               (6, "telegram", "pending", "outcome unknown: posting"))
+    for outbox_id, kind, state, error in notices:
+        conn.execute(insert(outbox).values(id=outbox_id, dedupe_key=f"k{outbox_id}", kind=kind, payload="{}",
+                                           tg_chat_id=5, okdesk_issue_id=40, random_ids="[]", progress=0,
+                                           state=state, attempts=1, next_try_at=now, budget_spent=0.0,
+                                           tg_message_ids="[]", last_error=error, created_at=now))
+
+
+def _states(conn: sa.Connection) -> tuple[list[str], list[str], list[tuple[str, str | None]]]:
+    from syncd.store.schema import inbound_jobs, issue_ratings, outbox
+
+    jobs = list(conn.execute(sa.select(inbound_jobs.c.state).order_by(inbound_jobs.c.id)).scalars())
+    ratings = list(conn.execute(sa.select(issue_ratings.c.state).order_by(issue_ratings.c.okdesk_issue_id)).scalars())
+    notices = [(r.state, r.last_error) for r in conn.execute(sa.select(outbox).order_by(outbox.c.id))]
+    return jobs, ratings, notices
+
+
+def test_0006_makes_every_outcome_unknown_marker_one_unsure_state_and_back(db_url: str) -> None:
+    """Jobs and ratings "posting", pending notices whose error says "outcome unknown": all unsure; the
+    downgrade gives each its old marker back; everything else is left as it was."""
+    from alembic import command
+
+    from syncd.store.db import _alembic_config
+    from syncd.store.states import UNSURE
+
+    engine = make_engine(db_url)
+    with engine.begin() as conn:
+        command.upgrade(_alembic_config(conn), "0005")
+        _rows_at_0005(conn)
+        before = _states(conn)
+    assert migrate(engine) == ("0005", head_revision()) and head_revision() == "0006"
+    with engine.connect() as conn:
+        jobs, ratings, notices = _states(conn)
+    assert jobs == [UNSURE, "queued", "done"]
+    assert ratings == [UNSURE, "done"]
+    assert notices == [(UNSURE, "outcome unknown: posting"), (UNSURE, "outcome unknown: timed out"),
+                       ("pending", "HTTP 500"), ("pending", None), ("done", "outcome unknown: posting"),
+                       ("pending", "outcome unknown: posting")]
+    store = Store(engine)
+    assert [r.okdesk_issue_id for r in store.ratings_unsure()] == [9]
+    assert [r.id for r in store.due_items("okdesk_notice", utcnow())] == [1, 2, 3, 4]
+    assert store.contacts_creating_issues() == set()  # the unsure job comments, it creates nothing
+    assert store.status_counts().inbound_waiting.count == 2
+    with engine.begin() as conn:
+        # An item that became unsure under the new code, with no words of its own.
+        conn.execute(sa.text("UPDATE outbox SET state = 'unsure', last_error = NULL WHERE id = 4"))
+        command.downgrade(_alembic_config(conn), "0005")
+        jobs, ratings, notices = _states(conn)
+    assert (jobs, ratings) == (before[0], before[1])
+    assert notices == [*before[2][:3], ("pending", "outcome unknown: posting"), *before[2][4:]]
+    engine.dispose()
+
+
 def test_the_head_the_code_names_is_alembics_own() -> None:
     from alembic.script import ScriptDirectory
 

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from syncd.clock import utcnow
 from syncd.store import Store
-from syncd.store.inbound_repo import ASKING, DONE, DUPLICATE, POSTING, QUEUED, REFUSED
+from syncd.store.inbound_repo import ASKING, DONE, DUPLICATE, QUEUED, REFUSED, UNSURE
 from syncd.store.schema import inbound_jobs, inbox_messages
 from syncd.store.status_repo import Backlog
 from tests.unit import test_store as _store_tests
@@ -121,7 +121,7 @@ def test_due_jobs_give_each_clients_oldest_job_in_order(store: Store) -> None:
     _new_job(store, 3, user=5)
     _new_job(store, 4, user=7, state=ASKING)
     _new_job(store, 5, user=8, state=DONE)
-    c1 = _new_job(store, 6, user=9, state=POSTING)
+    c1 = _new_job(store, 6, user=9, state=UNSURE)
     assert [j.id for j in store.due_jobs(utcnow())] == [a1, b1, c1]
 
 
@@ -162,7 +162,7 @@ def test_twin_jobs_within_the_window_both_ways(store: Store) -> None:
     # One being made from a copy sent 59 s after (the client pressed the older offer later).
     mine = _new_job(store, 3, user=6, state=ASKING, action=None, fingerprint="a" * 64, sent_at=T0)
     after = _new_job(store, 4, user=6, action="create", fingerprint="a" * 64, sent_at=T0 + timedelta(seconds=59),
-                     state=POSTING)
+                     state=UNSURE)
     assert store.twin_job(6, "a" * 64, since, until, exclude=mine).id == after
     assert store.twin_job(6, "a" * 64, since, until, exclude=after) is None  # the asking one is no issue yet
 
@@ -179,7 +179,7 @@ def test_what_is_not_a_twin(store: Store) -> None:
     for i, state in enumerate((ASKING, DUPLICATE, REFUSED)):
         _new_job(store, 10 + i, action="create", fingerprint="a" * 64, sent_at=T0, state=state)
     assert store.twin_job(5, "a" * 64, since, until, exclude=me) is None
-    edge = _new_job(store, 30, action="create", fingerprint="a" * 64, sent_at=until, state=POSTING)
+    edge = _new_job(store, 30, action="create", fingerprint="a" * 64, sent_at=until, state=UNSURE)
     assert store.twin_job(5, "a" * 64, since, until, exclude=me).id == edge
 
 
@@ -199,7 +199,7 @@ def _confirmation(job: int) -> dict[str, Any]:
 
 def test_finish_job_records_everything_that_follows_once(store: Store) -> None:
     _link(store, 5)
-    job = _new_job(store, 1, state=POSTING)
+    job = _new_job(store, 1, state=UNSURE)
     dropped = [{"file_name": "big.mp4", "reason": "reason_over_limit", "detail": "", "index": 1}]
     assert store.finish_job(job, okdesk_issue_id=42, okdesk_comment_id=900, attachment_ids=[11, 12],
                             follow=_follow(42), confirmation=_confirmation(job), dropped_files=dropped) is True
@@ -221,12 +221,12 @@ def test_finish_job_records_everything_that_follows_once(store: Store) -> None:
 
 
 def test_finish_job_is_all_or_nothing(store: Store) -> None:
-    job = _new_job(store, 1, state=POSTING)
+    job = _new_job(store, 1, state=UNSURE)
     broken = _follow(42) | {"followed_at": None}  # NOT NULL: the insert fails midway
     with pytest.raises(sa.exc.IntegrityError):
         store.finish_job(job, okdesk_issue_id=42, okdesk_comment_id=900, attachment_ids=[11],
                          follow=broken, confirmation=_confirmation(job))
-    assert store.get_job(job).state == POSTING
+    assert store.get_job(job).state == UNSURE
     counts = store.status_counts()
     assert store.own_comment_ids(42) == frozenset() and (counts.outbox_waiting, counts.outbox_failed) == (
         Backlog(), Backlog())
@@ -243,7 +243,7 @@ def test_only_queued_or_posting_jobs_finish(store: Store) -> None:
 
 
 def test_an_issue_created_is_claimed_by_the_client(store: Store) -> None:
-    job = _new_job(store, 1, state=POSTING, action="create")
+    job = _new_job(store, 1, state=UNSURE, action="create")
     assert store.claimed_issue_ids(5) == set()
     store.finish_job(job, okdesk_issue_id=77, okdesk_comment_id=None, attachment_ids=[], follow=_follow(77),
                      confirmation=None)
@@ -258,9 +258,9 @@ def test_contacts_creating_issues_are_those_with_a_create_job_posting(store: Sto
     _link(store, 5, contact=70)
     _link(store, 6, contact=71)
     _link(store, 7, contact=72)
-    creating = _new_job(store, 1, user=5, action="create", state=POSTING)
+    creating = _new_job(store, 1, user=5, action="create", state=UNSURE)
     _new_job(store, 2, user=6, action="create", state=QUEUED)
-    _new_job(store, 3, user=7, action="comment", state=POSTING)
+    _new_job(store, 3, user=7, action="comment", state=UNSURE)
     assert store.contacts_creating_issues() == {70}
     store.update_job(creating, state=DONE)
     assert store.contacts_creating_issues() == set()

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from syncd.clock import utcnow
 from syncd.store import Store
-from syncd.store.inbound_repo import ASKING, DONE, POSTING, QUEUED, REFUSED
+from syncd.store.inbound_repo import ASKING, DONE, QUEUED, REFUSED, UNSURE
 from syncd.store.privacy_repo import BLANK_CONTENT, BLANK_PAYLOAD, CANCELLED
 from syncd.store.schema import dialogs, inbox_messages, links, outbox
 from tests.unit import test_store as _store_tests
@@ -102,7 +102,7 @@ def test_purge_blanks_old_texts_and_phones_keeps_keys_and_recent_data(store: Sto
     store.set_dialog(6, "awaiting_comment", {})
     done_job = _job(store, _message(store, 1))
     store.update_job(done_job, state=DONE)
-    waiting_job = _job(store, _message(store, 2), state=POSTING)  # still needs its text
+    waiting_job = _job(store, _message(store, 2), state=UNSURE)  # still needs its text
     parked_job = _job(store, _message(store, 6), state="failed")  # `syncd retry` may send it yet
     recent = store.record_message(tg_chat_id=5, tg_message_id=3, tg_user_id=5, grouped_id=None, reply_to_msg_id=None,
                                   sent_at=utcnow(), content='{"typed": "new"}', media=None)

@@ -16,7 +16,7 @@ from syncd.health import Health
 from syncd.logs import register_secret
 from syncd.store import SchemaError, Store
 from syncd.store.db import open_existing
-from syncd.store.inbound_repo import ASKING, DONE, POSTING, QUEUED
+from syncd.store.inbound_repo import ASKING, DONE, QUEUED, UNSURE
 from syncd.store.schema import inbound_jobs, outbox
 from syncd.store.states import LAST_ERROR_KEY
 from syncd.store.status_repo import Backlog
@@ -66,7 +66,7 @@ def test_counts_cover_clients_issues_and_both_queues_with_the_oldest(store: Stor
     _outbox(store, "d1", age=9000, state="done")
     _outbox(store, "n1", kind="okdesk_notice", age=20)  # staff notices wait in the same outbox
     _job(store, QUEUED, age=50)
-    _job(store, POSTING, age=5)
+    _job(store, UNSURE, age=5)
     _job(store, ASKING, age=600)
     _job(store, "failed", age=120)
     _job(store, "failed", age=60)
@@ -138,8 +138,8 @@ def test_requeued_inbound_jobs_search_before_posting_again_when_they_ever_posted
     assert store.requeue_inbound() == sorted([never, posted])
 
     jobs = {j: store.get_job(j) for j in (never, posted, refused)}
-    # A job that reached its POST may have created the comment: "posting" makes the worker search first.
-    assert (jobs[never].state, jobs[posted].state, jobs[refused].state) == (QUEUED, POSTING, "refused")
+    # A job that reached its POST may have created the comment: "unsure" makes the worker search first.
+    assert (jobs[never].state, jobs[posted].state, jobs[refused].state) == (QUEUED, UNSURE, "refused")
     for j in (never, posted):
         assert (jobs[j].budget_spent, jobs[j].attempts) == (0.0, 0)
         assert abs((jobs[j].next_try_at - utcnow()).total_seconds()) < 5
@@ -185,3 +185,21 @@ def test_an_existing_database_is_opened_as_it_is(store: Store, db_url: str) -> N
         assert Store(engine).status_counts().linked_clients == 1
     finally:
         engine.dispose()
+
+
+def test_a_requeued_staff_notice_looks_for_its_comment_first_and_unsure_items_count_as_waiting(store: Store) -> None:
+    from syncd.store.states import UNSURE
+
+    parked = _outbox(store, "n1", kind="okdesk_notice", state="failed", attempts=9, budget_spent=86400.0)
+    unsure = _outbox(store, "n2", kind="okdesk_notice", state=UNSURE, age=30)
+    telegram = _outbox(store, "t1", chat=6, state="failed")
+    assert store.status_counts().outbox_waiting.count == 1
+
+    assert store.requeue_outbox() == [parked, telegram]
+
+    # Every try of a notice reached its POST (or the search before it): it may be in Okdesk already.
+    assert (_outbox_row(store, parked).state, _outbox_row(store, telegram).state) == (UNSURE, "pending")
+    counts = store.status_counts()
+    assert counts.outbox_waiting.count == 3 and counts.outbox_failed.count == 0
+    assert counts.outbox_waiting.oldest == _outbox_row(store, unsure).created_at
+    assert [r.id for r in store.due_items("okdesk_notice", utcnow())] == [parked, unsure]

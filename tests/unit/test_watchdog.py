@@ -1,4 +1,4 @@
-"""The systemd watchdog (syncd/watchdog.py) on its own: pings while every loop turns, EXTEND_TIMEOUT while
+"""The systemd watchdog (syncd/app/watchdog.py) on its own: pings while every loop turns, EXTEND_TIMEOUT while
 starting, a HUNG status and no ping while a loop is silent, the status line kept current."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from syncd.liveness import Liveness
-from syncd.watchdog import Watchdog
+from syncd.app.liveness import Liveness
+from syncd.app.watchdog import Watchdog
 
 
 class Clock:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from syncd.parts import make_okdesk_client, make_telegram_client
+from syncd.app.parts import make_okdesk_client, make_telegram_client
 from tests.e2e.conftest import SYSTEMD_ENV, assert_clean, employee, emu, tg  # noqa: F401 - the stand-ins, as fixtures
 from tests.okdesk_emulator import OkdeskEmulator
 from tests.tgserver import TelegramTestServer

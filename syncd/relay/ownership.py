@@ -13,9 +13,9 @@ from __future__ import annotations
 import asyncio
 
 from syncd.logs import get_logger
-from syncd.okdesk.client import OkdeskClient
 from syncd.okdesk.errors import OkdeskError, OkdeskNotFound
 from syncd.okdesk.models import Contact, Issue, IssueSummary
+from syncd.okdesk.port import Okdesk
 
 log = get_logger(__name__)
 # Okdesk's access levels that open a company's issues to its contact; closing them implies seeing them.
@@ -35,7 +35,7 @@ def colleague_of(issue: IssueSummary, contact: Contact) -> bool:
     return issue.company_id is not None and issue.company_id == contact.company_id and company_wide(contact)
 
 
-async def owned_issue(okdesk: OkdeskClient, issue_id: int, okdesk_contact_id: int) -> Issue | None:
+async def owned_issue(okdesk: Okdesk, issue_id: int, okdesk_contact_id: int) -> Issue | None:
     """The issue if it exists and is the client's now (their own, or their company's with company-wide
     access), else None.
 
@@ -58,7 +58,7 @@ async def owned_issue(okdesk: OkdeskClient, issue_id: int, okdesk_contact_id: in
     return issue if colleague_of(issue, contact) else None
 
 
-def visible_issues(okdesk: OkdeskClient, okdesk_contact_id: int, company_id: int | None,
+def visible_issues(okdesk: Okdesk, okdesk_contact_id: int, company_id: int | None,
                    max_pages: int | None) -> list[IssueSummary]:
     """My issues: the contact's own, and for a company's client with company-wide access its company's
     too (Okdesk is asked for the contact's access level each time); the caller orders them."""

@@ -14,27 +14,30 @@ import math
 from datetime import timedelta
 from typing import Any
 
-from telethon import Button, TelegramClient
+from telethon import Button
 
+from syncd.bot.intake import Intake
+from syncd.bot.portal import send_portal_link
+from syncd.bot.profile import VERBS as PROFILE_VERBS
+from syncd.bot.profile import Profile
 from syncd.clock import utcnow
 from syncd.config import Settings
 from syncd.formatting import html_to_telegram
 from syncd.formatting.titles import make_title
-from syncd.inbound.intake import Intake
-from syncd.inbound.ownership import owned_issue, visible_issues
-from syncd.inbound.portal import send_portal_link
-from syncd.inbound.profile import VERBS as PROFILE_VERBS
-from syncd.inbound.profile import Profile
 from syncd.inbound.rating import VERBS as RATING_VERBS
 from syncd.inbound.rating import Rating
 from syncd.logs import get_logger
-from syncd.okdesk.client import OkdeskClient
 from syncd.okdesk.errors import OkdeskError
 from syncd.okdesk.models import Issue
+from syncd.okdesk.port import Okdesk
+from syncd.relay.ownership import owned_issue, visible_issues
 from syncd.store import Store
 from syncd.store.inbound_repo import ASKING
+from syncd.store.offloop import off_loop
+from syncd.store.rows import Link
 from syncd.sync.routing import AWAITING_COMMENT, AWAITING_NEW_ISSUE, Callback, encode
 from syncd.telegram.peers import peer_of
+from syncd.telegram.port import TelegramPort
 from syncd.telegram.presses import Press
 from syncd.telegram.replies import Replies
 from syncd.texts import TEXTS, t
@@ -70,7 +73,7 @@ def menu_keyboard(lang: str) -> list[list[Any]]:
 
 
 class Menu:
-    def __init__(self, *, tg: TelegramClient, store: Store, okdesk: OkdeskClient, settings: Settings,
+    def __init__(self, *, tg: TelegramPort, store: Store, okdesk: Okdesk, settings: Settings,
                  intake: Intake, status_names: Any, replies: Replies) -> None:
         self.tg, self.store, self.okdesk, self.settings, self.intake = tg, store, okdesk, settings, intake
         self.status_names, self.replies, self.locks = status_names, replies, intake.locks
@@ -79,7 +82,7 @@ class Menu:
 
     # ------------------------------------------------------------ commands and menu buttons
 
-    async def on_action(self, action: str, link: Any, lang: str) -> None:
+    async def on_action(self, action: str, link: Link, lang: str) -> None:
         peer = peer_of(link)
         if action == "menu":
             await self.replies.send(peer, t(lang, "menu_shown"), buttons=menu_keyboard(lang))
@@ -88,7 +91,7 @@ class Menu:
             await self.replies.send(peer, t(lang, "help", portal=portal), buttons=menu_keyboard(lang))
         elif action == "new":
             until = utcnow() + timedelta(seconds=self.settings.sync.comment_window)
-            self.store.set_dialog(link.tg_user_id, AWAITING_NEW_ISSUE, {"until": until.isoformat()})
+            await off_loop(self.store.set_dialog, link.tg_user_id, AWAITING_NEW_ISSUE, {"until": until.isoformat()})
             await self.replies.send(peer, t(lang, "ask_new_issue"),
                                     buttons=[[Button.inline(t(lang, "cancel_button"), encode(Callback("cancel")))]])
         elif action == "issues":
@@ -98,7 +101,7 @@ class Menu:
 
     # ------------------------------------------------------------ inline buttons
 
-    async def on_callback(self, press: Press, cb: Callback | None, link: Any, lang: str) -> None:
+    async def on_callback(self, press: Press, cb: Callback | None, link: Link, lang: str) -> None:
         """``cb``: the press's data as decoded by the bot (None: not something the bot made).
 
         Called without the client's lock: each branch answers the press first (syncd.telegram.presses)
@@ -120,7 +123,7 @@ class Menu:
         elif cb.verb == "cancel":
             await press.answer()
             async with self.locks.hold(link.tg_user_id):
-                self.store.clear_dialog(link.tg_user_id)
+                await off_loop(self.store.clear_dialog, link.tg_user_id)
                 await press.edit(t(lang, "cancelled"))
         elif cb.verb in ("add", "new", "reopen", "as_comment"):
             await self._choice(press, cb, link, lang)
@@ -131,14 +134,14 @@ class Menu:
         else:
             await self._on_issue(press, cb, link, lang)
 
-    async def _on_issue(self, press: Press, cb: Callback, link: Any, lang: str) -> None:
+    async def _on_issue(self, press: Press, cb: Callback, link: Link, lang: str) -> None:
         """A card's buttons (view, refresh, comment, portal): the issue is checked with Okdesk after the
         answer; a refusal found then is a short message that names nothing of the issue."""
         issue_id = int(cb.issue_id or 0)
         # Answered the same way whether the database already shows the issue is another's or Okdesk must
         # be asked: a forged press must not learn which issue numbers the bot follows for others.
         await press.answer(t(lang, "portal_wait") if cb.verb == "portal" else None)
-        if self._foreign_by_record(issue_id, link):
+        if await off_loop(self._foreign_by_record, issue_id, link):
             log.warning("callback_refused_not_owner", tg_user_id=link.tg_user_id, issue_id=issue_id, by="record")
             await press.tell(t(lang, "not_yours"))
             return
@@ -159,7 +162,7 @@ class Menu:
         else:
             await self._card(link, lang, issue, edit=press if cb.verb == "refresh" else None)
 
-    def _foreign_by_record(self, issue_id: int, link: Any) -> bool:
+    def _foreign_by_record(self, issue_id: int, link: Link) -> bool:
         """The database alone shows the issue is not the client's: it is followed for another contact,
         and the client, linked as a private person, is never shown a colleague's issue (My issues lists
         only their own). Everything else is asked of Okdesk."""
@@ -168,15 +171,16 @@ class Menu:
         row = self.store.followed([issue_id]).get(issue_id)
         return row is not None and row.okdesk_contact_id is not None and row.okdesk_contact_id != link.okdesk_contact_id
 
-    async def _ask_comment(self, link: Any, lang: str, issue: Issue) -> None:
+    async def _ask_comment(self, link: Link, lang: str, issue: Issue) -> None:
         until = utcnow() + timedelta(seconds=self.settings.sync.comment_window)
-        self.store.set_dialog(link.tg_user_id, AWAITING_COMMENT, {"issue_id": issue.id, "until": until.isoformat()})
+        await off_loop(self.store.set_dialog, link.tg_user_id, AWAITING_COMMENT,
+                       {"issue_id": issue.id, "until": until.isoformat()})
         minutes = max(1, round(self.settings.sync.comment_window / 60))
         sent = await self.replies.send(peer_of(link), t(lang, "ask_comment", issue_id=issue.id, minutes=minutes))
         if sent is not None and sent.id is not None:
-            self.store.map_message(link.tg_chat_id, sent.id, issue.id)
+            await off_loop(self.store.map_message, link.tg_chat_id, sent.id, issue.id)
 
-    async def _owned(self, press: Press, issue_id: int | None, link: Any, lang: str) -> Issue | None:
+    async def _owned(self, press: Press, issue_id: int | None, link: Link, lang: str) -> Issue | None:
         try:
             issue = await owned_issue(self.okdesk, int(issue_id or 0), link.okdesk_contact_id)
         except OkdeskError as exc:
@@ -188,9 +192,9 @@ class Menu:
             await press.tell(t(lang, "not_yours"))
         return issue
 
-    async def _choice(self, press: Press, cb: Callback, link: Any, lang: str) -> None:
+    async def _choice(self, press: Press, cb: Callback, link: Link, lang: str) -> None:
         """An answer to "where should this message go?" (or "the issue is finished: what now?")."""
-        job = self.store.get_job(int(cb.job_id or 0))
+        job = await off_loop(self.store.get_job, int(cb.job_id or 0))
         if job is None or job.tg_user_id != link.tg_user_id:
             log.warning("callback_refused_foreign_job", tg_user_id=link.tg_user_id, job_id=cb.job_id)
             await press.tell(t(lang, "not_yours"))
@@ -202,13 +206,13 @@ class Menu:
             return
         # Recorded under the lock right after: only a double tap finds the job taken there.
         await press.answer(None if cb.verb == "add" else "✓")
-        if cb.verb == "add" and self._foreign_by_record(int(cb.issue_id or 0), link):
+        if cb.verb == "add" and await off_loop(self._foreign_by_record, int(cb.issue_id or 0), link):
             # (after the answer, as for a card: which issues are followed for others is not shown)
             log.warning("callback_refused_not_owner", tg_user_id=link.tg_user_id, issue_id=cb.issue_id, by="record")
             await press.tell(t(lang, "not_yours"))
             return
         async with self.locks.hold(link.tg_user_id):
-            job = self.store.get_job(job.id)
+            job = await off_loop(self.store.get_job, job.id)
             if job is None or job.state != ASKING:
                 log.info("choice_taken_meanwhile", tg_user_id=link.tg_user_id, job_id=cb.job_id)
                 return
@@ -234,10 +238,10 @@ class Menu:
         code = issue.status_code or ""
         return self.status_names().get(code) or issue.status_name or code or "?"
 
-    async def _list(self, link: Any, lang: str, page: int, edit: Press | None) -> None:
+    async def _list(self, link: Link, lang: str, page: int, edit: Press | None) -> None:
         contact = link.okdesk_contact_id
         try:
-            # A company-wide contact sees the company's issues too (syncd.inbound.ownership).
+            # A company-wide contact sees the company's issues too (syncd.relay.ownership).
             issues = await asyncio.to_thread(visible_issues, self.okdesk, contact, link.okdesk_company_id, LIST_PAGES)
         except OkdeskError as exc:
             log.warning("issue_list_failed", tg_user_id=link.tg_user_id, error=str(exc))
@@ -269,7 +273,7 @@ class Menu:
         else:
             await self.replies.send(peer_of(link), text, buttons=rows)
 
-    async def _card(self, link: Any, lang: str, issue: Issue, edit: Press | None) -> None:
+    async def _card(self, link: Link, lang: str, issue: Issue, edit: Press | None) -> None:
         try:
             comments = await asyncio.to_thread(self.okdesk.list_comments, issue.id)
         except OkdeskError as exc:
@@ -299,5 +303,5 @@ class Menu:
         sent = await self.replies.send(peer_of(link), text, buttons=buttons)
         if sent is not None and sent.id is not None:
             # A reply to the card is a comment on its issue.
-            self.store.map_message(link.tg_chat_id, sent.id, issue.id)
+            await off_loop(self.store.map_message, link.tg_chat_id, sent.id, issue.id)
 

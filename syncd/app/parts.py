@@ -1,7 +1,7 @@
 """The daemon's parts, built and wired, nothing started: every object the running daemon is made of.
 
 :func:`build` only constructs (no connection is made, no task started, nothing awaited); the daemon
-(:mod:`syncd.daemon`) starts the parts, runs until told to stop, and stops them within one grace.
+(:mod:`syncd.app.daemon`) starts the parts, runs until told to stop, and stops them within one grace.
 """
 
 from __future__ import annotations
@@ -15,33 +15,33 @@ from pathlib import Path
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import Engine
 
+from syncd.app.liveness import Liveness, loop_bounds
+from syncd.app.metrics import Metrics
+from syncd.app.watchdog import Watchdog, status_line
 from syncd.bot.handlers import Bot
+from syncd.bot.intake import Intake
 from syncd.bot.linking import Linking
+from syncd.bot.menu import Menu
 from syncd.config import Settings
 from syncd.config_rules import parse_utc_offset
 from syncd.health import Health
-from syncd.inbound.intake import Intake
-from syncd.inbound.menu import Menu
 from syncd.inbound.worker import InboundWorker
-from syncd.liveness import Liveness, loop_bounds
 from syncd.logs import get_logger, register_phone
-from syncd.metrics import Metrics
 from syncd.okdesk.budget import RequestBudget
 from syncd.okdesk.client import OkdeskClient
-from syncd.poller import Poller
 from syncd.relay.notices import NoticeQueue, NoticeWorker
+from syncd.relay.poller import Poller
 from syncd.relay.sender import OutboxSender
 from syncd.store import Store
 from syncd.sync.account import DEFAULT_POLL
 from syncd.sync.retry import RetryPolicy
 from syncd.telegram.catchup import CatchUp
-from syncd.telegram.client import SyncdTelegramClient
+from syncd.telegram.client import DAEMON_OPTIONS, SyncdTelegramClient
 from syncd.telegram.pacing import Pacer
 from syncd.telegram.proxy import describe as describe_proxy
 from syncd.telegram.proxy import telethon_proxy_options
 from syncd.telegram.replies import Replies
 from syncd.telegram.userlocks import UserLocks
-from syncd.watchdog import Watchdog, status_line
 
 log = get_logger(__name__)
 
@@ -66,7 +66,7 @@ class Parts:
 
 @dataclass
 class Running:
-    """What :func:`syncd.daemon.start` set going, for :func:`syncd.daemon.stop` to end."""
+    """What :func:`syncd.app.daemon.start` set going, for :func:`syncd.app.daemon.stop` to end."""
 
     watchdog_task: asyncio.Task[None]
     stop: asyncio.Event
@@ -145,15 +145,7 @@ def make_telegram_client(settings: Settings) -> SyncdTelegramClient:
         log.info("telegram_proxy", **describe_proxy(settings.telegram.proxy))
     return SyncdTelegramClient(
         str(settings.session_path), settings.telegram.api_id, settings.telegram.api_hash,
-        # FloodWaits are ours to honour (the pacer pauses every send), not Telethon's to sleep through.
-        flood_sleep_threshold=0,
-        # Our outbox retries with backoff and a budget; RANDOM_ID_DUPLICATE must reach us at once,
-        # not after Telethon's own retries of what it takes for a server error.
-        request_retries=0, raise_last_call_error=True,
-        connection_retries=-1, retry_delay=1, auto_reconnect=True,
-        # Messages sent while the daemon was down arrive through updates.getDifference (watched:
-        # syncd.telegram.catchup retries a failed one and reads back a gap Telegram skipped).
-        catch_up=True,
-        # telegram.proxy: every connection goes through it, never around it.
+        # No FloodWait sleeps, no retries of Telethon's own, catch-up on (the reasons: there).
+        **DAEMON_OPTIONS,
         **telethon_proxy_options(settings.telegram.proxy),
     )

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from syncd.formatting.titles import make_title
-from syncd.inbound.content import Combined
 from syncd.okdesk.models import Attachment, Comment, Issue, IssueSummary
+from syncd.relay.content import Combined
 from syncd.texts import t
 
 LEADING_CHARS = 60  # words compared of what we sent and what Okdesk shows

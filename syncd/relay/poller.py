@@ -15,19 +15,18 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy.engine import Row
-
-from syncd.account_state import AccountState
 from syncd.clock import utcnow
 from syncd.config import Settings
 from syncd.health import Health
-from syncd.issue_sync import REQUESTS_PER_ISSUE, IssueSync
 from syncd.logs import get_logger
 from syncd.okdesk.budget import WINDOW
-from syncd.okdesk.client import OkdeskClient
 from syncd.okdesk.errors import OkdeskError, OkdeskNotFound, OkdeskTokenRefused, OkdeskUnavailable
 from syncd.okdesk.models import IssueSummary
+from syncd.okdesk.port import Okdesk
+from syncd.relay.account_state import AccountState
+from syncd.relay.issue_sync import REQUESTS_PER_ISSUE, IssueSync
 from syncd.store import Store
+from syncd.store.rows import FollowedIssue
 from syncd.store.states import LAST_POLL_KEY, LAST_POLL_OK_KEY, POLL_CURSOR_KEY, STATUS_NAMES_KEY
 from syncd.sync.account import UNKNOWN
 
@@ -68,11 +67,11 @@ class ReconcileBucket:
 
 
 class Poller:
-    def __init__(self, *, store: Store, okdesk: OkdeskClient, settings: Settings, health: Health,
+    def __init__(self, *, store: Store, okdesk: Okdesk, settings: Settings, health: Health,
                  on_new_work: Callable[[], None], heartbeat: Callable[[], None] = lambda: None) -> None:
         self.store, self.okdesk, self.settings, self.health = store, okdesk, settings, health
         self.on_new_work = on_new_work
-        # Called whenever the cycle moves on, whatever Okdesk answered (syncd/liveness.py).
+        # Called whenever the cycle moves on, whatever Okdesk answered (syncd/app/liveness.py).
         self.heartbeat = heartbeat
         self.account = AccountState(store, settings, REQUESTS_PER_ISSUE)
         self.reconcile_bucket = self._bucket()
@@ -388,7 +387,7 @@ class Poller:
                     log.warning("reconcile_issue_skipped", issue_id=due[0], error=str(exc))
 
 
-def _changed(item: IssueSummary, followed: Row) -> bool:
+def _changed(item: IssueSummary, followed: FollowedIssue) -> bool:
     """Does the list item show anything the followed issue's row has not seen?"""
     if not followed.baseline_done:
         return True

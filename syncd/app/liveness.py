@@ -36,7 +36,7 @@ def loop_bounds(settings: Settings) -> dict[str, float]:
     """Seconds each loop may stay silent: its own period plus the longest step it may be in."""
     hang = hang_timeout(settings)
     return {
-        # An adaptive poll loop turns every POLL_TICK, polling or not (syncd.poller.Poller.tick).
+        # An adaptive poll loop turns every POLL_TICK, polling or not (syncd.relay.poller.Poller.tick).
         "poll": (settings.sync.poll_interval or POLL_TICK) + hang,
         "sender": settings.sync.sender_idle + hang,
         "inbound": settings.sync.sender_idle + hang,

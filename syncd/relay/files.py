@@ -13,13 +13,15 @@ import base64
 from pathlib import Path
 from typing import Any
 
-from telethon import TelegramClient, errors
+from telethon import errors
 from telethon.extensions import BinaryReader
 from telethon.tl import types
 
-from syncd.inbound.content import largest_photo_size
 from syncd.logs import get_logger
+from syncd.relay.content import largest_photo_size
+from syncd.store.rows import InboxMessage
 from syncd.telegram.errors import error_name
+from syncd.telegram.port import TelegramPort
 
 log = get_logger(__name__)
 # Bytes per upload.getFile: Telegram's largest part, and a divisor of 1 MiB as a resumed offset must be.
@@ -28,7 +30,7 @@ PART = 512 * 1024
 MAX_IDLE_RENEWALS = 3
 
 
-def media_of(row: Any) -> Any | None:
+def media_of(row: InboxMessage) -> Any | None:
     if not row.media:
         return None
     with BinaryReader(base64.b64decode(row.media)) as reader:
@@ -59,7 +61,7 @@ def file_location(media: Any) -> tuple[Any, int | None, int | None]:
     raise ValueError(f"no file in {type(media).__name__}")
 
 
-async def _fetch(tg: TelegramClient, where: tuple[Any, int | None, int | None], dest: Path) -> None:
+async def _fetch(tg: TelegramPort, where: tuple[Any, int | None, int | None], dest: Path) -> None:
     """Download (file_location's answer) into ``dest``, going on from the whole parts already there."""
     location, size, dc_id = where
     have = dest.stat().st_size if dest.exists() else 0
@@ -73,12 +75,12 @@ async def _fetch(tg: TelegramClient, where: tuple[Any, int | None, int | None], 
             fh.write(chunk)
 
 
-async def _fresh_media(tg: TelegramClient, peer: Any, row: Any) -> Any | None:
+async def _fresh_media(tg: TelegramPort, peer: Any, row: InboxMessage) -> Any | None:
     message = await tg.get_messages(peer, ids=row.tg_message_id)
     return None if message is None else message.media
 
 
-async def download(tg: TelegramClient, peer: Any, row: Any, dest: Path) -> bool:
+async def download(tg: TelegramPort, peer: Any, row: Any, dest: Path) -> bool:
     """Download the message's file to ``dest``; False when Telegram no longer has it (the client
     deleted the message, say). Other failures (network) raise: the job is retried later, and goes on
     from what this try wrote."""

@@ -14,10 +14,12 @@ from typing import Any
 from telethon import Button
 
 from syncd.logs import get_logger
-from syncd.okdesk.client import OkdeskClient
 from syncd.okdesk.errors import OkdeskError
+from syncd.okdesk.port import Okdesk
 from syncd.phones import mask_phone
 from syncd.store import Store
+from syncd.store.offloop import off_loop
+from syncd.store.rows import Link
 from syncd.sync.routing import Callback, encode
 from syncd.telegram.peers import peer_of
 from syncd.telegram.presses import Press
@@ -34,10 +36,10 @@ def share_phone_keyboard(lang: str) -> list[list[Any]]:
 
 
 class Profile:
-    def __init__(self, *, store: Store, okdesk: OkdeskClient, replies: Replies) -> None:
+    def __init__(self, *, store: Store, okdesk: Okdesk, replies: Replies) -> None:
         self.store, self.okdesk, self.replies = store, okdesk, replies
 
-    async def show(self, link: Any, lang: str) -> None:
+    async def show(self, link: Link, lang: str) -> None:
         # The name is the one the contact had when linked: the profile must open when Okdesk is down
         # too. The company's name is asked of Okdesk (briefly), and left out when it does not answer.
         phone = mask_phone(link.phone) if link.phone else t(lang, "profile_no_phone")
@@ -49,7 +51,7 @@ class Profile:
         # Plain text: Telethon would read the mask's asterisks (and a name's underscores) as markdown.
         await self.replies.send(peer_of(link), text, buttons=buttons, parse_mode=None)
 
-    async def _company_name(self, link: Any) -> str | None:
+    async def _company_name(self, link: Link) -> str | None:
         """The linked company's name as Okdesk has it now; None without a company or an answer."""
         company_id = getattr(link, "okdesk_company_id", None)
         if company_id is None:
@@ -63,7 +65,7 @@ class Profile:
             return None
         return company.name
 
-    async def on_callback(self, press: Press, cb: Callback, link: Any, lang: str) -> None:
+    async def on_callback(self, press: Press, cb: Callback, link: Link, lang: str) -> None:
         """Called with the press answered and the client's lock held."""
         peer = peer_of(link)
         if cb.verb == "unlink":
@@ -71,7 +73,7 @@ class Profile:
                         Button.inline(t(lang, "cancel_button"), encode(Callback("cancel")))]]
             await self.replies.send(peer, t(lang, "unlink_ask"), buttons=buttons)
         elif cb.verb == "unlink_yes":
-            forgotten = self.store.unlink(link.tg_user_id)
+            forgotten = await off_loop(self.store.unlink, link.tg_user_id)
             if forgotten is not None:
                 log.info("client_unlinked", tg_user_id=link.tg_user_id, contact_id=link.okdesk_contact_id,
                          messages_blanked=forgotten.messages, jobs_refused=forgotten.jobs_refused,

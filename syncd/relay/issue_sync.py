@@ -13,7 +13,7 @@ from dataclasses import replace
 from syncd.clock import utcnow
 from syncd.config import Settings
 from syncd.logs import get_logger
-from syncd.okdesk.client import OkdeskClient
+from syncd.okdesk.port import Okdesk
 from syncd.store import Store
 from syncd.store.states import OUTBOX_NOTICE as NOTICE_KIND
 from syncd.store.states import OUTBOX_TELEGRAM as TELEGRAM_KIND
@@ -26,13 +26,13 @@ REQUESTS_PER_ISSUE = 2  # GET the issue, GET its comments
 
 
 class IssueSync:
-    def __init__(self, *, store: Store, okdesk: OkdeskClient, settings: Settings,
+    def __init__(self, *, store: Store, okdesk: Okdesk, settings: Settings,
                  status_names: Callable[[], Mapping[str, str]], on_new_work: Callable[[], None],
                  on_issue_seen: Callable[..., None] = lambda *_args: None) -> None:
         self.store, self.okdesk, self.settings = store, okdesk, settings
         self.status_names, self.on_new_work = status_names, on_new_work
         # (id, created_at, updated_at, comments_last_at, **what else it weighs) of each issue fetched:
-        # evidence of whether comments bump updated_at (syncd.account_state.AccountState.issue_seen).
+        # evidence of whether comments bump updated_at (syncd.relay.account_state.AccountState.issue_seen).
         self.on_issue_seen = on_issue_seen
 
     def _plan_config(self) -> PlanConfig:

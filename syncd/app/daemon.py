@@ -1,5 +1,5 @@
 """The daemon's life: the state directory and the database taken (lock, lease, migrations), then its
-parts (syncd.parts) built, started, run until told to stop, and stopped within one grace."""
+parts (syncd.app.parts) built, started, run until told to stop, and stopped within one grace."""
 
 from __future__ import annotations
 
@@ -16,18 +16,18 @@ from typing import IO
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import Engine
-from telethon import TelegramClient
 from telethon.tl import functions
 
+from syncd.app.filesafety import make_private
+from syncd.app.metrics import start_metrics
+from syncd.app.parts import Parts, Running, build
+from syncd.app.retention import EVERY as RETENTION_EVERY
+from syncd.app.retention import purge_personal_data
+from syncd.app.watchdog import status_line
 from syncd.config import Settings
-from syncd.filesafety import make_private
 from syncd.health import LAST_ERROR_SAVE_EVERY
 from syncd.logs import get_logger
-from syncd.metrics import start_metrics
-from syncd.parts import Parts, Running, build
-from syncd.poller import Poller
-from syncd.retention import EVERY as RETENTION_EVERY
-from syncd.retention import purge_personal_data
+from syncd.relay.poller import Poller
 from syncd.store import make_engine
 from syncd.store.db import tighten_sqlite_files
 from syncd.store.lease import Lease, LeaseHeld, has_lease_table, keep_renewed, release_at_stop
@@ -36,7 +36,7 @@ from syncd.sync.account import DEFAULT_POLL, POLL_TICK
 from syncd.telegram.heartbeat import EVERY as HEARTBEAT_EVERY
 from syncd.telegram.heartbeat import TelegramHeartbeat
 from syncd.telegram.login import start_bot
-from syncd.watchdog import status_line
+from syncd.telegram.port import TelegramPort
 
 log = get_logger(__name__)
 
@@ -57,7 +57,7 @@ def take_lock(state_dir: Path) -> IO[str]:
     return fh
 
 
-async def save_update_state(tg: TelegramClient) -> None:
+async def save_update_state(tg: TelegramPort) -> None:
     """Where Telegram's update sequence is now, written to the session at once."""
     state = await tg(functions.updates.GetStateRequest())
     tg.session.set_update_state(0, state)

@@ -1,7 +1,7 @@
 """What systemd hears from the daemon: WATCHDOG=1 while every loop turns, and a current STATUS= line.
 
 Pings go at half of ``$WATCHDOG_USEC`` from the asyncio loop itself (a blocked event loop sends
-none), and only while :class:`~syncd.liveness.Liveness` finds no hung loop. Okdesk failing is
+none), and only while :class:`~syncd.app.liveness.Liveness` finds no hung loop. Okdesk failing is
 not a hang: the poll loop turns through failures. While starting, EXTEND_TIMEOUT_USEC goes with
 each ping, so a slow start that is alive (Okdesk down at boot, Telegram reconnecting) is not
 killed by ``TimeoutStartSec=``, and a hung one is.
@@ -16,11 +16,12 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 
-from syncd import sdnotify
+from syncd.app import sdnotify
+from syncd.app.liveness import Liveness
 from syncd.health import Health
-from syncd.liveness import Liveness
 from syncd.logs import get_logger
 from syncd.store import Store
+from syncd.store.offloop import off_loop
 from syncd.store.states import LAST_POLL_KEY
 
 log = get_logger(__name__)
@@ -131,7 +132,7 @@ class Watchdog:
         while True:
             if not self._hung and self._phase is None:
                 try:
-                    line = await asyncio.to_thread(self.status)
+                    line = await off_loop(self.status)
                 except Exception as exc:  # noqa: BLE001 - a status line is never worth a crash
                     line = f"status unavailable ({type(exc).__name__})"
                 if not self._hung and self._phase is None:

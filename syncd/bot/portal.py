@@ -9,13 +9,13 @@ In message text Telegram's link preview would fetch it and so use it up before t
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from telethon import Button
 
 from syncd.logs import forget_secret, get_logger, register_secret
-from syncd.okdesk.client import OkdeskClient
 from syncd.okdesk.errors import OkdeskError
+from syncd.okdesk.port import Okdesk
+from syncd.store.rows import Link
 from syncd.telegram.peers import peer_of
 from syncd.telegram.presses import Press
 from syncd.telegram.replies import Replies
@@ -30,7 +30,7 @@ LINK_LIFETIME_MIN = 5
 HIDDEN_FOR_S = LINK_LIFETIME_MIN * 60 + 3600
 
 
-async def send_portal_link(*, replies: Replies, okdesk: OkdeskClient, press: Press, link: Any, lang: str,
+async def send_portal_link(*, replies: Replies, okdesk: Okdesk, press: Press, link: Link, lang: str,
                            issue_id: int) -> None:
     """Mint a link for the client's contact and send it as a new message with a URL button.
 

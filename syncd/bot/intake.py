@@ -15,21 +15,25 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
-from telethon import Button, TelegramClient
+from telethon import Button
 
 from syncd.clock import utcnow
 from syncd.config import Settings
 from syncd.formatting.titles import make_title
-from syncd.inbound.content import Content, combine, describe
-from syncd.inbound.reopen import COMMENT_AS_IS, REOPEN, FinishedIssue
+from syncd.inbound.reopen import COMMENT_AS_IS, FinishedIssue
 from syncd.logs import get_logger
-from syncd.okdesk.client import OkdeskClient
 from syncd.okdesk.errors import OkdeskError
 from syncd.okdesk.models import Issue
+from syncd.okdesk.port import Okdesk
+from syncd.relay.content import Content, combine, describe
 from syncd.store import Store
 from syncd.store.inbound_repo import ASKING, DONE, DUPLICATE, QUEUED
+from syncd.store.offloop import off_loop
+from syncd.store.rows import InboxMessage, Link
+from syncd.sync.inbound import REOPEN
 from syncd.sync.routing import Callback, encode, issue_named_in, route
 from syncd.telegram.peers import peer_of
+from syncd.telegram.port import TelegramPort
 from syncd.telegram.replies import NotSent, Replies
 from syncd.telegram.userlocks import UserLocks
 from syncd.texts import t
@@ -40,7 +44,7 @@ ASK_ISSUES = 3  # open issues offered as "Add to #N"
 
 
 class Intake:
-    def __init__(self, *, tg: TelegramClient, store: Store, okdesk: OkdeskClient, settings: Settings,
+    def __init__(self, *, tg: TelegramPort, store: Store, okdesk: Okdesk, settings: Settings,
                  locks: UserLocks, on_new_job: Callable[[], None], replies: Replies) -> None:
         self.tg, self.store, self.okdesk, self.settings = tg, store, okdesk, settings
         self.locks, self.on_new_job, self.replies = locks, on_new_job, replies
@@ -69,7 +73,7 @@ class Intake:
             sent_at=message.date, content=content.to_json(), media=media,
             job_id=HANDLED_WITHOUT_JOB if handled else None)
 
-    async def on_message(self, event: Any, row_id: int, link: Any, lang: str) -> None:
+    async def on_message(self, event: Any, row_id: int, link: Link, lang: str) -> None:
         """A recorded message that is for Okdesk; called with the client's lock held."""
         message = event.message
         if message.grouped_id:
@@ -82,7 +86,7 @@ class Intake:
         await self._flush_albums(event.chat_id)
         # Only this message: later ones are recorded already (before their handlers wait for the
         # lock) and are taken by their own handlers, commands among them.
-        row = self.store.message_row(row_id)
+        row = await off_loop(self.store.message_row, row_id)
         if row is not None and row.job_id is None:
             await self._make_job([row], link, lang)
 
@@ -105,10 +109,10 @@ class Intake:
     async def _finish_album(self, key: tuple[int, int]) -> None:
         self._album_tasks.pop(key, None)
         self._album_last.pop(key, None)
-        rows = self.store.unassigned_messages(key[0], key[1])
+        rows = await off_loop(self.store.unassigned_messages, key[0], key[1])
         if not rows:
             return
-        link = self.store.get_link(rows[0].tg_user_id)
+        link = await off_loop(self.store.get_link, rows[0].tg_user_id)
         if link is None:
             return
         try:
@@ -118,40 +122,40 @@ class Intake:
 
     # ------------------------------------------------------------ deciding
 
-    async def _make_job(self, rows: Sequence[Any], link: Any, lang: str) -> None:
+    async def _make_job(self, rows: Sequence[InboxMessage], link: Link, lang: str) -> None:
         user = link.tg_user_id
         combined = combine([Content.from_json(r.content) for r in rows])
         reply_to = next((r.reply_to_msg_id for r in rows if r.reply_to_msg_id), None)
         reply_issue = await self._reply_issue(link, reply_to)
-        decision = route(reply_issue_id=reply_issue, dialog=self.store.get_dialog(user), now=utcnow())
+        decision = route(reply_issue_id=reply_issue, dialog=await off_loop(self.store.get_dialog, user), now=utcnow())
         sent_at = min(r.sent_at for r in rows)
         common = dict(tg_user_id=user, tg_chat_id=link.tg_chat_id, fingerprint=combined.fingerprint(),
                       sent_at=sent_at)
         ids = [r.id for r in rows]
         bound = log.bind(tg_user_id=user, messages=len(rows))
         if decision.action == "comment":
-            job_id = self.store.create_job(ids, state=QUEUED, action="comment",
-                                           okdesk_issue_id=decision.okdesk_issue_id,
-                                           finished_choice=COMMENT_AS_IS if decision.as_is else None, **common)
+            job_id = await off_loop(self.store.create_job, ids, state=QUEUED, action="comment",
+                                    okdesk_issue_id=decision.okdesk_issue_id,
+                                    finished_choice=COMMENT_AS_IS if decision.as_is else None, **common)
             bound.info("inbound_comment_queued", issue_id=decision.okdesk_issue_id, job_id=job_id)
         elif decision.action == "create":
-            job_id = self.store.create_job(ids, state=ASKING, **common)
+            job_id = await off_loop(self.store.create_job, ids, state=ASKING, **common)
             if job_id is not None:
                 await self.choose_create(job_id, link, lang)
         else:
-            job_id = self.store.create_job(ids, state=ASKING, **common)
+            job_id = await off_loop(self.store.create_job, ids, state=ASKING, **common)
             if job_id is not None:
                 await self._ask_or_retry(job_id, link, lang)
         if job_id is not None and decision.used_dialog:
-            self.store.clear_dialog(user)
+            await off_loop(self.store.clear_dialog, user)
         if job_id is not None and decision.action == "comment":
             self.on_new_job()  # queued for the worker (a new issue wakes it in choose_create)
 
-    async def _reply_issue(self, link: Any, reply_to: int | None) -> int | None:
+    async def _reply_issue(self, link: Link, reply_to: int | None) -> int | None:
         """The issue a replied-to bot message is about: our own record, else the number it names."""
         if reply_to is None:
             return None
-        issue_id = self.store.issue_for_message(link.tg_chat_id, reply_to)
+        issue_id = await off_loop(self.store.issue_for_message, link.tg_chat_id, reply_to)
         if issue_id is not None:
             return issue_id
         try:
@@ -163,44 +167,44 @@ class Intake:
             return None
         return issue_named_in(replied.raw_text)
 
-    async def choose_create(self, job_id: int, link: Any, lang: str) -> bool:
+    async def choose_create(self, job_id: int, link: Link, lang: str) -> bool:
         """Make the job an issue, unless the same words and files already are one (within the window)."""
-        job = self.store.get_job(job_id)
+        job = await off_loop(self.store.get_job, job_id)
         if job is None or job.state != ASKING:
             return False
         window = timedelta(seconds=self.settings.sync.duplicate_window)
-        twin = self.store.twin_job(link.tg_user_id, job.fingerprint, job.sent_at - window, job.sent_at + window,
-                                   exclude=job_id)
+        twin = await off_loop(self.store.twin_job, link.tg_user_id, job.fingerprint, job.sent_at - window,
+                              job.sent_at + window, exclude=job_id)
         if twin is not None:
-            self.store.update_job(job_id, only_if_state=[ASKING], state=DUPLICATE, action="create",
-                                  okdesk_issue_id=twin.okdesk_issue_id, done_at=utcnow())
+            await off_loop(self.store.update_job, job_id, only_if_state=[ASKING], state=DUPLICATE, action="create",
+                           okdesk_issue_id=twin.okdesk_issue_id, done_at=utcnow())
             log.info("inbound_duplicate_issue", tg_user_id=link.tg_user_id, job_id=job_id, twin_job_id=twin.id)
             text = (t(lang, "already_created", issue_id=twin.okdesk_issue_id) if twin.state == DONE
                     else t(lang, "already_creating"))
             await self.replies.send(peer_of(link), text)
             return True
         # A message first meant for a finished issue forgets it: the new issue is its own.
-        changed = self.store.update_job(job_id, only_if_state=[ASKING], state=QUEUED, action="create",
-                                        okdesk_issue_id=None, finished_choice=None, next_try_at=utcnow())
+        changed = await off_loop(self.store.update_job, job_id, only_if_state=[ASKING], state=QUEUED, action="create",
+                                 okdesk_issue_id=None, finished_choice=None, next_try_at=utcnow())
         if changed:
             log.info("inbound_issue_queued", tg_user_id=link.tg_user_id, job_id=job_id)
             self.on_new_job()
         return changed
 
     async def choose_comment(self, job_id: int, issue_id: int) -> bool:
-        changed = self.store.update_job(job_id, only_if_state=[ASKING], state=QUEUED, action="comment",
-                                        okdesk_issue_id=issue_id, next_try_at=utcnow())
+        changed = await off_loop(self.store.update_job, job_id, only_if_state=[ASKING], state=QUEUED, action="comment",
+                                 okdesk_issue_id=issue_id, next_try_at=utcnow())
         if changed:
             self.on_new_job()
         return changed
 
     async def choose_on_finished(self, job_id: int, *, reopen: bool) -> bool:
         """The client's answer to "the issue is finished": reopen it and comment, or only comment."""
-        job = self.store.get_job(job_id)
+        job = await off_loop(self.store.get_job, job_id)
         if job is None or job.action != "comment" or job.okdesk_issue_id is None:
             return False  # a question about where a message goes, not about a finished issue: forged
-        changed = self.store.update_job(job_id, only_if_state=[ASKING], state=QUEUED,
-                                        finished_choice=REOPEN if reopen else COMMENT_AS_IS, next_try_at=utcnow())
+        changed = await off_loop(self.store.update_job, job_id, only_if_state=[ASKING], state=QUEUED,
+                                 finished_choice=REOPEN if reopen else COMMENT_AS_IS, next_try_at=utcnow())
         if changed:
             self.on_new_job()
         return changed
@@ -209,9 +213,9 @@ class Intake:
         """The worker found the job's issue finished (``issue``, as it read it): the job waits for the
         client's choice."""
         async with self.locks.hold(tg_user_id):  # not both this and resume() asking the same question
-            link = self.store.get_link(tg_user_id)
-            if link is None or not self.store.update_job(job_id, only_if_state=[QUEUED], state=ASKING,
-                                                         ask_message_id=None):
+            link = await off_loop(self.store.get_link, tg_user_id)
+            if link is None or not await off_loop(self.store.update_job, job_id, only_if_state=[QUEUED], state=ASKING,
+                                                  ask_message_id=None):
                 return
             await self._ask_or_retry(job_id, link, link.language, issue)
 
@@ -220,14 +224,14 @@ class Intake:
         if self.store.update_job(job_id, only_if_state=[ASKING], state=QUEUED, next_try_at=utcnow()):
             self.on_new_job()
 
-    async def _ask_or_retry(self, job_id: int, link: Any, lang: str, issue: Issue | None = None) -> None:
+    async def _ask_or_retry(self, job_id: int, link: Link, lang: str, issue: Issue | None = None) -> None:
         """Ask now; if Telegram or Okdesk fails, ask again later (the message is kept meanwhile)."""
         if not await self._try_ask(job_id, link, lang, issue):
             task = asyncio.create_task(self._ask_later(job_id, link.tg_user_id))
             self._retries.add(task)
             task.add_done_callback(self._retries.discard)
 
-    async def _try_ask(self, job_id: int, link: Any, lang: str, issue: Issue | None = None) -> bool:
+    async def _try_ask(self, job_id: int, link: Link, lang: str, issue: Issue | None = None) -> bool:
         try:
             await self.ask(job_id, link, lang, issue)
             return True
@@ -240,7 +244,7 @@ class Intake:
         while True:
             await asyncio.sleep(delay)
             async with self.locks.hold(tg_user_id):
-                job, link = self.store.get_job(job_id), self.store.get_link(tg_user_id)
+                job, link = await off_loop(self.store.get_job, job_id), await off_loop(self.store.get_link, tg_user_id)
                 if job is None or link is None or job.state != ASKING or job.ask_message_id is not None:
                     return
                 if await self._try_ask(job_id, link, link.language):  # the issue read afresh
@@ -253,10 +257,10 @@ class Intake:
         for task in [*self._album_tasks.values(), *self._retries]:
             task.cancel()
 
-    async def ask(self, job_id: int, link: Any, lang: str, issue: Issue | None = None) -> None:
+    async def ask(self, job_id: int, link: Link, lang: str, issue: Issue | None = None) -> None:
         """No context: offer the client's open issues and a new one, or (none open) a new one.
         A message for a finished issue: offer to reopen it (:mod:`syncd.inbound.reopen`)."""
-        job = self.store.get_job(job_id)
+        job = await off_loop(self.store.get_job, job_id)
         if job is not None and job.okdesk_issue_id is not None:
             await self.finished.ask(job, link, lang, issue)
             return
@@ -284,7 +288,7 @@ class Intake:
         if sent is None:
             raise NotSent  # asked again later (_ask_or_retry): the job and its messages are safe
         # 0: asked, under an id Telegram did not tell (a repeat refused as a duplicate).
-        self.store.update_job(job_id, ask_message_id=sent.id or 0)
+        await off_loop(self.store.update_job, job_id, ask_message_id=sent.id or 0)
 
     # ------------------------------------------------------------ after a restart
 
@@ -293,26 +297,27 @@ class Intake:
         # Only what an earlier run left: this run's own messages (catch-up included) are in their
         # handlers' hands, and an album of them may still be arriving.
         groups: dict[tuple[int, int], list[Any]] = {}
-        for row in self.store.unassigned_messages(received_before=self.started_at):
+        for row in await off_loop(self.store.unassigned_messages, received_before=self.started_at):
             groups.setdefault((row.tg_user_id, row.grouped_id or -row.tg_message_id), []).append(row)
         for (user, _), rows in sorted(groups.items(), key=lambda kv: kv[1][0].id):
-            link = self.store.get_link(user)
+            link = await off_loop(self.store.get_link, user)
             async with self.locks.hold(user):
-                fresh = [r for r in rows if self.store.message_job(r.tg_chat_id, r.tg_message_id) is None]
+                fresh = [r for r in rows
+                         if await off_loop(self.store.message_job, r.tg_chat_id, r.tg_message_id) is None]
                 if not fresh:
                     continue
                 if link is None:
                     # Written before linking: a linking step or a message the client was told to repeat.
                     for row in fresh:
-                        self.store.mark_handled(row.id)
+                        await off_loop(self.store.mark_handled, row.id)
                     continue
                 log.info("inbound_resumed", tg_user_id=user, messages=len(fresh))
                 await self._make_job(fresh, link, link.language)
-        for job in self.store.unasked_jobs(created_before=self.started_at):
-            link = self.store.get_link(job.tg_user_id)
+        for job in await off_loop(self.store.unasked_jobs, created_before=self.started_at):
+            link = await off_loop(self.store.get_link, job.tg_user_id)
             if link is not None:
                 async with self.locks.hold(job.tg_user_id):
-                    current = self.store.get_job(job.id)
+                    current = await off_loop(self.store.get_job, job.id)
                     if current is not None and current.state == ASKING and current.ask_message_id is None:
                         # Okdesk or Telegram may be down at start: asked again later, the others go on.
                         await self._ask_or_retry(job.id, link, link.language)

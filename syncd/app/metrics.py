@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from syncd import __version__
 from syncd.logs import get_logger
+from syncd.store.offloop import off_loop
 from syncd.store.states import (
     CANCELLED,
     DONE,
@@ -36,18 +37,18 @@ from syncd.store.states import (
     JOB_DONE,
     JOB_DUPLICATE,
     JOB_FAILED,
-    JOB_POSTING,
     JOB_QUEUED,
     JOB_REFUSED,
     LAST_POLL_OK_KEY,
     OKDESK_COMMENT_BUMP_KEY,
     PENDING,
+    UNSURE,
 )
 from syncd.sync.account import NO, UNKNOWN, YES, BumpVerdict
 
 if TYPE_CHECKING:
     from syncd.config import Settings
-    from syncd.okdesk.client import OkdeskClient
+    from syncd.okdesk.port import Okdesk
     from syncd.store import Store
     from syncd.telegram.pacing import Pacer
 
@@ -56,9 +57,9 @@ log = get_logger(__name__)
 # The store's states of an outbox item and of an inbound job, as the gauges name them: "waiting" is
 # what `syncd status` counts as waiting (a question put to the client included), "done" what is
 # finished (a client's message recognised as a repeat made nothing new: done too).
-OUTBOX_STATES = {DONE: "done", PENDING: "waiting", FAILED: "failed", CANCELLED: "cancelled"}
+OUTBOX_STATES = {DONE: "done", PENDING: "waiting", UNSURE: "waiting", FAILED: "failed", CANCELLED: "cancelled"}
 INBOUND_STATES = {JOB_DONE: "done", JOB_DUPLICATE: "done", JOB_ASKING: "waiting", JOB_QUEUED: "waiting",
-                  JOB_POSTING: "waiting", JOB_FAILED: "failed", JOB_REFUSED: "refused"}
+                  UNSURE: "waiting", JOB_FAILED: "failed", JOB_REFUSED: "refused"}
 VERDICTS = (YES, NO, UNKNOWN)
 # A last write at stop may not hold the stop up longer than this (a hung file system, a locked database).
 CLOSE_TIMEOUT = 5.0
@@ -130,7 +131,7 @@ def render(snap: Snapshot) -> str:
                    "failed: parked after their retry budget, cancelled: their client unlinked).",
                    _by_state(snap.outbox, OUTBOX_STATES))
     out += _family("syncd_inbound_items", "gauge",
-                   "Clients' messages on their way into Okdesk, by state (done, waiting: queued, posting or "
+                   "Clients' messages on their way into Okdesk, by state (done, waiting: queued, unsure or "
                    "asking the client, failed: parked, refused: Okdesk refused them or the client unlinked).",
                    _by_state(snap.inbound, INBOUND_STATES))
     out += _family("syncd_okdesk_requests_total", "counter", "Okdesk requests sent since start, by outcome.",
@@ -194,7 +195,7 @@ def _reason(exc: BaseException) -> str:
 class Metrics:
     """Gathers the figures and writes the file, from its own task: every ``interval`` s, and once more at stop."""
 
-    def __init__(self, path: Path, interval: float, store: Store, okdesk: OkdeskClient, pacer: Pacer) -> None:
+    def __init__(self, path: Path, interval: float, store: Store, okdesk: Okdesk, pacer: Pacer) -> None:
         self.path, self.interval = path, interval
         self.store, self.okdesk, self.pacer = store, okdesk, pacer
         self.writes = 0
@@ -234,7 +235,7 @@ class Metrics:
 
     async def write_now(self) -> bool:
         # The pacer belongs to the event loop: read here; the database in a worker thread.
-        return await asyncio.to_thread(self.write, self.pacer.flood_waits, self.pacer.flood_wait_seconds)
+        return await off_loop(self.write, self.pacer.flood_waits, self.pacer.flood_wait_seconds)
 
     def remove_leftovers(self) -> None:
         """Temporary files of a write a kill cut short: node_exporter ignores them, but they would stay."""
@@ -269,7 +270,7 @@ class Metrics:
             log.exception("metrics_loop_crashed")
 
 
-def start_metrics(settings: Settings, store: Store, okdesk: OkdeskClient, pacer: Pacer) -> Metrics | None:
+def start_metrics(settings: Settings, store: Store, okdesk: Okdesk, pacer: Pacer) -> Metrics | None:
     """The metrics loop, started; None when ``metrics.textfile`` is unset."""
     if not settings.metrics.textfile:
         return None

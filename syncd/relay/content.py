@@ -178,7 +178,7 @@ def generated_name(kind: str, when: datetime, tz: tzinfo, index: int | None, mim
 
 def largest_photo_size(photo: types.Photo) -> tuple[str, int | None]:
     """The type and byte count of the photo's biggest stored size: the file the client sent, which is
-    what is downloaded (syncd.inbound.files) and what its size is checked against."""
+    what is downloaded (syncd.relay.files) and what its size is checked against."""
     best: tuple[str, int | None] = ("", None)
     for size in photo.sizes or ():
         if isinstance(size, types.PhotoSizeProgressive):
