@@ -80,18 +80,21 @@ class Running:
             await self.watchdog_task
 
 
-def build(settings: Settings, engine: Engine, tmp_dir: Path) -> Parts:
+def build(settings: Settings, engine: Engine, tmp_dir: Path, *, okdesk: OkdeskClient | None = None,
+          tg: SyncdTelegramClient | None = None) -> Parts:
+    """The parts, wired. ``okdesk`` and ``tg``: clients already made (a test's stand-ins or fakes); by
+    default the real ones, made from the settings."""
     store = Store(engine)
     for phone in store.linked_phones():  # linked by an earlier run: as secret to this one
         register_phone(phone)
     health = Health()
-    okdesk = make_okdesk_client(settings)
+    okdesk = okdesk if okdesk is not None else make_okdesk_client(settings)
     policy = RetryPolicy(base=settings.sync.retry_base, cap=settings.sync.retry_cap, budget=settings.sync.retry_budget)
     # systemd: WATCHDOG=1 only while every loop turns, and a current STATUS= line (no-ops elsewhere).
     liveness, bounds = Liveness(), loop_bounds(settings)
     watchdog = Watchdog(liveness, functools.partial(status_line, store, health),
                         status_every=min(5.0, max(1.0, settings.sync.poll_interval or DEFAULT_POLL)))
-    tg = make_telegram_client(settings)
+    tg = tg if tg is not None else make_telegram_client(settings)
     sender = OutboxSender(
         store=store, tg=tg, okdesk=okdesk, pacer=Pacer(settings.sync.per_chat_interval, settings.sync.global_rate),
         policy=policy, health=health, notices=NoticeQueue(store, settings.okdesk.employee_id), tmp_dir=tmp_dir,

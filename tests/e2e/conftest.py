@@ -64,6 +64,15 @@ def syncd_env(**extra: str) -> dict[str, str]:
     return env
 
 
+def parse_event(line: str) -> dict[str, Any]:
+    """One JSON log line as its event; a line that is none: ``{"event": "<non-json>", "line": line}``."""
+    try:
+        event = json.loads(line)
+    except ValueError:
+        event = None
+    return event if isinstance(event, dict) else {"event": "<non-json>", "line": line}
+
+
 class Daemon:
     """`syncd run` in a subprocess, its JSON log lines collected as they come."""
 
@@ -117,12 +126,7 @@ class Daemon:
             for raw in proc.stdout:
                 sink.write(raw)
                 line = raw.decode("utf-8", "replace").rstrip("\n")
-                try:
-                    event = json.loads(line)
-                except ValueError:
-                    event = {"event": "<non-json>", "line": line}
-                if not isinstance(event, dict):
-                    event = {"event": "<non-json>", "line": line}
+                event = parse_event(line)
                 event["_run"] = run
                 with self._cond:
                     self.raw_lines.append(line)

@@ -54,6 +54,14 @@ def share_unknown_phone(tg: Any, user: Any, phone: str = PHONE, ask: str = ASK_C
     return question
 
 
+def as_company(tg: Any, user: Any) -> Any:
+    """The unknown phone shared, "yes, a company" pressed: the INN is asked. Returns the question."""
+    question = share_unknown_phone(tg, user)
+    tg.press_button(user, question.id, b"cy")
+    wait_text(tg, user, ASK_INN)
+    return question
+
+
 def buttons_removed(tg: Any, msg_id: int) -> bool:
     return any(e.msg_id == msg_id and e.reply_markup is None for e in tg.edits)
 
@@ -83,9 +91,7 @@ def test_company_client_picks_a_service_object_and_their_issues_carry_it(make_da
     foreign = emu.add_maintenance_entity(other, "Чужой офис")
     daemon = make_daemon().start()
     user = tg.add_user(first_name="Анна", last_name="Иванова", phone=PHONE, lang_code="ru")
-    question = share_unknown_phone(tg, user)
-    tg.press_button(user, question.id, b"cy")
-    wait_text(tg, user, ASK_INN)
+    question = as_company(tg, user)
     assert eventually(lambda: buttons_removed(tg, question.id), what="the question's buttons gone")
     # The dialog survives a restart.
     assert daemon.stop() == 0

@@ -40,6 +40,15 @@ def unlink(tg: Any, user: Any, profile: Any) -> None:
     wait_text(tg, user, "Telegram отвязан")
 
 
+def relink(tg: Any, user: Any, phone: str) -> None:
+    """The profile's "another number", then that number shared: linked anew."""
+    linked = len([m for m in tg.sent_to(user) if (m.text or "").startswith("Готово")])
+    tg.press_button(user, open_profile(tg, user).id, b"rl")
+    wait_text(tg, user, "Чтобы подключиться с другим номером")
+    tg.send_contact(user, phone=phone, first_name=user.first_name, last_name=user.last_name, user_id=user.id)
+    wait_text(tg, user, "Готово", count=linked + 1)
+
+
 def test_profile_shows_name_and_masked_phone_never_the_full_one(make_daemon, emu, tg) -> None:
     daemon = make_daemon().start()
     user, _ = link_client(tg, emu, daemon, phone=PHONE, contact_phone="+7 (912) 345-67-89")
@@ -108,11 +117,7 @@ def test_relink_with_another_number(make_daemon, emu, tg, employee) -> None:
     daemon = make_daemon().start()
     user, old_contact = link_client(tg, emu, daemon, phone=PHONE)
     new_contact = emu.add_contact("Иван", "Петров-Новый", phone="+79995554433")
-    profile = open_profile(tg, user)
-    tg.press_button(user, profile.id, b"rl")
-    wait_text(tg, user, "Чтобы подключиться с другим номером")
-    tg.send_contact(user, phone="79995554433", first_name="Иван", last_name="Петров", user_id=user.id)
-    wait_text(tg, user, "Готово", count=2)
+    relink(tg, user, "79995554433")
     (link,) = db_rows(daemon, "SELECT okdesk_contact_id, phone FROM links WHERE tg_user_id = ?", user.id)
     assert link["okdesk_contact_id"] == new_contact and link["okdesk_contact_id"] != old_contact
     assert link["phone"] == "+79995554433"

@@ -46,6 +46,16 @@ def last_edit(tg: Any, msg_id: int) -> Any:
     return tg.wait_for(lambda: ([e for e in tg.edits if e.msg_id == msg_id] or [None])[-1])
 
 
+def remark(tg: Any, emu: Any, user: Any, issue_id: int, msg_id: int, text: str) -> dict[str, Any]:
+    """The Remark button of the rated notification ``msg_id``, then ``text``: the comment it became."""
+    tg.press_button(user, msg_id, f"rm:{issue_id}".encode())
+    wait_text(tg, user, f"Напишите отзыв к заявке #{issue_id} одним сообщением")
+    tg.send_text(user, text)
+    contact = emu.get_issue(issue_id)["contact"]["id"]
+    (found,) = eventually(lambda: emu.comments_by(issue_id, author=("contact", contact)), what="the remark")
+    return found
+
+
 def test_a_tap_writes_okdesks_rating_once_and_the_client_is_thanked(make_daemon, emu, tg, employee) -> None:
     daemon, user, issue_id = start_with_issue(make_daemon, emu, tg, "Принтер не печатает")
     notice = completed_notice(tg, user, emu, issue_id, employee)
@@ -241,10 +251,6 @@ def test_a_remark_after_the_rating_is_a_public_comment(make_daemon, emu, tg, emp
     notice = completed_notice(tg, user, emu, issue_id, employee)
     tg.press_button(user, notice.id, f"rt:{issue_id}:3".encode())
     edit = last_edit(tg, notice.id)
-    tg.press_button(user, edit.msg_id, f"rm:{issue_id}".encode())
-    wait_text(tg, user, f"Напишите отзыв к заявке #{issue_id} одним сообщением")
-    tg.send_text(user, "Спасибо, всё работает быстро!")
-    contact = emu.get_issue(issue_id)["contact"]["id"]
-    (remark,) = eventually(lambda: emu.comments_by(issue_id, author=("contact", contact)), what="the remark")
-    assert "Спасибо, всё работает быстро!" in remark["content"] and remark["public"]
+    given = remark(tg, emu, user, issue_id, edit.msg_id, "Спасибо, всё работает быстро!")
+    assert "Спасибо, всё работает быстро!" in given["content"] and given["public"]
     assert emu.get_issue(issue_id)["status"]["code"] == "completed"  # a remark never reopens
