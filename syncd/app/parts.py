@@ -27,6 +27,7 @@ from syncd.config_rules import parse_utc_offset
 from syncd.logs import get_logger, register_phone
 from syncd.okdesk.budget import RequestBudget
 from syncd.okdesk.client import OkdeskClient
+from syncd.okdesk.port import Okdesk
 from syncd.relay.health import Health
 from syncd.relay.notices import NoticeQueue, NoticeWorker
 from syncd.relay.poller import Poller
@@ -38,6 +39,7 @@ from syncd.sync.retry import RetryPolicy
 from syncd.telegram.catchup import CatchUp
 from syncd.telegram.client import DAEMON_OPTIONS, SyncdTelegramClient
 from syncd.telegram.pacing import Pacer
+from syncd.telegram.port import TelegramPort
 from syncd.telegram.proxy import describe as describe_proxy
 from syncd.telegram.proxy import telethon_proxy_options
 from syncd.telegram.replies import Replies
@@ -51,8 +53,8 @@ class Parts:
     settings: Settings
     store: Store
     health: Health
-    okdesk: OkdeskClient
-    tg: SyncdTelegramClient
+    okdesk: Okdesk
+    tg: TelegramPort
     watchdog: Watchdog
     sender: OutboxSender
     poller: Poller
@@ -80,8 +82,8 @@ class Running:
             await self.watchdog_task
 
 
-def build(settings: Settings, engine: Engine, tmp_dir: Path, *, okdesk: OkdeskClient | None = None,
-          tg: SyncdTelegramClient | None = None) -> Parts:
+def build(settings: Settings, engine: Engine, tmp_dir: Path, *, okdesk: Okdesk | None = None,
+          tg: TelegramPort | None = None) -> Parts:
     """The parts, wired. ``okdesk`` and ``tg``: clients already made (a test's stand-ins or fakes); by
     default the real ones, made from the settings."""
     store = Store(engine)

@@ -22,7 +22,7 @@ class Counting(DispatchLoop):
     def _beat(self) -> None:
         self.beats += 1
 
-    def _dispatch(self) -> float:
+    async def _dispatch(self) -> float:
         self.calls += 1
         if self.calls == 1:
             raise RuntimeError("database is locked")
@@ -38,8 +38,14 @@ def test_a_failing_dispatch_does_not_end_the_loop_and_a_wake_runs_it_at_once() -
     async def scenario() -> tuple[int, int]:
         task = asyncio.create_task(loop.run())
         await asyncio.sleep(0.3)  # the failure, then the idle wait
+        loop.idle = 30.0  # from now on only a wake-up runs the dispatch again
+        await asyncio.sleep(0.3)  # the turn under way ends its 0.2 s wait and starts the long one
         before = loop.calls
         threading.Thread(target=loop.wake).start()
+        for _ in range(200):  # a busy machine may take a while to switch threads
+            if loop.calls > before:
+                break
+            await asyncio.sleep(0.01)
         await asyncio.sleep(0.05)
         woken = loop.calls
         await loop.stop(grace=0.1)
