@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from syncd.formatting.entity_limits import MAX_ENTITIES, MAX_ENTITIES_SIZE, entities_size
 from syncd.okdesk.models import Attachment, Comment, Issue
 from syncd.sync.planner import (
     Delivery,
@@ -205,3 +206,119 @@ def test_a_comment_file_that_names_itself_is_sent_as_the_comment_names_it() -> N
     own = (att(1, "скан.pdf", size=1000),)
     (delivery,) = plan_issue(issue(attachments=listed), [comment(9, own)], memory(), [ALICE], CFG).deliveries
     assert sent_files(delivery) == [(1, "скан.pdf", 1000, "document")]
+
+
+# ---------------------------------------------------------------- comments
+
+
+def test_a_files_only_comment_says_who_sent_how_many_files_with_a_reply_button_under_the_text() -> None:
+    files = (att(1, "a.pdf"), att(2, "backup.iso", size=60 * MB), att(3, "b.jpg"))
+    (delivery,) = plan_issue(issue(), [comment(9, files, text="")], memory(), [BOB], CFG).deliveries
+    assert (delivery.what, delivery.okdesk_issue_id, delivery.okdesk_comment_id) == ("comment", 123, 9)
+    assert text_of(delivery) == (
+        "Request #123 “Не печатает принтер”\nИванов Сергей:\n📎 Files: 3\n\n"
+        "📎 backup.iso (60 MB) is too large for Telegram; it is available in the request.")
+    title = "Request #123 “Не печатает принтер”"
+    assert [(e.kind, e.offset, e.length) for e in delivery.steps[0].text.entities] == [  # type: ignore[union-attr]
+        ("bold", 0, len(title)), ("italic", len(title) + 1, len("Иванов Сергей:"))]
+    assert [(s.kind, s.buttons) for s in delivery.steps] == [
+        ("text", ((("💬 Reply", "c:123"),),)), ("file", ()), ("file", ())]
+
+
+def test_only_the_last_part_of_a_long_comment_carries_the_reply_button() -> None:
+    body = "<p>" + ("слово " * 2000) + "</p>"
+    (delivery,) = plan_issue(issue(), [comment(3, (att(1, "a.pdf"),), text=body)], memory(), [ALICE],
+                             CFG).deliveries
+    kinds = [s.kind for s in delivery.steps]
+    assert kinds[-1] == "file" and kinds.count("text") >= 3
+    last_text = len(kinds) - 2
+    assert [bool(s.buttons) for s in delivery.steps] == [i == last_text for i in range(len(kinds))]
+    assert delivery.steps[last_text].buttons == ((("💬 Ответить", "c:123"),),)
+
+
+def test_a_single_photo_is_one_file_and_the_eleventh_is_one_too() -> None:
+    (one,) = plan_issue(issue(), [comment(9, (att(1, "a.jpg"),))], memory(), [ALICE], CFG).deliveries
+    assert [(s.kind, [f.attachment_id for f in s.files]) for s in one.steps] == [("text", []), ("file", [1])]
+    photos = tuple(att(100 + i, f"shot{i}.png") for i in range(11))
+    (many,) = plan_issue(issue(), [comment(9, photos)], memory(), [ALICE], CFG).deliveries
+    assert [(s.kind, len(s.files)) for s in many.steps] == [("text", 0), ("album", 10), ("file", 1)]
+    assert many.steps[2].files[0].attachment_id == 110
+
+
+def test_files_over_the_limit_are_listed_one_a_line() -> None:
+    files = (att(1, "a.iso", size=60 * MB), att(2, "b.iso", size=70 * MB))
+    (delivery,) = plan_issue(issue(), [comment(9, files)], memory(), [ALICE], CFG).deliveries
+    assert text_of(delivery).endswith(
+        "Ответ\n\n📎 a.iso (60 МБ) — файл слишком большой для Telegram, он доступен в заявке.\n"
+        "📎 b.iso (70 МБ) — файл слишком большой для Telegram, он доступен в заявке.")
+
+
+def test_a_comment_with_many_formatted_words_is_split_within_telegrams_entity_limits() -> None:
+    many = "<p>" + " ".join(f"<b>w{i}</b>" for i in range(250)) + "</p>"
+    big = "<p><b><i><u>" + ("слово " * 650) + "</u></i></b></p>"
+    for body in (many, big):
+        (delivery,) = plan_issue(issue(), [comment(3, (), text=body)], memory(), [ALICE], CFG).deliveries
+        texts = [s.text for s in delivery.steps if s.text is not None]
+        assert len(texts) >= 2
+        assert all(len(p.entities) <= MAX_ENTITIES and entities_size(p.entities) <= MAX_ENTITIES_SIZE for p in texts)
+    assert "".join(p.text for p in texts).count("слово") == 650
+
+
+def test_comments_are_delivered_in_the_order_they_were_written_not_by_id() -> None:
+    late = replace(comment(5, ()), published_at=T0 + timedelta(minutes=3))
+    early = replace(comment(10, ()), published_at=T0 + timedelta(minutes=2))
+    plan = plan_issue(issue(), [late, early], memory(), [ALICE], CFG)
+    assert [d.okdesk_comment_id for d in plan.deliveries] == [10, 5]
+
+
+def test_a_clients_comment_reaches_the_colleagues_following_the_issue_but_not_its_author() -> None:
+    own = replace(comment(9, ()), author_type="contact", author_id=ALICE.okdesk_contact_id)
+    plan = plan_issue(issue(), [own], memory(), [ALICE, BOB], CFG)
+    assert [d.tg_chat_id for d in plan.deliveries] == [BOB.tg_chat_id]
+
+
+# ---------------------------------------------------------------- files added to the issue itself
+
+
+def test_a_private_file_added_to_the_issue_is_never_delivered() -> None:
+    plan = plan_issue(issue(attachments=(att(1, "internal.xlsx", public=False),)), [], memory(), [ALICE], CFG)
+    assert plan.deliveries == () and plan.seen_attachment_ids == {1}
+
+
+def test_at_the_first_look_files_dated_after_following_are_new_and_older_ones_are_history() -> None:
+    old = replace(att(1, "old.pdf"), created_at=T0 - timedelta(days=2))
+    new = replace(att(2, "new.pdf"), created_at=T0 + timedelta(seconds=5))
+    plan = plan_issue(issue(attachments=(old, new)), [], memory(baseline_done=False), [ALICE], CFG)
+    (delivery,) = plan.deliveries
+    assert sent_files(delivery) == [(2, "new.pdf", 1000, "document")]
+    assert plan.seen_attachment_ids == {1, 2}
+
+
+def test_a_file_too_large_added_to_the_issue_gets_a_staff_notice_once() -> None:
+    big = att(2, "backup.iso", size=60 * MB)
+    plan = plan_issue(issue(attachments=(big,)), [], memory(), [ALICE, BOB], CFG)
+    assert [n.dedupe_key for n in plan.notices] == [too_large_notice(123, 2, "backup.iso", None, 50 * MB).dedupe_key]
+
+
+def test_nobody_to_tell_means_no_notice_that_a_client_missed_a_file() -> None:
+    big = att(2, "backup.iso", size=60 * MB)
+    assert plan_issue(issue(attachments=(big,)), [comment(9, (big,))], memory(), [], CFG).notices == ()
+    assert plan_issue(issue(attachments=(big,)), [], memory(), [], CFG).notices == ()
+
+
+# ---------------------------------------------------------------- natural keys
+
+
+def test_ordinary_keys_are_readable_and_very_long_ones_still_fit_the_column() -> None:
+    (delivery,) = plan_issue(issue(), [comment(9, ())], memory(), [ALICE], CFG).deliveries
+    assert delivery.dedupe_key == "comment:9:chat:1001"
+    # Forty files at once: a key past the column's 200 characters, hashed; another set sharing its
+    # beginning is still another key.
+    def files_key(last: int) -> str:
+        files = tuple(att(1_000_000 + i, f"{i}.pdf") for i in range(39)) + (att(last, "last.pdf"),)
+        (d,) = plan_issue(issue(attachments=files), [], memory(), [ALICE], CFG).deliveries
+        return d.dedupe_key
+
+    first, second = files_key(5), files_key(6)
+    assert first != second and len(first) <= 190 and len(second) <= 190
+    assert first.startswith("files:123:1000000,1000001,")
