@@ -322,3 +322,10 @@ def test_ordinary_keys_are_readable_and_very_long_ones_still_fit_the_column() ->
     first, second = files_key(5), files_key(6)
     assert first != second and len(first) <= 190 and len(second) <= 190
     assert first.startswith("files:123:1000000,1000001,")
+
+
+def test_staff_notices_switched_off_are_not_planned() -> None:
+    big = att(2, "backup.iso", size=60 * MB)
+    quiet = replace(CFG, notices_enabled=False)
+    plan = plan_issue(issue(attachments=(big,)), [comment(9, (big,))], memory(), [ALICE], quiet)
+    assert plan.notices == () and len(plan.deliveries) == 1
