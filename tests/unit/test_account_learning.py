@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -147,3 +150,83 @@ def test_a_filter_that_hides_the_newest_issue_is_misread_for_good() -> None:
     # Once the filter is not trusted it is not sent: an ignored one is not "misread" later.
     ignored = updated_since_learned(UpdatedSince(), T, DAY, (6, T - timedelta(days=9)), None)
     assert updated_since_learned(ignored, T, DAY, None, None, missing) == ignored
+
+
+# ---------------------------------------------------------------- edges
+
+
+def test_an_issue_updated_exactly_at_the_accounts_midnight_is_of_that_day() -> None:
+    at_midnight = updated_since_learned(UpdatedSince(), T, DAY, (5, DAY), None)
+    assert at_midnight.mode == DATE_ONLY
+    assert updated_since_learned(UpdatedSince(), T, DAY, (5, DAY - timedelta(seconds=1)), None).mode == IGNORED
+
+
+def test_the_first_evidence_of_a_date_only_filter_stands() -> None:
+    first = updated_since_learned(UpdatedSince(), T, DAY, (5, T - timedelta(hours=2)), None)
+    assert updated_since_learned(first, T, DAY, (7, T - timedelta(hours=1)), None) == first
+
+
+@pytest.fixture
+def server_in_vladivostok(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("TZ", "VLAT-10")  # POSIX: UTC+10, no tzdata needed
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.usefixtures("server_in_vladivostok")
+def test_the_evidence_is_told_in_utc_whatever_the_servers_zone() -> None:
+    msk = timezone(timedelta(hours=3))
+    state = updated_since_learned(UpdatedSince(), T.astimezone(msk), DAY, None,
+                                  (8, (T - timedelta(hours=3)).astimezone(msk)))
+    assert updated_since_words(state) == (
+        "honoured (issue 8, updated at 2026-12-07T09:00:00+00:00, was not listed for updated_since "
+        "2026-12-07T12:00:00+00:00)")
+
+
+def test_a_look_without_an_update_time_or_a_comment_time_says_nothing() -> None:
+    for updated, last in ((None, T), (T, None), (None, None)):
+        assert bump_observed(BumpVerdict(), issue_id=1, created_at=T - timedelta(days=1), updated_at=updated,
+                             comments_last_at=last, need=1, status_code="inwork", comments_count=3,
+                             previous=EARLIER) == BumpVerdict()
+
+
+def test_a_comment_dated_exactly_the_slack_past_okdesks_now_is_still_believed() -> None:
+    believed = see(BumpVerdict(), 1, comment_after_update=120, now=T + timedelta(seconds=60))
+    assert (believed.verdict, believed.proof_issue_id, believed.proof_seconds) == (NO, 1, 120.0)
+    assert see(BumpVerdict(), 1, comment_after_update=120, now=T + timedelta(seconds=59)) == BumpVerdict()
+
+
+def test_a_comment_a_second_either_side_of_the_update_is_the_same_moment() -> None:
+    for offset in (-1.0, 1.0, 0.0):
+        v = see(BumpVerdict(), 1, comment_after_update=offset, need=1)
+        assert (v.verdict, v.support, v.supported_by) == (YES, (1,), 1)
+    assert see(BumpVerdict(), 1, comment_after_update=-1.5, need=1) == BumpVerdict()
+
+
+def test_a_comment_a_minute_after_the_issues_creation_no_longer_may_have_come_with_it() -> None:
+    assert see(BumpVerdict(), 1, comment_after_update=0, created_before=60, need=1).verdict == YES
+    assert see(BumpVerdict(), 1, comment_after_update=0, created_before=59, need=1) == BumpVerdict()
+
+
+def test_a_comment_count_not_known_on_either_look_does_not_stop_support() -> None:
+    for before, now_count in ((None, 3), (2, None), (None, None)):
+        previous = PreviousLook("inwork", before, T - timedelta(days=1))
+        v = bump_observed(BumpVerdict(), issue_id=1, created_at=T - timedelta(days=1), updated_at=T,
+                          comments_last_at=T, need=1, status_code="inwork", comments_count=now_count,
+                          previous=previous)
+        assert v.verdict == YES
+    fewer = bump_observed(BumpVerdict(), issue_id=1, created_at=T - timedelta(days=1), updated_at=T,
+                          comments_last_at=T, need=1, status_code="inwork", comments_count=2, previous=EARLIER)
+    assert fewer == BumpVerdict()
+
+
+@pytest.mark.parametrize(("seconds", "words"), [
+    (1.4, "1 s"), (59.4, "59 s"), (59.6, "1 min"), (60, "1 min"), (120, "2 min"), (150, "2 min"),
+    (3599, "59 min"), (3600, "1 h"), (7200, "2 h"), (86399, "23 h"), (86400, "1 d"), (129600, "1 d"),
+    (172800, "2 d"),
+])
+def test_the_proof_of_no_tells_how_much_newer_in_whole_units(seconds: float, words: str) -> None:
+    state = BumpVerdict(NO, proof_issue_id=5, proof_seconds=seconds)
+    assert bump_words(state) == f"no: issue 5 has a comment {words} newer than its updated_at"

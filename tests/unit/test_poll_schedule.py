@@ -150,3 +150,30 @@ def test_the_calm_load_never_passes_its_share(rpm: float, share: float) -> None:
     # At most the share (or one poll a minute and the smallest sweep when the share is tiny).
     assert polls + schedule.sweep_per_minute <= max(rpm * share, 1.0 + REQUESTS_PER_ISSUE) + 1e-6
     assert 1.0 <= schedule.poll_interval <= 60.0
+
+
+def test_an_interval_the_operator_did_not_fix_is_adaptive() -> None:
+    for verdict in (YES, NO, UNKNOWN):
+        adaptive = poll_schedule(verdict, max_requests_per_minute=BUDGET, poll_share=1 / 3, reconcile_share=0.5,
+                                 requests_per_issue=REQUESTS_PER_ISSUE, fixed_interval=None)
+        fixed = poll_schedule(verdict, max_requests_per_minute=BUDGET, poll_share=1 / 3, reconcile_share=0.5,
+                              requests_per_issue=REQUESTS_PER_ISSUE, fixed_interval=7.0)
+        assert adaptive.adaptive is True and fixed.adaptive is False
+
+
+def test_the_sweep_goes_at_what_the_background_part_leaves_beside_the_polls() -> None:
+    """Defaults, comments not known to bump: the sweep's 60 a minute would pass the background part (half
+    the budget, over its 61-s window, less the 4 polls a minute), so the promise is what that part allows."""
+    schedule = poll_schedule(NO, max_requests_per_minute=BUDGET, poll_share=1 / 3, reconcile_share=0.5,
+                             requests_per_issue=REQUESTS_PER_ISSUE, fixed_interval=None)
+    room = BUDGET / 2 * 60 / 61 - 60 / 15  # 55.02 a minute
+    worst = worst_comment_delay(schedule, NO, 1000, REQUESTS_PER_ISSUE, BUDGET)
+    assert worst == pytest.approx(1000 * REQUESTS_PER_ISSUE / room * 61, rel=1e-12)
+    assert round(worst, 1) == 2217.5  # as `syncd status` and the log say it
+
+
+def test_polls_that_leave_the_sweep_no_room_promise_no_delay_at_all() -> None:
+    # A fixed poll every second is 60 a minute: all of the background part, nothing left to sweep with.
+    schedule = poll_schedule(NO, max_requests_per_minute=BUDGET, poll_share=1 / 3, reconcile_share=0.5,
+                             requests_per_issue=REQUESTS_PER_ISSUE, fixed_interval=1.0)
+    assert worst_comment_delay(schedule, NO, 10, REQUESTS_PER_ISSUE, BUDGET) > 100 * 365 * 86400
