@@ -54,3 +54,43 @@ def fresh_database(prefix: str = "syncd_t_") -> Iterator[str]:
 def database_url(name: str, *, driver: bool = True) -> str:
     """The database's URL: with the psycopg driver named, or plain, as a sysadmin writes it."""
     return f"postgresql{'+psycopg' if driver else ''}://postgres@{PG_SERVER}/{name}"
+
+
+# A database migrated to the head once per test process, copied for each test that needs a migrated
+# store (PostgreSQL copies a template database far faster than Alembic builds the schema).
+_TEMPLATES: dict[str, str] = {}
+
+
+def migrated_template() -> str:
+    """The name of this process's migrated template database (made at first use, dropped at exit)."""
+    if "pg" not in _TEMPLATES:
+        import atexit
+
+        from syncd.store import make_engine, migrate
+
+        name = "syncd_tpl_" + secrets.token_hex(4)
+        admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(sa.text(f"CREATE DATABASE {name}"))
+        engine = make_engine(database_url(name))
+        migrate(engine)
+        engine.dispose()  # a template may have no open connection while it is copied
+
+        def drop() -> None:
+            with admin.connect() as conn:
+                conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            admin.dispose()
+
+        atexit.register(drop)
+        _TEMPLATES["pg"] = name
+    return _TEMPLATES["pg"]
+
+
+def become_migrated(name: str) -> None:
+    """Replace the (empty) test database ``name`` by a copy of the migrated template."""
+    template = migrated_template()
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        conn.execute(sa.text(f"CREATE DATABASE {name} TEMPLATE {template}"))
+    admin.dispose()

@@ -1,6 +1,6 @@
 """mypy's proof that both implementations satisfy the ``Okdesk`` Protocol (syncd/okdesk/port.py).
 
-Nothing runs here: the assignments are only type-checked (tests/unit/test_static_checks.py runs
+Nothing runs here: the assignments are only type-checked (tests/static/test_static_checks.py runs
 mypy over syncd/), so a method added to the Protocol, or a signature changed in one implementation,
 fails the static gate before any test runs.
 """

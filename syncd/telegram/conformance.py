@@ -1,6 +1,6 @@
 """mypy's proof that the daemon's Telegram client satisfies ``TelegramPort`` (syncd/telegram/port.py).
 
-Nothing runs here: it is only type-checked (tests/unit/test_static_checks.py runs mypy over syncd/).
+Nothing runs here: it is only type-checked (tests/static/test_static_checks.py runs mypy over syncd/).
 Kept apart from the port so the port, which the client's module imports, imports no client back.
 """
 

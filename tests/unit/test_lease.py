@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from syncd.clock import utcnow
 from syncd.config import ConfigError, load_settings
-from syncd.store import make_engine, migrate
+from syncd.store import make_engine
 from syncd.store.lease import Lease, LeaseHeld, LeaseLost, keep_renewed, local_identity, read_holder
 from tests.unit import test_store as _store_tests
 from tests.unit.test_config import REQUIRED_ENV
@@ -31,9 +31,8 @@ HERE = local_identity()
 
 
 @pytest.fixture
-def engine(db_url: str) -> Iterator[sa.Engine]:
-    engine = make_engine(db_url)
-    migrate(engine)
+def engine(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[sa.Engine]:
+    engine = _store_tests.migrated_engine(db_url, tmp_path_factory)
     yield engine
     engine.dispose()
 

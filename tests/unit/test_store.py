@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import stat
 from collections.abc import Iterator
 from datetime import timedelta
@@ -16,7 +17,7 @@ from syncd.clock import utcnow
 from syncd.store import SchemaError, Store, make_engine, migrate
 from syncd.store.db import check_schema_current, current_revision, head_revision
 from syncd.store.schema import metadata
-from tests.pg import database_url, fresh_database
+from tests.pg import become_migrated, database_url, fresh_database
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -28,10 +29,37 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield database_url(name)
 
 
-@pytest.fixture
-def store(db_url: str) -> Iterator[Store]:
+_SQLITE_TEMPLATE: list[Path] = []
+
+
+def _migrated_sqlite(path: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A copy of this process's migrated SQLite file (migrated once, as the PostgreSQL template)."""
+    if not _SQLITE_TEMPLATE:
+        template = tmp_path_factory.mktemp("template") / "syncd.sqlite3"
+        engine = make_engine(f"sqlite:///{template}")
+        migrate(engine)
+        engine.dispose()
+        _SQLITE_TEMPLATE.append(template)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(_SQLITE_TEMPLATE[0], path)
+
+
+def migrated_engine(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> sa.Engine:
+    """The database at ``db_url``, at the head of the migrations: a copy of one migrated once per
+    process (the migrations themselves are tested here, on empty databases)."""
+    if db_url.startswith("sqlite"):
+        _migrated_sqlite(Path(db_url.removeprefix("sqlite:///")), tmp_path_factory)
+    else:
+        become_migrated(db_url.rsplit("/", 1)[1])
     engine = make_engine(db_url)
-    migrate(engine)
+    check_schema_current(engine)
+    return engine
+
+
+@pytest.fixture
+def store(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    """A store at the head of the migrations, on each database."""
+    engine = migrated_engine(db_url, tmp_path_factory)
     yield Store(engine)
     engine.dispose()
 
