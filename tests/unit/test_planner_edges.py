@@ -294,6 +294,17 @@ def test_at_the_first_look_files_dated_after_following_are_new_and_older_ones_ar
     assert plan.seen_attachment_ids == {1, 2}
 
 
+def test_what_okdesk_dates_at_the_very_moment_of_following_is_history() -> None:
+    # The daemon follows an issue it just created at the latest moment the issue shows (its own files
+    # included): an item dated exactly then is the client's own, never sent back to them.
+    at_the_moment = replace(att(1, "own.pdf"), created_at=T0)
+    a_moment_later = replace(att(2, "staff.pdf"), created_at=T0 + timedelta(microseconds=1))
+    plan = plan_issue(issue(attachments=(at_the_moment, a_moment_later)), [], memory(baseline_done=False),
+                      [ALICE], CFG)
+    (delivery,) = plan.deliveries
+    assert sent_files(delivery) == [(2, "staff.pdf", 1000, "document")]
+
+
 def test_a_file_too_large_added_to_the_issue_gets_a_staff_notice_once() -> None:
     big = att(2, "backup.iso", size=60 * MB)
     plan = plan_issue(issue(attachments=(big,)), [], memory(), [ALICE, BOB], CFG)
