@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from syncd.store.states import UNSURE
 from tests.e2e.helpers import (
     db_rows,
     eventually,
@@ -34,6 +35,7 @@ def test_a_tap_after_an_unanswered_request_finds_the_rating_and_thanks(
     emu.add_fault(Fault(kind="after_effect_timeout", path=rf"/issues/{issue_id}/rates$", method="POST", delay=1))
     first = tg.press_button(user, notice.id, f"rt:{issue_id}:2".encode())
     assert result_of(tg, user, first, LOST)
+    assert [r["state"] for r in db_rows(daemon, RATINGS)] == [UNSURE]  # sent, its outcome unknown
     eventually(lambda: accepted(emu, issue_id), what="the rating applied by Okdesk")
     again = tg.press_button(user, notice.id, f"rt:{issue_id}:2".encode())
     assert result_of(tg, user, again, THANKS)
