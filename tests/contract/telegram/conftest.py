@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from telethon import events
 from telethon.sessions import MemorySession
 
 from syncd.telegram.client import DAEMON_OPTIONS, SyncdTelegramClient
@@ -44,6 +45,17 @@ class Side:
             client = InProcessTelegram(self.srv, self.session)
         self.clients.append(client)
         return client
+
+    def listening(self, keep: Callable[[Any], Any] = lambda event: event) -> tuple[SyncdTelegramClient, list[Any]]:
+        """A client built with one handler of clients' messages, which keeps ``keep(event)`` of each
+        in the list returned with it; not logged in yet (``bot()`` does that)."""
+        client, seen = self.new_client(), []
+
+        async def on_message(event: Any) -> None:
+            seen.append(keep(event))
+
+        client.add_event_handler(on_message, events.NewMessage(incoming=True))
+        return client, seen
 
     async def bot(self, client: SyncdTelegramClient | None = None) -> SyncdTelegramClient:
         client = client or self.new_client()

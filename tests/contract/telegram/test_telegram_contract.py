@@ -177,13 +177,7 @@ def test_edit_message(side: Side) -> None:
 
 def test_events_for_a_clients_text_photo_and_album(side: Side) -> None:
     async def body() -> None:
-        tg = side.new_client()
-        seen: list[Any] = []
-
-        async def on_message(event: Any) -> None:
-            seen.append(event)
-
-        tg.add_event_handler(on_message, events.NewMessage(incoming=True))
+        tg, seen = side.listening()
         await side.bot(tg)
         user = side.srv.add_user(first_name="Ivan")
         side.srv.send_text(user, "/start")
@@ -296,14 +290,8 @@ def test_catch_up_brings_what_was_sent_while_away(side: Side) -> None:
         await first.disconnect()
         user = side.srv.add_user()
         side.srv.send_text(user, "while you were away")
-        tg = side.new_client()
-        seen: list[Any] = []
+        tg, seen = side.listening(lambda event: event.raw_text)
         differences: list[Any] = []
-
-        async def on_message(event: Any) -> None:
-            seen.append(event.raw_text)
-
-        tg.add_event_handler(on_message, events.NewMessage(incoming=True))
         tg.difference_watcher = lambda request, result, error: differences.append(result)
         await side.bot(tg)
         await tg.catch_up()
@@ -315,13 +303,7 @@ def test_catch_up_brings_what_was_sent_while_away(side: Side) -> None:
 
 def test_a_dropped_connection_comes_back(side: Side) -> None:
     async def body() -> None:
-        tg = side.new_client()
-        seen: list[str] = []
-
-        async def on_message(event: Any) -> None:
-            seen.append(event.raw_text)
-
-        tg.add_event_handler(on_message, events.NewMessage(incoming=True))
+        tg, seen = side.listening(lambda event: event.raw_text)
         await side.bot(tg)
         user = side.srv.add_user()
         await asyncio.to_thread(side.srv.drop_connections)
@@ -338,13 +320,7 @@ def test_the_bots_own_sends_move_its_update_state(side: Side, tmp_path: Path) ->
     """Telethon reads the pts off the answers to the bot's sends: the client's next message comes
     without a gap, so without a getDifference."""
     async def body() -> None:
-        tg = side.new_client()
-        seen: list[str] = []
-
-        async def on_message(event: Any) -> None:
-            seen.append(event.raw_text)
-
-        tg.add_event_handler(on_message, events.NewMessage(incoming=True))
+        tg, seen = side.listening(lambda event: event.raw_text)
         await side.bot(tg)
         user = side.srv.add_user()
         await media.send_text(tg, peer(user), FormattedText("one"), new_random_id())
