@@ -26,6 +26,9 @@ else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
 DEFAULT_CONFIG_PATH = Path("/etc/syncd/config.toml")
+# Staff never heard of the bot: the reopening's private comment names it, and the client.
+REOPEN_COMMENT = ("Клиент {client} возобновил заявку через Telegram-канал службы поддержки (бот). "
+                  "Причина — в его комментарии, добавленном следом.")
 
 
 class ConfigError(Exception):
@@ -68,8 +71,9 @@ class OkdeskSettings:
     # A client writing on an issue completed at most this many days ago may reopen it; 0: never.
     reopen_days: float = 7.0
     # Sent with the reopening status change as a private comment (an account may require one for every
-    # status change); empty: none. The client's own words follow as their comment.
-    reopen_comment: str = "Клиент возобновил заявку из Telegram"
+    # status change); empty: none. The client's own words follow as their comment. "{client}": the
+    # client's name (their Okdesk contact's).
+    reopen_comment: str = REOPEN_COMMENT
     # Clients no contact matches may link as a company's client, found by its INN.
     company_clients: bool = True
     # Code of the company custom parameter that holds its INN.

@@ -29,9 +29,10 @@ from syncd.okdesk.budget import RequestBudget
 from syncd.okdesk.client import OkdeskClient
 from syncd.okdesk.port import Okdesk
 from syncd.relay.health import Health
-from syncd.relay.notices import NoticeQueue, NoticeWorker
+from syncd.relay.notices import NoticeWorker
 from syncd.relay.poller import Poller
 from syncd.relay.sender import OutboxSender
+from syncd.relay.staff_notices import NoticeQueue
 from syncd.relay.worker import InboundWorker
 from syncd.store import Store
 from syncd.sync.account import DEFAULT_POLL
@@ -97,9 +98,10 @@ def build(settings: Settings, engine: Engine, tmp_dir: Path, *, okdesk: Okdesk |
     watchdog = Watchdog(liveness, functools.partial(status_line, store, health),
                         status_every=min(5.0, max(1.0, settings.sync.poll_interval or DEFAULT_POLL)))
     tg = tg if tg is not None else make_telegram_client(settings)
+    notices = NoticeQueue(store, settings.okdesk.employee_id, lambda: okdesk.account_tz)
     sender = OutboxSender(
         store=store, tg=tg, okdesk=okdesk, pacer=Pacer(settings.sync.per_chat_interval, settings.sync.global_rate),
-        policy=policy, health=health, notices=NoticeQueue(store, settings.okdesk.employee_id), tmp_dir=tmp_dir,
+        policy=policy, health=health, notices=notices, tmp_dir=tmp_dir,
         idle=settings.sync.sender_idle, max_file_bytes=int(settings.sync.max_file_mb * 1024 * 1024),
         in_flight_window=settings.telegram.in_flight_window,
         heartbeat=liveness.heartbeat("sender", bounds["sender"]),
@@ -125,7 +127,7 @@ def build(settings: Settings, engine: Engine, tmp_dir: Path, *, okdesk: Okdesk |
                 status_names=poller.status_names, replies=replies)
     linking = Linking(store=store, okdesk=okdesk, settings=settings, replies=replies)
     bot = Bot(tg=tg, store=store, linking=linking, settings=settings, on_unblocked=sender.wake, locks=locks,
-              intake=intake, menu=menu, replies=replies)
+              intake=intake, menu=menu, replies=replies, notices=notices)
     catch_up = CatchUp(tg=tg, store=store, policy=policy, max_messages=settings.telegram.recover_max_messages,
                        on_message=bot.on_message)
     return Parts(settings=settings, store=store, health=health, okdesk=okdesk, tg=tg, watchdog=watchdog,

@@ -14,6 +14,7 @@ from syncd.bot.linking import AWAITING_NAME, Linking
 from syncd.bot.menu import Menu, menu_action
 from syncd.config import Settings
 from syncd.logs import get_logger, with_log_context
+from syncd.relay.staff_notices import NoticeQueue
 from syncd.store import Store
 from syncd.store.offloop import off_loop
 from syncd.sync.routing import decode
@@ -30,10 +31,10 @@ TYPED_STEPS = (AWAITING_NAME, company_linking.AWAITING_INN)
 class Bot:
     def __init__(self, *, tg: TelegramPort, store: Store, linking: Linking, settings: Settings,
                  on_unblocked: Callable[[], None], locks: UserLocks, intake: Intake, menu: Menu,
-                 replies: Replies) -> None:
+                 replies: Replies, notices: NoticeQueue) -> None:
         self.tg, self.store, self.linking, self.settings = tg, store, linking, settings
         self.on_unblocked, self.locks, self.intake, self.menu = on_unblocked, locks, intake, menu
-        self.replies = replies
+        self.replies, self.notices = replies, notices
 
     def register(self) -> None:
         self.tg.add_event_handler(self.on_message, events.NewMessage(incoming=True))
@@ -106,6 +107,10 @@ class Bot:
         bound = log.bind(tg_user_id=event.sender_id)
         link = await off_loop(self.store.get_link, event.sender_id)
         media, own_contact, action, start = event.message.media, kind.own_contact, kind.action, kind.start
+        if link is not None and link.blocked_at is not None:
+            # Staff were told the client could not be reached: told now that they can, before the mark
+            # is cleared (a crash between the two tells them on the next message, once: same key).
+            await off_loop(self.notices.reachable_again, link)
         if await off_loop(self.store.touch_link, event.sender_id, access_hash=getattr(sender, "access_hash", None)):
             bound.info("client_unblocked_bot")
             self.on_unblocked()

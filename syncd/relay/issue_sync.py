@@ -42,7 +42,7 @@ class IssueSync:
                           images_as_documents=sync.images_as_documents, status_names=self.status_names(),
                           notices_enabled=self.settings.okdesk.employee_id is not None,
                           rating_statuses=frozenset(self.settings.okdesk.statuses.completed)
-                          if self.settings.okdesk.ratings else frozenset())
+                          if self.settings.okdesk.ratings else frozenset(), tz=self.okdesk.account_tz)
 
     def sync_issue(self, issue_id: int, *, background: bool = False) -> int:
         """Fetch one followed issue and its comments, plan, and commit the plan; returns the items queued."""
@@ -75,8 +75,8 @@ class IssueSync:
         )
         contact_id = issue.contact_id
         links = self.store.links_for_contacts([contact_id] if contact_id else [])
-        recipients = [Recipient(link.tg_user_id, link.tg_chat_id, link.okdesk_contact_id, link.language)
-                      for link in links]
+        recipients = [Recipient(link.tg_user_id, link.tg_chat_id, link.okdesk_contact_id, link.language,
+                                link.contact_name) for link in links]
         plan = plan_issue(issue, comments, memory, recipients, self._plan_config())
         rows = [self.store.outbox_row(dedupe_key=d.dedupe_key, kind=TELEGRAM_KIND, payload=delivery_payload(d),
                                       message_count=sum(s.message_count for s in d.steps),

@@ -152,7 +152,7 @@ class JobRun:
             await off_loop(self._choose, REOPEN_REFUSED, why=refusal)
             return
         # A private comment goes with it: an account may require one for every status change.
-        comment = reopen_comment_html(self.settings.okdesk)
+        comment = reopen_comment_html(self.settings.okdesk, self.link.contact_name)
         try:
             await asyncio.to_thread(self.okdesk.change_status, issue.id, statuses.reopen_code, comment_html=comment,
                                     comment_public=False if comment is not None else None)

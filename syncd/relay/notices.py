@@ -1,6 +1,7 @@
 """Private comments that tell staff what a client could not get (staff do not know the bot exists).
 
-Notices go through the outbox like deliveries: written first, posted later, exactly once. A
+Notices go through the outbox like deliveries: written first (syncd.relay.staff_notices says which,
+syncd.sync.notices in which words), posted here later, exactly once. A
 notice is unsure (syncd.store.states.UNSURE) from before its POST until Okdesk's answer says
 nothing was written; an unsure notice is not posted blindly: the issue's comments are searched
 for it first.
@@ -26,24 +27,6 @@ from syncd.sync.retry import RetryPolicy
 
 KIND = OUTBOX_NOTICE  # its home: syncd.store.states
 log = get_logger(__name__)
-
-
-class NoticeQueue:
-    """Adds notices to the outbox; without ``okdesk.employee_id`` there is nobody to sign them: none."""
-
-    def __init__(self, store: Store, employee_id: int | None) -> None:
-        self.store, self.employee_id = store, employee_id
-
-    @property
-    def enabled(self) -> bool:
-        return self.employee_id is not None
-
-    def add(self, dedupe_key: str, okdesk_issue_id: int | None, text: str) -> None:
-        if not self.enabled or okdesk_issue_id is None:
-            return
-        self.store.add_outbox([self.store.outbox_row(
-            dedupe_key=dedupe_key, kind=KIND, payload=json.dumps({"text": text}, ensure_ascii=False),
-            message_count=0, okdesk_issue_id=okdesk_issue_id)])
 
 
 class NoticeWorker:

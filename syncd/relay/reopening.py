@@ -4,7 +4,8 @@ Asked by the question to the client (syncd.bot.reopen: is "reopen" offered?) and
 just before the status change (syncd.relay.jobrun: a stale or forged choice). Reopening is offered on
 a completed issue for ``okdesk.reopen_days`` after its completion, to its requester only; the status
 change carries ``okdesk.reopen_comment`` as a private comment, since an account may require a comment
-for every status change (okdesk-api.md §6).
+for every status change (okdesk-api.md §6); it tells staff, who never heard of the bot, who reopened the
+issue and where, and that the reason is the client's comment that follows.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from syncd.config import OkdeskSettings
 from syncd.okdesk.models import Issue
 from syncd.relay.ownership import owns
 from syncd.statuscodes import StatusCodes
+from syncd.sync.notices import client_words, reopen_note
 
 
 def reopenable(issue: Issue, statuses: StatusCodes, reopen_days: float, now: datetime) -> bool:
@@ -26,9 +28,11 @@ def reopenable(issue: Issue, statuses: StatusCodes, reopen_days: float, now: dat
     return since is None or now - since <= timedelta(days=reopen_days)
 
 
-def reopen_comment_html(okdesk: OkdeskSettings) -> str | None:
-    """The status change's comment (the setting is plain text; Okdesk takes HTML); None when empty."""
-    lines = (" ".join(line.split()) for line in okdesk.reopen_comment.splitlines())
+def reopen_comment_html(okdesk: OkdeskSettings, client: str) -> str | None:
+    """The status change's comment (the setting is plain text, ``{client}`` the client's name; Okdesk
+    takes HTML); None when empty."""
+    text = reopen_note(okdesk.reopen_comment, client_words([client]))
+    lines = (" ".join(line.split()) for line in text.splitlines())
     return "<br>".join(html.escape(line, quote=False) for line in lines if line) or None
 
 

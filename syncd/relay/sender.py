@@ -40,20 +40,20 @@ from syncd.okdesk.port import Okdesk
 from syncd.relay.dispatchloop import DispatchLoop
 from syncd.relay.executor import Executor
 from syncd.relay.health import Health
-from syncd.relay.notices import NoticeQueue
+from syncd.relay.staff_notices import NoticeQueue
 from syncd.store import Store
 from syncd.store.offloop import off_loop
 from syncd.store.rows import Link, OutboxItem
 from syncd.store.states import OUTBOX_TELEGRAM
 from syncd.sync.codec import payload_steps
-from syncd.sync.planner import FileRef, Step, too_large_notice
+from syncd.sync.planner import FileRef, Step
 from syncd.sync.retry import RetryPolicy
 from syncd.telegram import media
 from syncd.telegram.errors import SendFailure, classify
 from syncd.telegram.pacing import Pacer
 from syncd.telegram.peers import peer_of, without_access_hash
 from syncd.telegram.port import TelegramPort
-from syncd.texts import TEXTS, human_size, t
+from syncd.texts import human_size, t
 
 KIND = OUTBOX_TELEGRAM  # its home: syncd.store.states
 ACCOUNT_DELETED = "the client deleted their Telegram account"
@@ -198,7 +198,7 @@ class OutboxSender(DispatchLoop):
             ready: list[tuple[int, Path, FileRef]] = []
             notes: list[tuple[int, FormattedText]] = []
             for i, planned in enumerate(step.files):
-                problem, ref = await self._download(row.issue, planned, work / str(i))
+                problem, ref = await self._download(row, planned, work / str(i))
                 if problem is None:
                     # Named by its extension for Telethon, which reads it (a video's attributes, say).
                     path = (work / str(i)).rename(work / f"{i}{Path(ref.file_name).suffix[:16]}")
@@ -292,9 +292,10 @@ class OutboxSender(DispatchLoop):
     def _in_flight_too_long(self, since: datetime | None) -> bool:
         return since is not None and (utcnow() - since).total_seconds() >= self.in_flight_window
 
-    async def _download(self, issue_id: int, ref: FileRef, path: Path) -> tuple[str | None, FileRef]:
+    async def _download(self, row: OutboxItem, ref: FileRef, path: Path) -> tuple[str | None, FileRef]:
         """(What went wrong, or None; the file as the attachment's own answer names it.)"""
         named: list[str] = []
+        issue_id = row.issue
 
         def as_named() -> FileRef:  # the name the comment's list of files lacked, once Okdesk said it
             if ref.file_name == UNNAMED_FILE and named and named[-1] != UNNAMED_FILE:
@@ -309,9 +310,8 @@ class OutboxSender(DispatchLoop):
                                     on_link=lambda link: named.append(link.file_name))
         except OkdeskTooLarge:
             if self.max_file_bytes is not None:
-                notice = too_large_notice(issue_id, ref.attachment_id, as_named().file_name, ref.size,
-                                          self.max_file_bytes)
-                await off_loop(self.notices.add, notice.dedupe_key, notice.okdesk_issue_id, notice.text)
+                await off_loop(self.notices.file_too_large, row, ref.attachment_id, as_named().file_name, ref.size,
+                               self.max_file_bytes)
             return "file_too_large", as_named()
         except OkdeskNotFound:
             return "file_unavailable", as_named()
@@ -351,22 +351,16 @@ class OutboxSender(DispatchLoop):
         if failure.kind in ("blocked", "peer_invalid"):
             # Unreachable until they write again (their message brings a fresh access_hash, or unblocks us).
             self.store.set_blocked(row.chat, now)
-            blocked = failure.kind == "blocked"
-            self.notices.add(f"notice:{failure.kind}:{row.tg_chat_id}:{row.okdesk_issue_id}:{now:%Y%m%d%H%M%S}",
-                             row.okdesk_issue_id, t("ru", "staff_blocked" if blocked else "staff_unreachable"))
-            bound.warning("client_blocked_bot" if blocked else "client_unreachable", error=failure.detail)
+            self.notices.unreachable(row, failure.kind, now)
+            bound.warning("client_blocked_bot" if failure.kind == "blocked" else "client_unreachable",
+                          error=failure.detail)
             return
         outcome = self.executor.outbox_failed(row, service=failed.service, error=failure.detail,
                                               outage=failure.kind == "outage")
         if outcome.parked:
+            # The error stays in the log and `syncd status`; staff read its kind in their own words.
             bound.error("delivery_parked", error=failure.detail, attempts=row.attempts + 1)
-            what = json.loads(row.payload).get("what", "")
-            words = t("ru", f"staff_what_{what}") if f"staff_what_{what}" in TEXTS["ru"] else what
-            # One notice per parking: an item re-queued by `syncd retry` that fails again is news again
-            # (the attempt before this one tells the two apart).
-            before = row.last_attempt_at.isoformat() if row.last_attempt_at else "first"
-            self.notices.add(f"notice:parked:{row.id}:{before}", row.okdesk_issue_id,
-                             t("ru", "staff_parked", what=words, error=failure.detail))
+            self.notices.given_up(row, failed.service, failure.kind == "outage")
         else:
             bound.warning("delivery_failed", error=failure.detail, kind=failure.kind, retry_in=round(outcome.delay, 2),
                           budget_spent=round(outcome.budget_spent, 1))
@@ -389,12 +383,7 @@ class OutboxSender(DispatchLoop):
         link = self.store.link_by_chat(row.chat)
         forgotten = (self.store.forget_deleted_account(link.tg_user_id, f"{failure.detail}: {ACCOUNT_DELETED}")
                      if link is not None else None)
-        issues = set(forgotten.okdesk_issue_ids if forgotten else ())
-        if row.okdesk_issue_id is not None:
-            issues.add(row.okdesk_issue_id)
-        for issue_id in sorted(issues):
-            self.notices.add(f"notice:account_deleted:{row.tg_chat_id}:{issue_id}", issue_id,
-                             t("ru", "staff_account_deleted"))
+        self.notices.account_deleted(row, link, forgotten.okdesk_issue_ids if forgotten else ())
         # Their messages still waiting for Okdesk go with them (as at an unlink): counted, for the log.
         bound.warning("client_account_deleted", error=failure.detail,
                       deliveries_parked=forgotten.deliveries if forgotten else 0,

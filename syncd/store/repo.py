@@ -31,7 +31,15 @@ from syncd.store.schema import (
     seen_comments,
 )
 from syncd.store.sql import insert_ignore
-from syncd.store.states import CANCELLED, DONE, FAILED, PENDING, UNSURE, WAITING_OUTBOX_STATES
+from syncd.store.states import (
+    CANCELLED,
+    DONE,
+    FAILED,
+    OUTBOX_NOTICE,
+    PENDING,
+    UNSURE,
+    WAITING_OUTBOX_STATES,
+)
 from syncd.store.status_repo import StatusStore
 
 
@@ -221,6 +229,14 @@ class Store(InboundStore, StatusStore, PrivacyStore, RatingStore):
                                       outbox.c.next_try_at <= now)
                  .order_by(outbox.c.id).limit(limit))
             return every(OutboxItem, conn.execute(q))
+
+    def notices_keyed(self, prefix: str, suffix: str) -> list[OutboxItem]:
+        """Staff notices whose dedupe key begins with ``prefix`` and ends with ``suffix``, oldest first."""
+        with self.engine.connect() as conn:
+            # LIKE narrows it down (an underscore in the prefix matches any character); the exact test follows.
+            rows = every(OutboxItem, conn.execute(select(outbox).where(
+                outbox.c.kind == OUTBOX_NOTICE, outbox.c.dedupe_key.like(f"{prefix}%")).order_by(outbox.c.id)))
+        return [r for r in rows if r.dedupe_key.startswith(prefix) and r.dedupe_key.endswith(suffix)]
 
     def get_outbox(self, outbox_id: int) -> OutboxItem | None:
         with self.engine.connect() as conn:

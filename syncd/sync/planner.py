@@ -11,12 +11,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timezone, tzinfo
 
 from syncd.formatting import FormattedText, html_to_telegram, split_formatted
 from syncd.formatting.entities import Entity, utf16_len
 from syncd.formatting.entity_limits import MAX_ENTITIES, MAX_ENTITIES_SIZE
 from syncd.okdesk.models import Attachment, Comment, Issue
+from syncd.sync.notices import TOO_LARGE, client_words, staff_notice
 from syncd.sync.routing import RATES, Callback, encode
 from syncd.texts import human_size, t
 
@@ -32,6 +33,7 @@ class Recipient:
     tg_chat_id: int
     okdesk_contact_id: int
     language: str = "ru"
+    name: str = ""  # their Okdesk contact's, for staff notices
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,8 @@ class PlanConfig:
     notices_enabled: bool = False
     # A change to one of these codes asks for a rating (okdesk.ratings on: the completed codes).
     rating_statuses: frozenset[str] = frozenset()
+    # The Okdesk account's time zone: staff notices date things as Okdesk shows them.
+    tz: tzinfo = timezone.utc
 
 
 @dataclass(frozen=True)
@@ -167,7 +171,7 @@ def plan_issue(issue: Issue, comments: Sequence[Comment], memory: Memory,
             if comment.author_type == "contact" and comment.author_id == rcp.okdesk_contact_id:
                 continue  # the client's own words, whatever channel they came through
             deliveries.append(_comment_delivery(issue, comment, public_files, rcp, cfg))
-        notices.extend(_too_large_notices(issue, public_files, cfg) if recipients else [])
+        notices.extend(_too_large_notices(issue, public_files, comment.published_at, recipients, cfg))
 
     loose = [a for a in issue.attachments if a.id is not None and a.id not in seen_files]
     seen_files.update(a.id for a in loose if a.id is not None)
@@ -175,7 +179,7 @@ def plan_issue(issue: Issue, comments: Sequence[Comment], memory: Memory,
     if loose_new:
         for rcp in recipients:
             deliveries.append(_files_delivery(issue, loose_new, rcp, cfg))
-        notices.extend(_too_large_notices(issue, loose_new, cfg) if recipients else [])
+        notices.extend(_too_large_notices(issue, loose_new, None, recipients, cfg))
 
     return Plan(
         deliveries=tuple(deliveries),
@@ -299,16 +303,22 @@ def _files_delivery(issue: Issue, files: Sequence[Attachment], rcp: Recipient, c
 
 
 def too_large_notice(issue_id: int, attachment_id: int, file_name: str, size: int | None,
-                     max_file_bytes: int) -> Notice:
+                     max_file_bytes: int, *, client: str, added_at: datetime | None, tz: tzinfo) -> Notice:
     """The one notice per file over the limit, whoever finds out (the planner from Okdesk's size,
     the sender when the download outgrows it): one natural key, so staff read it once."""
     return Notice(_key(f"notice:too_large:{issue_id}:{attachment_id}"), issue_id,
-                  t("ru", "staff_too_large", name=file_name, size=human_size(size),
-                    limit=human_size(max_file_bytes)))
+                  staff_notice(TOO_LARGE, client=client, since=added_at, tz=tz, name=file_name,
+                               size=human_size(size), limit=human_size(max_file_bytes)))
 
 
-def _too_large_notices(issue: Issue, files: Sequence[Attachment], cfg: PlanConfig) -> list[Notice]:
-    return [too_large_notice(issue.id, a.id, a.file_name, a.size, cfg.max_file_bytes)
+def _too_large_notices(issue: Issue, files: Sequence[Attachment], added_at: datetime | None,
+                       recipients: Sequence[Recipient], cfg: PlanConfig) -> list[Notice]:
+    """``added_at``: the comment's time; None for files added alone (each file then has its own)."""
+    if not recipients:
+        return []
+    client = client_words(r.name for r in recipients)
+    return [too_large_notice(issue.id, a.id, a.file_name, a.size, cfg.max_file_bytes, client=client,
+                             added_at=added_at or a.created_at, tz=cfg.tz)
             for a in files if a.id is not None and _too_large(a, cfg)]
 
 

@@ -34,31 +34,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "status_changed": "#{issue_id} «{title}»: {old} → {new}",
         "file_too_large": "📎 {name} ({size}) — файл слишком большой для Telegram, он доступен в заявке.",
         "file_unavailable": "📎 {name} — файл не удалось получить.",
-        "staff_parked": (
-            "[syncd] Клиент не получил в Telegram сообщение по этой заявке ({what}) после повторных попыток: "
-            "{error}. Свяжитесь с клиентом другим способом."
-        ),
-        # What the client did not get, in the staff notice's words (Russian: the notice is for staff).
-        "staff_what_comment": "ответ сотрудника",
-        "staff_what_status": "смена статуса",
-        "staff_what_files": "файлы сотрудника",
-        "staff_what_confirmation": "подтверждение, что его сообщение принято",
-        "staff_blocked": (
-            "[syncd] Клиент заблокировал бота в Telegram и не получает сообщения по этой заявке. "
-            "Свяжитесь с клиентом другим способом."
-        ),
-        "staff_unreachable": (
-            "[syncd] Telegram не принимает сохранённый адрес клиента, и сообщения по этой заявке до него не "
-            "доходят. Они будут доставлены, когда клиент снова напишет боту."
-        ),
-        "staff_account_deleted": (
-            "[syncd] Клиент удалил свой аккаунт Telegram: сообщения по этой заявке до него больше не дойдут, "
-            "и его связь с ботом забыта. Свяжитесь с клиентом другим способом."
-        ),
-        "staff_too_large": (
-            "[syncd] Файл «{name}» ({size}) больше предела для Telegram ({limit}); клиент получил только "
-            "его название."
-        ),
         "menu_new": "📝 Новая заявка",
         "menu_issues": "📋 Мои заявки",
         "menu_help": "❓ Помощь",

@@ -124,7 +124,7 @@ def test_a_failing_chat_waits_alone_and_is_parked_with_a_notice_to_staff(make_da
     eventually(lambda: any("не получил" in c["content"] for c in emu.get_comments(a_issue)), timeout=15)
     staff = [c for c in emu.get_comments(a_issue) if "не получил" in c["content"]]
     assert staff and all(c["public"] is False and c["author"]["id"] == employee for c in staff)
-    assert all("(ответ сотрудника)" in c["content"] for c in staff)  # in staff's words, not "comment"
+    assert all("Не доставлено: ответ сотрудника от " in c["content"] for c in staff)  # staff's words, not "comment"
     # Both of Alice's items end up parked (each its own notice), none silently dropped.
     eventually(lambda: len([r for r in outbox(daemon) if r["state"] == "failed"]) == 2, timeout=30)
     eventually(lambda: len([c for c in emu.get_comments(a_issue) if "не получил" in c["content"]]) == 2,

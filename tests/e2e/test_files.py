@@ -258,7 +258,7 @@ def test_a_file_over_the_limit_becomes_a_line_and_one_staff_notice(make_daemon, 
     assert not tg.rpc_calls("SaveFilePart") and not tg.rpc_calls("SaveBigFilePart")
     notices = [c for c in emu.get_comments(issue_id) if c["author"]["id"] == employee and not c["public"]]
     assert len(notices) == 1 and "дамп базы.zip" in notices[0]["content"]
-    assert not any("[syncd]" in t for t in texts_to(tg, user))  # the notice is for staff only
+    assert not any("Telegram-канал службы поддержки" in t for t in texts_to(tg, user))  # for staff only
 
 
 @pytest.mark.parametrize("listed_as", ["without-sizes", "bare-ids"])

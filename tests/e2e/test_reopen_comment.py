@@ -26,7 +26,8 @@ from tests.tgserver import TelegramTestServer
 
 pytestmark = pytest.mark.e2e
 
-DEFAULT_NOTE = "Клиент возобновил заявку из Telegram"
+DEFAULT_NOTE = ("Клиент Петров Иван возобновил заявку через Telegram-канал службы поддержки (бот). "
+                "Причина — в его комментарии, добавленном следом.")
 
 
 def reopen(tg: TelegramTestServer, user: Any, notice: Any, words: str) -> None:

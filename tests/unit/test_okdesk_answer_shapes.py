@@ -107,7 +107,12 @@ def test_a_comment_whose_files_have_no_names_is_found_by_their_number_and_its_wo
 
 def test_the_reopening_comment_is_escaped_and_may_be_switched_off() -> None:
     base = OkdeskSettings(url="https://acme.okdesk.ru", api_token="t")
-    assert reopen_comment_html(base) == "Клиент возобновил заявку из Telegram"
-    assert reopen_comment_html(replace(base, reopen_comment="Клиент <вернулся>\n  из бота  ")) == (
+    assert reopen_comment_html(base, "Петров Иван") == (
+        "Клиент Петров Иван возобновил заявку через Telegram-канал службы поддержки (бот). "
+        "Причина — в его комментарии, добавленном следом.")
+    assert reopen_comment_html(replace(base, reopen_comment="Клиент <вернулся>\n  из бота  "), "Петров Иван") == (
         "Клиент &lt;вернулся&gt;<br>из бота")
-    assert reopen_comment_html(replace(base, reopen_comment=" \n ")) is None
+    # The client's name is put in where the setting asks for it, escaped; other braces stay as written.
+    assert reopen_comment_html(replace(base, reopen_comment="{client} {вернулся}"), "<Петров>") == (
+        "&lt;Петров&gt; {вернулся}")
+    assert reopen_comment_html(replace(base, reopen_comment=" \n "), "Петров Иван") is None

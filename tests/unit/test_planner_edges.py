@@ -13,6 +13,7 @@ from syncd.okdesk.models import Attachment, Comment, Issue
 from syncd.sync.planner import (
     Delivery,
     Memory,
+    Notice,
     PlanConfig,
     Recipient,
     classify_file,
@@ -23,10 +24,10 @@ from syncd.sync.planner import (
 MSK = timezone(timedelta(hours=3))
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=MSK)
 MB = 1024 * 1024
-ALICE = Recipient(tg_user_id=1001, tg_chat_id=1001, okdesk_contact_id=7, language="ru")
-BOB = Recipient(tg_user_id=2002, tg_chat_id=2002, okdesk_contact_id=8, language="en")
+ALICE = Recipient(tg_user_id=1001, tg_chat_id=1001, okdesk_contact_id=7, language="ru", name="Белова Алиса")
+BOB = Recipient(tg_user_id=2002, tg_chat_id=2002, okdesk_contact_id=8, language="en", name="Orlov Boris")
 CFG = PlanConfig(max_file_bytes=50 * MB, status_names={"opened": "Открыта", "completed": "Решена"},
-                 notices_enabled=True)
+                 notices_enabled=True, tz=MSK)
 
 
 def att(aid: int, name: str, size: int | None = 1000, public: bool = True, name_known: bool = True) -> Attachment:
@@ -137,7 +138,10 @@ def test_a_file_exactly_at_the_limit_is_sent_and_one_byte_more_is_not() -> None:
     assert [f[1] for f in sent_files(delivery)] == ["at.zip"]
     assert "over.zip" in text_of(delivery) and "at.zip" not in text_of(delivery)
     assert [n.text for n in plan.notices] == [
-        "[syncd] Файл «over.zip» (50 МБ) больше предела для Telegram (50 МБ); клиент получил только его название."]
+        "Файл «over.zip» (50 МБ), добавленный 27.11.2026 12:01, больше предела для передачи в Telegram (50 МБ), "
+        "поэтому клиент Белова Алиса получил из Telegram-канала службы поддержки (бота) только его название.\n"
+        "Что сделать: отправьте файл клиенту другим способом (например, по электронной почте) или приложите "
+        "файл меньшего размера."]
 
 
 def test_an_image_exactly_at_telegrams_photo_limit_is_still_a_photo() -> None:
@@ -163,24 +167,38 @@ def test_a_file_is_sent_as_its_last_extension_says(name: str, send_as: str) -> N
 # ---------------------------------------------------------------- staff notices
 
 
-def test_the_staff_notice_names_the_file_its_size_and_the_limit() -> None:
-    notice = too_large_notice(123, 2, "backup.iso", 60 * MB, 50 * MB)
+def too_large(issue_id: int, attachment_id: int, name: str, size: int | None, limit: int,
+              added_at: datetime | None = None) -> Notice:
+    return too_large_notice(issue_id, attachment_id, name, size, limit, client="Белова Алиса", added_at=added_at,
+                            tz=MSK)
+
+
+def test_the_staff_notice_names_the_file_its_size_the_limit_the_client_and_what_to_do() -> None:
+    notice = too_large(123, 2, "backup.iso", 60 * MB, 50 * MB)
     assert notice.okdesk_issue_id == 123
     assert notice.text == (
-        "[syncd] Файл «backup.iso» (60 МБ) больше предела для Telegram (50 МБ); клиент получил только его название.")
+        "Файл «backup.iso» (60 МБ) больше предела для передачи в Telegram (50 МБ), поэтому клиент Белова Алиса "
+        "получил из Telegram-канала службы поддержки (бота) только его название.\n"
+        "Что сделать: отправьте файл клиенту другим способом (например, по электронной почте) или приложите "
+        "файл меньшего размера.")
     # A size the download found out only: shown as unknown, not as "None".
-    assert "(?)" in too_large_notice(123, 2, "backup.iso", None, 50 * MB).text
+    assert "(?)" in too_large(123, 2, "backup.iso", None, 50 * MB).text
+    # Dated as Okdesk shows dates, in the account's time zone.
+    dated = too_large(123, 2, "backup.iso", 60 * MB, 50 * MB, added_at=datetime(2026, 12, 8, 6, 30, tzinfo=timezone.utc))
+    assert "«backup.iso» (60 МБ), добавленный 08.12.2026 09:30, больше" in dated.text
+    assert dated.dedupe_key == notice.dedupe_key  # the same file is one notice, whoever dates it
 
 
 def test_the_planner_and_the_sender_write_the_same_notice_once_per_file() -> None:
     files = (att(2, "backup.iso", size=60 * MB), att(3, "disk.img", size=70 * MB))
     plan = plan_issue(issue(), [comment(9, files)], memory(), [ALICE, BOB], CFG)
-    # One notice per file, whoever the recipients are; the sender's later notice is the same row.
+    # One notice per file, whoever the recipients are (each named); the sender's later notice is the same row.
+    assert all("клиент Белова Алиса, Orlov Boris получил" in n.text for n in plan.notices)
     assert [n.dedupe_key for n in plan.notices] == [
-        too_large_notice(123, 2, "backup.iso", None, 50 * MB).dedupe_key,
-        too_large_notice(123, 3, "disk.img", 70 * MB, 50 * MB).dedupe_key]
+        too_large(123, 2, "backup.iso", None, 50 * MB).dedupe_key,
+        too_large(123, 3, "disk.img", 70 * MB, 50 * MB).dedupe_key]
     assert len({n.dedupe_key for n in plan.notices}) == 2
-    assert too_large_notice(124, 2, "backup.iso", 60 * MB, 50 * MB).dedupe_key != plan.notices[0].dedupe_key
+    assert too_large(124, 2, "backup.iso", 60 * MB, 50 * MB).dedupe_key != plan.notices[0].dedupe_key
 
 
 # ---------------------------------------------------------------- a comment's files as the issue lists them
@@ -308,7 +326,7 @@ def test_what_okdesk_dates_at_the_very_moment_of_following_is_history() -> None:
 def test_a_file_too_large_added_to_the_issue_gets_a_staff_notice_once() -> None:
     big = att(2, "backup.iso", size=60 * MB)
     plan = plan_issue(issue(attachments=(big,)), [], memory(), [ALICE, BOB], CFG)
-    assert [n.dedupe_key for n in plan.notices] == [too_large_notice(123, 2, "backup.iso", None, 50 * MB).dedupe_key]
+    assert [n.dedupe_key for n in plan.notices] == [too_large(123, 2, "backup.iso", None, 50 * MB).dedupe_key]
 
 
 def test_nobody_to_tell_means_no_notice_that_a_client_missed_a_file() -> None:
