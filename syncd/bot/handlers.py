@@ -17,6 +17,7 @@ from syncd.logs import get_logger, with_log_context
 from syncd.relay.staff_notices import NoticeQueue
 from syncd.store import Store
 from syncd.store.offloop import off_loop
+from syncd.store.rows import Link
 from syncd.sync.routing import decode
 from syncd.telegram.port import TelegramPort
 from syncd.telegram.presses import Press
@@ -90,9 +91,22 @@ class Bot:
                 if link is None:
                     await press.tell(t(lang, "need_link"))
                     return
+                if link.blocked_at is not None:
+                    # A press under an old message after unblocking the bot: they are back as much as
+                    # by writing (Telegram delivers to them again).
+                    await self._back(link, getattr(sender, "access_hash", None))
                 await self.menu.on_callback(press, cb, link, lang)
         except Exception:
             log.exception("callback_handler_failed", tg_user_id=event.sender_id)
+
+    async def _back(self, link: Link, access_hash: int | None) -> None:
+        """A client the daemon could not reach (they blocked the bot, or Telegram refused their stored
+        address) is heard from again: staff are told first, then the mark is cleared (a crash between the
+        two tells them at the client's next update, once: the same key), and what waited for them goes."""
+        await off_loop(self.notices.reachable_again, link)
+        if await off_loop(self.store.touch_link, link.tg_user_id, access_hash=access_hash):
+            log.info("client_unblocked_bot", tg_user_id=link.tg_user_id)
+            self.on_unblocked()
 
     async def _handle(self, event: events.NewMessage.Event, row_id: int, kind: _Kind) -> None:
         if not event.is_private:
@@ -104,16 +118,12 @@ class Bot:
             await off_loop(self.store.mark_handled, row_id)
             return
         lang = language_for(getattr(sender, "lang_code", None), self.settings.telegram.default_language)
-        bound = log.bind(tg_user_id=event.sender_id)
         link = await off_loop(self.store.get_link, event.sender_id)
         media, own_contact, action, start = event.message.media, kind.own_contact, kind.action, kind.start
         if link is not None and link.blocked_at is not None:
-            # Staff were told the client could not be reached: told now that they can, before the mark
-            # is cleared (a crash between the two tells them on the next message, once: same key).
-            await off_loop(self.notices.reachable_again, link)
-        if await off_loop(self.store.touch_link, event.sender_id, access_hash=getattr(sender, "access_hash", None)):
-            bound.info("client_unblocked_bot")
-            self.on_unblocked()
+            await self._back(link, getattr(sender, "access_hash", None))
+        else:
+            await off_loop(self.store.touch_link, event.sender_id, access_hash=getattr(sender, "access_hash", None))
         dialog = await off_loop(self.store.get_dialog, event.sender_id)
         # A typed step of linking (the name, the INN): a client relinking to a new number is linked meanwhile.
         # Text under a question with buttons asks it again, unless the client is linked: theirs is a message.

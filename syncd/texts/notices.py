@@ -35,8 +35,9 @@ TEXTS: dict[str, dict[str, str]] = {
             "получил из Telegram-канала службы поддержки (бота) только его название."
         ),
         "staff_reachable_again": (
-            "Клиент {client} снова на связи: он написал в Telegram-канал службы поддержки (бот). Сообщения по "
-            "этой заявке, которые он пропустил с {since}, сейчас будут доставлены ему в Telegram автоматически."
+            "Клиент {client} снова на связи в Telegram: он вернулся в Telegram-канал службы поддержки (бот). "
+            "Сообщения по этой заявке, которые он пропустил с {since}, сейчас будут доставлены ему в Telegram "
+            "автоматически."
         ),
         # Why a delivery was given up (staff_parked's {cause}); the error itself goes to the log only.
         "staff_cause_telegram_refused": "Telegram отказался его принять",

@@ -73,8 +73,8 @@ def test_staff_read_of_a_client_who_blocked_the_bot_came_back_and_reopened(make_
     (delivered,) = wait_text(tg, user, "Проверьте, пожалуйста, кабель")
     (back,) = eventually(lambda: staff_notices(emu, issue_id, employee, "снова на связи"), what="the follow-up")
     assert as_staff_read(back, employee) == (
-        f"Клиент {name} снова на связи: он написал в {CHANNEL}. Сообщения по этой заявке, которые он пропустил "
-        f"с {since}, сейчас будут доставлены ему в Telegram автоматически.\n"
+        f"Клиент {name} снова на связи в Telegram: он вернулся в {CHANNEL}. Сообщения по этой заявке, которые "
+        f"он пропустил с {since}, сейчас будут доставлены ему в Telegram автоматически.\n"
         "Что сделать: ничего. Если вы уже связались с клиентом другим способом, эти сообщения он всё равно "
         "получит и в Telegram.")
 

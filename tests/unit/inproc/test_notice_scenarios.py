@@ -1,7 +1,7 @@
 """Staff notices through the daemon in the test process: a client who blocked the bot and came back gets
 staff a follow-up on the same issue, exactly once per episode (restarts and a crash between queueing it
-and clearing the mark included); a stored address Telegram refused, the same; a reopening by the client
-carries a private comment naming them."""
+and clearing the mark included), whether they write or press a button; a stored address Telegram
+refused, the same; a reopening by the client carries a private comment naming them."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from syncd.relay.staff_notices import NoticeQueue
 from syncd.store import Store
 from syncd.store.db import make_engine
 from tests.e2e.helpers import db_rows, eventually, outbox, wait_text
+from tests.e2e.inbound_steps import callback_data
 from tests.e2e.test_reopen import ASK_REOPEN, finished_issue, question, verb
 from tests.okdesk_emulator import OkdeskEmulator
 from tests.tgserver import TelegramTestServer
@@ -60,7 +61,8 @@ def test_a_client_back_after_blocking_the_bot_is_followed_up_once_per_episode(
     wait_text(tg, user, "пока заблокирован")
     (back,) = eventually(lambda: notices(emu, issue_id, BACK), what="the follow-up")
     assert back["public"] is False and back["author"]["id"] == employee
-    assert back["content"].startswith(f"Клиент {name} снова на связи: он написал в Telegram-канал службы поддержки")
+    assert back["content"].startswith(
+        f"Клиент {name} снова на связи в Telegram: он вернулся в Telegram-канал службы поддержки (бот).")
     assert f"которые он пропустил с {since}, сейчас будут доставлены ему в Telegram автоматически" in back["content"]
     assert "Что сделать: ничего." in back["content"]
     # Writing again, or a restart, is no news.
@@ -103,6 +105,23 @@ def test_a_follow_up_queued_just_before_a_crash_is_posted_once(
     daemon.wait_cycles(3)
     assert len(notices(emu, issue_id, BACK)) == 1
     assert len([r for r in outbox(daemon) if r["dedupe_key"].startswith("notice:reachable:")]) == 1
+
+
+def test_a_press_under_an_old_message_after_unblocking_brings_the_client_back_too(
+        make_daemon: MakeDaemon, emu: OkdeskEmulator, tg: TelegramTestServer, employee: int) -> None:
+    daemon, user, issue_id = notifying_client(make_daemon, emu, tg, employee, "Кнопка после блокировки")
+    emu.add_comment(issue_id, "<p>первый ответ</p>", author=("employee", employee))
+    (first,) = wait_text(tg, user, "первый ответ")
+    tg.block_user(user)
+    emu.add_comment(issue_id, "<p>пока заблокирован</p>", author=("employee", employee))
+    eventually(lambda: notices(emu, issue_id, BLOCKED), what="the blocked notice")
+    tg.unblock_user(user)
+    tg.press_button(user, first.id, callback_data(first)[0])  # "Reply", without writing anything
+    wait_text(tg, user, "пока заблокирован")
+    (back,) = eventually(lambda: notices(emu, issue_id, BACK), what="the follow-up")
+    assert back["public"] is False
+    daemon.wait_cycles(3)
+    assert len(notices(emu, issue_id, BACK)) == 1
 
 
 def test_a_client_whose_stored_address_was_refused_is_followed_up_when_they_write(
