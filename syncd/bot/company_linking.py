@@ -81,6 +81,11 @@ class CompanyLinking:
                 [Button.inline(t(lang, "company_no_button"), encode(Callback("company_no")))]]
 
     @staticmethod
+    def _no_inn_buttons(lang: str) -> list[list[Any]]:
+        """A way on for a client who does not know the INN: the private person's (the name step)."""
+        return [[Button.inline(t(lang, "inn_unknown_button"), encode(Callback("company_no")))]]
+
+    @staticmethod
     def _entity_buttons(lang: str, entities: list[list[Any]]) -> list[list[Any]]:
         rows = [[Button.inline(str(name)[:ENTITY_LABEL], encode(Callback("entity", entity_id=int(eid))))]
                 for eid, name in entities]
@@ -105,7 +110,7 @@ class CompanyLinking:
         if inn is None:
             # Checked here, before Okdesk: a typo never costs a request.
             bound.info("company_inn_invalid")
-            await self.replies.respond(event, t(lang, "inn_invalid"))
+            await self.replies.respond(event, t(lang, "inn_invalid"), buttons=self._no_inn_buttons(lang))
             return
         code = self.settings.okdesk.company_inn_parameter
         try:
@@ -115,7 +120,8 @@ class CompanyLinking:
                         if len(companies) == 1 else [])
         except OkdeskError as exc:
             bound.warning("company_lookup_failed", error=str(exc))
-            await self.replies.respond(event, t(lang, "okdesk_unavailable"))
+            # The step stays: the INN may be sent again later, or the client goes on without it.
+            await self.replies.respond(event, t(lang, "okdesk_unavailable"), buttons=self._no_inn_buttons(lang))
             return
         support = self.linking.support(lang)
         if not companies:
@@ -179,7 +185,7 @@ class CompanyLinking:
         await self._done_with_buttons(press)
         if cb.verb == "company_yes":
             await off_loop(self.store.set_dialog, event.sender_id, AWAITING_INN, _person(data))
-            await self.replies.respond(event, t(lang, "inn_ask"), buttons=Button.clear())
+            await self.replies.respond(event, t(lang, "inn_ask"), buttons=self._no_inn_buttons(lang))
         elif cb.verb == "company_no":
             await self.linking.ask_name(event, lang, _person(data), "company_name_ask")
         else:
