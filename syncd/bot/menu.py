@@ -141,11 +141,13 @@ class Menu:
         issue_id = int(cb.issue_id or 0)
         # Answered the same way whether the database already shows the issue is another's or Okdesk must
         # be asked: a forged press must not learn which issue numbers the bot follows for others. A
-        # refresh is answered at its end, with what it found (a refusal, found either way, is its alert).
+        # refresh is answered at its end, with what it found; its refusals are answered empty first, so
+        # they too come as a message, like every refusal of a press about an issue.
         if cb.verb != "refresh":
             await press.answer(t(lang, "portal_wait") if cb.verb == "portal" else None)
         if await off_loop(self._foreign_by_record, issue_id, link):
             log.warning("callback_refused_not_owner", tg_user_id=link.tg_user_id, issue_id=issue_id, by="record")
+            await press.answer()
             await press.tell(t(lang, "not_yours"))
             return
         if cb.verb == "comment":
@@ -197,10 +199,12 @@ class Menu:
             issue = await owned_issue(self.okdesk, int(issue_id or 0), link.okdesk_contact_id)
         except OkdeskError as exc:
             log.warning("ownership_check_failed", tg_user_id=link.tg_user_id, error=str(exc))
+            await press.answer()  # (a no-op where the press was answered already: all but a refresh)
             await press.tell(t(lang, "okdesk_unavailable"))
             return None
         if issue is None:
             log.warning("callback_refused_not_owner", tg_user_id=link.tg_user_id, issue_id=issue_id)
+            await press.answer()
             await press.tell(t(lang, "not_yours"))
         return issue
 

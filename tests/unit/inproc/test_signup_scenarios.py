@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.e2e.helpers import eventually, link_client, wait_text
+from tests.e2e.helpers import answer_to, eventually, link_client, wait_text
 from tests.e2e.inbound_steps import callback_data
 from tests.e2e.test_company_clients import (
     INN,
@@ -51,6 +51,10 @@ def test_the_phone_button_comes_back_and_no_inn_is_the_private_way(
     tg.send_text(user, "Здравствуйте, у нас не работает касса")
     (need,) = wait_text(tg, user, NEED_LINK)
     assert need.text == NEED_LINK and asks_for_phone(need)
+    # A button pressed before linking (an old card, say): the same words, with the button, as a message.
+    answer_to(tg, tg.press_button(user, need.id, b"v:1", check=False))
+    (_, again) = wait_text(tg, user, NEED_LINK, count=2)
+    assert asks_for_phone(again)
     tg.send_contact(user, phone="79990001122", first_name="Мария", last_name="Сидорова", user_id=stranger.id)
     (not_own,) = wait_text(tg, user, "Это не ваш номер")
     assert asks_for_phone(not_own)
@@ -76,8 +80,8 @@ def test_the_phone_button_comes_back_and_no_inn_is_the_private_way(
     assert question.id != wrong.id
     # A first name alone is asked again, the button still at hand; nothing is created.
     tg.send_text(user, "Анна")
-    (again,) = wait_text(tg, user, LAST_MISSING)
-    assert again.text == f"{LAST_MISSING} {BUTTON_HINT}" and reply_keyboard(again) == ["Иванова Анна"]
+    (last_missing,) = wait_text(tg, user, LAST_MISSING)
+    assert last_missing.text == f"{LAST_MISSING} {BUTTON_HINT}" and reply_keyboard(last_missing) == ["Иванова Анна"]
     assert emu.get_contacts() == []
     tg.send_text(user, "Иванова Анна")  # the button's words: Telegram's own first and last name
     wait_text(tg, user, "Готово! Вы подключены как")
