@@ -4,7 +4,9 @@ Reached when no Okdesk contact has the shared phone and ``okdesk.company_clients
 check digits are verified before Okdesk is asked anything; the company is then found with ONE
 filtered request (``custom_parameters[<okdesk.company_inn_parameter>]``), never by walking all
 companies. Its service objects are offered as buttons; the name step (syncd.bot.linking)
-creates the contact with the company and the chosen object.
+creates the contact with the company and the chosen object. A client who does not know the INN
+goes on as a private person, by a button at the INN question, after a wrong or unknown INN, and
+when Okdesk could not be asked.
 
 Every step lives in the store's dialog row, so a restart continues where the client was. A
 pressed button is checked against that row: a choice that was not offered (forged, or from an
