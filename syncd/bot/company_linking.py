@@ -112,7 +112,8 @@ class CompanyLinking:
         if inn is None:
             # Checked here, before Okdesk: a typo never costs a request.
             bound.info("company_inn_invalid")
-            await self.replies.respond(event, t(lang, "inn_invalid"), buttons=self._no_inn_buttons(lang))
+            await self.replies.respond(event, t(lang, "inn_invalid"), buttons=self._no_inn_buttons(lang),
+                                       reply_to=event.message.id)
             return
         code = self.settings.okdesk.company_inn_parameter
         try:

@@ -134,7 +134,9 @@ class Bot:
                 await self.linking.company.on_text(event, lang, dialog)
             return
         if link is None:
-            await self.replies.respond(event, t(lang, "need_link"), buttons=share_phone_keyboard(lang))
+            # A reply to the message: it shows which words were not passed on.
+            await self.replies.respond(event, t(lang, "need_link"), buttons=share_phone_keyboard(lang),
+                                       reply_to=event.message.id)
             return
         if action is not None:
             await self.menu.on_action(action, link, lang)

@@ -69,7 +69,8 @@ class Linking:
         if not media.user_id or media.user_id != event.sender_id:
             log.info("contact_refused_not_own", tg_user_id=event.sender_id)
             # The button again, at hand: it sends the client's own contact, nothing else.
-            await self.replies.respond(event, t(lang, "not_own_contact"), buttons=share_phone_keyboard(lang))
+            await self.replies.respond(event, t(lang, "not_own_contact"), buttons=share_phone_keyboard(lang),
+                                       reply_to=event.message.id)
             return
         phone = media.phone_number or ""
         register_phone(phone)
@@ -115,14 +116,15 @@ class Linking:
         await off_loop(self.store.set_dialog, event.sender_id, AWAITING_NAME, data)
         await self._name_question(event, lang, data, t(lang, text_key))
 
-    async def _name_question(self, event: Any, lang: str, data: dict[str, Any], text: str) -> None:
+    async def _name_question(self, event: Any, lang: str, data: dict[str, Any], text: str,
+                             reply_to: int | None = None) -> None:
         """``text``, with the Telegram name as a button when there is one to offer (and only then a word
-        about the button)."""
+        about the button); ``reply_to``: the client's message it answers (a name asked again)."""
         tg_name = data.get("tg_name") or ""
         if not tg_name:
-            await self.replies.respond(event, text, buttons=Button.clear())
+            await self.replies.respond(event, text, buttons=Button.clear(), reply_to=reply_to)
             return
-        await self.replies.respond(event, f"{text} {t(lang, 'name_button_hint')}",
+        await self.replies.respond(event, f"{text} {t(lang, 'name_button_hint')}", reply_to=reply_to,
                                    buttons=[[Button.text(tg_name, resize=True, single_use=True)]])
 
     async def on_name(self, event: events.NewMessage.Event, sender: Any, lang: str, data: dict[str, Any]) -> None:
@@ -137,7 +139,7 @@ class Linking:
             # Okdesk refuses a contact without a last name: asked again, never made up.
             log.info("name_refused", tg_user_id=event.sender_id, problem=name.value)
             key = "name_last_missing" if name is NameProblem.LAST_NAME_MISSING else "name_invalid"
-            await self._name_question(event, lang, data, t(lang, key))
+            await self._name_question(event, lang, data, t(lang, key), reply_to=event.message.id)
             return
         first, last, patronymic = name.first, name.last, name.patronymic
         phone = data["phone"]

@@ -33,12 +33,15 @@ def test_sign_up_never_dead_ends_and_the_name_is_read_last_name_first(make_daemo
     user = tg.add_user(first_name="Иван", last_name="Петров", phone=PHONE, lang_code="ru")
     neighbour = tg.add_user(first_name="Мария", last_name="Сидорова", phone="79990001122")
     # Writing before signing up: told what to do, with the button that does it.
-    tg.send_text(user, "Добрый день, не работает касса")
+    first = tg.send_text(user, "Добрый день, не работает касса")
     (need,) = wait_text(tg, user, "Сначала подключитесь")
     assert need.text == "Сначала подключитесь: поделитесь номером телефона кнопкой ниже." and asks_for_phone(need)
+    assert need.reply_to_msg_id == first  # which words were not passed on
     # Someone else's contact: refused, the button again at hand.
-    tg.send_contact(user, phone="79990001122", first_name="Мария", last_name="Сидорова", user_id=neighbour.id)
+    shared = tg.send_contact(user, phone="79990001122", first_name="Мария", last_name="Сидорова",
+                             user_id=neighbour.id)
     (not_own,) = wait_text(tg, user, "Это не ваш номер")
+    assert not_own.reply_to_msg_id == shared
     assert not_own.text == ("Это не ваш номер. Пожалуйста, нажмите кнопку «Поделиться номером», чтобы отправить "
                             "свой собственный контакт.")
     assert asks_for_phone(not_own)
@@ -56,8 +59,9 @@ def test_sign_up_never_dead_ends_and_the_name_is_read_last_name_first(make_daemo
                         "третьим словом). Или нажмите кнопку ниже, если в Telegram ваше имя указано так же.")
     assert labels(ask) == ["Петров Иван"]
     # A first name alone: asked again, nothing made up.
-    tg.send_text(user, "Иван")
+    alone = tg.send_text(user, "Иван")
     (again,) = wait_text(tg, user, "без фамилии")
+    assert again.reply_to_msg_id == alone
     assert again.text == ("Пожалуйста, напишите и фамилию, и имя, например «Петров Иван»: без фамилии мы не можем "
                           "вас записать. Или нажмите кнопку ниже, если в Telegram ваше имя указано так же.")
     assert emu.get_contacts() == []

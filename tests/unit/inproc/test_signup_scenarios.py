@@ -70,8 +70,9 @@ def test_the_phone_button_comes_back_and_no_inn_is_the_private_way(
     assert callback_data(inn_ask) == [b"cn"]
     assert [b.text for row in inn_ask.reply_markup.rows for b in row.buttons] == [
         "👤 Не знаю ИНН, продолжить как частное лицо"]
-    tg.send_text(user, "7707083894")
+    typo = tg.send_text(user, "7707083894")
     (wrong,) = wait_text(tg, user, "Это не похоже на ИНН")
+    assert wrong.reply_to_msg_id == typo
     assert callback_data(wrong) == [b"cn"]
     tg.press_button(user, wrong.id, b"cn")
     (ask,) = wait_text(tg, user, ASK_NAME)
@@ -100,9 +101,9 @@ def test_the_name_is_read_last_name_first_and_no_button_is_spoken_of_without_one
     (ask,) = wait_text(tg, user, first_ask)
     # Telegram knows no last name: no button, and no word about one.
     assert ask.text == first_ask and reply_keyboard(ask) == []
-    tg.send_text(user, "Иван")
+    alone = tg.send_text(user, "Иван")
     (again,) = wait_text(tg, user, LAST_MISSING)
-    assert again.text == LAST_MISSING
+    assert again.text == LAST_MISSING and again.reply_to_msg_id == alone
     tg.send_text(user, "Петров Иван")
     wait_text(tg, user, "Готово! Вы подключены как Петров Иван")
     contact = eventually(lambda: next(iter(emu.get_contacts()), None), what="the contact")
