@@ -24,6 +24,7 @@ from syncd.app.parts import Parts, Running, build
 from syncd.app.retention import EVERY as RETENTION_EVERY
 from syncd.app.retention import purge_personal_data
 from syncd.app.watchdog import status_line
+from syncd.bot.commands import keep_registering
 from syncd.config import Settings
 from syncd.logs import get_logger
 from syncd.relay.health import LAST_ERROR_SAVE_EVERY
@@ -170,6 +171,8 @@ async def start(parts: Parts) -> Running:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, running.stop.set)
     running.tasks += [asyncio.create_task(parts.sender.run()), asyncio.create_task(parts.inbound.run())]
+    # The Menu button's list of commands: set beside the rest, never holding the start back.
+    running.tasks.append(asyncio.create_task(keep_registering(tg, settings)))
     # The first poll is attempted before `ready`, whatever Okdesk answers: an outage at boot
     # is logged and retried, never a reason to exit.
     watchdog.phase("first poll of Okdesk")

@@ -4,7 +4,9 @@ Reached when no Okdesk contact has the shared phone and ``okdesk.company_clients
 check digits are verified before Okdesk is asked anything; the company is then found with ONE
 filtered request (``custom_parameters[<okdesk.company_inn_parameter>]``), never by walking all
 companies. Its service objects are offered as buttons; the name step (syncd.bot.linking)
-creates the contact with the company and the chosen object.
+creates the contact with the company and the chosen object. A client who does not know the INN
+goes on as a private person, by a button at the INN question, after a wrong or unknown INN, and
+when Okdesk could not be asked.
 
 Every step lives in the store's dialog row, so a restart continues where the client was. A
 pressed button is checked against that row: a choice that was not offered (forged, or from an
@@ -81,6 +83,11 @@ class CompanyLinking:
                 [Button.inline(t(lang, "company_no_button"), encode(Callback("company_no")))]]
 
     @staticmethod
+    def _no_inn_buttons(lang: str) -> list[list[Any]]:
+        """A way on for a client who does not know the INN: the private person's (the name step)."""
+        return [[Button.inline(t(lang, "inn_unknown_button"), encode(Callback("company_no")))]]
+
+    @staticmethod
     def _entity_buttons(lang: str, entities: list[list[Any]]) -> list[list[Any]]:
         rows = [[Button.inline(str(name)[:ENTITY_LABEL], encode(Callback("entity", entity_id=int(eid))))]
                 for eid, name in entities]
@@ -105,7 +112,8 @@ class CompanyLinking:
         if inn is None:
             # Checked here, before Okdesk: a typo never costs a request.
             bound.info("company_inn_invalid")
-            await self.replies.respond(event, t(lang, "inn_invalid"))
+            await self.replies.respond(event, t(lang, "inn_invalid"), buttons=self._no_inn_buttons(lang),
+                                       reply_to=event.message.id)
             return
         code = self.settings.okdesk.company_inn_parameter
         try:
@@ -115,7 +123,8 @@ class CompanyLinking:
                         if len(companies) == 1 else [])
         except OkdeskError as exc:
             bound.warning("company_lookup_failed", error=str(exc))
-            await self.replies.respond(event, t(lang, "okdesk_unavailable"))
+            # The step stays: the INN may be sent again later, or the client goes on without it.
+            await self.replies.respond(event, t(lang, "okdesk_unavailable"), buttons=self._no_inn_buttons(lang))
             return
         support = self.linking.support(lang)
         if not companies:
@@ -179,7 +188,7 @@ class CompanyLinking:
         await self._done_with_buttons(press)
         if cb.verb == "company_yes":
             await off_loop(self.store.set_dialog, event.sender_id, AWAITING_INN, _person(data))
-            await self.replies.respond(event, t(lang, "inn_ask"), buttons=Button.clear())
+            await self.replies.respond(event, t(lang, "inn_ask"), buttons=self._no_inn_buttons(lang))
         elif cb.verb == "company_no":
             await self.linking.ask_name(event, lang, _person(data), "company_name_ask")
         else:

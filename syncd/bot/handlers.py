@@ -12,6 +12,7 @@ from syncd.bot import company_linking
 from syncd.bot.intake import Intake
 from syncd.bot.linking import AWAITING_NAME, Linking
 from syncd.bot.menu import Menu, menu_action
+from syncd.bot.profile import share_phone_keyboard
 from syncd.config import Settings
 from syncd.logs import get_logger, with_log_context
 from syncd.relay.staff_notices import NoticeQueue
@@ -89,7 +90,9 @@ class Bot:
                     await self.linking.company.on_callback(press, cb, lang, self.locks)
                     return
                 if link is None:
-                    await press.tell(t(lang, "need_link"))
+                    # A message rather than an alert: it carries the button that links (an alert cannot).
+                    await press.answer()
+                    await press.respond(t(lang, "need_link"), buttons=share_phone_keyboard(lang))
                     return
                 if link.blocked_at is not None:
                     # A press under an old message after unblocking the bot: they are back as much as
@@ -146,7 +149,9 @@ class Bot:
                 await self.linking.company.on_text(event, lang, dialog)
             return
         if link is None:
-            await self.replies.respond(event, t(lang, "need_link"))
+            # A reply to the message: it shows which words were not passed on.
+            await self.replies.respond(event, t(lang, "need_link"), buttons=share_phone_keyboard(lang),
+                                       reply_to=event.message.id)
             return
         if action is not None:
             await self.menu.on_action(action, link, lang)

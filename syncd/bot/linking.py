@@ -20,6 +20,7 @@ from syncd.bot.company_linking import STEPS as COMPANY_STEPS
 from syncd.bot.company_linking import CompanyLinking
 from syncd.bot.contact_lookup import Lookup, find_contacts
 from syncd.bot.menu import menu_keyboard
+from syncd.bot.profile import share_phone_keyboard
 from syncd.config import Settings
 from syncd.logs import get_logger, register_phone
 from syncd.okdesk.errors import OkdeskError
@@ -28,6 +29,7 @@ from syncd.okdesk.port import Okdesk
 from syncd.phones import international
 from syncd.store import Store
 from syncd.store.offloop import off_loop
+from syncd.sync.names import FullName, NameProblem, parse_full_name, telegram_label
 from syncd.telegram.replies import Replies
 from syncd.texts import t
 
@@ -37,20 +39,6 @@ AWAITING_NAME = "awaiting_name"
 
 def _display_name(contact: Contact) -> str:
     return contact.name or " ".join(p for p in (contact.last_name, contact.first_name) if p) or f"#{contact.id}"
-
-
-def split_full_name(text: str, tg_first: str, tg_last: str) -> tuple[str, str, str | None]:
-    """(first, last, patronymic) from what the client typed.
-
-    Three words follow the Russian order of forms (Фамилия Имя Отчество); two words are taken as
-    people type them in chat ("Иван Петров"); one word is a first name with the Telegram last name.
-    """
-    words = text.split()
-    if len(words) >= 3:
-        return words[1], words[0], " ".join(words[2:])
-    if len(words) == 2:
-        return words[0], words[1], None
-    return words[0], tg_last or "-", None
 
 
 class Linking:
@@ -74,14 +62,15 @@ class Linking:
                                        buttons=menu_keyboard(lang))
             return
         await off_loop(self.store.clear_dialog, event.sender_id)
-        button = Button.request_phone(t(lang, "share_phone_button"), resize=True, single_use=True)
-        await self.replies.respond(event, t(lang, "greeting"), buttons=[[button]])
+        await self.replies.respond(event, t(lang, "greeting"), buttons=share_phone_keyboard(lang))
 
     async def on_contact(self, event: events.NewMessage.Event, sender: Any, lang: str) -> None:
         media = event.message.media
         if not media.user_id or media.user_id != event.sender_id:
             log.info("contact_refused_not_own", tg_user_id=event.sender_id)
-            await self.replies.respond(event, t(lang, "not_own_contact"))
+            # The button again, at hand: it sends the client's own contact, nothing else.
+            await self.replies.respond(event, t(lang, "not_own_contact"), buttons=share_phone_keyboard(lang),
+                                       reply_to=event.message.id)
             return
         phone = media.phone_number or ""
         register_phone(phone)
@@ -89,7 +78,8 @@ class Linking:
             lookup = await asyncio.to_thread(find_contacts, self.okdesk, phone)
         except OkdeskError as exc:
             log.warning("contact_lookup_failed", tg_user_id=event.sender_id, error=str(exc))
-            await self.replies.respond(event, t(lang, "okdesk_unavailable"))
+            # To try again the client shares the number again: the button comes back with the words.
+            await self.replies.respond(event, t(lang, "okdesk_unavailable"), buttons=share_phone_keyboard(lang))
             return
         contacts = lookup.contacts
         if len(contacts) > 1:
@@ -104,7 +94,8 @@ class Linking:
             await self.replies.respond(event, t(lang, "not_found_call", support=self.support(lang)),
                                        buttons=Button.clear())
             return
-        tg_name = " ".join(p for p in (sender.first_name, sender.last_name) if p).strip()
+        # The Telegram name offered as a button, in the order the question asks for («Фамилия Имя»).
+        tg_name = telegram_label(sender.first_name, sender.last_name) or ""
         data = {"phone": phone, "tg_name": tg_name, "seen_to": lookup.seen_to}
         if self.settings.okdesk.company_clients:
             await self.company.ask_company(event, lang, data)
@@ -123,21 +114,36 @@ class Linking:
     async def ask_name(self, event: Any, lang: str, data: dict[str, Any], text_key: str) -> None:
         """The name step; ``data`` carries the phone, the Telegram name and the company chosen, if any."""
         await off_loop(self.store.set_dialog, event.sender_id, AWAITING_NAME, data)
+        await self._name_question(event, lang, data, t(lang, text_key))
+
+    async def _name_question(self, event: Any, lang: str, data: dict[str, Any], text: str,
+                             reply_to: int | None = None) -> None:
+        """``text``, with the Telegram name as a button when there is one to offer (and only then a word
+        about the button); ``reply_to``: the client's message it answers (a name asked again)."""
         tg_name = data.get("tg_name") or ""
-        buttons = [[Button.text(tg_name, resize=True, single_use=True)]] if tg_name else Button.clear()
-        await self.replies.respond(event, t(lang, text_key), buttons=buttons)
+        if not tg_name:
+            await self.replies.respond(event, text, buttons=Button.clear(), reply_to=reply_to)
+            return
+        await self.replies.respond(event, f"{text} {t(lang, 'name_button_hint')}", reply_to=reply_to,
+                                   buttons=[[Button.text(tg_name, resize=True, single_use=True)]])
 
     async def on_name(self, event: events.NewMessage.Event, sender: Any, lang: str, data: dict[str, Any]) -> None:
         text = (event.raw_text or "").strip()
-        if not 2 <= len(text) <= 100 or text.startswith("/"):
-            await self.replies.respond(event, t(lang, "name_invalid"))
+        name: FullName | NameProblem
+        if text and text == data.get("tg_name") and sender.first_name and sender.last_name:
+            # The button: Telegram's own fields, which know where a two-word first name ends.
+            name = FullName(last=sender.last_name, first=sender.first_name)
+        else:
+            name = parse_full_name(text)
+        if isinstance(name, NameProblem):
+            # Okdesk refuses a contact without a last name: asked again, never made up.
+            log.info("name_refused", tg_user_id=event.sender_id, problem=name.value)
+            key = "name_last_missing" if name is NameProblem.LAST_NAME_MISSING else "name_invalid"
+            await self._name_question(event, lang, data, t(lang, key), reply_to=event.message.id)
             return
+        first, last, patronymic = name.first, name.last, name.patronymic
         phone = data["phone"]
         company_id, entity_id = data.get("company_id"), data.get("entity_id")
-        if text == data.get("tg_name") and sender.first_name:
-            first, last, patronymic = sender.first_name, sender.last_name or "-", None
-        else:
-            first, last, patronymic = split_full_name(text, sender.first_name or "", sender.last_name or "")
         try:
             # Someone may have created the contact meanwhile: look again (the walk only over contacts
             # newer than the first look saw) before creating a second one.

@@ -10,7 +10,6 @@ shows anything of the other issue.
 from __future__ import annotations
 
 import asyncio
-import math
 from datetime import timedelta
 from typing import Any
 
@@ -25,7 +24,6 @@ from syncd.bot.rating import Rating
 from syncd.clock import utcnow
 from syncd.config import Settings
 from syncd.formatting import html_to_telegram
-from syncd.formatting.titles import make_title
 from syncd.logs import get_logger
 from syncd.okdesk.errors import OkdeskError
 from syncd.okdesk.models import Issue
@@ -35,11 +33,12 @@ from syncd.store import Store
 from syncd.store.inbound_repo import ASKING
 from syncd.store.offloop import off_loop
 from syncd.store.rows import Link
+from syncd.sync.issue_list import issue_page
 from syncd.sync.routing import AWAITING_COMMENT, AWAITING_NEW_ISSUE, Callback, encode
 from syncd.telegram.peers import peer_of
 from syncd.telegram.port import TelegramPort
 from syncd.telegram.presses import Press
-from syncd.telegram.replies import Replies
+from syncd.telegram.replies import EDITED, UNCHANGED, Replies
 from syncd.texts import TEXTS, t
 
 log = get_logger(__name__)
@@ -88,7 +87,9 @@ class Menu:
             await self.replies.send(peer, t(lang, "menu_shown"), buttons=menu_keyboard(lang))
         elif action == "help":
             portal = t(lang, "help_portal") if self.settings.okdesk.portal_links else ""
-            await self.replies.send(peer, t(lang, "help", portal=portal), buttons=menu_keyboard(lang))
+            contact = self.settings.telegram.support_contact
+            support = t(lang, "help_support", contact=contact) if contact else ""
+            await self.replies.send(peer, t(lang, "help", portal=portal, support=support), buttons=menu_keyboard(lang))
         elif action == "new":
             until = utcnow() + timedelta(seconds=self.settings.sync.comment_window)
             await off_loop(self.store.set_dialog, link.tg_user_id, AWAITING_NEW_ISSUE, {"until": until.isoformat()})
@@ -139,10 +140,14 @@ class Menu:
         answer; a refusal found then is a short message that names nothing of the issue."""
         issue_id = int(cb.issue_id or 0)
         # Answered the same way whether the database already shows the issue is another's or Okdesk must
-        # be asked: a forged press must not learn which issue numbers the bot follows for others.
-        await press.answer(t(lang, "portal_wait") if cb.verb == "portal" else None)
+        # be asked: a forged press must not learn which issue numbers the bot follows for others. A
+        # refresh is answered at its end, with what it found; its refusals are answered empty first, so
+        # they too come as a message, like every refusal of a press about an issue.
+        if cb.verb != "refresh":
+            await press.answer(t(lang, "portal_wait") if cb.verb == "portal" else None)
         if await off_loop(self._foreign_by_record, issue_id, link):
             log.warning("callback_refused_not_owner", tg_user_id=link.tg_user_id, issue_id=issue_id, by="record")
+            await press.answer()
             await press.tell(t(lang, "not_yours"))
             return
         if cb.verb == "comment":
@@ -159,8 +164,16 @@ class Menu:
         if cb.verb == "portal":
             await send_portal_link(replies=self.replies, okdesk=self.okdesk, press=press, link=link, lang=lang,
                                    issue_id=issue.id)
+        elif cb.verb == "refresh":
+            outcome = await self._card(link, lang, issue, edit=press)
+            # Said either way, so a press is never met by nothing (the toast is lost only when the
+            # press's answer could not wait for Okdesk: the card itself then shows what changed).
+            if outcome == UNCHANGED:
+                await press.answer(t(lang, "refresh_unchanged"))
+            else:
+                await press.answer(t(lang, "refresh_done") if outcome == EDITED else None)
         else:
-            await self._card(link, lang, issue, edit=press if cb.verb == "refresh" else None)
+            await self._card(link, lang, issue, edit=None)
 
     def _foreign_by_record(self, issue_id: int, link: Link) -> bool:
         """The database alone shows the issue is not the client's: it is followed for another contact,
@@ -179,16 +192,19 @@ class Menu:
         sent = await self.replies.send(peer_of(link), t(lang, "ask_comment", issue_id=issue.id, minutes=minutes))
         if sent is not None and sent.id is not None:
             await off_loop(self.store.map_message, link.tg_chat_id, sent.id, issue.id)
+        return None
 
     async def _owned(self, press: Press, issue_id: int | None, link: Link, lang: str) -> Issue | None:
         try:
             issue = await owned_issue(self.okdesk, int(issue_id or 0), link.okdesk_contact_id)
         except OkdeskError as exc:
             log.warning("ownership_check_failed", tg_user_id=link.tg_user_id, error=str(exc))
+            await press.answer()  # (a no-op where the press was answered already: all but a refresh)
             await press.tell(t(lang, "okdesk_unavailable"))
             return None
         if issue is None:
             log.warning("callback_refused_not_owner", tg_user_id=link.tg_user_id, issue_id=issue_id)
+            await press.answer()
             await press.tell(t(lang, "not_yours"))
         return issue
 
@@ -247,33 +263,27 @@ class Menu:
             log.warning("issue_list_failed", tg_user_id=link.tg_user_id, error=str(exc))
             await self.replies.send(peer_of(link), t(lang, "okdesk_unavailable"))
             return
-        finished = self.settings.okdesk.statuses.finished
-        mine = sorted(issues, key=lambda i: (i.status_code in finished,
-                                             -(i.created_at.timestamp() if i.created_at else 0), -i.id))
-        if not mine:
+        if not issues:
             await self.replies.send(peer_of(link), t(lang, "issues_empty"), buttons=menu_keyboard(lang))
             return
-        pages = math.ceil(len(mine) / PAGE_SIZE)
-        page = min(max(page, 0), pages - 1)
-        shown = mine[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
-        # A colleague's issue (company-wide access) is marked, so the client tells theirs apart.
-        rows = [[Button.inline(f"{'' if i.contact_id == contact else '🏢 '}#{i.id} {make_title(i.title, 40)} · "
-                               f"{self._status(i)}",
-                               encode(Callback("view", issue_id=i.id)))] for i in shown]
+        shown = issue_page(issues, contact_id=contact, statuses=self.settings.okdesk.statuses, lang=lang, page=page,
+                           page_size=PAGE_SIZE)
+        rows = [[Button.inline(label, encode(Callback("view", issue_id=issue_id)))] for label, issue_id in shown.buttons]
         nav = []
-        if page > 0:
-            nav.append(Button.inline("◀", encode(Callback("list", page=page - 1))))
-        if page < pages - 1:
-            nav.append(Button.inline("▶", encode(Callback("list", page=page + 1))))
+        if shown.has_previous:
+            nav.append(Button.inline("◀", encode(Callback("list", page=shown.page - 1))))
+        if shown.has_next:
+            nav.append(Button.inline("▶", encode(Callback("list", page=shown.page + 1))))
         if nav:
             rows.append(nav)
-        text = t(lang, "issues_header", total=len(mine), page=page + 1, pages=pages)
         if edit is not None:
-            await edit.edit(text, buttons=rows)
+            await edit.edit(shown.text, buttons=rows)
         else:
-            await self.replies.send(peer_of(link), text, buttons=rows)
+            await self.replies.send(peer_of(link), shown.text, buttons=rows)
 
-    async def _card(self, link: Link, lang: str, issue: Issue, edit: Press | None) -> None:
+    async def _card(self, link: Link, lang: str, issue: Issue, edit: Press | None) -> str | None:
+        """Send the card, or with ``edit`` put it in place of the pressed one: then what the edit came to
+        (Replies.edit_outcome; a refresh with no news is UNCHANGED)."""
         try:
             comments = await asyncio.to_thread(self.okdesk.list_comments, issue.id)
         except OkdeskError as exc:
@@ -297,11 +307,10 @@ class Menu:
             # Only a callback here: the link is minted when pressed, never baked into a lasting card.
             buttons.insert(1, [Button.inline(t(lang, "portal_button"), encode(Callback("portal", issue_id=issue.id)))])
         if edit is not None:
-            # A refresh with no news changes nothing: Replies.edit takes "not modified" as done.
-            await edit.edit(text, buttons=buttons)
-            return
+            return await edit.edit_outcome(text, buttons=buttons)
         sent = await self.replies.send(peer_of(link), text, buttons=buttons)
         if sent is not None and sent.id is not None:
             # A reply to the card is a comment on its issue.
             await off_loop(self.store.map_message, link.tg_chat_id, sent.id, issue.id)
+        return None
 

@@ -53,6 +53,12 @@ def _account(settings: Settings) -> list[Result]:
     return check_account(settings)
 
 
+def _support(settings: Settings) -> list[Result]:
+    from syncd.checks.support import check_support_contact
+
+    return [check_support_contact(settings)]
+
+
 def _metrics(settings: Settings) -> list[Result]:
     from pathlib import Path
 
@@ -74,7 +80,7 @@ def _metrics(settings: Settings) -> list[Result]:
 def handle(args: argparse.Namespace, settings: Settings) -> int:
     results = [ok("config", f"{settings.source or 'the environment'} is valid")]
     _print(results[0])
-    for part in (_okdesk, _telegram, _database, _account, _metrics):
+    for part in (_okdesk, _telegram, _database, _account, _support, _metrics):
         try:
             found = part(settings)
         except Exception as exc:  # noqa: BLE001 - one broken check must not hide the others

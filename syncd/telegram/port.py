@@ -3,7 +3,8 @@
 Everything syncd does with Telegram goes through these members (``syncd check`` excepted: it makes
 its own plain client, connects, logs in and out). Raw requests go through ``__call__``; those the
 daemon sends: ``messages.SendMessage``, ``SendMedia`` (one or a batch of them), ``UploadMedia``,
-``SendMultiMedia``, ``EditMessage``, ``users.GetUsers``, ``updates.GetState``. The rest are
+``SendMultiMedia``, ``EditMessage``, ``users.GetUsers``, ``updates.GetState``,
+``bots.GetBotCommands`` and ``bots.SetBotCommands``. The rest are
 Telethon's high-level methods, named with the parameters syncd passes. Event objects the handlers
 get (``event.answer()``, ``event.get_input_chat()``, ...) are Telethon's and come with the client.
 

@@ -54,6 +54,10 @@ class Press:
         """Edit the message whose button was pressed (Replies.edit: None keeps the text)."""
         return await self.replies.edit(await self.event.get_input_chat(), self.msg_id, text, **kwargs)
 
+    async def edit_outcome(self, text: str | None = None, **kwargs: Any) -> str:
+        """As :meth:`edit`, telling an edit that changed nothing apart (Replies.edit_outcome)."""
+        return await self.replies.edit_outcome(await self.event.get_input_chat(), self.msg_id, text, **kwargs)
+
     async def respond(self, text: str, **kwargs: Any) -> Any:
         return await self.replies.respond(self.event, text, **kwargs)
 

@@ -37,6 +37,8 @@ RETRY_BASE, RETRY_CAP = 0.5, 8.0  # seconds before asking again after a dropped 
 _FLOOD = (errors.FloodWaitError, errors.FloodPremiumWaitError, errors.SlowModeWaitError)
 # The request may or may not have reached Telegram: asked again, the same request, the same random_id.
 _TRANSIENT = (ConnectionError, OSError, asyncio.TimeoutError, TimeoutError, errors.ServerError, errors.TimedOutError)
+# What an edit came to (Replies.edit_outcome).
+EDITED, UNCHANGED, EDIT_FAILED = "edited", "unchanged", "failed"
 # The client is gone for us (blocked the bot, deleted, an address refused even with access_hash 0):
 # nothing to do about it here (the outbox tells staff when a delivery meets it).
 _GONE = (errors.UserIsBlockedError, errors.InputUserDeactivatedError, errors.UserDeactivatedError,
@@ -105,6 +107,15 @@ class Replies:
                    link_preview: bool = False) -> bool:
         """Edit a bot message: the text (None keeps it) and the inline buttons (None removes them, as
         Telegram does). False when not done (logged); an edit changing nothing counts as done."""
+        outcome = await self.edit_outcome(peer, msg_id, text, buttons=buttons, parse_mode=parse_mode,
+                                          formatting_entities=formatting_entities, link_preview=link_preview)
+        return outcome != EDIT_FAILED
+
+    async def edit_outcome(self, peer: Any, msg_id: int, text: str | None = None, *, buttons: Any = None,
+                           parse_mode: Any = DEFAULT_PARSE, formatting_entities: list[Any] | None = None,
+                           link_preview: bool = False) -> str:
+        """As :meth:`edit`, telling apart an edit that changed nothing (Telegram's MESSAGE_NOT_MODIFIED):
+        EDITED, UNCHANGED or EDIT_FAILED (logged)."""
         if text is None:
             message, entities = None, None
         elif formatting_entities is not None:
@@ -119,14 +130,14 @@ class Replies:
         try:
             await self._invoke(request, "edit", bound, duplicates=False)
         except _GaveUp:
-            return False
+            return EDIT_FAILED
         except errors.MessageNotModifiedError:
-            return True
+            return UNCHANGED
         except errors.RPCError as exc:
             # An old message (past Telegram's edit window), or one deleted meanwhile.
             bound.info("reply_edit_refused", error=error_name(exc))
-            return False
-        return True
+            return EDIT_FAILED
+        return EDITED
 
     # ------------------------------------------------------------ button presses
 

@@ -8,10 +8,13 @@ TEXTS: dict[str, dict[str, str]] = {
         "company_yes_button": "🏢 Да, от компании",
         "company_no_button": "👤 Нет, частное лицо",
         "company_private_button": "👤 Продолжить как частное лицо",
-        "inn_ask": "Напишите ИНН компании: 10 цифр для организации или 12 цифр для ИП.",
+        "inn_ask": (
+            "Напишите ИНН компании: 10 цифр для организации или 12 цифр для ИП. "
+            "Если ИНН под рукой нет, можно продолжить как частное лицо кнопкой ниже."
+        ),
         "inn_invalid": (
             "Это не похоже на ИНН: нужно 10 цифр для организации или 12 цифр для ИП, и контрольные цифры "
-            "должны сходиться. Проверьте и отправьте ИНН ещё раз."
+            "должны сходиться. Проверьте и отправьте ИНН ещё раз или продолжите как частное лицо кнопкой ниже."
         ),
         "company_not_found": (
             "Мы не нашли компанию с ИНН {inn}. Проверьте ИНН и отправьте его ещё раз "
@@ -24,7 +27,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "company_found": "Компания: {company}.",
         "entity_ask": "Компания: {company}.\nВыберите объект обслуживания, к которому относятся ваши обращения:",
         "entity_unknown_button": "Не знаю / другой",
-        "company_name_ask": "Как вас зовут? Напишите фамилию, имя и отчество или нажмите кнопку.",
+        "company_name_ask": (
+            "Как вас зовут? Напишите фамилию и имя, например «Петров Иван» (отчество можно добавить третьим словом)."
+        ),
         "company_choice_stale": "Этот выбор уже не действует. Отправьте /start, чтобы начать заново.",
         "company_choose_above": "Пожалуйста, выберите вариант кнопкой в сообщении выше.",
     },
@@ -33,11 +38,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "company_yes_button": "🏢 Yes, a company",
         "company_no_button": "👤 No, a private person",
         "company_private_button": "👤 Continue as a private person",
-        "inn_ask": "Please type the company's INN (taxpayer number): 10 digits for an organisation, "
-                   "12 for a sole proprietor.",
+        "inn_ask": (
+            "Please type the company's INN (taxpayer number): 10 digits for an organisation, 12 for a sole "
+            "proprietor. If you do not have the INN at hand, you can continue as a private person with the button below."
+        ),
         "inn_invalid": (
             "This does not look like an INN: it has 10 digits for an organisation or 12 for a sole proprietor, "
-            "and its check digits must match. Please check it and send it again."
+            "and its check digits must match. Please check it and send it again, or continue as a private person "
+            "with the button below."
         ),
         "company_not_found": (
             "We could not find a company with INN {inn}. Please check the INN and send it again, "
@@ -49,7 +57,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "company_found": "Company: {company}.",
         "entity_ask": "Company: {company}.\nPlease choose the service location your requests are about:",
         "entity_unknown_button": "Not sure / other",
-        "company_name_ask": "What is your full name? Type it or press the button.",
+        "company_name_ask": (
+            "What is your name? Type your last name and first name, e.g. “Petrov Ivan” "
+            "(you may add your patronymic as a third word)."
+        ),
         "company_choice_stale": "This choice is no longer valid. Send /start to begin again.",
         "company_choose_above": "Please choose with a button in the message above.",
     },

@@ -20,13 +20,18 @@ TEXTS: dict[str, dict[str, str]] = {
             "Этот номер указан у нескольких контактов, и мы не можем выбрать за вас. "
             "Пожалуйста, обратитесь в службу поддержки{support}."
         ),
-        "ask_name": "Мы не нашли вас по номеру телефона. Как вас зовут? Напишите фамилию, имя и отчество или нажмите кнопку.",
-        "name_invalid": "Пожалуйста, напишите имя текстом (от 2 до 100 символов).",
+        "ask_name": (
+            "Мы не нашли вас по номеру телефона. Как вас зовут? Напишите фамилию и имя, например «Петров Иван» "
+            "(отчество можно добавить третьим словом)."
+        ),
+        "name_invalid": (
+            "Пожалуйста, напишите фамилию и имя буквами, например «Петров Иван» (от 2 до 100 символов)."
+        ),
         "not_found_call": "Мы не нашли вас по номеру телефона. Пожалуйста, обратитесь в службу поддержки{support}.",
         "support_suffix": ": {contact}",
         "private_only": "Я работаю только в личных сообщениях. Напишите мне напрямую.",
         "okdesk_unavailable": "Система поддержки сейчас недоступна. Пожалуйста, попробуйте ещё раз через несколько минут.",
-        "need_link": "Сначала подключитесь: отправьте /start и поделитесь номером телефона.",
+        "need_link": "Сначала подключитесь: поделитесь номером телефона кнопкой ниже.",
         "issue_header": "Заявка #{issue_id} «{title}»",
         "comment_author": "{author}:",
         "files_only": "📎 Файлы: {count}",
@@ -58,15 +63,17 @@ TEXTS: dict[str, dict[str, str]] = {
         "menu_shown": "Выберите действие в меню ниже или просто напишите, что случилось.",
         "help": (
             "Что умеет этот бот:\n"
-            "• «Новая заявка» — опишите проблему текстом, фото, видео или файлами, и мы создадим заявку.\n"
-            "• «Мои заявки» — ваши заявки, их статус и последние ответы.\n"
-            "• «Профиль» — ваш контакт; там же можно сменить номер или отвязать Telegram.\n"
-            "• Чтобы дополнить заявку, ответьте (Reply) на любое сообщение бота о ней или нажмите "
-            "«Комментировать» в карточке заявки.\n"
-            "• Когда заявка выполнена, оцените работу кнопками под уведомлением. Если проблема вернулась, "
-            "напишите в заявку: бот предложит возобновить её или создать новую.\n"
+            "• «Новая заявка» (/new): опишите проблему текстом, фото, видео или файлами, и мы создадим заявку.\n"
+            "• «Мои заявки» (/issues): ваши заявки и их статус; нажмите на заявку, чтобы открыть её карточку "
+            "с последними комментариями.\n"
+            "• «Профиль» (/profile): ваш контакт; там же можно сменить номер или отвязать Telegram.\n"
+            "• Чтобы дополнить заявку, проведите влево по любому нашему сообщению о ней (или нажмите на него "
+            "и выберите «Ответить») и напишите ответ. Можно и нажать «Комментировать» в карточке заявки.\n"
+            "• /cancel отменяет наш вопрос, если отвечать на него не нужно.\n"
+            "• Когда заявка решена, оцените работу кнопками под уведомлением. Если проблема вернулась, "
+            "напишите в заявку: мы предложим возобновить её или создать новую.\n"
             "{portal}"
-            "Ответы сотрудников и смена статуса приходят сюда автоматически."
+            "Ответы службы поддержки и смена статуса приходят сюда автоматически.{support}"
         ),
         "ask_new_issue": (
             "Опишите проблему одним сообщением: текст, фото, видео, файлы или альбом. "
@@ -88,17 +95,20 @@ TEXTS: dict[str, dict[str, str]] = {
         "choice_taken": "Это сообщение уже обработано.",
         "not_yours": "Эта заявка вам недоступна.",
         "issues_empty": "У вас пока нет заявок. Нажмите «Новая заявка», чтобы создать первую.",
-        "issues_header": "Ваши заявки ({total}). Страница {page} из {pages}:",
+        "issues_header": "Ваши заявки ({total}):",
         "card": "Заявка #{issue_id} «{title}»\nСтатус: {status}\nСоздана: {created}",
-        "card_comments": "Последние ответы:",
-        "card_no_comments": "Ответов пока нет.",
+        "card_comments": "Последние комментарии:",
+        "card_no_comments": "Комментариев пока нет.",
         "comment_button": "💬 Комментировать",
         "refresh_button": "🔄 Обновить",
         "card_button": "📄 Подробнее",
         "back_button": "◀ К списку",
         "portal_button": "🌐 Открыть в портале",
         "reply_button": "💬 Ответить",
-        "help_portal": "• «Открыть в портале» в карточке заявки входит в клиентский портал без пароля.\n",
+        "help_portal": (
+            "• «Открыть в портале» в карточке заявки присылает одноразовую ссылку: она открывает клиентский "
+            "портал службы поддержки без пароля, со всеми вашими заявками и их историей.\n"
+        ),
         "portal_link": "Ссылка для входа в клиентский портал (действует {minutes} мин., один раз):",
         "portal_link_open": "🌐 Войти в портал",
         "portal_wait": "⏳ Готовим ссылку для входа…",
@@ -153,13 +163,16 @@ TEXTS: dict[str, dict[str, str]] = {
         "several_contacts": (
             "This number belongs to several contacts and we cannot choose for you. Please contact support{support}."
         ),
-        "ask_name": "We could not find you by your phone number. What is your full name? Type it or press the button.",
-        "name_invalid": "Please type your name (2 to 100 characters).",
+        "ask_name": (
+            "We could not find you by your phone number. What is your name? Type your last name and first name, "
+            "e.g. “Petrov Ivan” (you may add your patronymic as a third word)."
+        ),
+        "name_invalid": "Please type your last name and first name in letters, e.g. “Petrov Ivan” (2 to 100 characters).",
         "not_found_call": "We could not find you by your phone number. Please contact support{support}.",
         "support_suffix": ": {contact}",
         "private_only": "I only work in private chats. Please write to me directly.",
         "okdesk_unavailable": "The helpdesk is unavailable right now. Please try again in a few minutes.",
-        "need_link": "Please link your account first: send /start and share your phone number.",
+        "need_link": "Please link your account first: share your phone number with the button below.",
         "issue_header": "Request #{issue_id} “{title}”",
         "comment_author": "{author}:",
         "files_only": "📎 Files: {count}",
@@ -186,14 +199,17 @@ TEXTS: dict[str, dict[str, str]] = {
         "menu_shown": "Choose from the menu below or just write what happened.",
         "help": (
             "What this bot can do:\n"
-            "• “New request”: describe the problem in text, photos, videos or files, and we create a request.\n"
-            "• “My requests”: your requests, their status and the latest replies.\n"
-            "• “Profile”: your contact; change the number or unlink Telegram there.\n"
-            "• To add to a request, reply to any bot message about it or press “Comment” on its card.\n"
+            "• “New request” (/new): describe the problem in text, photos, videos or files, and we create a request.\n"
+            "• “My requests” (/issues): your requests and their status; tap a request to open its card "
+            "with the latest comments.\n"
+            "• “Profile” (/profile): your contact; change the number or unlink Telegram there.\n"
+            "• To add to a request, swipe left on any of our messages about it (or tap it and choose “Reply”) "
+            "and write your reply. You can also press “Comment” on the request's card.\n"
+            "• /cancel cancels our question if you need not answer it.\n"
             "• When a request is resolved, rate the work with the buttons under the notice. If the problem "
-            "comes back, write in the request: the bot offers to reopen it or to create a new one.\n"
+            "comes back, write in the request: we offer to reopen it or to create a new one.\n"
             "{portal}"
-            "Staff replies and status changes arrive here by themselves."
+            "Replies from support and status changes arrive here by themselves.{support}"
         ),
         "ask_new_issue": (
             "Describe the problem in one message: text, photos, videos, files or an album. "
@@ -215,17 +231,20 @@ TEXTS: dict[str, dict[str, str]] = {
         "choice_taken": "This message has already been handled.",
         "not_yours": "This request is not available to you.",
         "issues_empty": "You have no requests yet. Press “New request” to create one.",
-        "issues_header": "Your requests ({total}). Page {page} of {pages}:",
+        "issues_header": "Your requests ({total}):",
         "card": "Request #{issue_id} “{title}”\nStatus: {status}\nCreated: {created}",
-        "card_comments": "Latest replies:",
-        "card_no_comments": "No replies yet.",
+        "card_comments": "Latest comments:",
+        "card_no_comments": "No comments yet.",
         "comment_button": "💬 Comment",
         "refresh_button": "🔄 Refresh",
         "card_button": "📄 Details",
         "back_button": "◀ Back to list",
         "portal_button": "🌐 Open in portal",
         "reply_button": "💬 Reply",
-        "help_portal": "• “Open in portal” on a request card signs you in to the client portal without a password.\n",
+        "help_portal": (
+            "• “Open in portal” on a request card sends a one-time link: it opens the support desk's client "
+            "portal without a password, with all your requests and their history.\n"
+        ),
         "portal_link": "Sign-in link to the client portal (valid for {minutes} min, once):",
         "portal_link_open": "🌐 Sign in to the portal",
         "portal_wait": "⏳ Preparing your sign-in link…",

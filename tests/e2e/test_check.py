@@ -119,7 +119,7 @@ def test_everything_in_place_passes_and_nothing_is_written(setup: Setup, emu: Ok
         "Okdesk read contacts", "Okdesk read employees", "Okdesk create issues", "Okdesk create comments",
         "Okdesk create contacts", "Telegram", "database", "Okdesk statuses", "Okdesk change statuses",
         "Okdesk read companies", "Okdesk read service objects", "Okdesk issue author",
-        "Okdesk account updated_since", "Okdesk account comments bump updated_at", "metrics",
+        "Okdesk account updated_since", "Okdesk account comments bump updated_at", "support contact", "metrics",
     }
     # No client created an issue yet: whether Okdesk takes the client as author is not known (not a failure).
     assert found.pop("Okdesk issue author").startswith("skip  Okdesk issue author: not known yet")
@@ -130,6 +130,10 @@ def test_everything_in_place_passes_and_nothing_is_written(setup: Setup, emu: Ok
         "skip  Okdesk account comments bump updated_at: not known yet: the running daemon learns it from the "
         "account's own data")
     assert found.pop("metrics") == "skip  metrics: metrics.textfile is not set: no metrics file is written"
+    # No telegram.support_contact in this config: a warning naming where clients are sent to support.
+    assert found.pop("support contact").startswith(
+        "warn  support contact: telegram.support_contact is empty: clients sent to support are not told how to reach "
+        "it: a phone several Okdesk contacts share;")
     assert all(line.startswith("ok ") for line in found.values()), done.stdout
     assert found["Okdesk statuses"] == ("ok    Okdesk statuses: open opened, in_progress, delayed; completed completed; "
                                         "closed closed: all known to the account")
@@ -139,7 +143,7 @@ def test_everything_in_place_passes_and_nothing_is_written(setup: Setup, emu: Ok
     assert "refused (422) and nothing was created" in found["Okdesk create comments"]
     assert f"logged in as @{tg.bot.username}" in found["Telegram"]
     assert f"schema {head_revision()} is current" in found["database"]
-    assert done.stdout.rstrip().endswith("all 20 checks passed")
+    assert done.stdout.rstrip().endswith("all 21 checks passed")
     # Every right was proved by a real call, and no create went through.
     assert emu.count_requests(r"/issues/\d+/comments$", "POST") == 1
     assert emu.count_requests(r"/contacts/?$", "POST") == 1
@@ -160,7 +164,7 @@ def test_a_refused_token_fails_in_plain_words(setup: Setup, emu: OkdeskEmulator)
     assert found["Okdesk"] == "FAIL  Okdesk: 401, the API token was refused (Okdesk: \"Неверный api_token\")"
     assert found["Okdesk rights"] == "skip  Okdesk rights: not checked, see the line above"
     assert found["Telegram"].startswith("ok ") and found["database"].startswith("ok ")
-    assert done.stdout.rstrip().endswith("1 of 8 checks failed")
+    assert done.stdout.rstrip().endswith("1 of 9 checks failed")
     assert emu.count_requests() == 1  # nothing more is tried with a refused token
     assert "not-the-token-at-all" not in done.stdout + done.stderr
 

@@ -107,7 +107,7 @@ def test_company_client_picks_a_service_object_and_their_issues_carry_it(make_da
     daemon.wait_event("company_choice_refused", verb="entity")
     tg.press_button(user, pick.id, f"me:{store}".encode())
     (ask,) = wait_text(tg, user, ASK_NAME)
-    assert [b.text for row in ask.reply_markup.rows for b in row.buttons] == ["Анна Иванова"]
+    assert [b.text for row in ask.reply_markup.rows for b in row.buttons] == ["Иванова Анна"]
     assert eventually(lambda: buttons_removed(tg, pick.id), what="the objects' buttons gone")
     # A second press of the old buttons is stale: the step is over.
     answer = press(tg, user, pick.id, f"me:{office}".encode())
@@ -149,7 +149,7 @@ def test_a_wrong_inn_is_caught_before_okdesk_and_an_unknown_one_offers_the_priva
     # The INN may be typed again, or the client goes on as a private person.
     tg.press_button(user, missing.id, b"cn")
     wait_text(tg, user, ASK_NAME)
-    tg.send_text(user, "Олег Сидоров")
+    tg.send_text(user, "Сидоров Олег")
     wait_text(tg, user, "Готово")
     contact = created_contact(emu, "Сидоров")
     assert contact["company_id"] is None and contact["maintenance_entity_ids"] == []
@@ -168,9 +168,9 @@ def test_a_company_without_service_objects_skips_the_step(make_daemon, emu, tg) 
     wait_text(tg, user, "company's INN")
     tg.send_text(user, "500100732259")
     wait_text(tg, user, "Company: ИП Петров.")
-    wait_text(tg, user, "What is your full name?")
+    wait_text(tg, user, "What is your name? Type your last name and first name")
     assert not [t for t in texts_to(tg, user) if "service location" in t]
-    tg.send_text(user, "Peter Petrov")
+    tg.send_text(user, "Petrov Peter")
     wait_text(tg, user, "Done!")
     contact = created_contact(emu, "Petrov")
     assert contact["company_id"] == company and contact["maintenance_entity_ids"] == []
@@ -194,11 +194,11 @@ def test_no_is_the_private_person_flow_and_asks_okdesk_nothing_of_companies(make
     question = share_unknown_phone(tg, user)
     tg.press_button(user, question.id, b"cn")
     (ask,) = wait_text(tg, user, ASK_NAME)
-    assert [b.text for row in ask.reply_markup.rows for b in row.buttons] == ["Ольга Новикова"]
+    assert [b.text for row in ask.reply_markup.rows for b in row.buttons] == ["Новикова Ольга"]
     # The yes of the answered question is stale now: no INN step begins.
     answer = press(tg, user, question.id, b"cy")
     assert answer.alert and answer.message == STALE
-    tg.send_text(user, "Ольга Новикова")
+    tg.send_text(user, "Новикова Ольга")
     wait_text(tg, user, "Готово")
     contact = created_contact(emu, "Новикова")
     assert contact["company_id"] is None
@@ -279,8 +279,9 @@ def test_company_wide_access_opens_colleagues_issues_and_nothing_more(make_daemo
     tg.send_text(chief, "📋 Мои заявки")
     (listing,) = wait_text(tg, chief, "Ваши заявки (3)")
     labels = {button_data(b): b.text for r in listing.reply_markup.rows for b in r.buttons}
-    assert labels[f"v:{theirs}".encode()].startswith(f"🏢 #{theirs} Заявка коллеги")
-    assert labels[f"v:{own['id']}".encode()].startswith(f"#{own['id']} Моя заявка")
+    assert labels[f"v:{theirs}".encode()] == f"🟢 🏢 #{theirs} Заявка коллеги"
+    assert labels[f"v:{own['id']}".encode()] == f"🟢 #{own['id']} Моя заявка"
+    assert listing.text.splitlines()[-1] == "🏢 заявка вашей компании, созданная не вами."
     # The card opens, and a comment on it is posted as hers.
     comment_mode(tg, chief, theirs)
     tg.send_text(chief, "Подтверждаю, у нас тоже")

@@ -64,7 +64,7 @@ def test_linking_shows_the_menu_and_menu_and_help_show_it_again(make_daemon, emu
     assert reply_labels(shown.reply_markup) == MENU_RU
     tg.send_text(user, "❓ Помощь")
     (help_msg,) = wait_text(tg, user, "Что умеет этот бот")
-    assert "«Новая заявка»" in help_msg.text and "ответьте (Reply)" in help_msg.text
+    assert "«Новая заявка» (/new)" in help_msg.text and "проведите влево" in help_msg.text
     assert "оцените работу" in help_msg.text and "возобновить" in help_msg.text
     assert "«Открыть в портале»" in help_msg.text  # on by default (okdesk.portal_links)
     assert reply_labels(help_msg.reply_markup) == MENU_RU
@@ -119,23 +119,26 @@ def test_my_issues_open_first_five_a_page_and_only_the_clients_own(make_daemon, 
     daemon = make_daemon().start()
     user, _ = link_client(tg, emu, daemon, contact_phone=None)
     tg.send_text(user, "📋 Мои заявки")
-    (listing,) = wait_text(tg, user, "Ваши заявки (7). Страница 1 из 2:")
+    (listing,) = wait_text(tg, user, "Ваши заявки (7), страница 1 из 2:")
+    assert listing.text.splitlines()[1] == "🟢 открыта или в работе, ⏸ отложена, ✅ решена или закрыта."
     page1 = inline(listing.reply_markup)
     assert [data for _, data in page1][-1] == b"l:1" and b"l:0" not in [d for _, d in page1]
     shown1 = [int(d[2:]) for _, d in page1 if d.startswith(b"v:")]
     assert len(shown1) == 5 and set(shown1) == set(ids) - finished  # every open one, on the first page
-    assert all(f"· {status_name(emu, 'opened')}" in text for text, d in page1 if d == f"v:{ids[0]}".encode())
+    # Status first, as a mark a phone shows: open, waiting (delayed), finished.
+    label = {d: text for text, d in page1}
+    assert label[f"v:{ids[0]}".encode()] == f"🟢 #{ids[0]} Проблема номер 1"
+    assert label[f"v:{ids[5]}".encode()] == f"⏸ #{ids[5]} Проблема номер 6"
 
     tg.press_button(user, listing.id, b"l:1")
-    page2_edit = wait_edit(tg, listing.id, "Страница 2 из 2")
+    page2_edit = wait_edit(tg, listing.id, "страница 2 из 2")
     page2 = inline(page2_edit.reply_markup)
     assert set(int(d[2:]) for _, d in page2 if d.startswith(b"v:")) == finished
     assert [d for _, d in page2 if d.startswith(b"l:")] == [b"l:0"]
-    labels = " ".join(text for text, _ in page2)
-    assert status_name(emu, "completed") in labels and status_name(emu, "closed") in labels
+    assert all(text.startswith("✅ #") for text, d in page2 if d.startswith(b"v:"))
 
     tg.press_button(user, listing.id, b"l:0")
-    back = tg.wait_for(lambda: [e for e in tg.edits if e.msg_id == listing.id and "Страница 1 из 2" in e.text])
+    back = tg.wait_for(lambda: [e for e in tg.edits if e.msg_id == listing.id and "страница 1 из 2" in e.text])
     assert {int(d[2:]) for _, d in inline(back[-1].reply_markup) if d.startswith(b"v:")} == set(shown1)
 
     seen = [m.text or "" for m in tg.sent_to(user)] + [e.text for e in tg.edits]
@@ -169,7 +172,7 @@ def test_card_shows_status_title_public_comments_and_refresh_edits_it(make_daemo
     card = open_card(tg, user, issue_id)
     assert card.text.startswith(f"Заявка #{issue_id} «Сломался сканер»\nСтатус: {status_name(emu, 'in_progress')}\n")
     assert re.search(r"Создана: \d\d\.\d\d\.\d{4} \d\d:\d\d", card.text)
-    assert "Последние ответы:\n— " in card.text and "Первый ответ сотрудника" in card.text
+    assert "Последние комментарии:\n— " in card.text and "Первый ответ сотрудника" in card.text
     assert "Секретная" not in card.text
     assert [d for _, d in inline(card.reply_markup)] == [f"c:{issue_id}".encode(), f"r:{issue_id}".encode(),
                                                          f"p:{issue_id}".encode(), b"l:0"]
@@ -179,7 +182,8 @@ def test_card_shows_status_title_public_comments_and_refresh_edits_it(make_daemo
     query = tg.press_button(user, card.id, f"r:{issue_id}".encode())
     edit = wait_edit(tg, card.id, "Заменили ролик, проверьте")
     assert "Первый ответ сотрудника" in edit.text and "Секретная" not in edit.text
-    assert not answer_to(tg, query).alert
+    answer = answer_to(tg, query)
+    assert not answer.alert and answer.message == "Обновлено."
 
 
 def test_card_without_comments_says_so(make_daemon, emu, tg) -> None:
@@ -188,7 +192,7 @@ def test_card_without_comments_says_so(make_daemon, emu, tg) -> None:
     daemon = make_daemon().start()
     user, _ = link_client(tg, emu, daemon, contact_phone=None)
     card = open_card(tg, user, issue_id)
-    assert f"Статус: {status_name(emu, 'opened')}" in card.text and card.text.endswith("Ответов пока нет.")
+    assert f"Статус: {status_name(emu, 'opened')}" in card.text and card.text.endswith("Комментариев пока нет.")
 
 
 # ---------------------------------------------------------------- 4. the Comment button

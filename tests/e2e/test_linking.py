@@ -94,7 +94,7 @@ def test_unknown_phone_asks_the_name_and_creates_the_contact(make_daemon, emu, t
     (ask,) = wait_text(tg, user, "Как вас зовут")
     # The Telegram name is offered as a button.
     labels = [b.text for row in ask.reply_markup.rows for b in row.buttons]
-    assert labels == ["Ольга Новикова"]
+    assert labels == ["Новикова Ольга"]
     # The dialog survives a restart (the predecessor kept it in memory).
     assert daemon.stop() == 0
     daemon.start()

@@ -24,7 +24,7 @@ def test_a_chief_sees_and_comments_on_a_colleagues_issue_a_clerk_and_an_outsider
                                                          ("Глеб", "Чужой", "79160000004")))
     tg.send_text(chief, "📋 Мои заявки")
     (listing,) = wait_text(tg, chief, "Ваши заявки (1)")
-    assert [b.text for r in listing.reply_markup.rows for b in r.buttons][0].startswith(f"🏢 #{theirs}")
+    assert [b.text for r in listing.reply_markup.rows for b in r.buttons][0].startswith(f"🟢 🏢 #{theirs}")
     comment_mode(tg, chief, theirs)
     tg.send_text(chief, "Подтверждаю, у нас тоже")
     wait_text(tg, chief, f"{ADDED} #{theirs}")

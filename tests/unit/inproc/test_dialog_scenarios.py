@@ -74,7 +74,7 @@ def test_a_private_person_unknown_to_okdesk_gets_a_contact_of_their_own(
     question = share_unknown_phone(tg, user, ask=ASK_COMPANY)
     tg.press_button(user, question.id, b"cn")
     wait_text(tg, user, ASK_NAME)
-    tg.send_text(user, "Ольга Новикова")
+    tg.send_text(user, "Новикова Ольга")
     wait_text(tg, user, "Готово")
     (contact,) = eventually(lambda: emu.get_contacts(), what="the contact created")
     assert contact["company_id"] is None and contact["last_name"] == "Новикова"

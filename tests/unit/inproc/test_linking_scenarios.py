@@ -33,7 +33,7 @@ def test_refusals_before_linking_and_a_second_chance_after_each(
     tg.press_button(user, share_unknown_phone(tg, user).id, b"cn")
     wait_text(tg, user, ASK_NAME)
     tg.send_text(user, "/я")
-    wait_text(tg, user, "Пожалуйста, напишите имя текстом")
+    wait_text(tg, user, "Пожалуйста, напишите фамилию и имя буквами")
     tg.send_text(user, "Новикова Анна Сергеевна")
     wait_text(tg, user, "Готово")
     (created,) = [c for c in emu.get_contacts() if c["last_name"] == "Новикова"]
