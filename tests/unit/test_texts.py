@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import string
 import types
 
@@ -38,3 +39,28 @@ def test_a_key_defined_by_two_features_is_refused() -> None:
 
 def test_an_unknown_language_falls_back_to_russian() -> None:
     assert texts.t("de", "reopen_button") == TEXTS["ru"]["reopen_button"]
+
+
+# Latin inside a Russian text: only the names of the two systems and commands such as /start.
+_LATIN_ALLOWED = {"Telegram", "Okdesk"}
+_LATIN_WORD = re.compile(r"/?[A-Za-z][A-Za-z0-9_]*")
+
+
+def _literal(text: str) -> str:
+    """The text without its placeholders ({name} is filled in, it is not a word of the text)."""
+    return "".join(literal for literal, _, _, _ in string.Formatter().parse(text))
+
+
+def _latin_words(text: str) -> list[str]:
+    words = _LATIN_WORD.findall(_literal(text))
+    return [word for word in words if word not in _LATIN_ALLOWED and not word.startswith("/")]
+
+
+@pytest.mark.parametrize("key", sorted(TEXTS["ru"]))
+def test_a_russian_text_has_no_latin_words_but_names_and_commands(key: str) -> None:
+    assert _latin_words(TEXTS["ru"][key]) == []
+
+
+def test_the_latin_check_catches_a_word_and_spares_names_commands_and_placeholders() -> None:
+    assert _latin_words("Нажмите Reply или OK") == ["Reply", "OK"]
+    assert _latin_words("Бот в Telegram, заявки в Okdesk: /start, {issue_id}") == []
