@@ -18,7 +18,8 @@ def _fields(text: str) -> set[str]:
 # Lines written into Okdesk for its (Russian-speaking) staff: Russian only.
 OKDESK_SIDE = {"files_from_telegram", "okdesk_file_dropped", "staff_blocked", "staff_parked", "staff_too_large",
                "staff_account_deleted", "staff_unreachable",
-               "staff_what_comment", "staff_what_status", "staff_what_files", "staff_what_confirmation"}
+               "staff_what_comment", "staff_what_status", "staff_what_files", "staff_what_confirmation",
+               "staff_what_post_failed"}
 
 
 def test_every_client_text_exists_in_both_languages() -> None:
