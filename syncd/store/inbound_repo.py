@@ -12,11 +12,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, case, func, insert, select, update
+from sqlalchemy import Engine, and_, case, func, insert, literal, select, update
 
 from syncd.clock import utcnow
 from syncd.store.rows import InboundJob, InboxMessage, every, one
 from syncd.store.schema import (
+    UTCDateTime,
     followed_issues,
     inbound_jobs,
     inbox_messages,
@@ -162,7 +163,7 @@ class InboundStore:
         if values.get("state") == QUEUED and "queued_at" not in values:
             # Queued after a question to the client (or a failure): the worker tries it from now, and the
             # time the question waited does not count toward sync.ack_after. Back from unsure it stays.
-            values["queued_at"] = case((inbound_jobs.c.state.in_([ASKING, FAILED]), utcnow()),
+            values["queued_at"] = case((inbound_jobs.c.state.in_([ASKING, FAILED]), literal(utcnow(), UTCDateTime())),
                                        else_=inbound_jobs.c.queued_at)
         with self.engine.begin() as conn:
             changed = conn.execute(stmt.values(**values)).rowcount == 1

@@ -8,7 +8,7 @@ import re
 import time
 
 from tests.e2e.helpers import texts_to, wait_text
-from tests.e2e.inbound_steps import ADDED, new_issue_mode
+from tests.e2e.inbound_steps import ADDED, button_texts, callback_data, new_issue_mode
 from tests.e2e.test_inbound_degrade import COMMENTS, start, the_comment
 from tests.okdesk_emulator import Fault, OkdeskEmulator
 from tests.tgserver import TelegramTestServer
@@ -21,23 +21,26 @@ GAVE_UP = ("Нам не удалось передать это сообщени�
            "Пожалуйста, отправьте его ещё раз позже или свяжитесь со службой поддержки другим способом: "
            f"{SUPPORT}.")
 NOT_ACCEPTED = "Система поддержки не приняла это сообщение"
-FAST_ACK = {"ack_after": 0.5}
+ACK_AFTER = 0.5
+FAST_ACK = {"ack_after": ACK_AFTER}
+ASK = "Куда добавить это сообщение?"
 
 
 def _acks(tg: TelegramTestServer, user: object) -> list[object]:
     return [m for m in tg.sent_to(user) if m.text == ACK]
 
 
-def test_an_outage_longer_than_ack_after_is_acknowledged_once_as_a_reply_and_the_comment_goes_after(
+def test_a_message_okdesk_fails_longer_than_ack_after_is_acknowledged_once_as_a_reply_then_goes(
         make_daemon: MakeDaemon, emu: OkdeskEmulator, tg: TelegramTestServer) -> None:
-    daemon, user, issue_id, contact_id, card = start(make_daemon, emu, tg, sync=FAST_ACK)
-    # Okdesk down for everyone: the job waits without spending its budget, in a backoff longer than
-    # ack_after (retry_base 1 s, cap 60 s by default here), and is acknowledged while it waits.
-    emu.add_fault(Fault(kind="status", status=503, times=None))
+    daemon, user, issue_id, contact_id, card = start(make_daemon, emu, tg,
+                                                     sync={**FAST_ACK, "retry_base": 4.0, "retry_cap": 4.0})
+    # Okdesk failing the client's posts: the job waits in a backoff (2 to 4 s) longer than ack_after, and
+    # is acknowledged while it waits, not at its next try.
+    emu.add_fault(Fault(kind="status", status=503, path=COMMENTS, method="POST", times=None))
     sent = tg.send_text(user, "Принтер снова не печатает", reply_to=card.id)
     (ack,) = wait_text(tg, user, ACK)
     assert ack.reply_to_msg_id == sent
-    assert daemon.find("inbound_ack_queued", job_id=daemon.find("inbound_ack_queued")[0]["job_id"])
+    assert len(daemon.find("inbound_retry")) == 1  # one try so far: the ack came in its backoff
     time.sleep(1.5)  # three more ack_after: still one
     assert len(_acks(tg, user)) == 1
     emu.clear_faults()
@@ -48,6 +51,25 @@ def test_an_outage_longer_than_ack_after_is_acknowledged_once_as_a_reply_and_the
     # A reply to the ack is about the same issue: it is a comment there, with no question.
     tg.send_text(user, "И сканер тоже", reply_to=ack.id)
     wait_text(tg, user, f"{ADDED} #{issue_id}", count=2)
+
+
+def test_the_time_a_question_waits_for_the_client_does_not_count(
+        make_daemon: MakeDaemon, emu: OkdeskEmulator, tg: TelegramTestServer) -> None:
+    daemon, user, issue_id, _, _ = start(make_daemon, emu, tg, sync={**FAST_ACK, "retry_base": 4.0, "retry_cap": 4.0})
+    sent = tg.send_text(user, "Ещё одно: не работает сканер")  # no context: the client is asked where
+    (ask,) = wait_text(tg, user, ASK)
+    time.sleep(1.5)  # the question waits three ack_after: no ack, it is the client's turn
+    assert not _acks(tg, user)
+    emu.add_fault(Fault(kind="status", status=503, path=COMMENTS, method="POST", times=None))
+    label = next(label for label in button_texts(ask) if f"#{issue_id}" in label)
+    tg.press_button(user, ask.id, callback_data(ask)[button_texts(ask).index(label)])
+    (ack,) = wait_text(tg, user, ACK)
+    assert ack.reply_to_msg_id == sent
+    # Counted from the answer (the job queued then), not from the message's arrival.
+    assert ACK_AFTER <= daemon.find("inbound_ack_queued")[0]["waited"] < 1.5
+    emu.clear_faults()
+    wait_text(tg, user, f"{ADDED} #{issue_id}", timeout=30)
+    assert len(_acks(tg, user)) == 1
 
 
 def test_a_message_posted_within_ack_after_is_not_acknowledged(
