@@ -109,7 +109,8 @@ class InboundWorker(DispatchLoop):
                 continue  # unlinked: the job is refused at its next try
             if self.store.ack_job(job.id, telling.ack_row(self.store, job, link)):
                 told += 1
-                log.info("inbound_ack_queued", tg_user_id=job.tg_user_id, job_id=job.id, issue_id=job.okdesk_issue_id,
+                about = {"issue_id": job.okdesk_issue_id} if job.okdesk_issue_id is not None else {}
+                log.info("inbound_ack_queued", tg_user_id=job.tg_user_id, job_id=job.id, **about,
                          waited=round((now - (job.queued_at or job.created_at)).total_seconds(), 1),
                          last_error=(job.last_error or "")[:200])
         return told, upcoming
