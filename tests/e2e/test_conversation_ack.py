@@ -77,8 +77,8 @@ def test_a_refused_message_reads_as_plain_words_with_what_to_do(make_daemon, emu
     sent = tg.send_text(user, "Можно ещё вопрос по счёту?", reply_to=card.id)
     (told,) = wait_text(tg, user, "Система поддержки не приняла")
     assert told.text == ("Система поддержки не приняла это сообщение: заявка закрыта для новых комментариев. "
-                         "Пожалуйста, отправьте его ещё раз, изменив, или свяжитесь со службой поддержки другим "
-                         f"способом: {SUPPORT}.")
+                         "Пожалуйста, измените его и отправьте ещё раз или свяжитесь со службой поддержки "
+                         f"другим способом: {SUPPORT}.")
     assert told.reply_to_msg_id == sent
     assert not re.search(r"HTTP|422|[{}\[\]]|запрещено", told.text)
     assert "запрещено" in daemon.wait_event("inbound_failed")["error"]  # Okdesk's words: the log only

@@ -112,8 +112,8 @@ def test_a_refused_message_reads_as_plain_words_without_a_status_or_okdesk_words
     new_issue_mode(tg, user)
     sent = tg.send_text(user, "Не работает почта")
     (told,) = wait_text(tg, user, NOT_ACCEPTED)
-    assert told.text == (f"{NOT_ACCEPTED}: заявка закрыта для новых комментариев. Пожалуйста, отправьте его ещё "
-                         f"раз, изменив, или свяжитесь со службой поддержки другим способом: {SUPPORT}.")
+    assert told.text == (f"{NOT_ACCEPTED}: заявка закрыта для новых комментариев. Пожалуйста, измените его и "
+                         f"отправьте ещё раз или свяжитесь со службой поддержки другим способом: {SUPPORT}.")
     assert told.reply_to_msg_id == sent
     assert not re.search(r"HTTP|\d{3}|[{}\[\]']|Нельзя", told.text.replace(SUPPORT, ""))
     # Okdesk's own words stay in the log.

@@ -72,6 +72,6 @@ def test_a_new_issue_okdesk_refuses_outright_is_told_to_the_client(
     daemon.wait_event("inbound_failed")
     (told,) = wait_text(tg, user, "Система поддержки не приняла это сообщение")
     # No status, no words of Okdesk's: the client reads what to do.
-    assert told.text == ("Система поддержки не приняла это сообщение. Пожалуйста, отправьте его ещё раз, изменив, "
+    assert told.text == ("Система поддержки не приняла это сообщение. Пожалуйста, измените его и отправьте ещё раз "
                          "или свяжитесь со службой поддержки другим способом.")
     assert len(emu.issue_ids()) == 1
