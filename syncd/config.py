@@ -157,6 +157,9 @@ class SyncSettings:
     client_messages_per_minute: float = 20.0
     # Clients whose messages are posted to Okdesk at the same time.
     inbound_concurrency: int = 4
+    # A client's message the worker has tried to post this long without success (Okdesk down, busy or
+    # slow) is acknowledged once, as a reply: received, and passed on by itself. 0: never.
+    ack_after: float = 60.0
     # A rating sent without an answer (timeout, crash) is looked at again this often, and at start.
     recheck_interval: float = 300.0
     # Personal data (message texts, phones, delivered texts) is kept this many days at most; 0: kept.

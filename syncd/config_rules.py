@@ -29,7 +29,8 @@ def apply_defaults_and_checks(built: dict[str, dict[str, Any]], env: Mapping[str
         if sync.get(key) is not None and sync[key] <= 0:
             problems.append(f"sync.{key} must be greater than 0")
     for key in ("poll_overlap", "per_chat_interval", "shutdown_grace", "reconcile_min_period", "duplicate_window",
-                "comment_window", "file_retry_window", "album_settle", "hang_timeout", "personal_data_days"):
+                "comment_window", "file_retry_window", "album_settle", "hang_timeout", "personal_data_days",
+                "ack_after"):
         if sync.get(key) is not None and sync[key] < 0:
             problems.append(f"sync.{key} must not be negative")
     share = sync.get("reconcile_share")

@@ -117,7 +117,7 @@ def build(settings: Settings, engine: Engine, tmp_dir: Path, *, okdesk: Okdesk |
     locks = UserLocks()
     inbound = InboundWorker(tg=tg, store=store, okdesk=okdesk, settings=settings, policy=policy, health=health,
                             tmp_dir=tmp_dir, idle=settings.sync.sender_idle, replies=replies,
-                            heartbeat=liveness.heartbeat("inbound", bounds["inbound"]))
+                            heartbeat=liveness.heartbeat("inbound", bounds["inbound"]), on_outbox=sender.wake)
     intake = Intake(tg=tg, store=store, okdesk=okdesk, settings=settings, locks=locks, on_new_job=inbound.wake,
                     replies=replies)
     # The worker asks the client about a job whose issue was finished meanwhile: through the intake,

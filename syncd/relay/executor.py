@@ -75,8 +75,10 @@ class Executor:
                                   budget_spent=nxt.budget_spent, parked=nxt.parked, unsure=unsure)
         return nxt
 
-    def job_failed(self, job: InboundJob, *, service: str, error: str | None, wait: float | None = None) -> NextTry:
-        """An inbound job's failed try, recorded; the job stays queued or unsure as it was, or is parked.
+    def job_failed(self, job: InboundJob, *, service: str, error: str | None, wait: float | None = None,
+                   tell_if_parked: dict[str, Any] | None = None) -> NextTry:
+        """An inbound job's failed try, recorded; the job stays queued or unsure as it was, or is parked
+        (with ``tell_if_parked``, an outbox row telling the client, in the same transaction).
 
         Every failure of a job counts as its own only while its service worked for others: a job's try
         began at its next_try_at, the moment compared with the service's last success."""
@@ -86,5 +88,5 @@ class Executor:
                                       attempts=nxt.attempts, last_error=(error or "")[:500])
         if nxt.parked:
             values["state"] = JOB_FAILED
-        self.store.update_job(job.id, **values)
+        self.store.update_job(job.id, tell=tell_if_parked if nxt.parked else None, **values)
         return nxt

@@ -26,12 +26,14 @@ from syncd.relay.files import download
 from syncd.relay.ownership import owned_issue, owns
 from syncd.relay.posting import Dropped
 from syncd.relay.reopening import reopen_comment_html, reopen_refusal
+from syncd.relay.telling import support_suffix
 from syncd.store import Store
 from syncd.store.inbound_repo import QUEUED, UNSURE
 from syncd.store.offloop import off_loop
 from syncd.store.rows import InboundJob, InboxMessage, Link
 from syncd.store.states import OUTBOX_TELEGRAM as TELEGRAM_KIND
 from syncd.sync import inbound as plan
+from syncd.sync import refusals
 from syncd.sync.answers import OK
 from syncd.sync.codec import delivery_payload
 from syncd.sync.inbound import REOPEN_REFUSED, REOPENED
@@ -281,18 +283,24 @@ class JobRun:
 
     def _post_failed(self, exc: OkdeskError, files: list[tuple[UploadFile, int]]) -> Outcome:
         """What Okdesk answered the POST, carried out (syncd.sync.inbound.after_post decides)."""
+        words = refusals.words_of(exc.errors)
         step = plan.after_post(okdesk_answer(exc), file_names=[u.file_name for u, _ in files],
-                               about_files=_about_attachments(exc), detail=posting.plain(str(exc.errors))[:200])
+                               about_files=_about_attachments(exc), detail=posting.plain(" ".join(words))[:500],
+                               words=words)
         if not plan.leaves_unsure(step):
             self._back_to_queue()
         if isinstance(step, plan.DropFiles):
             victims = [files[p] for p in step.positions]
-            self.dropped += [Dropped(u.file_name, step.reason, step.detail, index=i) for u, i in victims]
+            self.dropped += [Dropped(u.file_name, reason, index=i) for (u, i), reason in zip(victims, step.reasons)]
             self._save_dropped()
-            self.log.warning("inbound_files_refused", files=len(victims), of=len(files), error=step.error)
+            # Okdesk's own words stay here, in the log: the client and staff read the reasons' plain words.
+            self.log.warning("inbound_files_refused", files=len(victims), of=len(files), error=step.error,
+                             reasons=list(step.reasons))
             return Outcome("retry", error=step.error, wait=0.0)
         if isinstance(step, plan.Fail):
-            return Outcome("failed", error=step.error, tell=t(self.lang, "post_refused", reason=step.reason))
+            why = t(self.lang, "why_suffix", reason=t(self.lang, step.reason)) if step.reason else ""
+            return Outcome("failed", error=step.error,
+                           tell=t(self.lang, plan.NOT_ACCEPTED, why=why, support=support_suffix(self.settings, self.lang)))
         if isinstance(step, plan.Refuse):
             return Outcome("refused", error=step.error, tell=t(self.lang, step.tell))
         assert isinstance(step, plan.Retry), step  # an error is never "ok"

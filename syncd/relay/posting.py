@@ -64,8 +64,8 @@ def dropped_lines(dropped: Sequence[Dropped], lang: str, limit_text: str) -> lis
 def reason_text(d: Dropped, lang: str, limit_text: str) -> str:
     if d.reason == "reason_over_limit":
         return t(lang, d.reason, limit=limit_text)
-    if d.reason == "reason_okdesk_refused":
-        return t(lang, d.reason, detail=d.detail or "422")
+    # reason_okdesk_refused and the others name no detail: Okdesk's own words (an older row's detail)
+    # are for the log, never for a client or staff.
     if d.reason == "reason_okdesk_down":
         return t(lang, d.reason, minutes=d.detail or "?")
     return t(lang, d.reason)

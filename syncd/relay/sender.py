@@ -188,7 +188,8 @@ class OutboxSender(DispatchLoop):
             assert step.text is not None
             await self.pacer.wait_turn(row.chat)
             return await self._call(media.send_text(self.tg, peer, step.text, rids[0],
-                                                    reply_markup=media.inline_markup(step.buttons)))
+                                                    reply_markup=media.inline_markup(step.buttons),
+                                                    reply_to=step.reply_to))
         async with self._file_slots:
             return await self._send_file_step(peer, row, step, rids, lang)
 

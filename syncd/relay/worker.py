@@ -16,7 +16,7 @@ import asyncio
 import functools
 import shutil
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from syncd.clock import utcnow
 from syncd.config import Settings
 from syncd.logs import get_logger, with_log_context
 from syncd.okdesk.port import Okdesk
+from syncd.relay import telling
 from syncd.relay.content import Content, combine
 from syncd.relay.dispatchloop import DispatchLoop
 from syncd.relay.executor import Executor
@@ -34,6 +35,7 @@ from syncd.store import Store
 from syncd.store.inbound_repo import FAILED, REFUSED, RUNNABLE_JOB_STATES
 from syncd.store.offloop import off_loop
 from syncd.store.rows import InboundJob, Link
+from syncd.sync import inbound as plan
 from syncd.sync.retry import RetryPolicy
 from syncd.telegram.peers import peer_of
 from syncd.telegram.port import TelegramPort
@@ -49,11 +51,12 @@ class InboundWorker(DispatchLoop):
     def __init__(self, *, tg: TelegramPort, store: Store, okdesk: Okdesk, settings: Settings,
                  policy: RetryPolicy, health: Health, tmp_dir: Path, idle: float = 1.0, replies: Replies,
                  ask_on_finished: Callable[[int, int, Any], Awaitable[None]] | None = None,
-                 heartbeat: Callable[[], None] = lambda: None) -> None:
+                 heartbeat: Callable[[], None] = lambda: None, on_outbox: Callable[[], None] = lambda: None) -> None:
         self.tg, self.store, self.okdesk, self.settings, self.replies = tg, store, okdesk, settings, replies
         self.policy, self.health, self.tmp_dir, self.idle = policy, health, tmp_dir, idle
         self.executor = Executor(store, policy, health)
         self.heartbeat = heartbeat  # each turn of the loop, for the systemd watchdog
+        self.on_outbox = on_outbox  # wakes the outbox sender: something to tell a client was written
         # A job whose issue is finished: the intake asks the client (job id, Telegram user id, the issue).
         # The intake is made after this worker (it wakes it): syncd.app.parts.build sets this once both exist.
         self.ask_on_finished = ask_on_finished
@@ -75,10 +78,42 @@ class InboundWorker(DispatchLoop):
                 self._run(job.id), tg_user_id=job.tg_user_id, issue_id=job.okdesk_issue_id, job_id=job.id))
             self._busy[job.tg_user_id] = task
             task.add_done_callback(functools.partial(self._done_with, job.tg_user_id))
+        # Jobs waiting in backoff (or behind their client's others) are looked at too: the ack is due by
+        # the clock, not at a try.
+        acked, ack_next = await off_loop(self._ack_due_jobs, utcnow())
+        if acked:
+            self.on_outbox()
         nxt = await off_loop(self.store.next_job_time, list(self._busy))
-        if nxt is None:
+        times = [when for when in (nxt, ack_next) if when is not None]
+        if not times:
             return self.idle
-        return (nxt - utcnow()).total_seconds()  # DispatchLoop.run bounds it
+        return (min(times) - utcnow()).total_seconds()  # DispatchLoop.run bounds it
+
+    def _ack_due_jobs(self, now: datetime) -> tuple[int, datetime | None]:
+        """Tell each client whose job has waited sync.ack_after that it was received (once per job: the
+        mark and the outbox item in one transaction). Returns how many were told and when the next is due."""
+        ack_after = self.settings.sync.ack_after
+        if ack_after <= 0:
+            return 0, None
+        told, upcoming = 0, None
+        for job in self.store.unacked_jobs():
+            due = plan.ack_due_at(trying_since=job.queued_at or job.created_at, acked=job.acked_at is not None,
+                                  ack_after=ack_after)
+            if due is None:
+                continue
+            if due > now:
+                upcoming = due if upcoming is None else min(upcoming, due)
+                continue
+            link = self.store.get_link(job.tg_user_id)
+            if link is None:
+                continue  # unlinked: the job is refused at its next try
+            if self.store.ack_job(job.id, telling.ack_row(self.store, job, link)):
+                told += 1
+                about = {"issue_id": job.okdesk_issue_id} if job.okdesk_issue_id is not None else {}
+                log.info("inbound_ack_queued", tg_user_id=job.tg_user_id, job_id=job.id, **about,
+                         waited=round((now - (job.queued_at or job.created_at)).total_seconds(), 1),
+                         last_error=(job.last_error or "")[:200])
+        return told, upcoming
 
     def _done_with(self, tg_user_id: int, _task: asyncio.Task[None]) -> None:
         self._done(tg_user_id)
@@ -149,19 +184,30 @@ class InboundWorker(DispatchLoop):
                 await self._tell(link, outcome.tell)
             return
         if outcome.kind == "failed":
-            await off_loop(self.store.update_job, job.id, state=FAILED, last_error=outcome.error)
+            # Okdesk refused it for good: the client hears so, in plain words, as a reply to the message.
+            text = outcome.tell or t(lang, plan.NOT_ACCEPTED, why="", support=telling.support_suffix(self.settings, lang))
+            await off_loop(self._end_failed, job, link, text, outcome.error)
+            self.on_outbox()
             self.health.error(outcome.service, outcome.error or "refused")  # `syncd status` shows it
             bound.warning("inbound_failed", error=outcome.error)
-            await self._tell(link, outcome.tell or t(lang, "post_refused", reason=outcome.error or "?"))
             return
         # retry: the job stays queued (nothing was created) or unsure (something may have been)
         fresh = await off_loop(self.store.get_job, job.id)
         if fresh is None:
             return
+        # Should this failure spend the last of its budget, the client hears it with the parking, as a reply
+        # to the message: send it again later, or reach the support desk another way.
+        gave_up = t(lang, plan.GAVE_UP, support=telling.support_suffix(self.settings, lang))
+        tell = await off_loop(telling.failed_row, self.store, fresh, link, gave_up)
         nxt = await off_loop(self.executor.job_failed, fresh, service=outcome.service, error=outcome.error,
-                             wait=outcome.wait)
+                             wait=outcome.wait, tell_if_parked=tell)
         bound.warning("inbound_retry", error=outcome.error, wait=round(nxt.delay, 1), state=fresh.state,
                       parked=nxt.parked)
         if nxt.parked:
-            await self._tell(link, t(lang, "post_failed"))
+            self.on_outbox()
+
+    def _end_failed(self, job: InboundJob, link: Link, text: str, error: str | None) -> None:
+        fresh = self.store.get_job(job.id) or job
+        self.store.update_job(job.id, state=FAILED, last_error=error,
+                              tell=telling.failed_row(self.store, fresh, link, text))
 

@@ -12,11 +12,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, insert, select, update
+from sqlalchemy import Engine, and_, case, func, insert, literal, select, update
 
 from syncd.clock import utcnow
 from syncd.store.rows import InboundJob, InboxMessage, every, one
 from syncd.store.schema import (
+    UTCDateTime,
     followed_issues,
     inbound_jobs,
     inbox_messages,
@@ -130,6 +131,8 @@ class InboundStore:
         """A job for these messages, unless another job took them meanwhile (then None)."""
         now = utcnow()
         values.setdefault("next_try_at", now)
+        if values.get("state") == QUEUED:
+            values.setdefault("queued_at", now)  # the worker takes it up now: sync.ack_after counts from here
         try:
             with self.engine.begin() as conn:
                 inserted = conn.execute(insert(inbound_jobs).values(
@@ -150,13 +153,43 @@ class InboundStore:
         with self.engine.connect() as conn:
             return one(InboundJob, conn.execute(select(inbound_jobs).where(inbound_jobs.c.id == job_id)).first())
 
-    def update_job(self, job_id: int, *, only_if_state: Sequence[str] | None = None, **values: Any) -> bool:
-        """Change a job; with ``only_if_state`` only from those states (a double tap changes it once)."""
+    def update_job(self, job_id: int, *, only_if_state: Sequence[str] | None = None,
+                   tell: dict[str, Any] | None = None, **values: Any) -> bool:
+        """Change a job; with ``only_if_state`` only from those states (a double tap changes it once).
+        ``tell``: an outbox row (what the client hears of it), written with the change or not at all."""
         stmt = update(inbound_jobs).where(inbound_jobs.c.id == job_id)
         if only_if_state is not None:
             stmt = stmt.where(inbound_jobs.c.state.in_(list(only_if_state)))
+        if values.get("state") == QUEUED and "queued_at" not in values:
+            # Queued after a question to the client (or a failure): the worker tries it from now, and the
+            # time the question waited does not count toward sync.ack_after. Back from unsure it stays.
+            values["queued_at"] = case((inbound_jobs.c.state.in_([ASKING, FAILED]), literal(utcnow(), UTCDateTime())),
+                                       else_=inbound_jobs.c.queued_at)
         with self.engine.begin() as conn:
-            return conn.execute(stmt.values(**values)).rowcount == 1
+            changed = conn.execute(stmt.values(**values)).rowcount == 1
+            if changed and tell is not None:
+                insert_ignore(conn, outbox, [tell])
+            return changed
+
+    def unacked_jobs(self, limit: int = 100) -> list[InboundJob]:
+        """Jobs the worker tries to post whose client has not been told they were received, oldest first."""
+        with self.engine.connect() as conn:
+            return every(InboundJob, conn.execute(select(inbound_jobs).where(
+                inbound_jobs.c.state.in_(RUNNABLE_JOB_STATES), inbound_jobs.c.acked_at.is_(None))
+                .order_by(inbound_jobs.c.id).limit(limit)))
+
+    def ack_job(self, job_id: int, tell: dict[str, Any]) -> bool:
+        """The client is told once that the job's message was received: the mark and the outbox row that
+        tells it in one transaction (False, nothing written: told already, or the job is no longer
+        waiting). The outbox sends it under the random_id chosen here, so a send a crash cut off goes
+        again under the same one and Telegram keeps one message."""
+        with self.engine.begin() as conn:
+            changed = conn.execute(update(inbound_jobs).where(
+                inbound_jobs.c.id == job_id, inbound_jobs.c.acked_at.is_(None),
+                inbound_jobs.c.state.in_(RUNNABLE_JOB_STATES)).values(acked_at=utcnow())).rowcount == 1
+            if changed:
+                insert_ignore(conn, outbox, [tell])
+            return changed
 
     @staticmethod
     def _heads() -> Any:

@@ -130,6 +130,8 @@ class InboundJob:
     last_error: str | None
     created_at: datetime
     done_at: datetime | None
+    queued_at: datetime | None = None
+    acked_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -229,6 +229,12 @@ inbound_jobs = Table(
     Column("last_error", Text, nullable=True),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("done_at", UTCDateTime(), nullable=True),
+    # Since when the worker has been trying to post it: made queued, or queued again after a question
+    # to the client (NULL: since created_at). What sync.ack_after is counted from.
+    Column("queued_at", UTCDateTime(), nullable=True),
+    # When the client was told their message was received and will be passed on (its outbox item
+    # written in the same transaction): at most once per job.
+    Column("acked_at", UTCDateTime(), nullable=True),
     Index("ix_inbound_jobs_state_next", "state", "next_try_at"),
     Index("ix_inbound_jobs_user_fingerprint", "tg_user_id", "fingerprint"),
 )

@@ -150,7 +150,8 @@ class StatusStore:
                     stmt = stmt.where(inbound_jobs.c.id.in_(list(ids)))
                 first = inbound_jobs.c.first_attempt_at
                 stmt = stmt.where(first.is_(None) if never_posted else first.is_not(None))
-                requeued += conn.execute(stmt.values(state=state, next_try_at=utcnow(), budget_spent=0.0, attempts=0)
+                requeued += conn.execute(stmt.values(state=state, next_try_at=utcnow(), budget_spent=0.0, attempts=0,
+                                                    queued_at=utcnow())
                                          .returning(inbound_jobs.c.id)).scalars()
         return sorted(int(i) for i in requeued)
 

@@ -36,6 +36,8 @@ def step_to_json(step: Step) -> dict[str, Any]:
         ]
     if step.buttons:
         out["buttons"] = [[list(button) for button in row] for row in step.buttons]
+    if step.reply_to is not None:
+        out["reply_to"] = step.reply_to
     return out
 
 
@@ -43,7 +45,8 @@ def step_from_json(data: dict[str, Any]) -> Step:
     text = _text_from_json(data["text"]) if "text" in data else None
     files = tuple(FileRef(**f) for f in data.get("files", []))
     buttons = tuple(tuple((str(label), str(cb)) for label, cb in row) for row in data.get("buttons", []))
-    return Step(data["kind"], text, files, buttons)
+    reply_to = data.get("reply_to")
+    return Step(data["kind"], text, files, buttons, reply_to=int(reply_to) if reply_to is not None else None)
 
 
 def delivery_payload(delivery: Delivery) -> str:

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from syncd.sync import refusals
 from syncd.sync.answers import Answer, AnswerKind
 
 # inbound_jobs.finished_choice: what the client chose for a finished issue.
@@ -22,9 +24,13 @@ COMMENT_AS_IS = "comment"  # a remark after a rating, or the client chose to com
 
 # What the client is told (keys of syncd.texts).
 NOT_YOURS = "not_yours"
+ACK = "ack_received"  # received, and passed on by itself: no need to send it again
+GAVE_UP = "post_gave_up"  # the retry budget is spent: send it again later, or reach the desk another way
+NOT_ACCEPTED = "post_not_accepted"  # Okdesk refused it for good (with a reason of syncd.sync.refusals)
 # Why a file went without being attached (keys of syncd.texts, kept with the job's dropped files).
-REASON_TOO_LARGE = "reason_okdesk_too_large"
-REASON_REFUSED = "reason_okdesk_refused"
+REASON_TOO_LARGE = refusals.FILE_TOO_LARGE
+REASON_REFUSED = refusals.FILE_REFUSED
+REASON_FILE_TYPE = refusals.FILE_TYPE
 REASON_DOWN = "reason_okdesk_down"
 
 
@@ -75,11 +81,11 @@ class Finish:
 @dataclass(frozen=True)
 class DropFiles:
     """Okdesk refused the files: the positions (in the list of files sent) of those that go without
-    being attached; the job goes back to the queue and is tried again at once."""
+    being attached, and why, in plain words (a key of syncd.texts for each); the job goes back to the
+    queue and is tried again at once."""
 
     positions: tuple[int, ...]
-    reason: str
-    detail: str
+    reasons: tuple[str, ...]
     error: str
 
 
@@ -104,10 +110,12 @@ class Refuse:
 
 @dataclass(frozen=True)
 class Fail:
-    """Okdesk refused the post for good: the job ends failed; the client hears ``reason``."""
+    """Okdesk refused the post for good: the job ends failed. The client hears that it was not
+    accepted and ``reason`` (a key of syncd.texts, None: no reason a client could act on), never
+    Okdesk's own words or its status (``error`` is for the log)."""
 
     error: str
-    reason: str
+    reason: str | None = None
 
 
 TargetStep = Refuse | AskClient | ReopenThenPost | MarkChoice | Go
@@ -172,14 +180,16 @@ def after_search(*, found: bool, files: int, seconds_since_first_try: float, win
     return Post()
 
 
-def after_post(answer: Answer, *, file_names: Sequence[str], about_files: bool, detail: str) -> PostStep:
+def after_post(answer: Answer, *, file_names: Sequence[str], about_files: bool, detail: str,
+               words: Sequence[str] = ()) -> PostStep:
     """What Okdesk answered the POST. ``about_files``: its errors speak of attachments; ``detail``:
-    its errors as plain words (where it names the files it refuses)."""
+    its errors as plain words (where it names the files it refuses); ``words``: the same, one line per
+    message (syncd.sync.refusals.words_of), for why."""
     kind = answer.kind
     if kind is AnswerKind.OK:
         return Finish()
     if kind in (AnswerKind.TOO_LARGE, AnswerKind.INVALID):
-        return _refused_request(answer, file_names, about_files, detail)
+        return _refused_request(answer, file_names, about_files, detail, words or ([detail] if detail else []))
     if kind in (AnswerKind.TOKEN_REFUSED, AnswerKind.FORBIDDEN):
         return Retry(answer.error, requeue=True)
     if kind is AnswerKind.RATE_LIMITED:
@@ -190,7 +200,8 @@ def after_post(answer: Answer, *, file_names: Sequence[str], about_files: bool, 
     return Retry(answer.error)
 
 
-def _refused_request(answer: Answer, file_names: Sequence[str], about_files: bool, detail: str) -> DropFiles | Fail:
+def _refused_request(answer: Answer, file_names: Sequence[str], about_files: bool, detail: str,
+                     words: Sequence[str]) -> DropFiles | Fail:
     too_large = answer.kind is AnswerKind.TOO_LARGE
     if file_names and (too_large or about_files):
         # Okdesk will not take these files: the words go without them, each file named and explained.
@@ -198,12 +209,32 @@ def _refused_request(answer: Answer, file_names: Sequence[str], about_files: boo
         # tells whether the others pass), else all of them.
         said = "" if too_large else detail
         named = tuple(i for i, name in enumerate(file_names) if name in said)
-        return DropFiles(positions=named or tuple(range(len(file_names))),
-                         reason=REASON_TOO_LARGE if too_large else REASON_REFUSED, detail=said, error=answer.error)
-    # The client hears what happened, not Okdesk's own words (those are in the log).
-    return Fail(answer.error, reason=f"HTTP {answer.status}")
+        positions = named or tuple(range(len(file_names)))
+        reasons = tuple(refusals.file_reason(words, file_names[i], too_large=too_large) for i in positions)
+        return DropFiles(positions=positions, reasons=reasons, error=answer.error)
+    # The client hears what happened in plain words, not Okdesk's own (those are in the log).
+    return Fail(answer.error, reason=refusals.post_reason(words, too_large=too_large))
 
 
 def leaves_unsure(step: PostStep) -> bool:
     """Whether the job stays unsure after this answer to its POST: only when Okdesk may have written."""
     return isinstance(step, Retry) and not step.requeue
+
+
+# ------------------------------------------------------------------ telling the client
+
+
+def ack_due_at(*, trying_since: datetime, acked: bool, ack_after: float) -> datetime | None:
+    """When the client is to hear that their message was received and will be passed on by itself:
+    ``ack_after`` seconds after the worker began trying to post the job (made queued, or queued again
+    after a question to the client: the time a question waits for the client does not count). None:
+    never (told already, or ``ack_after`` is 0). A job posted before that moment is not waiting any
+    more, and its confirmation is all the client hears."""
+    if acked or ack_after <= 0:
+        return None
+    return trying_since + timedelta(seconds=ack_after)
+
+
+def ack_is_due(*, trying_since: datetime, acked: bool, ack_after: float, now: datetime) -> bool:
+    due = ack_due_at(trying_since=trying_since, acked=acked, ack_after=ack_after)
+    return due is not None and due <= now

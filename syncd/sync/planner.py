@@ -78,6 +78,8 @@ class Step:
     files: tuple[FileRef, ...] = ()
     # Inline buttons under a text step: rows of (label, callback data).
     buttons: tuple[tuple[tuple[str, str], ...], ...] = ()
+    # A text step sent as a reply to this message of the client's (what it is about).
+    reply_to: int | None = None
 
     @property
     def message_count(self) -> int:

@@ -73,7 +73,7 @@ def inline_markup(buttons: Any) -> Any:
 
 
 async def send_text(client: TelegramPort, peer: Any, text: FormattedText, random_id: int,
-                    reply_markup: Any = None) -> list[int]:
+                    reply_markup: Any = None, reply_to: int | None = None) -> list[int]:
     """One text message. Formatting Telegram finds too much (ENTITIES_TOO_LONG) is reduced step by
     step (syncd.formatting.entity_limits), never the words: the message must arrive, plainer if need
     be, rather than fail until it is parked. Every version goes under the same random_id, which
@@ -85,6 +85,10 @@ async def send_text(client: TelegramPort, peer: Any, text: FormattedText, random
             result = await client(functions.messages.SendMessageRequest(
                 peer=peer, message=version.text.text, random_id=random_id,
                 entities=to_telethon(version.text.entities) or None, no_webpage=True, reply_markup=reply_markup,
+                # A reply to a message the client deleted since: taken as reported of Telegram (the reply
+                # header may name a deleted message; TDLib's Message.reply_to_message_id says so), the
+                # message goes. Telethon 1.45 has no error class for a refused reply target.
+                reply_to=types.InputReplyToMessage(reply_to_msg_id=reply_to) if reply_to else None,
             ))
         except errors.EntitiesTooLongError:
             plainer = next(versions, None)

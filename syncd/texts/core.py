@@ -120,20 +120,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "file_line": "• {name} — {reason}",
         "reason_over_limit": "файл больше {limit}",
         "reason_okdesk_too_large": "служба поддержки не принимает такие большие файлы",
-        "reason_okdesk_refused": "служба поддержки не приняла файл: {detail}",
+        "reason_okdesk_refused": "система поддержки не приняла файл",
         "reason_okdesk_down": "служба поддержки не принимала файлы {minutes} мин.",
         "reason_unavailable": "файл не удалось получить из Telegram",
         "slow_down": (
             "Вы отправляете много сообщений подряд. Все они будут переданы в службу поддержки, "
             "но с небольшой задержкой."
-        ),
-        "post_refused": (
-            "Не удалось передать ваше сообщение в службу поддержки ({reason}). "
-            "Пожалуйста, попробуйте ещё раз или обратитесь в поддержку."
-        ),
-        "post_failed": (
-            "Ваше сообщение пока не удалось передать в службу поддержки. Мы продолжаем попытки; "
-            "если дело срочное, свяжитесь с поддержкой другим способом."
         ),
         "kind_location": "Местоположение",
         "kind_contact": "Контакт",
@@ -256,18 +248,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "file_line": "• {name}: {reason}",
         "reason_over_limit": "the file is larger than {limit}",
         "reason_okdesk_too_large": "the helpdesk does not accept files this large",
-        "reason_okdesk_refused": "the helpdesk refused the file: {detail}",
+        "reason_okdesk_refused": "the support system did not accept the file",
         "reason_okdesk_down": "the helpdesk did not accept files for {minutes} min",
         "reason_unavailable": "the file could not be retrieved from Telegram",
         "slow_down": (
             "You are sending many messages in a row. All of them will reach the helpdesk, with a short delay."
-        ),
-        "post_refused": (
-            "Your message could not be passed to the helpdesk ({reason}). Please try again or contact support."
-        ),
-        "post_failed": (
-            "Your message has not reached the helpdesk yet. We keep trying; if it is urgent, "
-            "please contact support another way."
         ),
         "kind_location": "Location",
         "kind_contact": "Contact",

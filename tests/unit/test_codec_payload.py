@@ -52,3 +52,11 @@ def test_a_stored_row_without_its_label_reads_with_an_empty_one() -> None:
 def test_the_payload_keeps_cyrillic_and_emoji_readable() -> None:
     payload = delivery_payload(delivery((Step("text", TEXT, buttons=((("💬 Ответить", "c:5"),),)),)))
     assert "Заявка #5" in payload and "💬 Ответить" in payload and "\\u" not in payload
+
+
+def test_a_step_that_replies_to_the_clients_message_keeps_it_and_older_rows_reply_to_nothing() -> None:
+    step = Step("text", FormattedText("Мы получили ваше сообщение"), reply_to=4242)
+    stored = step_to_json(step)
+    assert stored["reply_to"] == 4242 and step_from_json(json.loads(json.dumps(stored))) == step
+    assert "reply_to" not in step_to_json(Step("text", TEXT))  # rows written before it read the same
+    assert step_from_json(STORED).reply_to is None

@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from syncd.sync import inbound as plan
+from syncd.sync import refusals
 from syncd.sync.answers import OK, Answer, AnswerKind
 from syncd.sync.retry import RetryPolicy, counts_against_budget, next_try
 from syncd.texts import TEXTS
@@ -28,15 +29,18 @@ names = st.lists(st.text(min_size=1, max_size=12), max_size=5)
 
 
 def _post(answer: Answer, names: list[str] | tuple[str, ...] = (), *, about_files: bool = False,
-          detail: str = "") -> plan.PostStep:
-    return plan.after_post(answer, file_names=list(names), about_files=about_files, detail=detail)
+          detail: str = "", words: tuple[str, ...] | list[str] = ()) -> plan.PostStep:
+    return plan.after_post(answer, file_names=list(names), about_files=about_files, detail=detail, words=words)
 
 
 def test_the_names_the_store_keeps_and_the_texts_they_choose() -> None:
     # Kept in inbound_jobs.finished_choice and dropped_files: a renamed value would strand old rows.
     assert (plan.REOPEN, plan.REOPENED, plan.REOPEN_REFUSED) == ("reopen", "reopened", "reopen_refused")
-    keys = (plan.NOT_YOURS, plan.REASON_TOO_LARGE, plan.REASON_REFUSED, plan.REASON_DOWN)
-    assert keys == ("not_yours", "reason_okdesk_too_large", "reason_okdesk_refused", "reason_okdesk_down")
+    keys = (plan.NOT_YOURS, plan.REASON_TOO_LARGE, plan.REASON_REFUSED, plan.REASON_DOWN, plan.REASON_FILE_TYPE)
+    assert keys == ("not_yours", "reason_okdesk_too_large", "reason_okdesk_refused", "reason_okdesk_down",
+                    "reason_okdesk_file_type")
+    told = (plan.ACK, plan.GAVE_UP, plan.NOT_ACCEPTED)
+    assert all(key in TEXTS["ru"] and key in TEXTS["en"] for key in told)
     assert all(key in TEXTS["ru"] for key in keys)
 
 
@@ -143,8 +147,9 @@ def test_after_the_search(found: bool, files: int, waited: float, window: float,
     (Answer(AnswerKind.UNAVAILABLE, "503", retry_after=5.0), plan.Retry("503")),
     (Answer(AnswerKind.OUTCOME_UNKNOWN, "timeout"), plan.Retry("timeout")),
     (Answer(AnswerKind.OTHER, "redirect"), plan.Retry("redirect")),
-    (Answer(AnswerKind.INVALID, "422", status=422), plan.Fail("422", reason="HTTP 422")),
-    (Answer(AnswerKind.TOO_LARGE, "413", status=413), plan.Fail("413", reason="HTTP 413")),
+    # No status and no words of Okdesk's for the client: a reason it can act on, or none.
+    (Answer(AnswerKind.INVALID, "422", status=422), plan.Fail("422", reason=None)),
+    (Answer(AnswerKind.TOO_LARGE, "413", status=413), plan.Fail("413", reason="refusal_too_large")),
 ])
 def test_what_okdesk_answered_a_post_without_files(answer: Answer, step: object) -> None:
     assert _post(answer) == step
@@ -154,21 +159,57 @@ def test_what_okdesk_answered_a_post_without_files(answer: Answer, step: object)
 def test_files_too_large_for_okdesk_all_go_unattached_whatever_its_words() -> None:
     answer = Answer(AnswerKind.TOO_LARGE, "413", status=413)
     assert _post(answer, ["a.pdf", "b.png"], detail="a.pdf") == plan.DropFiles(
-        positions=(0, 1), reason="reason_okdesk_too_large", detail="", error="413")
+        positions=(0, 1), reasons=("reason_okdesk_too_large", "reason_okdesk_too_large"), error="413")
 
 
 def test_refused_files_named_by_okdesk_go_alone_and_the_others_are_tried_again() -> None:
     answer = Answer(AnswerKind.INVALID, "422 attachments", status=422)
     assert _post(answer, ["a.pdf", "b.png", "c.txt"], about_files=True, detail="b.png: bad type") == plan.DropFiles(
-        positions=(1,), reason="reason_okdesk_refused", detail="b.png: bad type", error="422 attachments")
-    # Naming none of them: all of them.
+        positions=(1,), reasons=("reason_okdesk_file_type",), error="422 attachments")
+    # Naming none of them: all of them, for a reason not recognised.
     assert _post(answer, ["a.pdf", "b.png"], about_files=True, detail="attachments invalid") == plan.DropFiles(
-        positions=(0, 1), reason="reason_okdesk_refused", detail="attachments invalid", error="422 attachments")
+        positions=(0, 1), reasons=("reason_okdesk_refused", "reason_okdesk_refused"), error="422 attachments")
+
+
+def test_each_refused_file_gets_the_reason_okdesk_gave_for_it_in_plain_words() -> None:
+    answer = Answer(AnswerKind.INVALID, "422 attachments", status=422)
+    words = ["attachments: Размер файла «big.mov» превышает допустимый (10 МБ)",
+             "attachments: Недопустимый тип файла «setup.exe»"]
+    step = _post(answer, ["big.mov", "setup.exe", "ok.txt"], about_files=True, detail=" ".join(words),
+                 words=words)
+    assert step == plan.DropFiles(positions=(0, 1), reasons=("reason_okdesk_too_large", "reason_okdesk_file_type"),
+                                  error="422 attachments")
+    # A stem in the file's own name is not a reason ("type" in the name, the words say nothing known).
+    assert refusals.file_reason(["attachments: «type-size.pdf» отклонён"], "type-size.pdf") == "reason_okdesk_refused"
+
+
+@pytest.mark.parametrize(("errors", "words"), [
+    (None, []),
+    ("Заявка закрыта", ["Заявка закрыта"]),
+    ({"content": ["слишком длинный"], "page": {"size": ["больше 50"]}}, ["content: слишком длинный",
+                                                                        "page.size: больше 50"]),
+    (["a", {"b": "c"}], ["a", "b: c"]),
+])
+def test_okdesk_errors_become_one_line_per_message(errors: object, words: list[str]) -> None:
+    assert refusals.words_of(errors) == words
+
+
+@pytest.mark.parametrize(("words", "too_large", "reason"), [
+    (["base: Нельзя комментировать закрытую заявку"], False, "refusal_closed"),
+    (["comment: issue is closed"], False, "refusal_closed"),
+    (["content: слишком длинный текст (максимум 65535 символов)"], False, "refusal_too_long"),
+    (["author_id: отсутствует"], False, None),
+    ([], True, "refusal_too_large"),
+])
+def test_a_refused_message_gets_a_reason_a_client_can_act_on_or_none(words: list[str], too_large: bool,
+                                                                    reason: str | None) -> None:
+    assert refusals.post_reason(words, too_large=too_large) == reason
+    assert reason is None or reason in TEXTS["ru"] and reason in TEXTS["en"]
 
 
 def test_a_refusal_not_about_the_files_fails_the_post_files_or_not() -> None:
     answer = Answer(AnswerKind.INVALID, "422 title", status=422)
-    assert _post(answer, ["a.pdf"], about_files=False, detail="a.pdf") == plan.Fail("422 title", reason="HTTP 422")
+    assert _post(answer, ["a.pdf"], about_files=False, detail="a.pdf") == plan.Fail("422 title", reason=None)
 
 
 @given(answers, names, st.booleans(), st.text(max_size=40))
@@ -221,11 +262,34 @@ def test_leaves_unsure_only_for_a_retry_that_keeps_the_state() -> None:
     assert not plan.leaves_unsure(plan.Retry("x", requeue=True))
     assert not plan.leaves_unsure(plan.Finish())
     assert not plan.leaves_unsure(plan.Refuse("x"))
-    assert not plan.leaves_unsure(plan.Fail("x", reason="HTTP 422"))
-    assert not plan.leaves_unsure(plan.DropFiles(positions=(0,), reason="r", detail="", error="x"))
+    assert not plan.leaves_unsure(plan.Fail("x"))
+    assert not plan.leaves_unsure(plan.DropFiles(positions=(0,), reasons=("r",), error="x"))
 
 
 def test_a_retrys_defaults_are_the_policys_backoff_at_okdesk_keeping_the_state() -> None:
     retry = plan.Retry("x")
     assert (retry.wait, retry.service, retry.requeue) == (None, "okdesk", False)
     assert plan.Refuse("x").tell == "not_yours"
+
+
+# ------------------------------------------------------------------ the ack
+
+
+def test_an_ack_is_due_ack_after_the_worker_began_trying_once_and_never_when_off() -> None:
+    since = NOW - timedelta(seconds=30)
+    assert plan.ack_due_at(trying_since=since, acked=False, ack_after=60) == since + timedelta(seconds=60)
+    assert not plan.ack_is_due(trying_since=since, acked=False, ack_after=60, now=NOW)
+    assert plan.ack_is_due(trying_since=since, acked=False, ack_after=30, now=NOW)  # due at the very moment
+    assert plan.ack_is_due(trying_since=since, acked=False, ack_after=10, now=NOW)
+    # Told already: never again; 0 turns acks off.
+    assert plan.ack_due_at(trying_since=since, acked=True, ack_after=10) is None
+    assert not plan.ack_is_due(trying_since=since, acked=True, ack_after=10, now=NOW)
+    assert plan.ack_due_at(trying_since=since, acked=False, ack_after=0) is None
+
+
+@given(st.floats(0, 10_000), st.floats(0.001, 10_000), st.booleans())
+def test_an_ack_is_due_exactly_when_the_job_waited_ack_after_unless_told(waited: float, ack_after: float,
+                                                                          acked: bool) -> None:
+    since = NOW - timedelta(seconds=waited)
+    due = plan.ack_is_due(trying_since=since, acked=acked, ack_after=ack_after, now=NOW)
+    assert due == (not acked and since + timedelta(seconds=ack_after) <= NOW)

@@ -291,7 +291,7 @@ def test_0006_makes_every_outcome_unknown_marker_one_unsure_state_and_back(db_ur
         command.upgrade(_alembic_config(conn), "0005")
         _rows_at_0005(conn)
         before = _states(conn)
-    assert migrate(engine) == ("0005", head_revision()) and head_revision() == "0006"
+    assert migrate(engine) == ("0005", head_revision())
     with engine.connect() as conn:
         jobs, ratings, notices = _states(conn)
     assert jobs == [UNSURE, "queued", "done"]
@@ -311,6 +311,51 @@ def test_0006_makes_every_outcome_unknown_marker_one_unsure_state_and_back(db_ur
         jobs, ratings, notices = _states(conn)
     assert (jobs, ratings) == (before[0], before[1])
     assert notices == [*before[2][:3], ("pending", "outcome unknown: posting"), *before[2][4:]]
+    engine.dispose()
+
+
+def test_0007_gives_jobs_an_ack_clock_and_mark_that_older_jobs_start_without(db_url: str) -> None:
+    """inbound_jobs.queued_at and acked_at: NULL for the jobs already there (their clock runs from
+    created_at, and an open one is acknowledged once due, as any other); the downgrade drops them."""
+    from alembic import command
+    from sqlalchemy import insert
+
+    from syncd.store.db import _alembic_config
+    from syncd.store.schema import inbound_jobs
+    from syncd.store.states import JOB_ASKING, JOB_QUEUED
+
+    engine = make_engine(db_url)
+    now = utcnow()
+    with engine.begin() as conn:
+        command.upgrade(_alembic_config(conn), "0006")
+        old_jobs = sa.table("inbound_jobs", *(sa.column(c.name) for c in inbound_jobs.c
+                                             if c.name not in ("queued_at", "acked_at")))
+        for job_id, state in ((1, "queued"), (2, "asking"), (3, "done")):
+            conn.execute(insert(old_jobs).values(
+                id=job_id, tg_user_id=5, tg_chat_id=5, state=state, action="comment", okdesk_issue_id=40,
+                fingerprint="f" * 64, sent_at=now, attempts=0, next_try_at=now, budget_spent=0.0, dropped_files="[]",
+                created_at=now))
+    assert migrate(engine) == ("0006", head_revision())
+    store = Store(engine)
+    assert [(j.id, j.queued_at, j.acked_at) for j in store.unacked_jobs()] == [(1, None, None)]
+    assert store.ack_job(1, store.outbox_row(dedupe_key="inbound-ack:1", kind="telegram", payload="{}",
+                                             message_count=1, tg_chat_id=5))
+    assert not store.ack_job(1, store.outbox_row(dedupe_key="inbound-ack:1b", kind="telegram", payload="{}",
+                                                 message_count=1, tg_chat_id=5))  # once per job
+    assert store.unacked_jobs() == [] and [r.dedupe_key for r in store.due_items("telegram", utcnow())] == [
+        "inbound-ack:1"]
+    # The question answered: the clock starts then; back from unsure it does not start again.
+    assert store.update_job(2, only_if_state=[JOB_ASKING], state=JOB_QUEUED)
+    asked = store.get_job(2)
+    assert asked is not None and asked.queued_at is not None and asked.queued_at >= now
+    store.update_job(2, state="unsure")
+    store.update_job(2, state=JOB_QUEUED)
+    again = store.get_job(2)
+    assert again is not None and again.queued_at == asked.queued_at
+    with engine.begin() as conn:
+        command.downgrade(_alembic_config(conn), "0006")
+        columns = {c["name"] for c in sa.inspect(conn).get_columns("inbound_jobs")}
+    assert "queued_at" not in columns and "acked_at" not in columns
     engine.dispose()
 
 

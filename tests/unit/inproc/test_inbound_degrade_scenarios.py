@@ -28,7 +28,7 @@ def test_a_file_okdesk_refuses_stays_behind_named_and_the_other_goes(
                               reply_to=card.id),
                          dict(kind="document", data=b"ok", file_name="readme.txt")])
     (told,) = wait_text(tg, user, f"{NOT_ALL}{issue_id}")
-    assert "• setup.exe — служба поддержки не приняла файл: " in told.text and "readme.txt" not in told.text
+    assert "• setup.exe — система поддержки не принимает файлы этого типа" in told.text and "readme.txt" not in told.text
     wait_text(tg, user, f"{ADDED} #{issue_id}")
     comment = the_comment(emu, daemon, issue_id, contact_id)
     assert [a["attachment_file_name"] for a in comment["attachments"]] == ["readme.txt"]
@@ -70,5 +70,8 @@ def test_a_new_issue_okdesk_refuses_outright_is_told_to_the_client(
     new_issue_mode(tg, user)
     tg.send_text(user, "Не работает почта")
     daemon.wait_event("inbound_failed")
-    wait_text(tg, user, "HTTP 422")
+    (told,) = wait_text(tg, user, "Система поддержки не приняла это сообщение")
+    # No status, no words of Okdesk's: the client reads what to do.
+    assert told.text == ("Система поддержки не приняла это сообщение. Пожалуйста, измените его и отправьте ещё раз "
+                         "или свяжитесь со службой поддержки другим способом.")
     assert len(emu.issue_ids()) == 1
