@@ -110,6 +110,10 @@ class Intake:
         if self.bursts.joins(chat, replied):
             self.bursts.add(chat, [r.id for r in rows])
             return
+        ended = self.bursts.take(chat)
+        if ended is not None:
+            # Past its window (its own task waits for the lock we hold): the burst goes first, in order.
+            await self._burst_job(tg_chat_id=chat, burst=ended)
         if not replied and self.settings.sync.burst_window > 0:
             dialog = await off_loop(self.store.get_dialog, link.tg_user_id)
             if (dialog is not None and dialog[0] in (AWAITING_COMMENT, AWAITING_NEW_ISSUE)
@@ -122,20 +126,22 @@ class Intake:
     async def _finish_burst(self, tg_chat_id: int, burst: Burst) -> None:
         async with self.locks.hold(burst.tg_user_id):
             await self._flush_albums(tg_chat_id)  # an album still settling is the burst's too
-            if self.bursts.take(tg_chat_id) is not burst:
-                return  # cancelled meanwhile (/cancel)
-            rows = [row for row in [await off_loop(self.store.message_row, i) for i in burst.rows]
-                    if row is not None and row.job_id is None]
-            link = await off_loop(self.store.get_link, burst.tg_user_id)
-            if not rows or link is None:
-                return
-            log.info("burst_taken", tg_user_id=link.tg_user_id, messages=len(rows))
-            try:
-                # Routed as the first message would have been: the question it answered counts then.
-                await self._make_job(sorted(rows, key=lambda r: r.tg_message_id), link, link.language,
-                                     now=burst.started)
-            except Exception:  # resume() retries it at the next start
-                log.exception("burst_intake_failed", tg_user_id=link.tg_user_id)
+            if self.bursts.take(tg_chat_id) is burst:  # else cancelled (/cancel) or taken meanwhile
+                await self._burst_job(tg_chat_id=tg_chat_id, burst=burst)
+
+    async def _burst_job(self, *, tg_chat_id: int, burst: Burst) -> None:
+        rows = [row for row in [await off_loop(self.store.message_row, i) for i in burst.rows]
+                if row is not None and row.job_id is None]
+        link = await off_loop(self.store.get_link, burst.tg_user_id)
+        if not rows or link is None:
+            return
+        log.info("burst_taken", tg_user_id=link.tg_user_id, messages=len(rows))
+        try:
+            # Routed as the first message would have been: the question it answered counts then.
+            await self._make_job(sorted(rows, key=lambda r: r.tg_message_id), link, link.language,
+                                 now=burst.started)
+        except Exception:  # resume() retries it at the next start
+            log.exception("burst_intake_failed", tg_user_id=link.tg_user_id)
 
     async def _settle(self, key: tuple[int, int], tg_user_id: int) -> None:
         while True:
