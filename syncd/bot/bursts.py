@@ -5,7 +5,7 @@ The first message that answers such a question opens a burst instead of becoming
 every message (or album) of the client sent within ``sync.burst_window`` seconds of the burst's last
 one joins it, unless it is a reply (which has an issue of its own). After that much quiet the burst
 is one job, routed as its first message would have been when it arrived. The messages wait in the
-store without a job meanwhile: a crash takes them up one by one at the next start (Intake.resume).
+store without a job meanwhile: after a crash the next start (Intake.resume) gathers them again.
 """
 
 from __future__ import annotations

@@ -393,7 +393,7 @@ class Intake:
                         await off_loop(self.store.mark_handled, row.id)
                     continue
                 log.info("inbound_resumed", tg_user_id=user, messages=len(fresh))
-                await self._make_job(fresh, link, link.language)
+                await self._take(fresh, link, link.language)  # a burst a crash cut is gathered again
         for job in await off_loop(self.store.unasked_jobs, created_before=self.started_at):
             link = await off_loop(self.store.get_link, job.tg_user_id)
             if link is not None:

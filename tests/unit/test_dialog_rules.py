@@ -4,12 +4,13 @@ cancels, and which message joins a burst; and the settings that time them."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from syncd.config import SyncSettings
+from syncd.config import ConfigError, SyncSettings, load_settings
 from syncd.sync.dialog import (
     THANKS_WORDS_EN,
     THANKS_WORDS_RU,
@@ -139,3 +140,17 @@ def test_comment_window_is_the_older_name_of_the_wait_for_a_message() -> None:
     assert SyncSettings().message_wait == SyncSettings().question_ttl == 3600
     assert SyncSettings(comment_window=60).message_wait == 60
     assert SyncSettings().burst_window > 0
+
+
+def test_the_question_settings_are_checked_and_the_older_name_still_loads(tmp_path: Path) -> None:
+    env = {"SYNCD_OKDESK_URL": "https://acme.okdesk.ru", "SYNCD_OKDESK_API_TOKEN": "tok",
+           "SYNCD_TELEGRAM_API_ID": "1", "SYNCD_TELEGRAM_API_HASH": "hash", "SYNCD_TELEGRAM_BOT_TOKEN": "1:bot"}
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("[sync]\nquestion_ttl = 0\nburst_window = -1\n")
+    with pytest.raises(ConfigError) as err:
+        load_settings(cfg, env)
+    assert "sync.question_ttl must be greater than 0" in str(err.value)
+    assert "sync.burst_window must not be negative" in str(err.value)
+    cfg.write_text("[sync]\ncomment_window = 600\nburst_window = 0\n")
+    sync = load_settings(cfg, env).sync
+    assert (sync.message_wait, sync.question_ttl, sync.burst_window) == (600, 3600, 0)

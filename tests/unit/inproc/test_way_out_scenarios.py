@@ -195,3 +195,23 @@ def test_a_text_then_a_photo_after_new_request_is_one_issue_with_the_file(
     daemon.wait_cycles(2)
     assert len(emu.issues_of_contact(contact_id)) == 1
     assert not [t for t in texts_to(tg, user) if ASKED in t or "Создать заявку из этого сообщения" in t]
+
+
+def test_a_burst_cut_by_a_stop_is_gathered_again_as_one_at_the_next_start(
+        make_daemon: MakeDaemon, emu: OkdeskEmulator, tg: TelegramTestServer) -> None:
+    daemon, user, contact_id, issue_id = client_with_issue(make_daemon, emu, tg, "Сломался сканер",
+                                                           sync={"burst_window": 30})
+    comment_mode(tg, user, issue_id)
+    photo = make_png(40, 30)
+    tg.send_text(user, "Вот что он пишет:")
+    tg.send_media(user, "photo", data=photo)
+    recorded = "SELECT job_id FROM inbox_messages WHERE content != '{}' AND job_id IS NULL"
+    eventually(lambda: len(db_rows(daemon, recorded)) == 2, what="both messages recorded, no job yet")
+    daemon.stop()
+    daemon.overrides["sync"]["burst_window"] = 0.5  # the next start gathers them and is done quickly
+    daemon.start()
+    wait_text(tg, user, f"{ADDED} #{issue_id}")
+    (comment,) = own_comments(emu, issue_id, contact_id)
+    assert "Вот что он пишет:" in comment["content"]
+    assert [a["sha256"] for a in comment["attachments"]] == [sha(photo)]
+    assert daemon.find("burst_taken", messages=2)
