@@ -8,6 +8,8 @@ cancelled, and that nothing was sent; or that there was nothing to cancel.
 
 from __future__ import annotations
 
+from typing import Any
+
 from syncd.bot.intake import Intake
 from syncd.clock import utcnow
 from syncd.logs import get_logger
@@ -16,13 +18,18 @@ from syncd.store.inbound_repo import ASKING, CANCELLED, EXPIRED
 from syncd.store.offloop import off_loop
 from syncd.store.rows import Link
 from syncd.sync.dialog import Cancel, what_cancel_cancels
-from syncd.sync.routing import Callback
+from syncd.sync.routing import AWAITING_COMMENT, AWAITING_NEW_ISSUE, Callback
 from syncd.telegram.peers import peer_of
 from syncd.telegram.presses import Press
 from syncd.telegram.replies import Replies
 from syncd.texts import t
 
 log = get_logger(__name__)
+
+
+def _ours(dialog: tuple[str, dict[str, Any]] | None) -> bool:
+    """A question waiting for a message, live or expired (either way it is forgotten now)."""
+    return dialog is not None and dialog[0] in (AWAITING_COMMENT, AWAITING_NEW_ISSUE)
 
 
 def cancel_text(lang: str, what: Cancel) -> str:
@@ -39,7 +46,7 @@ class Cancelling:
         dialog = await off_loop(self.store.get_dialog, user)
         jobs = await off_loop(self.store.asking_jobs, user)
         what = what_cancel_cancels(dialog, [j.id for j in jobs], utcnow())
-        if dialog is not None:
+        if _ours(dialog):  # (a linking step, while relinking, is not a question of ours)
             await off_loop(self.store.clear_dialog, user)
         held = 0
         burst = self.intake.bursts.take(link.tg_chat_id)
@@ -69,7 +76,7 @@ class Cancelling:
         async with self.locks.hold(link.tg_user_id):
             dialog = await off_loop(self.store.get_dialog, link.tg_user_id)
             what = what_cancel_cancels(dialog, [], utcnow())
-            if dialog is not None:
+            if _ours(dialog):
                 await off_loop(self.store.clear_dialog, link.tg_user_id)
             if what.waiting is None:  # answered meanwhile, by the message the lock waited for
                 await press.edit(buttons=None)
