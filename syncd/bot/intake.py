@@ -183,7 +183,7 @@ class Intake:
         reply_to = next((r.reply_to_msg_id for r in rows if r.reply_to_msg_id), None)
         reply_issue = await self._reply_issue(link, reply_to)
         small_talk = is_small_talk(combined.typed, [f.kind for f in combined.files],
-                                   other_lines=sum(len(p.extra_lines) for p in parts))
+                                   other_lines=[line for p in parts for line in p.extra_lines])
         decision = route(reply_issue_id=reply_issue, dialog=await off_loop(self.store.get_dialog, user),
                          now=now or utcnow(), small_talk=small_talk)
         if decision.action == "thanks":

@@ -40,19 +40,24 @@ _THANKS_CORE = frozenset({
     "understood",
 })
 SMALL_TALK_WORDS = 6
-# An emoji-only message longer than this many symbols is more than a nod (a row of 🔥🔥🔥 is still one).
+# Emoji that nod or thank: a message of these alone (a few of them, skin tones allowed), or a sticker
+# standing for one, is a thanks. Any other emoji alone (😡, ❓, 😢) may be a complaint: it is asked about.
+NOD_EMOJI = frozenset("👍👌🙏❤♥💙💚🧡💛💜🤍🖤🙂😊☺😀😃😄😁😆🤗🥰😍😘😉🤝👏✅✔☑💪🔥⭐🌟✨🌹💐🎉💯👋🆗😎🫶🙌")
 SMALL_TALK_EMOJI = 8
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 
 
-def is_small_talk(typed: str, file_kinds: Sequence[str], *, other_lines: int = 0) -> bool:
-    """A short thanks: words of the lists above only (with at least one word of thanks), or emoji
-    alone, or a sticker alone. ``typed``: what the client typed (a sticker's emoji is not typed);
-    ``file_kinds``: the kinds of its files; ``other_lines``: lines of a location, a contact, a poll."""
-    if other_lines and not (list(file_kinds) == ["sticker"] and not typed.strip()):
+def is_small_talk(typed: str, file_kinds: Sequence[str], *, other_lines: Sequence[str] = ()) -> bool:
+    """A short thanks: words of the lists above only (with at least one word of thanks or assent),
+    or nodding emoji alone, or a sticker alone standing for one. ``typed``: what the client typed;
+    ``file_kinds``: the kinds of its files; ``other_lines``: the words of what has none of its own
+    (a sticker's emoji, a location, a contact)."""
+    sticker_alone = list(file_kinds) == ["sticker"] and not typed.strip()
+    if sticker_alone:
+        # A sticker says what its emoji says (one without an emoji is taken as a nod).
+        return all(_only_emoji(line) for line in other_lines)
+    if file_kinds or other_lines:
         return False
-    if file_kinds:
-        return list(file_kinds) == ["sticker"] and not typed.strip()
     text = typed.strip()
     if not text or len(text) > 80:
         return False
@@ -68,10 +73,15 @@ def is_small_talk(typed: str, file_kinds: Sequence[str], *, other_lines: int = 0
 
 
 def _only_emoji(text: str) -> bool:
+    """Nodding emoji alone: at least one, at most SMALL_TALK_EMOJI, with their modifiers."""
     symbols = [ch for ch in text if not ch.isspace()]
-    return 0 < len(symbols) <= SMALL_TALK_EMOJI * 2 and all(_decoration(ch) for ch in symbols) \
-        and sum(1 for ch in symbols if unicodedata.category(ch) == "So") <= SMALL_TALK_EMOJI \
-        and any(unicodedata.category(ch) == "So" for ch in symbols)
+    nods = [ch for ch in symbols if ch in NOD_EMOJI]
+    return 0 < len(nods) <= SMALL_TALK_EMOJI and all(ch in NOD_EMOJI or _modifier(ch) for ch in symbols)
+
+
+def _modifier(ch: str) -> bool:
+    # Sk: skin tones; Mn/Me: variation selectors; Cf: the zero width joiner; "!" after a nod.
+    return unicodedata.category(ch) in ("Sk", "Mn", "Me", "Cf") or ch == "!"
 
 
 def _only_decoration(rest: str) -> bool:

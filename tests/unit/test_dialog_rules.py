@@ -36,7 +36,7 @@ def _until(seconds: float) -> str:
 @pytest.mark.parametrize("text", [
     "Спасибо!", "спасибо большое", "Большое спасибо!!!", "ок", "Ок.", "OK", "окей", "Хорошо, спасибо",
     "Спасибо, всё работает", "Понял, спасибо 🙏", "спс", "благодарю", "Thanks!", "thank you so much", "ok thx",
-    "Got it, thanks", "👍", "👍👍", "🙏🏻", "❤️", "🔥🔥🔥", "Ясно", "Спасибо за помощь!",
+    "Got it, thanks", "👍", "👍👍", "🙏🏻", "❤️", "🔥🔥🔥", "👍!", "Ясно", "Спасибо за помощь!",
 ])
 def test_a_short_thanks_or_a_nod_is_small_talk(text: str) -> None:
     assert is_small_talk(text, [])
@@ -46,18 +46,22 @@ def test_a_short_thanks_or_a_nod_is_small_talk(text: str) -> None:
     "", "   ", "Да", "нет", "Всё", "Спасибо, но принтер опять не печатает", "ок, приеду в 15:00",
     "Спасибо 2", "Не работает", "thanks, but it is broken again", "Спасибо! Ещё вопрос: где счёт?",
     "???", "Ок " * 10, "спасибо " + "очень " * 20, "👍" * 20, "1", "+", "Спасибо, вот логин: ivanov",
+    # An emoji that may be a complaint or a question is asked about.
+    "😡", "❓", "😢", "👎", "👍😡",
 ])
 def test_anything_more_is_a_message(text: str) -> None:
     assert not is_small_talk(text, [])
 
 
 def test_a_sticker_alone_is_small_talk_with_words_or_other_files_it_is_not() -> None:
-    assert is_small_talk("", ["sticker"], other_lines=1)  # its emoji, as the sticker's line
+    assert is_small_talk("", ["sticker"], other_lines=["🙂"])  # its emoji, as the sticker's line
+    assert is_small_talk("", ["sticker"])  # a sticker without an emoji
+    assert not is_small_talk("", ["sticker"], other_lines=["😡"])  # an angry one is a message
     assert not is_small_talk("вот", ["sticker"])
     assert not is_small_talk("", ["photo"])
     assert not is_small_talk("Спасибо", ["photo"])
     assert not is_small_talk("", ["sticker", "photo"])
-    assert not is_small_talk("", [], other_lines=1)  # a location, a contact
+    assert not is_small_talk("", [], other_lines=["55.75, 37.61"])  # a location, a contact
 
 
 def test_both_languages_have_their_words() -> None:
