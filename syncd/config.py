@@ -147,8 +147,15 @@ class SyncSettings:
     # Two messages with the same text and files from one client within this many seconds are
     # one request: at most one issue.
     duplicate_window: float = 60.0
-    # After "Comment" on a card, the client's next message within this many seconds is the comment.
-    comment_window: float = 1800.0
+    # How long a question waits for the client (where a message goes, reopen or not, write your comment,
+    # describe the problem, your remark); after it the question is over and the client is told so.
+    question_ttl: float = 3600.0
+    # The older name of question_ttl for the questions waiting for a message ("Comment", "New request",
+    # a remark): when set, it wins for those (kept so that configurations setting it go on working).
+    comment_window: float | None = None
+    # After "Comment" or "New request", messages sent this close together (a text, then a photo: picking
+    # a photo on a phone takes a few seconds) are one comment or one issue; 0: the first message alone.
+    burst_window: float = 8.0
     # An upload Okdesk keeps failing (5xx) for this long is taken as a refusal of the files.
     file_retry_window: float = 300.0
     # An album arrives as several messages: it is one unit once this many seconds passed quietly.
@@ -167,6 +174,11 @@ class SyncSettings:
     # A loop (poll, outbox, inbound) silent this long is hung: the systemd watchdog pings stop.
     # 0: derived from the Okdesk timeouts (syncd/app/liveness.py).
     hang_timeout: float = 0.0
+
+    @property
+    def message_wait(self) -> float:
+        """Seconds a question waiting for the client's message lasts (sync.comment_window if set)."""
+        return self.comment_window if self.comment_window is not None else self.question_ttl
 
 
 @dataclass(frozen=True)

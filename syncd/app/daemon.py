@@ -206,6 +206,9 @@ def schedule_jobs(parts: Parts, tg_contact: TelegramHeartbeat, loop: asyncio.Abs
     # sync.personal_data_days: old texts and phones are blanked at start and every hour after.
     scheduler.add_job(purge_personal_data, "interval", args=[store, settings.sync.personal_data_days],
                       seconds=RETENTION_EVERY, next_run_time=now, id="personal_data", **every)
+    # Questions about a message left unanswered for sync.question_ttl end, and the client is told.
+    scheduler.add_job(parts.intake.expiry.run_once, "interval", seconds=parts.intake.expiry.every(),
+                      next_run_time=now, id="questions", **every)
     # Ratings a crash or a timeout left without an answer: looked at now (the client was told) and then now and again.
     scheduler.add_job(parts.menu.rating.resume, "interval", seconds=settings.sync.recheck_interval,
                       next_run_time=now, id="ratings", **every)

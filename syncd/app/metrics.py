@@ -34,8 +34,10 @@ from syncd.store.states import (
     DONE,
     FAILED,
     JOB_ASKING,
+    JOB_CANCELLED,
     JOB_DONE,
     JOB_DUPLICATE,
+    JOB_EXPIRED,
     JOB_FAILED,
     JOB_QUEUED,
     JOB_REFUSED,
@@ -59,7 +61,9 @@ log = get_logger(__name__)
 # finished (a client's message recognised as a repeat made nothing new: done too).
 OUTBOX_STATES = {DONE: "done", PENDING: "waiting", UNSURE: "waiting", FAILED: "failed", CANCELLED: "cancelled"}
 INBOUND_STATES = {JOB_DONE: "done", JOB_DUPLICATE: "done", JOB_ASKING: "waiting", JOB_QUEUED: "waiting",
-                  UNSURE: "waiting", JOB_FAILED: "failed", JOB_REFUSED: "refused"}
+                  UNSURE: "waiting", JOB_FAILED: "failed", JOB_REFUSED: "refused",
+                  # a question the client cancelled or left unanswered: nothing was sent, and they know it
+                  JOB_CANCELLED: "cancelled", JOB_EXPIRED: "cancelled"}
 VERDICTS = (YES, NO, UNKNOWN)
 # A last write at stop may not hold the stop up longer than this (a hung file system, a locked database).
 CLOSE_TIMEOUT = 5.0
@@ -132,7 +136,8 @@ def render(snap: Snapshot) -> str:
                    _by_state(snap.outbox, OUTBOX_STATES))
     out += _family("syncd_inbound_items", "gauge",
                    "Clients' messages on their way into Okdesk, by state (done, waiting: queued, unsure or "
-                   "asking the client, failed: parked, refused: Okdesk refused them or the client unlinked).",
+                   "asking the client, failed: parked, refused: Okdesk refused them or the client unlinked, "
+                   "cancelled: the client cancelled the question about them or left it unanswered).",
                    _by_state(snap.inbound, INBOUND_STATES))
     out += _family("syncd_okdesk_requests_total", "counter", "Okdesk requests sent since start, by outcome.",
                    [({"outcome": outcome}, float(n)) for outcome, n in snap.okdesk_requests.items()])

@@ -12,12 +12,14 @@ import asyncio
 import base64
 import time
 from collections.abc import Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from telethon import Button
 
-from syncd.bot.reopen import FinishedIssue
+from syncd.bot.bursts import Burst, Bursts
+from syncd.bot.expiry import QuestionExpiry
+from syncd.bot.reopen import FinishedIssue, cancel_row, expires
 from syncd.clock import utcnow
 from syncd.config import Settings
 from syncd.formatting.titles import make_title
@@ -30,8 +32,17 @@ from syncd.store import Store
 from syncd.store.inbound_repo import ASKING, DONE, DUPLICATE, QUEUED
 from syncd.store.offloop import off_loop
 from syncd.store.rows import InboxMessage, Link
+from syncd.sync.dialog import is_small_talk
 from syncd.sync.inbound import COMMENT_AS_IS, REOPEN
-from syncd.sync.routing import Callback, encode, issue_named_in, route
+from syncd.sync.routing import (
+    AWAITING_COMMENT,
+    AWAITING_NEW_ISSUE,
+    Callback,
+    dialog_live,
+    encode,
+    issue_named_in,
+    route,
+)
 from syncd.telegram.peers import peer_of
 from syncd.telegram.port import TelegramPort
 from syncd.telegram.replies import NotSent, Replies
@@ -54,6 +65,8 @@ class Intake:
         self._retries: set[asyncio.Task[None]] = set()
         self.finished = FinishedIssue(store=store, okdesk=okdesk, settings=settings, replies=replies,
                                       requeue=self._requeue_unfinished)
+        self.bursts = Bursts(settings.sync.burst_window, self._finish_burst)
+        self.expiry = QuestionExpiry(store=store, settings=settings, replies=replies, locks=locks)
 
     # ------------------------------------------------------------ recording
 
@@ -79,6 +92,7 @@ class Intake:
         if message.grouped_id:
             key = (event.chat_id, int(message.grouped_id))
             self._album_last[key] = time.monotonic()
+            self.bursts.touch(event.chat_id)
             if key not in self._album_tasks:
                 self._album_tasks[key] = asyncio.create_task(self._settle(key, link.tg_user_id))
             return
@@ -88,7 +102,46 @@ class Intake:
         # lock) and are taken by their own handlers, commands among them.
         row = await off_loop(self.store.message_row, row_id)
         if row is not None and row.job_id is None:
-            await self._make_job([row], link, lang)
+            await self._take([row], link, lang)
+
+    async def _take(self, rows: Sequence[InboxMessage], link: Link, lang: str) -> None:
+        """One message or one album: part of a burst, the start of one, or a job now."""
+        chat, replied = link.tg_chat_id, any(r.reply_to_msg_id for r in rows)
+        if self.bursts.joins(chat, replied):
+            self.bursts.add(chat, [r.id for r in rows])
+            return
+        ended = self.bursts.take(chat)
+        if ended is not None:
+            # Past its window (its own task waits for the lock we hold): the burst goes first, in order.
+            await self._burst_job(tg_chat_id=chat, burst=ended)
+        if not replied and self.settings.sync.burst_window > 0:
+            dialog = await off_loop(self.store.get_dialog, link.tg_user_id)
+            if (dialog is not None and dialog[0] in (AWAITING_COMMENT, AWAITING_NEW_ISSUE)
+                    and dialog_live(dialog, utcnow())):
+                # The answer to "Comment" or "New request": what follows it closely belongs to it.
+                self.bursts.start(chat, link.tg_user_id, [r.id for r in rows])
+                return
+        await self._make_job(rows, link, lang)
+
+    async def _finish_burst(self, tg_chat_id: int, burst: Burst) -> None:
+        async with self.locks.hold(burst.tg_user_id):
+            await self._flush_albums(tg_chat_id)  # an album still settling is the burst's too
+            if self.bursts.take(tg_chat_id) is burst:  # else cancelled (/cancel) or taken meanwhile
+                await self._burst_job(tg_chat_id=tg_chat_id, burst=burst)
+
+    async def _burst_job(self, *, tg_chat_id: int, burst: Burst) -> None:
+        rows = [row for row in [await off_loop(self.store.message_row, i) for i in burst.rows]
+                if row is not None and row.job_id is None]
+        link = await off_loop(self.store.get_link, burst.tg_user_id)
+        if not rows or link is None:
+            return
+        log.info("burst_taken", tg_user_id=link.tg_user_id, messages=len(rows))
+        try:
+            # Routed as the first message would have been: the question it answered counts then.
+            await self._make_job(sorted(rows, key=lambda r: r.tg_message_id), link, link.language,
+                                 now=burst.started)
+        except Exception:  # resume() retries it at the next start
+            log.exception("burst_intake_failed", tg_user_id=link.tg_user_id)
 
     async def _settle(self, key: tuple[int, int], tg_user_id: int) -> None:
         while True:
@@ -116,18 +169,26 @@ class Intake:
         if link is None:
             return
         try:
-            await self._make_job(rows, link, link.language)
+            await self._take(rows, link, link.language)
         except Exception:  # one album must not take the others down; resume() retries it
             log.exception("album_intake_failed", tg_user_id=link.tg_user_id)
 
     # ------------------------------------------------------------ deciding
 
-    async def _make_job(self, rows: Sequence[InboxMessage], link: Link, lang: str) -> None:
+    async def _make_job(self, rows: Sequence[InboxMessage], link: Link, lang: str,
+                        now: datetime | None = None) -> None:
         user = link.tg_user_id
-        combined = combine([Content.from_json(r.content) for r in rows])
+        parts = [Content.from_json(r.content) for r in rows]
+        combined = combine(parts)
         reply_to = next((r.reply_to_msg_id for r in rows if r.reply_to_msg_id), None)
         reply_issue = await self._reply_issue(link, reply_to)
-        decision = route(reply_issue_id=reply_issue, dialog=await off_loop(self.store.get_dialog, user), now=utcnow())
+        small_talk = is_small_talk(combined.typed, [f.kind for f in combined.files],
+                                   other_lines=[line for p in parts for line in p.extra_lines])
+        decision = route(reply_issue_id=reply_issue, dialog=await off_loop(self.store.get_dialog, user),
+                         now=now or utcnow(), small_talk=small_talk)
+        if decision.action == "thanks":
+            await self._thanks(rows, link, lang, forget_dialog=decision.used_dialog)
+            return
         sent_at = min(r.sent_at for r in rows)
         common = dict(tg_user_id=user, tg_chat_id=link.tg_chat_id, fingerprint=combined.fingerprint(),
                       sent_at=sent_at)
@@ -145,11 +206,25 @@ class Intake:
         else:
             job_id = await off_loop(self.store.create_job, ids, state=ASKING, **common)
             if job_id is not None:
-                await self._ask_or_retry(job_id, link, lang)
+                note = None
+                if decision.expired == AWAITING_COMMENT:
+                    note = t(lang, "expired_comment_note", issue_id=decision.expired_issue_id)
+                elif decision.expired == AWAITING_NEW_ISSUE:
+                    note = t(lang, "expired_new_issue_note")
+                await self._ask_or_retry(job_id, link, lang, note=note)
         if job_id is not None and decision.used_dialog:
             await off_loop(self.store.clear_dialog, user)
         if job_id is not None and decision.action == "comment":
             self.on_new_job()  # queued for the worker (a new issue wakes it in choose_create)
+
+    async def _thanks(self, rows: Sequence[InboxMessage], link: Link, lang: str, *, forget_dialog: bool) -> None:
+        """A short thanks with nothing it answers: acknowledged, never sent to Okdesk (syncd.sync.dialog)."""
+        for row in rows:
+            await off_loop(self.store.mark_handled, row.id)
+        if forget_dialog:
+            await off_loop(self.store.clear_dialog, link.tg_user_id)
+        log.info("small_talk_not_sent", tg_user_id=link.tg_user_id)
+        await self.replies.send(peer_of(link), t(lang, "thanks_ack"), reply_to=rows[0].tg_message_id)
 
     async def _reply_issue(self, link: Link, reply_to: int | None) -> int | None:
         """The issue a replied-to bot message is about: our own record, else the number it names."""
@@ -224,16 +299,18 @@ class Intake:
         if self.store.update_job(job_id, only_if_state=[ASKING], state=QUEUED, next_try_at=utcnow()):
             self.on_new_job()
 
-    async def _ask_or_retry(self, job_id: int, link: Link, lang: str, issue: Issue | None = None) -> None:
+    async def _ask_or_retry(self, job_id: int, link: Link, lang: str, issue: Issue | None = None,
+                            note: str | None = None) -> None:
         """Ask now; if Telegram or Okdesk fails, ask again later (the message is kept meanwhile)."""
-        if not await self._try_ask(job_id, link, lang, issue):
+        if not await self._try_ask(job_id, link, lang, issue, note):
             task = asyncio.create_task(self._ask_later(job_id, link.tg_user_id))
             self._retries.add(task)
             task.add_done_callback(self._retries.discard)
 
-    async def _try_ask(self, job_id: int, link: Link, lang: str, issue: Issue | None = None) -> bool:
+    async def _try_ask(self, job_id: int, link: Link, lang: str, issue: Issue | None = None,
+                       note: str | None = None) -> bool:
         try:
-            await self.ask(job_id, link, lang, issue)
+            await self.ask(job_id, link, lang, issue, note)
             return True
         except Exception as exc:  # noqa: BLE001 - asked again later; the job and its messages are safe
             log.warning("question_not_sent", tg_user_id=link.tg_user_id, job_id=job_id, error=type(exc).__name__)
@@ -256,8 +333,10 @@ class Intake:
         start (their messages are recorded; `resume` takes them up)."""
         for task in [*self._album_tasks.values(), *self._retries]:
             task.cancel()
+        self.bursts.close()
 
-    async def ask(self, job_id: int, link: Link, lang: str, issue: Issue | None = None) -> None:
+    async def ask(self, job_id: int, link: Link, lang: str, issue: Issue | None = None,
+                  note: str | None = None) -> None:
         """No context: offer the client's open issues and a new one, or (none open) a new one.
         A message for a finished issue: offer to reopen it (:mod:`syncd.bot.reopen`)."""
         job = await off_loop(self.store.get_job, job_id)
@@ -284,11 +363,13 @@ class Intake:
         else:
             text = t(lang, "offer_create") if open_issues is not None else t(lang, "ask_where")
             buttons = [[new_button]]
-        sent = await self.replies.send(peer_of(link), text, buttons=buttons)
+        text = f"{note}\n\n{text}" if note else text
+        sent = await self.replies.send(peer_of(link), text, buttons=[*buttons, cancel_row(lang, job_id)])
         if sent is None:
             raise NotSent  # asked again later (_ask_or_retry): the job and its messages are safe
-        # 0: asked, under an id Telegram did not tell (a repeat refused as a duplicate).
-        await off_loop(self.store.update_job, job_id, ask_message_id=sent.id or 0)
+        # 0: asked, under an id Telegram did not tell (a repeat refused as a duplicate). An asking job's
+        # next_try_at is when its question expires (the worker never takes an asking job).
+        await off_loop(self.store.update_job, job_id, ask_message_id=sent.id or 0, next_try_at=expires(self.settings))
 
     # ------------------------------------------------------------ after a restart
 
@@ -312,7 +393,7 @@ class Intake:
                         await off_loop(self.store.mark_handled, row.id)
                     continue
                 log.info("inbound_resumed", tg_user_id=user, messages=len(fresh))
-                await self._make_job(fresh, link, link.language)
+                await self._take(fresh, link, link.language)  # a burst a crash cut is gathered again
         for job in await off_loop(self.store.unasked_jobs, created_before=self.started_at):
             link = await off_loop(self.store.get_link, job.tg_user_id)
             if link is not None:

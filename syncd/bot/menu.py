@@ -15,6 +15,7 @@ from typing import Any
 
 from telethon import Button
 
+from syncd.bot.cancel import Cancelling
 from syncd.bot.intake import Intake
 from syncd.bot.portal import send_portal_link
 from syncd.bot.profile import VERBS as PROFILE_VERBS
@@ -30,7 +31,7 @@ from syncd.okdesk.models import Issue
 from syncd.okdesk.port import Okdesk
 from syncd.relay.ownership import owned_issue, visible_issues
 from syncd.store import Store
-from syncd.store.inbound_repo import ASKING
+from syncd.store.inbound_repo import ASKING, EXPIRED
 from syncd.store.offloop import off_loop
 from syncd.store.rows import Link
 from syncd.sync.issue_list import issue_page
@@ -52,7 +53,8 @@ def _labels(key: str) -> set[str]:
     return {texts[key] for texts in TEXTS.values() if key in texts}
 
 
-COMMANDS = {"/menu": "menu", "/help": "help", "/new": "new", "/issues": "issues", "/profile": "profile"}
+COMMANDS = {"/menu": "menu", "/help": "help", "/new": "new", "/issues": "issues", "/profile": "profile",
+            "/cancel": "cancel"}
 MENU_LABELS = {**{label: "new" for label in _labels("menu_new")},
                **{label: "issues" for label in _labels("menu_issues")},
                **{label: "help" for label in _labels("menu_help")},
@@ -64,6 +66,11 @@ def menu_action(text: str) -> str | None:
     text = text.strip()
     command = text.split()[0].split("@")[0].lower() if text.startswith("/") else None
     return COMMANDS.get(command or "") or MENU_LABELS.get(text)
+
+
+def cancel_prompt(lang: str) -> list[list[Any]]:
+    """The cancel button under a question waiting for the client's message (syncd.bot.cancel)."""
+    return [[Button.inline(t(lang, "cancel_button"), encode(Callback("cancel")))]]
 
 
 def menu_keyboard(lang: str) -> list[list[Any]]:
@@ -78,6 +85,7 @@ class Menu:
         self.status_names, self.replies, self.locks = status_names, replies, intake.locks
         self.profile = Profile(store=store, okdesk=okdesk, replies=replies)
         self.rating = Rating(store=store, okdesk=okdesk, settings=settings, locks=intake.locks, replies=replies)
+        self.cancelling = Cancelling(store=store, replies=replies, intake=intake)
 
     # ------------------------------------------------------------ commands and menu buttons
 
@@ -90,11 +98,12 @@ class Menu:
             contact = self.settings.telegram.support_contact
             support = t(lang, "help_support", contact=contact) if contact else ""
             await self.replies.send(peer, t(lang, "help", portal=portal, support=support), buttons=menu_keyboard(lang))
+        elif action == "cancel":
+            await self.cancelling.command(link, lang)
         elif action == "new":
-            until = utcnow() + timedelta(seconds=self.settings.sync.comment_window)
+            until = utcnow() + timedelta(seconds=self.settings.sync.message_wait)
             await off_loop(self.store.set_dialog, link.tg_user_id, AWAITING_NEW_ISSUE, {"until": until.isoformat()})
-            await self.replies.send(peer, t(lang, "ask_new_issue"),
-                                    buttons=[[Button.inline(t(lang, "cancel_button"), encode(Callback("cancel")))]])
+            await self.replies.send(peer, t(lang, "ask_new_issue"), buttons=cancel_prompt(lang))
         elif action == "issues":
             await self._list(link, lang, 0, edit=None)
         elif action == "profile":
@@ -122,10 +131,9 @@ class Menu:
             await press.answer()
             await self._list(link, lang, cb.page or 0, edit=press)
         elif cb.verb == "cancel":
-            await press.answer()
-            async with self.locks.hold(link.tg_user_id):
-                await off_loop(self.store.clear_dialog, link.tg_user_id)
-                await press.edit(t(lang, "cancelled"))
+            await self.cancelling.on_prompt(press, link, lang)
+        elif cb.verb == "drop":
+            await self.cancelling.on_drop(press, cb, link, lang)
         elif cb.verb in ("add", "new", "reopen", "as_comment"):
             await self._choice(press, cb, link, lang)
         elif cb.verb == "portal" and not self.settings.okdesk.portal_links:
@@ -185,11 +193,12 @@ class Menu:
         return row is not None and row.okdesk_contact_id is not None and row.okdesk_contact_id != link.okdesk_contact_id
 
     async def _ask_comment(self, link: Link, lang: str, issue: Issue) -> None:
-        until = utcnow() + timedelta(seconds=self.settings.sync.comment_window)
+        until = utcnow() + timedelta(seconds=self.settings.sync.message_wait)
         await off_loop(self.store.set_dialog, link.tg_user_id, AWAITING_COMMENT,
                        {"issue_id": issue.id, "until": until.isoformat()})
-        minutes = max(1, round(self.settings.sync.comment_window / 60))
-        sent = await self.replies.send(peer_of(link), t(lang, "ask_comment", issue_id=issue.id, minutes=minutes))
+        minutes = max(1, round(self.settings.sync.message_wait / 60))
+        sent = await self.replies.send(peer_of(link), t(lang, "ask_comment", issue_id=issue.id, minutes=minutes),
+                                       buttons=cancel_prompt(lang))
         if sent is not None and sent.id is not None:
             await off_loop(self.store.map_message, link.tg_chat_id, sent.id, issue.id)
         return None
@@ -217,6 +226,9 @@ class Menu:
             return
         # "Reopen" and "as it is" answer a question about a finished issue, nothing else (else forged).
         finished_question = job.action == "comment" and job.okdesk_issue_id is not None
+        if job.state == EXPIRED:
+            await press.tell(t(lang, "question_expired"))
+            return
         if job.state != ASKING or (cb.verb in ("reopen", "as_comment") and not finished_question):
             await press.tell(t(lang, "choice_taken"), alert=False)
             return

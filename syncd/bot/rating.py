@@ -221,11 +221,12 @@ class Rating:
                          buttons=remark_buttons(lang, issue_id), link_preview=False)
 
     async def _ask_remark(self, issue: Issue, link: Link, lang: str) -> None:
-        until = utcnow() + timedelta(seconds=self.settings.sync.comment_window)
+        until = utcnow() + timedelta(seconds=self.settings.sync.message_wait)
         # A remark is a public comment on the completed issue, never a reason to reopen it.
         await off_loop(self.store.set_dialog, link.tg_user_id, AWAITING_COMMENT,
                        {"issue_id": issue.id, "until": until.isoformat(), "remark": True})
-        await self.replies.send(peer_of(link), t(lang, "ask_remark", issue_id=issue.id))
+        cancel = [[Button.inline(t(lang, "cancel_button"), encode(Callback("cancel")))]]
+        await self.replies.send(peer_of(link), t(lang, "ask_remark", issue_id=issue.id), buttons=cancel)
 
     # ------------------------------------------------------------ ratings sent without an answer
 

@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
 
 from telethon import Button
 
+from syncd.clock import utcnow
 from syncd.config import Settings
 from syncd.formatting.titles import make_title
 from syncd.logs import get_logger
@@ -31,6 +34,17 @@ from syncd.telegram.replies import NotSent, Replies
 from syncd.texts import t
 
 log = get_logger(__name__)
+
+
+def cancel_row(lang: str, job_id: int) -> list[Any]:
+    """The last row of every question about a message: cancel it, the message is not sent."""
+    return [Button.inline(t(lang, "cancel_button"), encode(Callback("drop", job_id=job_id)))]
+
+
+def expires(settings: Settings) -> datetime:
+    """When a question asked now expires (sync.question_ttl)."""
+    return utcnow() + timedelta(seconds=settings.sync.question_ttl)
+
 
 class FinishedIssue:
     """Asks the client what to do with a message for a finished issue."""
@@ -62,8 +76,9 @@ class FinishedIssue:
                 [Button.inline(t(lang, "as_comment_button"), encode(Callback("as_comment", job_id=job.id)))]]
         if reopen:
             rows.insert(0, [Button.inline(t(lang, "reopen_button"), encode(Callback("reopen", job_id=job.id)))])
-        sent = await self.replies.send(peer_of(link), text, buttons=rows)
+        sent = await self.replies.send(peer_of(link), text, buttons=[*rows, cancel_row(lang, job.id)])
         if sent is None:
             raise NotSent  # the caller asks again later; the job waits meanwhile
-        await off_loop(self.store.update_job, job.id, ask_message_id=sent.id or 0)  # 0: asked, its id untold
+        # 0: asked, its id untold; next_try_at: when the question expires (syncd.bot.expiry).
+        await off_loop(self.store.update_job, job.id, ask_message_id=sent.id or 0, next_try_at=expires(self.settings))
         log.info("finished_issue_question_asked", tg_user_id=link.tg_user_id, issue_id=issue.id, reopen=reopen)

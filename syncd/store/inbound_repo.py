@@ -36,10 +36,16 @@ from syncd.store.states import (
     JOB_ASKING as ASKING,
 )
 from syncd.store.states import (
+    JOB_CANCELLED as CANCELLED,
+)
+from syncd.store.states import (
     JOB_DONE as DONE,
 )
 from syncd.store.states import (
     JOB_DUPLICATE as DUPLICATE,
+)
+from syncd.store.states import (
+    JOB_EXPIRED as EXPIRED,
 )
 from syncd.store.states import (
     JOB_FAILED as FAILED,
@@ -55,7 +61,7 @@ from syncd.store.states import (
 )
 
 # Its states have their home in syncd.store.states; named here too for the code that moves jobs.
-__all__ = ["ASKING", "DONE", "DUPLICATE", "FAILED", "OPEN_STATES", "QUEUED", "REFUSED", "RUNNABLE_JOB_STATES",
+__all__ = ["ASKING", "CANCELLED", "DONE", "DUPLICATE", "EXPIRED", "FAILED", "OPEN_STATES", "QUEUED", "REFUSED", "RUNNABLE_JOB_STATES",
            "UNSURE", "InboundStore"]
 
 
@@ -239,6 +245,17 @@ class InboundStore:
         with self.engine.begin() as conn:
             insert_ignore(conn, message_map, [dict(tg_chat_id=tg_chat_id, tg_message_id=tg_message_id,
                                                     okdesk_issue_id=okdesk_issue_id, created_at=utcnow())])
+
+    def expired_questions(self, now: datetime, created_before: datetime) -> list[InboundJob]:
+        """Jobs whose question was asked and went unanswered: an asking job's next_try_at is when its
+        question expires (the worker never takes an asking job, so the column is free for it). Made
+        before ``created_before`` too: a question asked by a version that did not set the expiry waits
+        its whole time from its job's creation."""
+        with self.engine.connect() as conn:
+            return every(InboundJob, conn.execute(select(inbound_jobs).where(
+                inbound_jobs.c.state == ASKING, inbound_jobs.c.ask_message_id.is_not(None),
+                inbound_jobs.c.next_try_at < now, inbound_jobs.c.created_at < created_before)
+                .order_by(inbound_jobs.c.id)))
 
     def asking_jobs(self, tg_user_id: int) -> list[InboundJob]:
         with self.engine.connect() as conn:

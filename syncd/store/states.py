@@ -28,6 +28,9 @@ OUTBOX_TELEGRAM, OUTBOX_NOTICE = "telegram", "okdesk_notice"
 # message already posted, refused by Okdesk (or its client unlinked), failed after its retry budget.
 JOB_ASKING, JOB_QUEUED = "asking", "queued"
 JOB_DONE, JOB_DUPLICATE, JOB_REFUSED, JOB_FAILED = "done", "duplicate", "refused", "failed"
+# A question's ends, the message never sent: the client cancelled it (/cancel, the cancel button), or
+# the question went unanswered for sync.question_ttl (the client is told).
+JOB_CANCELLED, JOB_EXPIRED = "cancelled", "expired"
 OPEN_JOB_STATES = (JOB_ASKING, JOB_QUEUED, UNSURE)
 # Jobs the worker takes up: queued, or unsure (those search Okdesk first).
 RUNNABLE_JOB_STATES = (JOB_QUEUED, UNSURE)

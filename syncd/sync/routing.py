@@ -19,18 +19,29 @@ _ISSUE_NUMBER = re.compile(r"#(\d{1,10})\b")
 
 @dataclass(frozen=True)
 class Route:
-    action: str  # comment | create | ask
+    action: str  # comment | create | ask | thanks
     okdesk_issue_id: int | None = None
     # The dialog state this message used up (cleared once the job exists).
     used_dialog: bool = False
     # A remark after a rating: a comment as it is, even on a completed issue (no reopen question).
     as_is: bool = False
+    # ask: the question this message was meant to answer had expired (AWAITING_COMMENT or
+    # AWAITING_NEW_ISSUE), so the client is told why it is asked; and the issue it named.
+    expired: str | None = None
+    expired_issue_id: int | None = None
 
 
-def route(*, reply_issue_id: int | None, dialog: tuple[str, dict[str, Any]] | None, now: datetime) -> Route:
+def dialog_live(dialog: tuple[str, dict[str, Any]], now: datetime) -> bool:
+    until = dialog[1].get("until")
+    return until is None or datetime.fromisoformat(until) >= now
+
+
+def route(*, reply_issue_id: int | None, dialog: tuple[str, dict[str, Any]] | None, now: datetime,
+          small_talk: bool = False) -> Route:
+    """``small_talk``: the message is a short thanks (syncd.sync.dialog.is_small_talk): with no reply
+    context and no question waiting for a message, it is acknowledged, never sent nor asked about."""
     state, data = dialog if dialog is not None else ("", {})
-    until = data.get("until")
-    live = until is None or datetime.fromisoformat(until) >= now
+    live = dialog is not None and dialog_live(dialog, now)
     remark = state == AWAITING_COMMENT and live and bool(data.get("remark"))
     if reply_issue_id is not None:
         if remark and data.get("issue_id") == reply_issue_id:
@@ -42,6 +53,12 @@ def route(*, reply_issue_id: int | None, dialog: tuple[str, dict[str, Any]] | No
             return Route("comment", int(data["issue_id"]), used_dialog=True, as_is=bool(data.get("remark")))
         if state == AWAITING_NEW_ISSUE and live:
             return Route("create", used_dialog=True)
+    waited = state in (AWAITING_COMMENT, AWAITING_NEW_ISSUE) and not live
+    if small_talk:
+        return Route("thanks", used_dialog=waited)
+    if waited:
+        issue = data.get("issue_id")
+        return Route("ask", used_dialog=True, expired=state, expired_issue_id=int(issue) if issue else None)
     return Route("ask")
 
 
@@ -86,11 +103,13 @@ _VERBS = {"v": "view", "r": "refresh", "c": "comment", "p": "portal", "l": "list
           "rt": "rate", "rm": "remark",
           # a message on a finished issue: reopen it and comment, or comment without reopening
           "ro": "reopen", "ac": "as_comment",
+          # a question about a message (where to, reopen or not) cancelled: the message is not sent
+          "xj": "drop",
           # linking a company's client: yes / no, and the service object chosen
           "cy": "company_yes", "cn": "company_no", "me": "entity"}
 _LETTERS = {v: k for k, v in _VERBS.items()}
 _ISSUE_VERBS = ("view", "refresh", "comment", "portal", "remark")
-_JOB_VERBS = ("new", "reopen", "as_comment")
+_JOB_VERBS = ("new", "reopen", "as_comment", "drop")
 # How many numbers follow each verb (the others carry none).
 _SHAPE = {**dict.fromkeys((*_ISSUE_VERBS, *_JOB_VERBS, "list", "entity"), 1), "add": 2, "rate": 2}
 

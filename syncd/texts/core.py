@@ -76,11 +76,10 @@ TEXTS: dict[str, dict[str, str]] = {
             "Ответы службы поддержки и смена статуса приходят сюда автоматически.{support}"
         ),
         "ask_new_issue": (
-            "Опишите проблему одним сообщением: текст, фото, видео, файлы или альбом. "
-            "Из него будет создана заявка."
+            "Опишите проблему: текст, фото, видео, файлы или альбом. Из этого будет создана заявка; "
+            "несколько сообщений подряд (например, текст и фото) станут одной заявкой."
         ),
         "cancel_button": "✖ Отмена",
-        "cancelled": "Отменено.",
         "issue_created": (
             "✅ Заявка #{issue_id} «{title}» создана. Ответы сотрудников придут сюда. "
             "Чтобы дополнить заявку, ответьте на это сообщение."
@@ -114,7 +113,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "portal_wait": "⏳ Готовим ссылку для входа…",
         "ask_comment": (
             "Напишите комментарий к заявке #{issue_id}: текст, фото, видео или файлы. "
-            "Следующее ваше сообщение в течение {minutes} мин. будет добавлено в заявку."
+            "Ваше следующее сообщение в течение {minutes} мин. будет добавлено в заявку; "
+            "несколько сообщений подряд (например, текст и фото) станут одним комментарием."
         ),
         "files_not_attached": "⚠️ Не все файлы удалось прикрепить к заявке #{issue_id}:\n{lines}",
         "file_line": "• {name} — {reason}",
@@ -204,11 +204,10 @@ TEXTS: dict[str, dict[str, str]] = {
             "Replies from support and status changes arrive here by themselves.{support}"
         ),
         "ask_new_issue": (
-            "Describe the problem in one message: text, photos, videos, files or an album. "
-            "A request will be created from it."
+            "Describe the problem: text, photos, videos, files or an album. A request will be created from it; "
+            "several messages in a row (say, a text and a photo) become one request."
         ),
         "cancel_button": "✖ Cancel",
-        "cancelled": "Cancelled.",
         "issue_created": (
             "✅ Request #{issue_id} “{title}” created. Staff replies will arrive here. "
             "To add to it, reply to this message."
@@ -242,7 +241,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "portal_wait": "⏳ Preparing your sign-in link…",
         "ask_comment": (
             "Write your comment on request #{issue_id}: text, photos, videos or files. "
-            "Your next message within {minutes} min will be added to the request."
+            "Your next message within {minutes} min will be added to the request; "
+            "several messages in a row (say, a text and a photo) become one comment."
         ),
         "files_not_attached": "⚠️ Some files could not be attached to request #{issue_id}:\n{lines}",
         "file_line": "• {name}: {reason}",

@@ -43,6 +43,7 @@ FAST_SETTINGS: dict[str, dict[str, Any]] = {
         "sender_idle": 0.2,
         "shutdown_grace": 5,
         "album_settle": 0.3,
+        "burst_window": 0.3,
     },
     "okdesk": {"max_requests_per_minute": 6000, "timeout": 3, "connect_timeout": 1},
     # A send answered RANDOM_ID_DUPLICATE is asked again for this long (tests of a call kept in flight

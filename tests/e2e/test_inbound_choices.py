@@ -58,7 +58,7 @@ def test_no_context_offers_open_issues_and_add_takes_text_and_files(make_daemon,
     labels = button_texts(ask)
     assert f"➕ В #{issue_id} «Сломался кондиционер»" in labels
     assert f"➕ В #{other} «Нет интернета в переговорной»" in labels
-    assert labels[-1] == "📝 Новая заявка"
+    assert labels[-2:] == ["📝 Новая заявка", "✖ Отмена"]
     add = next(d for d in callback_data(ask) if d.startswith(b"a:") and d.endswith(f":{issue_id}".encode()))
     press(tg, user, ask.id, add)
     wait_text(tg, user, f"{ADDED} #{issue_id}")
@@ -87,7 +87,7 @@ def test_no_open_issues_offer_creates_issue_from_the_message(make_daemon, emu, t
     data = b"%PDF-1.4\n" + bytes(4000)
     tg.send_media(user, "document", data=data, file_name="Скан договора.pdf", caption="Прошу проверить договор")
     (offer,) = wait_text(tg, user, OFFER)
-    assert button_texts(offer) == ["📝 Создать заявку"]
+    assert button_texts(offer) == ["📝 Создать заявку", "✖ Отмена"]
     press(tg, user, offer.id, callback_data(offer)[0])
     (confirm,) = wait_text(tg, user, CREATED)
     (issue,) = emu.issues_of_contact(contact_id)

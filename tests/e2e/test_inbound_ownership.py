@@ -136,7 +136,8 @@ def test_reply_to_another_chats_message_is_not_about_that_issue(make_daemon, emu
     tg.send_text(bob, "Присоединяюсь к вопросу", reply_to=alices.id)
     question = asked(tg, bob)
     assert {d for _, d in buttons(question.reply_markup)} == {f"a:{job_of(question)}:{b_issue}".encode(),
-                                                               f"n:{job_of(question)}".encode()}
+                                                               f"n:{job_of(question)}".encode(),
+                                                               f"xj:{job_of(question)}".encode()}
     assert_nothing_of(tg, bob, a_issue, ALICE_TITLE, ALICE_SECRET)
     assert [c["content"] for c in emu.get_comments(a_issue)] == [ALICE_SECRET]
     assert emu.comments_by(b_issue, author=("contact", b_contact)) == []

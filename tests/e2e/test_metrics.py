@@ -93,7 +93,7 @@ def test_metrics_file_counts_deliveries_requests_and_polls_and_is_replaced_whole
     started = time.time()
     assert by_label(values, "syncd_outbox_items")["failed"] == 0
     assert by_label(values, "syncd_outbox_items")["waiting"] == 0
-    assert set(by_label(values, "syncd_inbound_items")) == {"done", "waiting", "failed", "refused"}
+    assert set(by_label(values, "syncd_inbound_items")) == {"done", "waiting", "failed", "refused", "cancelled"}
     requests = by_label(values, "syncd_okdesk_requests_total")
     assert requests["ok"] >= 3 and requests["server_error"] == 1 and requests["connection_error"] == 0
     assert values[("syncd_telegram_flood_wait_seconds_total", ())] == pytest.approx(1.0)

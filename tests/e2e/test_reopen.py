@@ -53,7 +53,7 @@ def test_a_reply_on_a_completed_issue_asks_and_reopen_reopens_then_comments(make
     tg.send_text(user, "Сканер опять не работает", reply_to=notice.id)
     asked = question(tg, user, ASK_REOPEN)
     assert button_texts(asked) == [
-        "🔄 Возобновить заявку", "🆕 Создать новую заявку", "💬 Просто комментарий"]
+        "🔄 Возобновить заявку", "🆕 Создать новую заявку", "💬 Просто комментарий", "✖ Отмена"]
     # Nothing is posted while the client decides.
     daemon.wait_cycles(1)
     assert emu.comments_by(issue_id, author=("contact", contact_id)) == []
@@ -118,7 +118,7 @@ def test_after_the_reopen_window_a_completed_issue_is_not_offered_for_reopening(
     tg.send_text(user, "Снова сломался", reply_to=notice.id)
     asked = question(tg, user, ASK_CLOSED)
     assert button_texts(asked) == [
-        "🆕 Создать новую заявку", "💬 Просто комментарий"]
+        "🆕 Создать новую заявку", "💬 Просто комментарий", "✖ Отмена"]
 
 
 def test_a_message_after_the_comment_button_of_a_completed_issue_is_asked_about_too(make_daemon, emu, tg) -> None:

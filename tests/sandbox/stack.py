@@ -36,7 +36,7 @@ SYSTEMD_ENV = ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "CREDENTIALS_DI
 SETTINGS: dict[str, dict[str, Any]] = {
     "okdesk": {"max_requests_per_minute": 1200, "timeout": 5, "connect_timeout": 2},
     "sync": {"poll_interval": 0.5, "reconcile_min_period": 1.0, "retry_base": 0.5, "retry_cap": 5.0,
-             "per_chat_interval": 0.1, "sender_idle": 0.2, "shutdown_grace": 3, "album_settle": 1.0},
+             "per_chat_interval": 0.1, "sender_idle": 0.2, "shutdown_grace": 3, "album_settle": 1.0, "burst_window": 3.0},
     "log": {"level": "INFO", "format": "json"},
 }
 

@@ -46,7 +46,7 @@ TelegramFactory = Callable[[Settings], SyncdTelegramClient]
 
 # The e2e windows, some shorter still: nothing here waits on a real network.
 UNIT_SETTINGS: dict[str, dict[str, Any]] = {
-    "sync": {"poll_interval": 0.2, "sender_idle": 0.1, "album_settle": 0.25, "shutdown_grace": 3,
+    "sync": {"poll_interval": 0.2, "sender_idle": 0.1, "album_settle": 0.25, "burst_window": 0.3, "shutdown_grace": 3,
              "reconcile_min_period": 0.3},
 }
 

@@ -43,7 +43,9 @@ def test_the_message_after_comment_is_a_comment_while_the_window_lasts() -> None
     at_the_edge = (AWAITING_COMMENT, {"issue_id": 9, "until": _until(0)})
     assert route(reply_issue_id=None, dialog=at_the_edge, now=NOW).action == "comment"
     expired = (AWAITING_COMMENT, {"issue_id": 9, "until": _until(-1)})
-    assert route(reply_issue_id=None, dialog=expired, now=NOW) == Route("ask")
+    # Asked about, with the reason: the question it answered is over (and forgotten once the job exists).
+    assert route(reply_issue_id=None, dialog=expired, now=NOW) == Route(
+        "ask", used_dialog=True, expired=AWAITING_COMMENT, expired_issue_id=9)
 
 
 def test_an_open_ended_dialog_has_no_expiry() -> None:
@@ -55,7 +57,8 @@ def test_awaiting_new_issue_creates_until_it_expires() -> None:
     live = (AWAITING_NEW_ISSUE, {"until": _until(30)})
     assert route(reply_issue_id=None, dialog=live, now=NOW) == Route("create", None, used_dialog=True)
     expired = (AWAITING_NEW_ISSUE, {"until": _until(-30)})
-    assert route(reply_issue_id=None, dialog=expired, now=NOW) == Route("ask")
+    assert route(reply_issue_id=None, dialog=expired, now=NOW) == Route(
+        "ask", used_dialog=True, expired=AWAITING_NEW_ISSUE)
 
 
 @pytest.mark.parametrize("dialog", [
@@ -98,7 +101,7 @@ def test_issue_named_in(text: str | None, issue: int | None) -> None:
 ids = st.integers(min_value=0, max_value=2**53)
 callbacks = st.one_of(
     st.builds(Callback, verb=st.sampled_from(["view", "refresh", "comment", "portal", "remark"]), issue_id=ids),
-    st.builds(Callback, verb=st.sampled_from(["new", "reopen", "as_comment"]), job_id=ids),
+    st.builds(Callback, verb=st.sampled_from(["new", "reopen", "as_comment", "drop"]), job_id=ids),
     st.builds(Callback, verb=st.just("rate"), issue_id=ids, rate=st.sampled_from(RATES)),
     st.builds(Callback, verb=st.just("entity"), entity_id=ids),
     st.sampled_from([Callback(v) for v in ("unlink", "unlink_yes", "relink", "company_yes", "company_no")]),

@@ -46,7 +46,8 @@ def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
 def full_snapshot(**changes: Any) -> Snapshot:
     values: dict[str, Any] = dict(
         now=NOW, outbox={"done": 40, "pending": 2, "failed": 1, "cancelled": 3},
-        inbound={"done": 7, "duplicate": 1, "queued": 1, "asking": 2, "unsure": 1, "failed": 4, "refused": 5},
+        inbound={"done": 7, "duplicate": 1, "queued": 1, "asking": 2, "unsure": 1, "failed": 4, "refused": 5,
+                 "cancelled": 2, "expired": 1},
         okdesk_requests={**dict.fromkeys(OUTCOMES, 0), "ok": 120, "server_error": 3, "timeout": 1},
         budget_in_window=30, budget_limit=120, last_successful_poll=NOW - 2.5, flood_waits=2,
         flood_wait_seconds=7.0, bump_verdict="yes")
@@ -73,7 +74,7 @@ def test_render_is_prometheus_text_with_every_documented_metric() -> None:
     assert {labels[0][1]: v for (name, labels), v in values.items() if name == "syncd_outbox_items"} == {
         "done": 40, "waiting": 2, "failed": 1, "cancelled": 3}
     assert {labels[0][1]: v for (name, labels), v in values.items() if name == "syncd_inbound_items"} == {
-        "done": 8, "waiting": 4, "failed": 4, "refused": 5}
+        "done": 8, "waiting": 4, "failed": 4, "refused": 5, "cancelled": 3}
     requests = {labels[0][1]: v for (name, labels), v in values.items() if name == "syncd_okdesk_requests_total"}
     assert set(requests) == set(OUTCOMES) and requests["ok"] == 120 and requests["server_error"] == 3
     assert values[("syncd_okdesk_budget_used_ratio", ())] == pytest.approx(0.25)

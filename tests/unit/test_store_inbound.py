@@ -291,3 +291,18 @@ def test_the_migrations_create_the_inbound_tables_with_their_keys(store: Store) 
     assert {"inbox_messages", "inbound_jobs", "message_map", "dialogs"} <= set(inspector.get_table_names())
     uniques = {u["name"]: u["column_names"] for u in inspector.get_unique_constraints("inbox_messages")}
     assert uniques.get("uq_inbox_messages_tg") == ["tg_chat_id", "tg_message_id"]
+
+
+def test_a_question_expires_once_asked_past_its_time_and_never_before_its_jobs_whole_time(store: Store) -> None:
+    now = utcnow()
+    asked_long_ago = _new_job(store, 301, state=ASKING)
+    store.update_job(asked_long_ago, ask_message_id=9, next_try_at=now - timedelta(seconds=1))
+    not_yet = _new_job(store, 302, state=ASKING)
+    store.update_job(not_yet, ask_message_id=10, next_try_at=now + timedelta(hours=1))
+    never_asked = _new_job(store, 303, state=ASKING)  # its question a crash kept from being sent
+    answered = _new_job(store, 304, state=QUEUED)
+    store.update_job(answered, ask_message_id=11, next_try_at=now - timedelta(hours=1))
+    assert [j.id for j in store.expired_questions(now, now + timedelta(seconds=1))] == [asked_long_ago]
+    # A question asked by a version that set no expiry (next_try_at: its creation) waits its whole time.
+    assert store.expired_questions(now, now - timedelta(hours=1)) == []
+    assert never_asked and not_yet

@@ -67,7 +67,8 @@ def test_a_reply_on_a_completed_issue_is_asked_about_and_reopen_reopens_then_com
     (notice,) = wait_text(tg, user, f"#{issue_id} «Не работает сканер»: Открыта →")
     tg.send_text(user, "Сканер опять не работает", reply_to=notice.id)
     (asked,) = wait_text(tg, user, "уже выполнена. Что сделать с вашим сообщением?")
-    assert button_texts(asked) == ["🔄 Возобновить заявку", "🆕 Создать новую заявку", "💬 Просто комментарий"]
+    assert button_texts(asked) == ["🔄 Возобновить заявку", "🆕 Создать новую заявку", "💬 Просто комментарий",
+                                   "✖ Отмена"]
     assert emu.comments_by(issue_id, author=("contact", contact_id)) == []
     reopen = next(d for d in callback_data(asked) if d.startswith(b"ro:"))
     assert press(tg, user, asked.id, reopen).message == "✓"

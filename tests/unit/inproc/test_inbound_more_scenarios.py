@@ -57,13 +57,14 @@ def test_the_same_request_twice_makes_one_issue(
     user, contact_id = link_client(tg, emu, daemon)
     tg.send_text(user, "Не работает Wi-Fi на третьем этаже")
     offer = wait_text(tg, user, OFFER)[-1]
-    (create,) = callback_data(offer)
+    create, cancel = callback_data(offer)
+    assert cancel.startswith(b"xj:")
     press(tg, user, offer.id, create)
     wait_text(tg, user, CREATED)
     # Again, now that it is open: asked where to, and "a new issue" finds the twin.
     tg.send_text(user, "Не работает Wi-Fi на третьем этаже")
     (asked,) = wait_text(tg, user, "Куда добавить это сообщение?")
-    press(tg, user, asked.id, callback_data(asked)[-1])
+    press(tg, user, asked.id, callback_data(asked)[-2])  # the last is "cancel"
     (issue,) = eventually(lambda: emu.issues_of_contact(contact_id), what="the issue")
     wait_text(tg, user, f"Такая заявка уже создана: #{issue['id']}.")
     assert len(emu.issues_of_contact(contact_id)) == 1
@@ -78,7 +79,7 @@ def test_the_question_is_asked_even_when_okdesk_cannot_list_the_clients_issues(
     (asked,) = wait_text(tg, user, "Куда добавить это сообщение?")
     daemon.wait_event("open_issues_unavailable")
     emu.clear_faults()
-    (new,) = callback_data(asked)
+    new, _cancel = callback_data(asked)
     press(tg, user, asked.id, new)
     wait_text(tg, user, CREATED)
     assert len(emu.issue_ids()) == 2
