@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+import functools
+import inspect
 import os
 import shutil
 import signal
 import sys
+from collections.abc import Callable
 from contextlib import suppress
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import Engine
@@ -190,28 +193,50 @@ async def start(parts: Parts) -> Running:
     return running
 
 
+def ends_quietly_at_stop(job: Callable[..., Any]) -> Callable[..., Any]:
+    """A coroutine job that a stop cancels ends quietly: APScheduler would log it as an error.
+
+    The scheduler's shutdown cancels its coroutine jobs still running (a recheck waiting for Okdesk,
+    say), and APScheduler reports every exception of a job, CancelledError included, as "raised an
+    exception". Being stopped in the middle of a periodic look is no error: the next start looks again.
+    """
+    if not inspect.iscoroutinefunction(job):
+        return job
+
+    @functools.wraps(job)
+    async def run(*args: Any, **kwargs: Any) -> None:
+        try:
+            await job(*args, **kwargs)
+        except asyncio.CancelledError:
+            log.info("job_cancelled_at_stop", job=getattr(job, "__qualname__", repr(job)))
+
+    return run
+
+
 def schedule_jobs(parts: Parts, tg_contact: TelegramHeartbeat, loop: asyncio.AbstractEventLoop) -> AsyncIOScheduler:
     """The periodic jobs: staff notices, the latest error for `syncd status`, the Telegram heartbeat for
     `syncd check`, the personal-data bound, and ratings left without an answer."""
     settings, store = parts.settings, parts.store
-    every = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
     now = datetime.now(timezone.utc)
     scheduler = AsyncIOScheduler(event_loop=loop)
-    scheduler.add_job(parts.notice_worker.run_once, "interval", seconds=max(settings.sync.poll_interval or DEFAULT_POLL,
-                                                                            1.0), id="notices", **every)
+
+    def every_so_often(job: Callable[..., Any], **options: Any) -> None:
+        scheduler.add_job(ends_quietly_at_stop(job), "interval", max_instances=1, coalesce=True,
+                          misfire_grace_time=None, **options)
+
+    every_so_often(parts.notice_worker.run_once, seconds=max(settings.sync.poll_interval or DEFAULT_POLL, 1.0),
+                   id="notices")
     # `syncd status` shows the latest error: written every few seconds, not once per error.
-    scheduler.add_job(parts.health.save_latest_error, "interval", args=[store], seconds=LAST_ERROR_SAVE_EVERY,
-                      id="last_error", **every)
-    scheduler.add_job(tg_contact.beat, "interval", seconds=HEARTBEAT_EVERY, id="telegram_contact", **every)
+    every_so_often(parts.health.save_latest_error, args=[store], seconds=LAST_ERROR_SAVE_EVERY, id="last_error")
+    every_so_often(tg_contact.beat, seconds=HEARTBEAT_EVERY, id="telegram_contact")
     # sync.personal_data_days: old texts and phones are blanked at start and every hour after.
-    scheduler.add_job(purge_personal_data, "interval", args=[store, settings.sync.personal_data_days],
-                      seconds=RETENTION_EVERY, next_run_time=now, id="personal_data", **every)
+    every_so_often(purge_personal_data, args=[store, settings.sync.personal_data_days], seconds=RETENTION_EVERY,
+                   next_run_time=now, id="personal_data")
     # Questions about a message left unanswered for sync.question_ttl end, and the client is told.
-    scheduler.add_job(parts.intake.expiry.run_once, "interval", seconds=parts.intake.expiry.every(),
-                      next_run_time=now, id="questions", **every)
+    every_so_often(parts.intake.expiry.run_once, seconds=parts.intake.expiry.every(), next_run_time=now,
+                   id="questions")
     # Ratings a crash or a timeout left without an answer: looked at now (the client was told) and then now and again.
-    scheduler.add_job(parts.menu.rating.resume, "interval", seconds=settings.sync.recheck_interval,
-                      next_run_time=now, id="ratings", **every)
+    every_so_often(parts.menu.rating.resume, seconds=settings.sync.recheck_interval, next_run_time=now, id="ratings")
     scheduler.start()
     return scheduler
 

@@ -55,6 +55,19 @@ def test_a_request_okdesk_failed_is_sent_again_by_the_recheck(
     assert emu.issue_rate(issue_id) == "bad" and len(accepted(emu, issue_id)) == 1
 
 
+def test_a_stop_while_the_recheck_waits_for_okdesk_is_no_error(
+        make_daemon: MakeDaemon, emu: OkdeskEmulator, tg: TelegramTestServer, employee: int) -> None:
+    """The recheck is a coroutine job: APScheduler logs one cancelled by its shutdown as an error."""
+    daemon, user, issue_id, notice = rated_issue(make_daemon, emu, tg, employee, sync={"recheck_interval": 0.3})
+    emu.add_fault(Fault(kind="status", status=503, path=rf"/issues/{issue_id}/rates$", method="POST", times=None))
+    assert result_of(tg, user, tg.press_button(user, notice.id, f"rt:{issue_id}:1".encode()), LOST)
+    slow = emu.add_fault(Fault(kind="slow", delay=3, path=rf"/issues/{issue_id}$", method="GET", times=None))
+    eventually(lambda: slow.hits, what="the recheck waiting for Okdesk's answer")
+    assert daemon.stop() == 0
+    assert daemon.errors() == []
+    assert [r["state"] for r in db_rows(daemon, RATINGS)] == [UNSURE]  # looked at again at the next start
+
+
 def test_rated_in_the_portal_or_reopened_before_the_tap_is_not_rated_again(
         make_daemon: MakeDaemon, emu: OkdeskEmulator, tg: TelegramTestServer, employee: int) -> None:
     daemon, user, issue_id, notice = rated_issue(make_daemon, emu, tg, employee)
