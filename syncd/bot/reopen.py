@@ -71,7 +71,10 @@ class FinishedIssue:
             return
         reopen = reopen_refusal(issue, link.okdesk_contact_id, self.settings.okdesk, self.okdesk.okdesk_now()) is None
         title = make_title(issue.title, 60)
-        text = t(lang, "finished_ask_reopen" if reopen else "finished_ask", issue_id=issue.id, title=title)
+        # Okdesk's own word for the status («Решена», «Закрыта» or the account's own name for it).
+        status = issue.status_name or issue.status_code or "?"
+        text = t(lang, "finished_ask_reopen" if reopen else "finished_ask", issue_id=issue.id, title=title,
+                 status=status)
         rows = [[Button.inline(t(lang, "new_from_finished_button"), encode(Callback("new", job_id=job.id)))],
                 [Button.inline(t(lang, "as_comment_button"), encode(Callback("as_comment", job_id=job.id)))]]
         if reopen:

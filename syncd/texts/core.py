@@ -10,8 +10,8 @@ TEXTS: dict[str, dict[str, str]] = {
             "по нему мы найдём вас в системе."
         ),
         "share_phone_button": "📱 Поделиться номером",
-        "linked_as": "Вы подключены как {name}. Ответы сотрудников по вашим заявкам будут приходить сюда.",
-        "linked_now": "Готово! Вы подключены как {name}. Ответы сотрудников по вашим заявкам будут приходить сюда.",
+        "linked_as": "Вы подключены как {name}. Ответы службы поддержки по вашим заявкам будут приходить сюда.",
+        "linked_now": "Готово! Вы подключены как {name}. Ответы службы поддержки по вашим заявкам будут приходить сюда.",
         "not_own_contact": (
             "Это не ваш номер. Пожалуйста, нажмите кнопку «Поделиться номером», "
             "чтобы отправить свой собственный контакт."
@@ -29,7 +29,7 @@ TEXTS: dict[str, dict[str, str]] = {
         ),
         "not_found_call": "Мы не нашли вас по номеру телефона. Пожалуйста, обратитесь в службу поддержки{support}.",
         "support_suffix": ": {contact}",
-        "private_only": "Я работаю только в личных сообщениях. Напишите мне напрямую.",
+        "private_only": "Мы отвечаем только в личных сообщениях. Напишите боту напрямую.",
         "okdesk_unavailable": "Система поддержки сейчас недоступна. Пожалуйста, попробуйте ещё раз через несколько минут.",
         "need_link": "Сначала подключитесь: поделитесь номером телефона кнопкой ниже.",
         "issue_header": "Заявка #{issue_id} «{title}»",
@@ -50,7 +50,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "relink_button": "Сменить номер",
         "unlink_ask": (
             "Отвязать Telegram от вашего контакта? Бот удалит ваш номер и тексты ваших сообщений, "
-            "а ответы сотрудников перестанут сюда приходить. Заявки в системе останутся."
+            "а ответы службы поддержки перестанут сюда приходить. Заявки в системе поддержки останутся."
         ),
         "unlink_yes_button": "Да, отвязать",
         "unlinked": (
@@ -81,7 +81,7 @@ TEXTS: dict[str, dict[str, str]] = {
         ),
         "cancel_button": "✖ Отмена",
         "issue_created": (
-            "✅ Заявка #{issue_id} «{title}» создана. Ответы сотрудников придут сюда. "
+            "✅ Заявка #{issue_id} «{title}» создана. Ответы службы поддержки придут сюда. "
             "Чтобы дополнить заявку, ответьте на это сообщение."
         ),
         "comment_added": "✅ Комментарий добавлен в заявку #{issue_id}.",
@@ -119,9 +119,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "files_not_attached": "⚠️ Не все файлы удалось прикрепить к заявке #{issue_id}:\n{lines}",
         "file_line": "• {name} — {reason}",
         "reason_over_limit": "файл больше {limit}",
-        "reason_okdesk_too_large": "служба поддержки не принимает такие большие файлы",
+        "reason_okdesk_too_large": "система поддержки не принимает такие большие файлы",
         "reason_okdesk_refused": "система поддержки не приняла файл",
-        "reason_okdesk_down": "служба поддержки не принимала файлы {minutes} мин.",
+        "reason_okdesk_down": "система поддержки не принимала файлы {minutes} мин.",
         "reason_unavailable": "файл не удалось получить из Telegram",
         "slow_down": (
             "Вы отправляете много сообщений подряд. Все они будут переданы в службу поддержки, "
@@ -149,8 +149,8 @@ TEXTS: dict[str, dict[str, str]] = {
             "we use it to find you in our helpdesk."
         ),
         "share_phone_button": "📱 Share my phone number",
-        "linked_as": "You are linked as {name}. Staff replies to your requests will arrive here.",
-        "linked_now": "Done! You are linked as {name}. Staff replies to your requests will arrive here.",
+        "linked_as": "You are linked as {name}. Replies from the support desk to your requests will arrive here.",
+        "linked_now": "Done! You are linked as {name}. Replies from the support desk to your requests will arrive here.",
         "not_own_contact": "This is not your own number. Please press “Share my phone number” to send your own contact.",
         "several_contacts": (
             "This number belongs to several contacts and we cannot choose for you. Please contact support{support}."
@@ -162,7 +162,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "name_invalid": "Please type your last name and first name in letters, e.g. “Petrov Ivan” (2 to 100 characters).",
         "not_found_call": "We could not find you by your phone number. Please contact support{support}.",
         "support_suffix": ": {contact}",
-        "private_only": "I only work in private chats. Please write to me directly.",
+        "private_only": "We answer in private chats only. Please write to the bot directly.",
         "okdesk_unavailable": "The helpdesk is unavailable right now. Please try again in a few minutes.",
         "need_link": "Please link your account first: share your phone number with the button below.",
         "issue_header": "Request #{issue_id} “{title}”",
@@ -183,7 +183,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "relink_button": "Change number",
         "unlink_ask": (
             "Unlink Telegram from your contact? The bot deletes your number and the texts of your messages, "
-            "and staff replies stop arriving here. Your requests stay in the helpdesk."
+            "and replies from the support desk stop arriving here. Your requests stay in the support system."
         ),
         "unlink_yes_button": "Yes, unlink",
         "unlinked": "Telegram is unlinked and your data in the bot is deleted. To link again, press “Share my phone number”.",
@@ -209,7 +209,7 @@ TEXTS: dict[str, dict[str, str]] = {
         ),
         "cancel_button": "✖ Cancel",
         "issue_created": (
-            "✅ Request #{issue_id} “{title}” created. Staff replies will arrive here. "
+            "✅ Request #{issue_id} “{title}” created. Replies from the support desk will arrive here. "
             "To add to it, reply to this message."
         ),
         "comment_added": "✅ Comment added to request #{issue_id}.",
@@ -247,9 +247,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "files_not_attached": "⚠️ Some files could not be attached to request #{issue_id}:\n{lines}",
         "file_line": "• {name}: {reason}",
         "reason_over_limit": "the file is larger than {limit}",
-        "reason_okdesk_too_large": "the helpdesk does not accept files this large",
+        "reason_okdesk_too_large": "the support system does not accept files this large",
         "reason_okdesk_refused": "the support system did not accept the file",
-        "reason_okdesk_down": "the helpdesk did not accept files for {minutes} min",
+        "reason_okdesk_down": "the support system did not accept files for {minutes} min",
         "reason_unavailable": "the file could not be retrieved from Telegram",
         "slow_down": (
             "You are sending many messages in a row. All of them will reach the helpdesk, with a short delay."

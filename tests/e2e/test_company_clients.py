@@ -311,7 +311,7 @@ def test_company_wide_access_opens_colleagues_issues_and_nothing_more(make_daemo
     emu.set_status(theirs, "completed")
     comment_mode(tg, chief, theirs)
     tg.send_text(chief, "И ещё одно")
-    (asked,) = wait_text(tg, chief, "завершена. Что сделать с вашим сообщением?")
+    (asked,) = wait_text(tg, chief, "в статусе «Решена», возобновить её уже нельзя. Что сделать с вашим сообщением?")
     assert [d.split(b":")[0] for d in callback_data(asked)] == [b"n", b"ac", b"xj"]  # no "reopen"
     forged = b"ro:" + callback_data(asked)[-1].split(b":")[1]
     answer = press(tg, chief, asked.id, forged)

@@ -45,12 +45,12 @@ def test_request_too_large_comment_goes_without_the_file(make_daemon, emu, tg) -
     tg.send_media(user, "document", data=blob(1024 * 1024), file_name=name, caption="Архив с ошибкой",
                   reply_to=card.id)
     (told,) = wait_text(tg, user, f"{NOT_ALL}{issue_id}")
-    assert f"• {name} — служба поддержки не принимает такие большие файлы" in told.text
+    assert f"• {name} — система поддержки не принимает такие большие файлы" in told.text
     wait_text(tg, user, f"{ADDED} #{issue_id}")
     comment = the_comment(emu, daemon, issue_id, contact_id)
     assert not comment["attachments"]
     assert comment["content"].startswith("Архив с ошибкой")
-    assert f"[Файл «{name}» не прикреплён: служба поддержки не принимает такие большие файлы]" in comment["content"]
+    assert f"[Файл «{name}» не прикреплён: система поддержки не принимает такие большие файлы]" in comment["content"]
     assert emu.count_requests(COMMENTS, "POST", 413) == 1 and emu.count_requests(COMMENTS, "POST", 200) == 1
     assert daemon.find("inbound_posted", issue_id=issue_id, files=0, dropped=1)
     assert texts_to(tg, user).count(told.text) == 1
@@ -64,7 +64,7 @@ def test_attachments_refused_by_okdesk_drop_only_the_files_it_names(make_daemon,
     if limit == "size":
         emu.options.max_attachment_bytes = 100 * 1024
         bad, why = ("Видео с камеры.bin", blob(300 * 1024)), "Размер файла «Видео с камеры.bin» превышает"
-        plain = "служба поддержки не принимает такие большие файлы"
+        plain = "система поддержки не принимает такие большие файлы"
     else:
         emu.options.forbidden_attachment_extensions = ("exe",)
         bad, why = ("setup.exe", blob(20 * 1024)), "Недопустимый тип файла «setup.exe»"
@@ -98,11 +98,11 @@ def test_okdesk_down_for_files_longer_than_the_window_comment_goes_without_them(
     assert not emu.comments_by(issue_id, author=("contact", contact_id))
     emu.clear_faults()
     (told,) = wait_text(tg, user, f"{NOT_ALL}{issue_id}")
-    assert f"• {name} — служба поддержки не принимала файлы 1 мин." in told.text
+    assert f"• {name} — система поддержки не принимала файлы 1 мин." in told.text
     comment = the_comment(emu, daemon, issue_id, contact_id)
     assert not comment["attachments"]
     assert comment["content"].startswith("Плата сгорела")
-    assert f"[Файл «{name}» не прикреплён: служба поддержки не принимала файлы 1 мин.]" in comment["content"]
+    assert f"[Файл «{name}» не прикреплён: система поддержки не принимала файлы 1 мин.]" in comment["content"]
     assert sum(ADDED in t for t in texts_to(tg, user)) == 1
 
 
@@ -157,5 +157,5 @@ def test_new_issue_with_a_file_okdesk_refuses_is_created_without_it(make_daemon,
     _, issue = emu.issues_of_contact(contact_id)
     assert f"#{issue['id']}" in created.text and f"{NOT_ALL}{issue['id']}" in told.text
     assert issue["title"] == "Касса зависает при оплате" and not issue["attachments"]
-    assert f"[Файл «{name}» не прикреплён: служба поддержки не принимает такие большие файлы]" in issue["description"]
+    assert f"[Файл «{name}» не прикреплён: система поддержки не принимает такие большие файлы]" in issue["description"]
     assert emu.count_requests(r"^/api/v1/issues/*$", "POST", 200) == 1

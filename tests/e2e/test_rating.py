@@ -169,7 +169,7 @@ def test_a_tap_after_an_unanswered_request_finds_the_rating_and_thanks(make_daem
     notice = completed_notice(tg, user, emu, issue_id, employee)
     emu.add_fault(Fault(kind="after_effect_timeout", path=rf"/issues/{issue_id}/rates$", method="POST", delay=3))
     first = tg.press_button(user, notice.id, f"rt:{issue_id}:2".encode())
-    assert result_of(tg, user, first, "Связь со службой поддержки прервалась")
+    assert result_of(tg, user, first, "Связь с системой поддержки прервалась")
     assert [r["state"] for r in db_rows(daemon, RATINGS)] == ["unsure"]
     again = tg.press_button(user, notice.id, f"rt:{issue_id}:2".encode())
     assert result_of(tg, user, again, THANKS)
@@ -242,7 +242,7 @@ def test_an_issue_reopened_before_the_tap_is_not_rated(make_daemon, emu, tg, emp
     notice = completed_notice(tg, user, emu, issue_id, employee)
     emu.set_status(issue_id, "in_progress", author=("employee", employee))
     query = tg.press_button(user, notice.id, f"rt:{issue_id}:3".encode())
-    assert result_of(tg, user, query, "Заявка сейчас не завершена, оценить её нельзя.")
+    assert result_of(tg, user, query, "Заявка сейчас не решена, оценить её нельзя.")
     assert emu.rate_attempts() == [] and db_rows(daemon, RATINGS) == []
 
 

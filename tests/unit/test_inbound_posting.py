@@ -233,7 +233,7 @@ def test_the_body_is_the_clients_words_then_each_dropped_file_in_russian() -> No
         "[Файл «b.mp4» не прикреплён: файл больше 2 ГБ]",
         # Okdesk's own words (kept by an older row) are never shown: the plain reason only.
         "[Файл «c.pdf» не прикреплён: система поддержки не приняла файл]",
-        "[Файл «d.zip» не прикреплён: служба поддержки не принимала файлы 5 мин.]",
+        "[Файл «d.zip» не прикреплён: система поддержки не принимала файлы 5 мин.]",
     ]
 
 

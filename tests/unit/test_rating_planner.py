@@ -33,7 +33,7 @@ def test_completed_notification_carries_one_row_of_worded_rating_buttons() -> No
 def test_rating_buttons_speak_the_clients_language() -> None:
     english = replace(ALICE, language="en")
     (buttons,) = _buttons(RATED, "completed", recipients=(english,))
-    assert [label for label, _ in buttons[0]] == ["👎 Bad", "👌 OK", "👍 Good"]
+    assert [label for label, _ in buttons[0]] == ["👎 Bad", "👌 OK", "👍 Great"]
 
 
 def test_no_rating_request_when_off_already_rated_or_not_the_requester() -> None:

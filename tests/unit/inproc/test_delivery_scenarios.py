@@ -66,7 +66,7 @@ def test_a_reply_on_a_completed_issue_is_asked_about_and_reopen_reopens_then_com
     emu.set_status(issue_id, "completed")
     (notice,) = wait_text(tg, user, f"#{issue_id} «Не работает сканер»: Открыта →")
     tg.send_text(user, "Сканер опять не работает", reply_to=notice.id)
-    (asked,) = wait_text(tg, user, "уже выполнена. Что сделать с вашим сообщением?")
+    (asked,) = wait_text(tg, user, "в статусе «Решена». Что сделать с вашим сообщением?")
     assert button_texts(asked) == ["🔄 Возобновить заявку", "🆕 Создать новую заявку", "💬 Просто комментарий",
                                    "✖ Отмена"]
     assert emu.comments_by(issue_id, author=("contact", contact_id)) == []
@@ -81,7 +81,7 @@ def test_a_reply_on_a_completed_issue_is_asked_about_and_reopen_reopens_then_com
     emu.set_status(issue_id, "completed")
     daemon.wait_cycles(2)
     tg.send_text(user, "И ещё одно", reply_to=notice.id)
-    asked = wait_text(tg, user, "уже выполнена. Что сделать с вашим сообщением?", count=2)[-1]
+    asked = wait_text(tg, user, "в статусе «Решена». Что сделать с вашим сообщением?", count=2)[-1]
     press(tg, user, asked.id, next(d for d in callback_data(asked) if d.startswith(b"ac:")))
     eventually(lambda: len(emu.comments_by(issue_id, author=("contact", contact_id))) == 2, what="the comment")
     assert emu.get_issue(issue_id)["status"]["code"] == "completed"

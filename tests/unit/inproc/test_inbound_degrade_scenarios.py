@@ -45,7 +45,7 @@ def test_files_okdesk_keeps_failing_are_given_up_after_the_window(
     daemon.wait_event("inbound_files_given_up")
     emu.clear_faults()
     (told,) = wait_text(tg, user, f"{NOT_ALL}{issue_id}")
-    assert "• Фото платы.jpg — служба поддержки не принимала файлы" in told.text
+    assert "• Фото платы.jpg — система поддержки не принимала файлы" in told.text
     comment = the_comment(emu, daemon, issue_id, contact_id)
     assert not comment["attachments"] and comment["content"].startswith("Плата сгорела")
 

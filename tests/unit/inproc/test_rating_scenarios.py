@@ -20,7 +20,7 @@ from tests.okdesk_emulator import Fault, OkdeskEmulator
 from tests.tgserver import TelegramTestServer
 from tests.unit.daemon_harness import InProcessDaemon, MakeDaemon
 
-LOST = "Связь со службой поддержки прервалась"
+LOST = "Связь с системой поддержки прервалась"
 
 
 def rated_issue(make_daemon: MakeDaemon, emu: OkdeskEmulator, tg: TelegramTestServer, employee: int,
@@ -79,7 +79,7 @@ def test_rated_in_the_portal_or_reopened_before_the_tap_is_not_rated_again(
     reopened = completed_notice(tg, user, emu, second, employee)
     emu.set_status(second, "in_progress", author=("employee", employee))
     query = tg.press_button(user, reopened.id, f"rt:{second}:3".encode())
-    assert result_of(tg, user, query, "Заявка сейчас не завершена, оценить её нельзя.")
+    assert result_of(tg, user, query, "Заявка сейчас не решена, оценить её нельзя.")
     assert emu.rate_attempts() == []
     assert [(r["rate"], r["state"]) for r in db_rows(daemon, RATINGS)] == [("bad", "done")]
 
