@@ -79,6 +79,7 @@ def test_a_bad_rating_asks_what_went_wrong_and_the_answer_is_a_remark(
     assert emu.issue_rate(issue_id) == "bad"
     edit = tg.wait_for(lambda: ([e for e in tg.edits if e.msg_id == notice.id] or [None])[-1])
     assert edit.text == f"✅ Заявка #{issue_id} «Ноутбук»: решена.\n\nВаша оценка: 👎 Плохо"
+    assert callback_data(edit) == []  # the follow-up carries the buttons now
     # The client just answers: a public comment on the issue as it is, no "reopen?" question.
     tg.send_text(user, "Зарядка так и не работает")
     (remark,) = eventually(lambda: emu.comments_by(issue_id, author=("contact", contact_id)), what="the remark")
