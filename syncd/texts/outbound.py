@@ -7,7 +7,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "ru": {
         "issue_created_for_you": "📋 Для вас создана заявка #{issue_id} «{title}».",
         # {status}: Okdesk's own name of the status, e.g. «решена».
-        "issue_finished": "✅ Заявка #{issue_id} «{title}»: {status}.",
+        "issue_finished": "🏁 Заявка #{issue_id} «{title}»: {status}.",
         "rate_ask": "Оцените, пожалуйста, нашу работу:",
         "bad_rate_followup": (
             "Жаль, что мы вас подвели. Что пошло не так? Напишите одним сообщением, и мы добавим его "
@@ -20,7 +20,7 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "en": {
         "issue_created_for_you": "📋 A request has been created for you: #{issue_id} “{title}”.",
-        "issue_finished": "✅ Request #{issue_id} “{title}”: {status}.",
+        "issue_finished": "🏁 Request #{issue_id} “{title}”: {status}.",
         "rate_ask": "Please rate our work:",
         "bad_rate_followup": (
             "We are sorry we let you down. What went wrong? Write it in one message, and we will add it "

@@ -52,7 +52,7 @@ def test_an_issue_staff_create_is_announced_once_across_a_kill_and_a_restart(mak
 def test_completion_asks_the_rating_in_one_message_and_a_bad_one_offers_reopen(make_daemon, emu, tg, employee) -> None:
     daemon, user, contact_id, issue_id = client_with_issue(make_daemon, emu, tg, "Не работает сканер")
     emu.set_status(issue_id, "completed", author=("employee", employee))
-    done = f"✅ Заявка #{issue_id} «Не работает сканер»: решена."
+    done = f"🏁 Заявка #{issue_id} «Не работает сканер»: решена."
     (notice,) = wait_text(tg, user, done)
     assert notice.text == f"{done}\n\nОцените, пожалуйста, нашу работу:"
     assert button_texts(notice) == RATING
@@ -85,7 +85,7 @@ def test_a_reopening_by_writing_is_one_message_and_a_later_staff_change_is_news(
                                                                                 employee) -> None:
     daemon, user, contact_id, issue_id = client_with_issue(make_daemon, emu, tg, "Не работает сканер")
     emu.set_status(issue_id, "completed", author=("employee", employee))
-    (notice,) = wait_text(tg, user, f"✅ Заявка #{issue_id} «Не работает сканер»: решена.")
+    (notice,) = wait_text(tg, user, f"🏁 Заявка #{issue_id} «Не работает сканер»: решена.")
     tg.send_text(user, "Сканер снова не работает", reply_to=notice.id)
     (asked,) = wait_text(tg, user, "Что сделать с вашим сообщением?")
     before = len(texts_to(tg, user))
@@ -103,7 +103,7 @@ def test_a_reopening_by_writing_is_one_message_and_a_later_staff_change_is_news(
     assert texts_to(tg, user)[before:] == [told.text]
     # Staff's own change of the same kind, later, is news as always.
     emu.set_status(issue_id, "completed", author=("employee", employee))
-    wait_text(tg, user, f"✅ Заявка #{issue_id} «Не работает сканер»: решена.", count=2)
+    wait_text(tg, user, f"🏁 Заявка #{issue_id} «Не работает сканер»: решена.", count=2)
     emu.set_status(issue_id, "opened", author=("employee", employee))
     wait_text(tg, user, f"#{issue_id} «Не работает сканер»: Решена → Открыта")
     assert daemon.errors() == []

@@ -78,7 +78,7 @@ def test_status_change_is_announced_with_names_from_okdesk_once(variant, make_da
     wait_text(tg, user, f"#{issue_id} «Сломался сканер»: Открыта → В работе")
     # The comment written with a status change arrives too (the predecessor lost it).
     emu.set_status(issue_id, "completed", comment_html="<p>Заменили ролик</p>", author=("employee", employee))
-    done = f"✅ Заявка #{issue_id} «Сломался сканер»: решена."
+    done = f"🏁 Заявка #{issue_id} «Сломался сканер»: решена."
     wait_text(tg, user, done)
     wait_text(tg, user, "Заменили ролик")
     # A restart must not announce the same change again.

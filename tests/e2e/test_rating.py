@@ -34,7 +34,7 @@ RATINGS = "SELECT * FROM issue_ratings"
 def completed_notice(tg: Any, user: Any, emu: Any, issue_id: int, employee: int) -> Any:
     """Staff complete the issue; the client's notification of it."""
     emu.set_status(issue_id, "completed", author=("employee", employee))
-    (notice,) = wait_text(tg, user, f"✅ Заявка #{issue_id} «")
+    (notice,) = wait_text(tg, user, f"🏁 Заявка #{issue_id} «")
     return notice
 
 

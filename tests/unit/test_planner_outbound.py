@@ -95,8 +95,8 @@ def test_announced_exactly_when_first_look_and_created_since_following(created: 
 
 def test_completion_is_said_in_okdesks_word_with_the_rating_in_the_same_message() -> None:
     (alice, bob) = plan_issue(issue("completed"), [], memory("in_progress"), [ALICE, BOB], CFG).deliveries
-    assert texts((alice,)) == ["✅ Заявка #123 «Не печатает принтер»: решена.\n\nОцените, пожалуйста, нашу работу:"]
-    assert texts((bob,)) == ["✅ Request #123 “Не печатает принтер”: решена.\n\nPlease rate our work:"]
+    assert texts((alice,)) == ["🏁 Заявка #123 «Не печатает принтер»: решена.\n\nОцените, пожалуйста, нашу работу:"]
+    assert texts((bob,)) == ["🏁 Request #123 “Не печатает принтер”: решена.\n\nPlease rate our work:"]
     assert len(alice.steps) == 1
     assert [label for label, _ in alice.steps[0].buttons[0]] == ["👎 Плохо", "👌 Нормально", "👍 Отлично"]
     assert [data for _, data in alice.steps[0].buttons[0]] == ["rt:123:1", "rt:123:2", "rt:123:3"]
@@ -107,13 +107,13 @@ def test_completion_without_a_rating_to_ask_says_only_the_status() -> None:
                     (issue("completed", contact_id=99), CFG),
                     (issue("completed"), replace(CFG, rating_statuses=frozenset()))):
         (delivery,) = plan_issue(it, [], memory("in_progress"), [ALICE], cfg).deliveries
-        assert texts((delivery,)) == ["✅ Заявка #123 «Не печатает принтер»: решена."]
+        assert texts((delivery,)) == ["🏁 Заявка #123 «Не печатает принтер»: решена."]
         assert delivery.steps[0].buttons == ()
 
 
 def test_closing_is_said_in_okdesks_word_and_not_rated_again() -> None:
     (delivery,) = plan_issue(issue("closed"), [], memory("completed"), [ALICE], CFG).deliveries
-    assert texts((delivery,)) == ["✅ Заявка #123 «Не печатает принтер»: закрыта."]
+    assert texts((delivery,)) == ["🏁 Заявка #123 «Не печатает принтер»: закрыта."]
     assert delivery.steps[0].buttons == ()
 
 
@@ -180,3 +180,18 @@ def test_a_change_is_dropped_only_when_it_is_exactly_the_recorded_one_in_its_win
         assert plan.forget_own_change
     if not recorded:
         assert not plan.forget_own_change
+
+
+# ---------------------------------------------------------------- a reply to these messages
+
+
+def test_a_reply_to_any_of_these_messages_names_its_issue() -> None:
+    from syncd.sync.routing import Callback, decode, encode, issue_named_in
+    from syncd.texts import t
+
+    for lang in ("ru", "en"):
+        for key in ("issue_created_for_you", "issue_finished", "bad_rate_followup", "reopened_by_button"):
+            text = t(lang, key, issue_id=4321, title="Принтер", status="решена")
+            assert issue_named_in(text) == 4321, (lang, key)
+    assert decode(encode(Callback("reopen_issue", issue_id=4321))) == Callback("reopen_issue", issue_id=4321)
+    assert encode(Callback("reopen_issue", issue_id=4321)) == b"ri:4321"

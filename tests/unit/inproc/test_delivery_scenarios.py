@@ -42,9 +42,9 @@ def test_a_status_change_is_announced_then_the_rating_and_the_remark_reach_okdes
     emu.set_status(issue_id, "in_progress", author=("employee", employee))
     wait_text(tg, user, f"#{issue_id} «Сломался сканер»: Открыта → В работе")
     emu.set_status(issue_id, "completed", comment_html="<p>Заменили ролик</p>", author=("employee", employee))
-    (notice,) = wait_text(tg, user, f"✅ Заявка #{issue_id} «Сломался сканер»: решена.")
+    (notice,) = wait_text(tg, user, f"🏁 Заявка #{issue_id} «Сломался сканер»: решена.")
     # Okdesk's own word for the status, and the rating asked in the same message.
-    assert notice.text == f"✅ Заявка #{issue_id} «Сломался сканер»: решена.\n\nОцените, пожалуйста, нашу работу:"
+    assert notice.text == f"🏁 Заявка #{issue_id} «Сломался сканер»: решена.\n\nОцените, пожалуйста, нашу работу:"
     wait_text(tg, user, "Заменили ролик")
     assert button_texts(notice) == RATING
     tg.press_button(user, notice.id, f"rt:{issue_id}:3".encode())
@@ -52,7 +52,7 @@ def test_a_status_change_is_announced_then_the_rating_and_the_remark_reach_okdes
     assert emu.issue_rate(issue_id) == "good"
     edit = last_edit(tg, notice.id)
     # The question answered gives way to the rating given.
-    assert edit.text == f"✅ Заявка #{issue_id} «Сломался сканер»: решена.\n\nВаша оценка: 👍 Отлично"
+    assert edit.text == f"🏁 Заявка #{issue_id} «Сломался сканер»: решена.\n\nВаша оценка: 👍 Отлично"
     assert callback_data(edit) == [f"rm:{issue_id}".encode()]
     given = remark(tg, emu, user, issue_id, notice.id, "Спасибо, всё работает!")
     assert "Спасибо, всё работает!" in given["content"] and given["public"]
@@ -67,7 +67,7 @@ def test_a_reply_on_a_completed_issue_is_asked_about_and_reopen_reopens_then_com
         make_daemon: MakeDaemon, emu: OkdeskEmulator, tg: TelegramTestServer) -> None:
     daemon, user, contact_id, issue_id = client_with_issue(make_daemon, emu, tg, "Не работает сканер")
     emu.set_status(issue_id, "completed")
-    (notice,) = wait_text(tg, user, f"✅ Заявка #{issue_id} «Не работает сканер»: решена.")
+    (notice,) = wait_text(tg, user, f"🏁 Заявка #{issue_id} «Не работает сканер»: решена.")
     tg.send_text(user, "Сканер опять не работает", reply_to=notice.id)
     (asked,) = wait_text(tg, user, "уже выполнена. Что сделать с вашим сообщением?")
     assert button_texts(asked) == ["🔄 Возобновить заявку", "🆕 Создать новую заявку", "💬 Просто комментарий"]

@@ -67,7 +67,7 @@ def test_a_bad_rating_asks_what_went_wrong_and_the_answer_is_a_remark(
         make_daemon: MakeDaemon, emu: OkdeskEmulator, tg: TelegramTestServer, employee: int) -> None:
     daemon, user, contact_id, issue_id = client_with_issue(make_daemon, emu, tg, "Ноутбук")
     notice = completed_notice(tg, user, emu, issue_id, employee)
-    assert notice.text == f"✅ Заявка #{issue_id} «Ноутбук»: решена.\n\nОцените, пожалуйста, нашу работу:"
+    assert notice.text == f"🏁 Заявка #{issue_id} «Ноутбук»: решена.\n\nОцените, пожалуйста, нашу работу:"
     assert button_texts(notice) == ["👎 Плохо", "👌 Нормально", "👍 Отлично"]
     tg.press_button(user, notice.id, f"rt:{issue_id}:1".encode())
     (followup,) = wait_text(tg, user, FOLLOWUP)
@@ -78,7 +78,7 @@ def test_a_bad_rating_asks_what_went_wrong_and_the_answer_is_a_remark(
     assert callback_data(followup) == [f"ri:{issue_id}".encode(), f"rm:{issue_id}".encode()]
     assert emu.issue_rate(issue_id) == "bad"
     edit = tg.wait_for(lambda: ([e for e in tg.edits if e.msg_id == notice.id] or [None])[-1])
-    assert edit.text == f"✅ Заявка #{issue_id} «Ноутбук»: решена.\n\nВаша оценка: 👎 Плохо"
+    assert edit.text == f"🏁 Заявка #{issue_id} «Ноутбук»: решена.\n\nВаша оценка: 👎 Плохо"
     assert callback_data(edit) == []  # the follow-up carries the buttons now
     # The client just answers: a public comment on the issue as it is, no "reopen?" question.
     tg.send_text(user, "Зарядка так и не работает")
@@ -110,7 +110,7 @@ def test_reopen_after_a_bad_rating_reopens_once_and_is_not_announced_back(
     emu.set_status(issue_id, "in_progress", author=("employee", employee))
     wait_text(tg, user, f"#{issue_id} «Ноутбук»: Открыта → В работе")
     emu.set_status(issue_id, "completed", author=("employee", employee))
-    wait_text(tg, user, f"✅ Заявка #{issue_id} «Ноутбук»: решена.", count=2)
+    wait_text(tg, user, f"🏁 Заявка #{issue_id} «Ноутбук»: решена.", count=2)
     emu.set_status(issue_id, "opened", author=("employee", employee))
     wait_text(tg, user, f"#{issue_id} «Ноутбук»: Решена → Открыта")
     assert daemon.errors() == []
