@@ -17,6 +17,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "reopened_by_button": "🔄 Заявка #{issue_id} возобновлена: служба поддержки снова займётся ею.",
         "reopen_unavailable": "Заявку #{issue_id} сейчас нельзя возобновить.",
         "reopen_already_open": "Заявка #{issue_id} уже открыта.",
+        # What the client did not get, in a staff notice's words (syncd.relay.sender).
+        "staff_what_created": "сообщение о том, что для него создана эта заявка",
     },
     "en": {
         "issue_created_for_you": "📋 A request has been created for you: #{issue_id} “{title}”.",
@@ -30,5 +32,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "reopened_by_button": "🔄 Request #{issue_id} is reopened: the support team will take it up again.",
         "reopen_unavailable": "Request #{issue_id} cannot be reopened now.",
         "reopen_already_open": "Request #{issue_id} is already open.",
+        "staff_what_created": "the message that this request was created for them",
     },
 }
