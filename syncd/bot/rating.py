@@ -277,7 +277,7 @@ class Rating:
         if issue.rate is not None:
             if await off_loop(self.store.finish_rating, issue_id, issue.rate):
                 bound.info("rating_confirmed", rate=issue.rate)
-                await self._tell(row, "rate_thanks_later", issue.rate)
+                await self._tell(row, "rate_thanks_later", issue.rate, issue)
             return
         if not owns(issue, row.okdesk_contact_id) or not self.settings.okdesk.statuses.is_finished(
                 issue.status_code):
@@ -289,16 +289,21 @@ class Rating:
         outcome, shown = await self._post(issue_id, row.rate)
         bound.info("rating_resent", outcome=outcome)
         if outcome in (DONE, ALREADY):
-            await self._tell(row, "rate_thanks_later", shown)
+            await self._tell(row, "rate_thanks_later", shown, issue)
         elif outcome == REFUSED:
             await self._tell(row, "rate_refused_later", None)
 
-    async def _tell(self, row: IssueRating, key: str, rate: str | None) -> None:
-        """A message about a rating the client was told would be checked (only while still linked as its contact)."""
+    async def _tell(self, row: IssueRating, key: str, rate: str | None, issue: Issue | None = None) -> None:
+        """A message about a rating the client was told would be checked (only while still linked as its contact).
+        A 👎 found applied (``issue`` as just read) is followed by "what went wrong?", as at a press."""
         link = await off_loop(self.store.get_link, row.tg_user_id)
         if link is None or link.okdesk_contact_id != row.okdesk_contact_id:
             return
         lang = link.language
+        if key == "rate_thanks_later" and rate == "bad" and issue is not None:
+            await self.replies.send(peer_of(link), t(lang, key, issue_id=row.okdesk_issue_id, rate=rate_words(lang, rate)))
+            await self.after.ask_what_went_wrong(issue, link, lang, reply_to=None)
+            return
         buttons = remark_buttons(lang, row.okdesk_issue_id) if key == "rate_thanks_later" else None
         # The rating is recorded; the message is a courtesy (a failure is logged by Replies).
         await self.replies.send(peer_of(link), t(lang, key, issue_id=row.okdesk_issue_id, rate=rate_words(lang, rate)),
