@@ -169,6 +169,9 @@ class SyncSettings:
     ack_after: float = 60.0
     # A rating sent without an answer (timeout, crash) is looked at again this often, and at start.
     recheck_interval: float = 300.0
+    # A status change the daemon made for the client (a reopening) is not announced back to them when
+    # the poll sees it within this many seconds of the request; seen later, it is (it may not be ours).
+    own_change_window: float = 3600.0
     # Personal data (message texts, phones, delivered texts) is kept this many days at most; 0: kept.
     personal_data_days: float = 90.0
     # A loop (poll, outbox, inbound) silent this long is hung: the systemd watchdog pings stop.

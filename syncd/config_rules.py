@@ -24,7 +24,7 @@ def apply_defaults_and_checks(built: dict[str, dict[str, Any]], env: Mapping[str
         problems.append(f"okdesk.url must start with https:// (got {url!r})")
     positive = ("poll_interval", "bump_evidence", "updated_since_check", "retry_base", "retry_cap", "retry_budget",
                 "global_rate", "max_file_mb", "photo_max_mb", "client_messages_per_minute", "inbound_concurrency",
-                "recheck_interval", "question_ttl")
+                "recheck_interval", "question_ttl", "own_change_window")
     for key in positive:
         if sync.get(key) is not None and sync[key] <= 0:
             problems.append(f"sync.{key} must be greater than 0")

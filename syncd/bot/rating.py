@@ -20,6 +20,7 @@ from typing import Any
 
 from telethon import Button
 
+from syncd.bot.after_rating import AfterRating
 from syncd.clock import utcnow
 from syncd.config import Settings
 from syncd.logs import get_logger
@@ -41,7 +42,7 @@ from syncd.telegram.userlocks import UserLocks
 from syncd.texts import t
 
 log = get_logger(__name__)
-VERBS = ("rate", "remark")
+VERBS = ("rate", "remark", "reopen_issue")
 # What became of one rate request.
 DONE, ALREADY, REFUSED, UNKNOWN = "done", "already", "refused", "unknown"
 
@@ -61,6 +62,7 @@ class Rating:
         # The row is the issue's, and Telegram users may share a contact: one rating of an issue at a time,
         # whoever presses (where both are held, after the client's own lock, never before: no deadlock).
         self.issue_locks = UserLocks()
+        self.after = AfterRating(store=store, okdesk=okdesk, settings=settings, replies=replies)
 
     # ------------------------------------------------------------ presses
 
@@ -85,6 +87,13 @@ class Rating:
             # Our record stands, whatever Okdesk shows now: nothing is sent again.
             await self._already(press, issue_id, row.rate, lang)
             return
+        if cb.verb == "reopen_issue":
+            # Answered once Okdesk has: a reopening is quick, and its outcome is the answer.
+            async with self.locks.hold(link.tg_user_id), self.issue_locks.hold(issue_id):
+                issue = await self._requesters(press, issue_id, link, lang)
+                if issue is not None:
+                    await self.after.reopen(press, issue, link, lang)
+            return
         await press.answer(t(lang, "rate_sending") if cb.verb == "rate" else None)
         if cb.verb == "remark":
             # The remark is the client's next message: their lock, before Okdesk is asked.
@@ -95,10 +104,16 @@ class Rating:
             return
         # Exactly once rests on the issue's row, written under the issue's lock; the client's own lock is
         # not needed, so a rating never waits behind the client's slow messages.
+        bad: Issue | None = None
         async with self.issue_locks.hold(issue_id):
             issue = await self._requesters(press, issue_id, link, lang)
-            if issue is not None:
-                await self._rate(press, issue, str(cb.rate), link, lang)
+            if issue is not None and await self._rate(press, issue, str(cb.rate), link, lang) == "bad":
+                bad = issue
+        if bad is not None:
+            # What went wrong, asked of the client: their lock (the answer is their next message), taken
+            # after the issue's is released, never inside it.
+            async with self.locks.hold(link.tg_user_id):
+                await self.after.ask_what_went_wrong(bad, link, lang, reply_to=press.msg_id)
 
     async def _requesters(self, press: Press, issue_id: int, link: Link, lang: str) -> Issue | None:
         """The issue read fresh, if the client's linked contact is its contact; else a refusal and None."""
@@ -116,7 +131,8 @@ class Rating:
             return None
         return issue
 
-    async def _rate(self, press: Press, issue: Issue, rate: str, link: Link, lang: str) -> None:
+    async def _rate(self, press: Press, issue: Issue, rate: str, link: Link, lang: str) -> str | None:
+        """The client's rating, when this press saw it applied (None: refused, pending, given before)."""
         bound = log.bind(tg_user_id=link.tg_user_id, issue_id=issue.id)
         row = await off_loop(self.store.get_rating, issue.id)
         if issue.rate is not None:
@@ -124,19 +140,19 @@ class Rating:
             if row is not None and row.state == UNSURE and await off_loop(self.store.finish_rating, issue.id, issue.rate):
                 bound.info("rating_confirmed", rate=issue.rate)
                 await self._thanked(press, issue.id, issue.rate, lang)
-                return
+                return issue.rate
             if row is None or row.state != RATING_DONE or row.rate != issue.rate:
                 await off_loop(self.store.record_rating, issue.id, tg_user_id=link.tg_user_id,
                                okdesk_contact_id=link.okdesk_contact_id, rate=issue.rate)
             await self._already(press, issue.id, issue.rate, lang)
-            return
+            return None
         if row is not None and row.state == RATING_DONE:
             await self._already(press, issue.id, row.rate, lang)
-            return
+            return None
         # Completed or closed since: accounts close completed issues after a while, the rating still counts.
         if not self.settings.okdesk.statuses.is_finished(issue.status_code):
             await press.tell(t(lang, "rate_not_completed"))
-            return
+            return None
         if row is not None:
             # "unsure", and Okdesk shows no rate: the earlier request applied nothing. The latest
             # choice is the client's: it replaces the one that never arrived.
@@ -144,17 +160,19 @@ class Rating:
         if not await off_loop(self.store.start_rating, issue.id, tg_user_id=link.tg_user_id,
                               okdesk_contact_id=link.okdesk_contact_id, rate=rate):
             await press.tell(t(lang, "rate_in_progress"))
-            return
+            return None
         outcome, shown = await self._post(issue.id, rate)
         if outcome == DONE:
             bound.info("issue_rated", rate=rate)
             await self._thanked(press, issue.id, rate, lang)
-        elif outcome == ALREADY:
+            return rate
+        if outcome == ALREADY:
             await self._already(press, issue.id, shown, lang)
         elif outcome == REFUSED:
             await press.tell(t(lang, "rate_refused"))
         else:
             await press.tell(t(lang, "rate_pending"))
+        return None
 
     async def _post(self, issue_id: int, rate: str) -> tuple[str, str | None]:
         """Send the rate of an ``unsure`` row and record what became of it."""
@@ -213,12 +231,15 @@ class Rating:
             log.info("rating_message_not_edited", issue_id=issue_id, error=type(exc).__name__)
             return
         text = (message.message or "") if message is not None else ""
+        # The question is answered: it goes, the rating given takes its place.
+        text = text.removesuffix(t(lang, "rate_ask")).rstrip()
         given = t(lang, "rate_given", rate=rate_words(lang, rate))
         if given not in text:
             text = f"{text}\n\n{given}" if text else given
         entities = (message.entities or None) if message is not None else None
-        await press.edit(text, formatting_entities=entities, parse_mode=None,
-                         buttons=remark_buttons(lang, issue_id), link_preview=False)
+        # After 👎 the follow-up question carries the remark (and the reopen) buttons.
+        buttons = remark_buttons(lang, issue_id) if rate != "bad" else None
+        await press.edit(text, formatting_entities=entities, parse_mode=None, buttons=buttons, link_preview=False)
 
     async def _ask_remark(self, issue: Issue, link: Link, lang: str) -> None:
         until = utcnow() + timedelta(seconds=self.settings.sync.message_wait)
@@ -257,7 +278,7 @@ class Rating:
         if issue.rate is not None:
             if await off_loop(self.store.finish_rating, issue_id, issue.rate):
                 bound.info("rating_confirmed", rate=issue.rate)
-                await self._tell(row, "rate_thanks_later", issue.rate)
+                await self._tell(row, "rate_thanks_later", issue.rate, issue)
             return
         if not owns(issue, row.okdesk_contact_id) or not self.settings.okdesk.statuses.is_finished(
                 issue.status_code):
@@ -269,16 +290,21 @@ class Rating:
         outcome, shown = await self._post(issue_id, row.rate)
         bound.info("rating_resent", outcome=outcome)
         if outcome in (DONE, ALREADY):
-            await self._tell(row, "rate_thanks_later", shown)
+            await self._tell(row, "rate_thanks_later", shown, issue)
         elif outcome == REFUSED:
             await self._tell(row, "rate_refused_later", None)
 
-    async def _tell(self, row: IssueRating, key: str, rate: str | None) -> None:
-        """A message about a rating the client was told would be checked (only while still linked as its contact)."""
+    async def _tell(self, row: IssueRating, key: str, rate: str | None, issue: Issue | None = None) -> None:
+        """A message about a rating the client was told would be checked (only while still linked as its contact).
+        A 👎 found applied (``issue`` as just read) is followed by "what went wrong?", as at a press."""
         link = await off_loop(self.store.get_link, row.tg_user_id)
         if link is None or link.okdesk_contact_id != row.okdesk_contact_id:
             return
         lang = link.language
+        if key == "rate_thanks_later" and rate == "bad" and issue is not None:
+            await self.replies.send(peer_of(link), t(lang, key, issue_id=row.okdesk_issue_id, rate=rate_words(lang, rate)))
+            await self.after.ask_what_went_wrong(issue, link, lang, reply_to=None)
+            return
         buttons = remark_buttons(lang, row.okdesk_issue_id) if key == "rate_thanks_later" else None
         # The rating is recorded; the message is a courtesy (a failure is logged by Replies).
         await self.replies.send(peer_of(link), t(lang, key, issue_id=row.okdesk_issue_id, rate=rate_words(lang, rate)),

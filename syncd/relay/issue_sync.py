@@ -14,6 +14,7 @@ from syncd.clock import utcnow
 from syncd.config import Settings
 from syncd.logs import get_logger
 from syncd.okdesk.port import Okdesk
+from syncd.relay import own_changes
 from syncd.store import Store
 from syncd.store.states import OUTBOX_NOTICE as NOTICE_KIND
 from syncd.store.states import OUTBOX_TELEGRAM as TELEGRAM_KIND
@@ -42,7 +43,10 @@ class IssueSync:
                           images_as_documents=sync.images_as_documents, status_names=self.status_names(),
                           notices_enabled=self.settings.okdesk.employee_id is not None,
                           rating_statuses=frozenset(self.settings.okdesk.statuses.completed)
-                          if self.settings.okdesk.ratings else frozenset(), tz=self.okdesk.account_tz)
+                          if self.settings.okdesk.ratings else frozenset(),
+                          finished_statuses=frozenset(self.settings.okdesk.statuses.completed)
+                          | frozenset(self.settings.okdesk.statuses.closed),
+                          own_change_window=sync.own_change_window, tz=self.okdesk.account_tz)
 
     def sync_issue(self, issue_id: int, *, background: bool = False) -> int:
         """Fetch one followed issue and its comments, plan, and commit the plan; returns the items queued."""
@@ -72,12 +76,13 @@ class IssueSync:
             followed_at=followed.followed_at, baseline_done=followed.baseline_done,
             status_code=followed.status_code, seen_comment_ids=seen_comments, seen_attachment_ids=seen_files,
             own_comment_ids=self.store.own_comment_ids(issue_id),
+            own_status_change=own_changes.recorded(self.store, issue_id),
         )
         contact_id = issue.contact_id
         links = self.store.links_for_contacts([contact_id] if contact_id else [])
         recipients = [Recipient(link.tg_user_id, link.tg_chat_id, link.okdesk_contact_id, link.language,
                                 link.contact_name) for link in links]
-        plan = plan_issue(issue, comments, memory, recipients, self._plan_config())
+        plan = plan_issue(issue, comments, memory, recipients, self._plan_config(), now=utcnow())
         rows = [self.store.outbox_row(dedupe_key=d.dedupe_key, kind=TELEGRAM_KIND, payload=delivery_payload(d),
                                       message_count=sum(s.message_count for s in d.steps),
                                       tg_chat_id=d.tg_chat_id, okdesk_issue_id=d.okdesk_issue_id)
@@ -92,6 +97,7 @@ class IssueSync:
                                  okdesk_updated_at=issue.updated_at, comments_count=issue.comments_count,
                                  comments_last_at=issue.comments_last_at, baseline_done=True,
                                  last_fetched_at=utcnow()),
+            forget_keys=[own_changes.key(issue_id)] if plan.forget_own_change else [],
         )
         if not memory.baseline_done:
             log.info("baseline_seen", issue_id=issue_id, comments=len(plan.seen_comment_ids))

@@ -19,7 +19,7 @@ from syncd.formatting import FormattedText
 from syncd.okdesk.errors import OkdeskError, OkdeskForbidden, OkdeskNotFound, OkdeskValidationError
 from syncd.okdesk.models import Comment, Issue, UploadFile
 from syncd.okdesk.port import Okdesk
-from syncd.relay import author, posting
+from syncd.relay import author, own_changes, posting
 from syncd.relay.content import Combined, IncomingFile
 from syncd.relay.executor import okdesk_answer
 from syncd.relay.files import download
@@ -155,6 +155,8 @@ class JobRun:
             return
         # A private comment goes with it: an account may require one for every status change.
         comment = reopen_comment_html(self.settings.okdesk, self.link.contact_name)
+        # Before the request: a poll that sees the change while it is in flight must know it is ours.
+        await off_loop(own_changes.record, self.store, issue.id, issue.status_code, statuses.reopen_code)
         try:
             await asyncio.to_thread(self.okdesk.change_status, issue.id, statuses.reopen_code, comment_html=comment,
                                     comment_public=False if comment is not None else None)
@@ -168,6 +170,8 @@ class JobRun:
         await off_loop(self._choose, step.choice, why=step.why)
         if step.choice == REOPENED:
             self.log.info("issue_reopened", status=statuses.reopen_code)
+        else:  # refused: no change of ours is coming, and a later one by staff is news
+            await off_loop(own_changes.forget, self.store, issue.id)
 
     def _choose(self, choice: str, *, why: str | None = None) -> None:
         """Kept with the job: a crash before the comment does not reopen (or try to) a second time."""

@@ -218,6 +218,9 @@ class Poller:
             except OkdeskError as exc:
                 log.warning("contact_issues_unavailable", tg_user_id=link.tg_user_id, error=str(exc))
                 continue
+            if link.okdesk_contact_id in self.store.contacts_creating_issues():
+                # An issue being created by the client's job is followed by it, as theirs: scanned next cycle.
+                continue
             rows = [self._follow_row(i, followed_at=link.linked_at) for i in issues]
             added = self.store.follow_contact_issues(link.tg_user_id, rows)
             log.info("contact_issues_followed", tg_user_id=link.tg_user_id, issues=len(rows), new=added)

@@ -184,10 +184,13 @@ class Store(InboundStore, StatusStore, PrivacyStore, RatingStore):
 
     def apply_issue_plan(self, issue_id: int, *, outbox_rows: Sequence[dict[str, Any]],
                          seen_comment_ids: Iterable[int], seen_attachment_ids: Iterable[int],
-                         followed_values: dict[str, Any]) -> int:
-        """Outbox rows, seen marks and the issue's new memory: all or nothing."""
+                         followed_values: dict[str, Any], forget_keys: Sequence[str] = ()) -> int:
+        """Outbox rows, seen marks and the issue's new memory (``forget_keys``: kv values it used up): all
+        or nothing."""
         with self.engine.begin() as conn:
             added = insert_ignore(conn, outbox, outbox_rows)
+            if forget_keys:
+                conn.execute(delete(kv).where(kv.c.key.in_(list(forget_keys))))
             insert_ignore(conn, seen_comments, [{"okdesk_issue_id": issue_id, "okdesk_comment_id": c}
                                                 for c in seen_comment_ids])
             insert_ignore(conn, seen_attachments, [{"okdesk_issue_id": issue_id, "okdesk_attachment_id": a}
@@ -331,3 +334,7 @@ class Store(InboundStore, StatusStore, PrivacyStore, RatingStore):
         with self.engine.begin() as conn:
             conn.execute(delete(kv).where(kv.c.key == key))
             conn.execute(insert(kv).values(key=key, value=value, updated_at=utcnow()))
+
+    def delete_value(self, key: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(delete(kv).where(kv.c.key == key))

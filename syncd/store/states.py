@@ -66,3 +66,6 @@ TELEGRAM_CATCH_UP_KEY = "telegram_catch_up"
 # kv: what the daemon learned of the Okdesk account (syncd.sync.account), with its evidence.
 OKDESK_UPDATED_SINCE_KEY = "okdesk_updated_since"
 OKDESK_COMMENT_BUMP_KEY = "okdesk_comment_bump"
+# kv, one per issue: a status change the daemon asked Okdesk for on the client's behalf (a reopening)
+# {"from", "to", "at"}, so the poll does not announce it back to them (syncd.relay.own_changes).
+OWN_STATUS_CHANGE_KEY = "own_status_change:{issue_id}"

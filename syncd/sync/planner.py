@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone, tzinfo
+from datetime import datetime, timedelta, timezone, tzinfo
 
 from syncd.formatting import FormattedText, html_to_telegram, split_formatted
 from syncd.formatting.entities import Entity, utf16_len
@@ -37,6 +37,16 @@ class Recipient:
 
 
 @dataclass(frozen=True)
+class OwnStatusChange:
+    """A status change the daemon itself asked Okdesk for on the client's behalf (a reopening), recorded
+    just before the request (``at``, the daemon's clock): the client was told in their own words already."""
+
+    from_code: str
+    to_code: str
+    at: datetime
+
+
+@dataclass(frozen=True)
 class Memory:
     """What the store remembers of the issue."""
 
@@ -46,6 +56,7 @@ class Memory:
     seen_comment_ids: frozenset[int] = frozenset()
     seen_attachment_ids: frozenset[int] = frozenset()
     own_comment_ids: frozenset[int] = frozenset()
+    own_status_change: OwnStatusChange | None = None
 
 
 @dataclass(frozen=True)
@@ -59,6 +70,10 @@ class PlanConfig:
     rating_statuses: frozenset[str] = frozenset()
     # The Okdesk account's time zone: staff notices date things as Okdesk shows them.
     tz: tzinfo = timezone.utc
+    # A change to one of these (completed and closed) is said in Okdesk's own word, not as "old → new".
+    finished_statuses: frozenset[str] = frozenset()
+    # Seconds an OwnStatusChange is recognised for (sync.own_change_window).
+    own_change_window: float = 3600.0
 
 
 @dataclass(frozen=True)
@@ -112,6 +127,8 @@ class Plan:
     seen_comment_ids: frozenset[int]
     seen_attachment_ids: frozenset[int]
     status_code: str | None
+    # The recorded OwnStatusChange has served (or can no longer): the caller forgets it with the plan.
+    forget_own_change: bool = False
 
 
 def extension(file_name: str) -> str:
@@ -137,8 +154,35 @@ def _described(att: Attachment, described: Mapping[int, Attachment]) -> Attachme
     return described[att.id]
 
 
+def announces_creation(issue: Issue, memory: Memory) -> bool:
+    """Is this the first look at an issue created for the client after they were followed?
+
+    Issues the client created through the bot are followed with their birth already seen (a baseline,
+    or ``followed_at`` after ``created_at``): their own "issue created" confirmation said it. Issues
+    a newly linked client already had are followed from the moment of linking, so they predate it: no
+    flood of old issues. An old issue handed over to the client is followed from the hand-over, so
+    it predates that too. What is left: an issue staff (or another channel) created after the client
+    was linked, seen for the first time, even if that first look comes late (a restart, an outage).
+    """
+    return (not memory.baseline_done and issue.created_at is not None
+            and issue.created_at >= memory.followed_at)
+
+
+def own_change_serves(memory: Memory, new_code: str | None, now: datetime | None, window: float) -> bool:
+    """Is the change from the remembered status to ``new_code`` the one the daemon made itself?
+
+    Only the very transition recorded, seen within the window after the request: any other
+    transition is news from staff, and so is the same one seen after the window (the request may
+    never have applied, and a later change by staff must not be swallowed)."""
+    own = memory.own_status_change
+    if own is None or now is None or new_code is None:
+        return False
+    return (own.from_code == memory.status_code and own.to_code == new_code
+            and timedelta(0) <= now - own.at <= timedelta(seconds=window))
+
+
 def plan_issue(issue: Issue, comments: Sequence[Comment], memory: Memory,
-               recipients: Sequence[Recipient], cfg: PlanConfig) -> Plan:
+               recipients: Sequence[Recipient], cfg: PlanConfig, now: datetime | None = None) -> Plan:
     seen_comments = set(memory.seen_comment_ids)
     seen_files = set(memory.seen_attachment_ids)
     deliveries: list[Delivery] = []
@@ -150,11 +194,21 @@ def plan_issue(issue: Issue, comments: Sequence[Comment], memory: Memory,
         return not memory.baseline_done and (ts is None or ts <= memory.followed_at)
 
     status_code = issue.status_code
+    if announces_creation(issue, memory):
+        deliveries.extend(_created_delivery(issue, rcp) for rcp in recipients)
     # The status the issue had when it was followed is known (from the list) even before its first
     # fetch: a change since is news, first fetch or not.
-    if memory.status_code and status_code and status_code != memory.status_code:
+    changed = bool(memory.status_code and status_code and status_code != memory.status_code)
+    own = changed and own_change_serves(memory, status_code, now, cfg.own_change_window)
+    if changed and not own:
+        assert memory.status_code is not None and status_code is not None
         for rcp in recipients:
             deliveries.append(_status_delivery(issue, memory.status_code, status_code, rcp, cfg))
+    # A recorded change is forgotten once a change is seen (it was this one, or it is stale now), or
+    # when it has outlived its window; until then it waits for the poll that sees it.
+    expired = (memory.own_status_change is not None and now is not None
+               and now - memory.own_status_change.at > timedelta(seconds=cfg.own_change_window))
+    forget = memory.own_status_change is not None and (changed or expired)
 
     # Comments in Okdesk's order are undocumented: go by time, then id.
     ordered = sorted(comments, key=lambda c: (c.published_at or memory.followed_at, c.id))
@@ -189,6 +243,7 @@ def plan_issue(issue: Issue, comments: Sequence[Comment], memory: Memory,
         seen_comment_ids=frozenset(seen_comments - memory.seen_comment_ids),
         seen_attachment_ids=frozenset(seen_files - memory.seen_attachment_ids),
         status_code=status_code or memory.status_code,
+        forget_own_change=forget,
     )
 
 
@@ -199,21 +254,49 @@ def _status_name(code: str, cfg: PlanConfig) -> str:
     return cfg.status_names.get(code, code)
 
 
+def in_sentence(name: str) -> str:
+    """An Okdesk status name inside a sentence: «Решена» → «решена»; "OK" or "SLA" keep their case."""
+    if len(name) > 1 and name[0].isupper() and name[1].islower():
+        return name[0].lower() + name[1:]
+    return name
+
+
 def _status_delivery(issue: Issue, old: str, new: str, rcp: Recipient, cfg: PlanConfig) -> Delivery:
+    lang = rcp.language
     new_name = cfg.status_names.get(new) or issue.status_name or new
-    text = t(rcp.language, "status_changed", issue_id=issue.id, title=issue.title,
-             old=_status_name(old, cfg), new=new_name)
-    stamp = issue.updated_at.isoformat() if issue.updated_at else "?"
     # Only the requester rates (the handler checks again at the press); an issue Okdesk already
     # shows rated is not asked about again, e.g. when staff reopen and complete it once more.
     ask = new in cfg.rating_statuses and issue.rate is None and issue.contact_id == rcp.okdesk_contact_id
-    buttons = (rating_row(issue.id, rcp.language),) if ask else ()
+    if new in cfg.finished_statuses or ask:
+        # Finished: said in Okdesk's own word for it, and the rating asked in the same message.
+        text = t(lang, "issue_finished", issue_id=issue.id, title=issue.title, status=in_sentence(new_name))
+        if ask:
+            text += "\n\n" + t(lang, "rate_ask")
+    else:
+        text = t(lang, "status_changed", issue_id=issue.id, title=issue.title, old=_status_name(old, cfg),
+                 new=new_name)
+    stamp = issue.updated_at.isoformat() if issue.updated_at else "?"
+    buttons = (rating_row(issue.id, lang),) if ask else ()
     # The key names the change, so a re-poll of the same change is the same row: one notification,
     # one rating request (the predecessor asked twice).
     return Delivery(
         dedupe_key=_key(f"status:{issue.id}:{old}>{new}:{stamp}:chat:{rcp.tg_chat_id}"),
         tg_chat_id=rcp.tg_chat_id, okdesk_issue_id=issue.id, okdesk_comment_id=None, what="status",
         steps=(Step("text", FormattedText(text), buttons=buttons),),
+    )
+
+
+def _created_delivery(issue: Issue, rcp: Recipient) -> Delivery:
+    """"A request has been created for you", with the buttons the client's own new issue gets."""
+    lang = rcp.language
+    text = t(lang, "issue_created_for_you", issue_id=issue.id, title=issue.title)
+    row = ((t(lang, "comment_button"), encode(Callback("comment", issue_id=issue.id)).decode()),
+           (t(lang, "card_button"), encode(Callback("view", issue_id=issue.id)).decode()))
+    # One per issue and chat, whatever looks at it again: the outbox refuses a second row with the key.
+    return Delivery(
+        dedupe_key=_key(f"created:{issue.id}:chat:{rcp.tg_chat_id}"),
+        tg_chat_id=rcp.tg_chat_id, okdesk_issue_id=issue.id, okdesk_comment_id=None, what="created",
+        steps=(Step("text", FormattedText(text), buttons=(row,)),),
     )
 
 

@@ -101,6 +101,8 @@ _VERBS = {"v": "view", "r": "refresh", "c": "comment", "p": "portal", "l": "list
           "u": "unlink", "uy": "unlink_yes", "rl": "relink",
           # a completed issue: its rating, and a remark after it
           "rt": "rate", "rm": "remark",
+          # after a bad rating: reopen the issue (no message of the client's to carry)
+          "ri": "reopen_issue",
           # a message on a finished issue: reopen it and comment, or comment without reopening
           "ro": "reopen", "ac": "as_comment",
           # a question about a message (where to, reopen or not) cancelled: the message is not sent
@@ -108,7 +110,7 @@ _VERBS = {"v": "view", "r": "refresh", "c": "comment", "p": "portal", "l": "list
           # linking a company's client: yes / no, and the service object chosen
           "cy": "company_yes", "cn": "company_no", "me": "entity"}
 _LETTERS = {v: k for k, v in _VERBS.items()}
-_ISSUE_VERBS = ("view", "refresh", "comment", "portal", "remark")
+_ISSUE_VERBS = ("view", "refresh", "comment", "portal", "remark", "reopen_issue")
 _JOB_VERBS = ("new", "reopen", "as_comment", "drop")
 # How many numbers follow each verb (the others carry none).
 _SHAPE = {**dict.fromkeys((*_ISSUE_VERBS, *_JOB_VERBS, "list", "entity"), 1), "add": 2, "rate": 2}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from syncd.texts import ack, company, core, dialog, notices, rating, reopen, signup
+from syncd.texts import ack, company, core, dialog, notices, outbound, rating, reopen, signup
 
 RUSSIAN_FOR = {"ru", "uk", "be", "kk", "ky", "uz", "tg", "hy", "az", "ka", "ro", "tk"}
 
@@ -25,7 +25,7 @@ def _merge(*modules: Any) -> dict[str, dict[str, str]]:
     return merged
 
 
-TEXTS = _merge(core, rating, reopen, company, notices, signup, ack, dialog)
+TEXTS = _merge(core, rating, reopen, company, notices, signup, ack, dialog, outbound)
 
 
 def language_for(tg_lang_code: str | None, default: str = "ru") -> str:

@@ -55,6 +55,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "staff_what_confirmation": "подтверждение, что его сообщение принято",
         "staff_what_message": "сообщение по заявке",
         "staff_what_waiting": "сообщения, ожидавшие отправки",
+        "staff_what_created": "сообщение о том, что для него создана эта заявка",
         "staff_what_post_failed": "сообщение, что его сообщение не удалось передать в службу поддержки",
         # What staff should do (the last line).
         "staff_todo_contact": (

@@ -78,13 +78,14 @@ def test_status_change_is_announced_with_names_from_okdesk_once(variant, make_da
     wait_text(tg, user, f"#{issue_id} «Сломался сканер»: Открыта → В работе")
     # The comment written with a status change arrives too (the predecessor lost it).
     emu.set_status(issue_id, "completed", comment_html="<p>Заменили ролик</p>", author=("employee", employee))
-    wait_text(tg, user, "В работе → Решена")
+    done = f"🏁 Заявка #{issue_id} «Сломался сканер»: решена."
+    wait_text(tg, user, done)
     wait_text(tg, user, "Заменили ролик")
     # A restart must not announce the same change again.
     assert daemon.stop() == 0
     daemon.start()
     daemon.wait_cycles(5)
-    assert len([t for t in texts_to(tg, user) if "→ Решена" in t]) == 1
+    assert len([t for t in texts_to(tg, user) if done in t]) == 1
 
 
 def test_issue_created_by_staff_for_the_client_is_followed(variant, make_daemon, emu, tg, employee) -> None:

@@ -124,11 +124,16 @@ def test_a_failing_chat_waits_alone_and_is_parked_with_a_notice_to_staff(make_da
     eventually(lambda: any("не получил" in c["content"] for c in emu.get_comments(a_issue)), timeout=15)
     staff = [c for c in emu.get_comments(a_issue) if "не получил" in c["content"]]
     assert staff and all(c["public"] is False and c["author"]["id"] == employee for c in staff)
-    assert all("Не доставлено: ответ сотрудника от " in c["content"] for c in staff)  # staff's words, not "comment"
-    # Both of Alice's items end up parked (each its own notice), none silently dropped.
-    eventually(lambda: len([r for r in outbox(daemon) if r["state"] == "failed"]) == 2, timeout=30)
-    eventually(lambda: len([c for c in emu.get_comments(a_issue) if "не получил" in c["content"]]) == 2,
+    # In staff's words, not "comment" or "created".
+    words = ("Не доставлено: сообщение о том, что для него создана эта заявка от ", "Не доставлено: ответ сотрудника от ")
+    assert all(any(w in c["content"] for w in words) for c in staff)
+    # All of Alice's items (the issue's announcement, both comments) end up parked, each its own
+    # notice, none silently dropped.
+    eventually(lambda: len([r for r in outbox(daemon) if r["state"] == "failed"]) == 3, timeout=30)
+    eventually(lambda: len([c for c in emu.get_comments(a_issue) if "не получил" in c["content"]]) == 3,
                 timeout=15)
+    notices = [c["content"] for c in emu.get_comments(a_issue) if "не получил" in c["content"]]
+    assert [sum(w in n for n in notices) for w in words] == [1, 2]
     # The daemon's own notices are never forwarded to anybody.
     assert not any("не получил" in t for t in texts_to(tg, alice) + texts_to(tg, bob))
 

@@ -24,6 +24,9 @@ def test_a_burst_of_fifty_comments_is_paced_in_order_without_flood_waits(make_da
     b_issue = emu.add_issue("Тоже много", contact_id=bob_contact)
     wait_baseline(daemon, a_issue)
     wait_baseline(daemon, b_issue)
+    # Each issue is announced to its client first (created by staff after the link); the burst follows.
+    wait_text(tg, alice, f"Для вас создана заявка #{a_issue}")
+    wait_text(tg, bob, f"Для вас создана заявка #{b_issue}")
     start = len(tg.sent)
     for n in range(50):
         emu.add_comment(a_issue, f"<p>ответ номер {n:02d}</p>", author=("employee", employee))

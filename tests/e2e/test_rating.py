@@ -34,7 +34,7 @@ RATINGS = "SELECT * FROM issue_ratings"
 def completed_notice(tg: Any, user: Any, emu: Any, issue_id: int, employee: int) -> Any:
     """Staff complete the issue; the client's notification of it."""
     emu.set_status(issue_id, "completed", author=("employee", employee))
-    (notice,) = wait_text(tg, user, f"#{issue_id} «")
+    (notice,) = wait_text(tg, user, f"🏁 Заявка #{issue_id} «")
     return notice
 
 
@@ -68,9 +68,11 @@ def test_a_tap_writes_okdesks_rating_once_and_the_client_is_thanked(make_daemon,
     assert result_of(tg, user, query, THANKS) == THANKS
     assert emu.issue_rate(issue_id) == "good"
     assert [(a.value, a.shape) for a in emu.rate_attempts(issue_id)] == [("good", "flat")]
-    # The notification keeps its words, names the rating, and offers a remark instead of the choice.
+    # The notification keeps its words, names the rating instead of asking for it, and offers a remark
+    # instead of the choice.
     edit = last_edit(tg, notice.id)
-    assert edit.text == f"{notice.text}\n\nВаша оценка: 👍 Отлично"
+    assert notice.text.endswith("\n\nОцените, пожалуйста, нашу работу:")
+    assert edit.text == notice.text.replace("Оцените, пожалуйста, нашу работу:", "Ваша оценка: 👍 Отлично")
     assert callback_data(edit) == [f"rm:{issue_id}".encode()]
     (row,) = db_rows(daemon, RATINGS)
     assert (row["okdesk_issue_id"], row["rate"], row["state"]) == (issue_id, "good", "done")

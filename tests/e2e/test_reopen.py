@@ -31,7 +31,8 @@ def finished_issue(make_daemon: Any, emu: Any, tg: Any, code: str = "completed",
     """A client whose issue staff just finished; returns the status notification too."""
     daemon, user, contact_id, issue_id = client_with_issue(make_daemon, emu, tg, "Не работает сканер", **overrides)
     emu.set_status(issue_id, code)
-    (notice,) = wait_text(tg, user, f"#{issue_id} «Не работает сканер»: Открыта →")
+    # Finished: said in Okdesk's word for the status ("решена", "закрыта").
+    (notice,) = wait_text(tg, user, f"🏁 Заявка #{issue_id} «Не работает сканер»: ")
     return daemon, user, issue_id, contact_id, notice
 
 

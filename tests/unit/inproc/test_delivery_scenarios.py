@@ -42,14 +42,17 @@ def test_a_status_change_is_announced_then_the_rating_and_the_remark_reach_okdes
     emu.set_status(issue_id, "in_progress", author=("employee", employee))
     wait_text(tg, user, f"#{issue_id} «Сломался сканер»: Открыта → В работе")
     emu.set_status(issue_id, "completed", comment_html="<p>Заменили ролик</p>", author=("employee", employee))
-    (notice,) = wait_text(tg, user, "В работе → Решена")
+    (notice,) = wait_text(tg, user, f"🏁 Заявка #{issue_id} «Сломался сканер»: решена.")
+    # Okdesk's own word for the status, and the rating asked in the same message.
+    assert notice.text == f"🏁 Заявка #{issue_id} «Сломался сканер»: решена.\n\nОцените, пожалуйста, нашу работу:"
     wait_text(tg, user, "Заменили ролик")
     assert button_texts(notice) == RATING
     tg.press_button(user, notice.id, f"rt:{issue_id}:3".encode())
     wait_text(tg, user, "Спасибо за оценку!")
     assert emu.issue_rate(issue_id) == "good"
     edit = last_edit(tg, notice.id)
-    assert edit.text.endswith("Ваша оценка: 👍 Отлично")
+    # The question answered gives way to the rating given.
+    assert edit.text == f"🏁 Заявка #{issue_id} «Сломался сканер»: решена.\n\nВаша оценка: 👍 Отлично"
     assert callback_data(edit) == [f"rm:{issue_id}".encode()]
     given = remark(tg, emu, user, issue_id, notice.id, "Спасибо, всё работает!")
     assert "Спасибо, всё работает!" in given["content"] and given["public"]
@@ -64,7 +67,7 @@ def test_a_reply_on_a_completed_issue_is_asked_about_and_reopen_reopens_then_com
         make_daemon: MakeDaemon, emu: OkdeskEmulator, tg: TelegramTestServer) -> None:
     daemon, user, contact_id, issue_id = client_with_issue(make_daemon, emu, tg, "Не работает сканер")
     emu.set_status(issue_id, "completed")
-    (notice,) = wait_text(tg, user, f"#{issue_id} «Не работает сканер»: Открыта →")
+    (notice,) = wait_text(tg, user, f"🏁 Заявка #{issue_id} «Не работает сканер»: решена.")
     tg.send_text(user, "Сканер опять не работает", reply_to=notice.id)
     (asked,) = wait_text(tg, user, "в статусе «Решена». Что сделать с вашим сообщением?")
     assert button_texts(asked) == ["🔄 Возобновить заявку", "🆕 Создать новую заявку", "💬 Просто комментарий",
@@ -77,6 +80,9 @@ def test_a_reply_on_a_completed_issue_is_asked_about_and_reopen_reopens_then_com
     (comment,) = emu.comments_by(issue_id, author=("contact", contact_id))
     assert "Сканер опять не работает" in comment["content"]
     assert press(tg, user, asked.id, reopen).message == "Это сообщение уже обработано."
+    # The reopening the client asked for is told once, in their words: the poll that sees it says nothing.
+    daemon.wait_cycles(3)
+    assert [t for t in texts_to(tg, user) if "→" in t] == []
     # Only a comment, on a finished issue again: the issue stays as it is.
     emu.set_status(issue_id, "completed")
     daemon.wait_cycles(2)

@@ -15,6 +15,7 @@ from tests.e2e.helpers import (
     start_with_issue,
     wait_text,
 )
+from tests.e2e.inbound_steps import callback_data
 from tests.e2e.test_rating import RATINGS, THANKS, accepted, completed_notice
 from tests.okdesk_emulator import Fault, OkdeskEmulator
 from tests.tgserver import TelegramTestServer
@@ -51,6 +52,9 @@ def test_a_request_okdesk_failed_is_sent_again_by_the_recheck(
     assert result_of(tg, user, first, LOST)
     emu.clear_faults()
     wait_text(tg, user, f"Спасибо за оценку заявки #{issue_id}! Ваша оценка: 👎 Плохо")
+    # A 👎 found applied later is followed by "what went wrong?", as at a press.
+    (followup,) = wait_text(tg, user, "Жаль, что мы вас подвели. Что пошло не так?")
+    assert callback_data(followup) == [f"ri:{issue_id}".encode(), f"rm:{issue_id}".encode()]
     daemon.wait_event("rating_resent", outcome="done")
     assert emu.issue_rate(issue_id) == "bad" and len(accepted(emu, issue_id)) == 1
 

@@ -1,0 +1,98 @@
+"""After a bad rating: ask what went wrong, and offer to reopen the issue.
+
+The question is the remark question of syncd.bot.rating (the client's next message becomes a public
+comment on the issue as it is), asked at once, so the client can simply answer it. Its message carries
+two buttons: "Reopen the request", and the remark again (for a client who comes back after
+``sync.question_ttl``). Reopening here has no message of the client's to carry: it is the status
+change alone, with ``okdesk.reopen_comment`` as its private comment, as syncd.relay.jobrun makes it;
+the change is recorded first (syncd.relay.own_changes), so the poll does not announce it back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+from telethon import Button
+
+from syncd.clock import utcnow
+from syncd.config import Settings
+from syncd.logs import get_logger
+from syncd.okdesk.errors import OkdeskError
+from syncd.okdesk.models import Issue
+from syncd.okdesk.port import Okdesk
+from syncd.relay import own_changes
+from syncd.relay.executor import okdesk_answer
+from syncd.relay.reopening import reopen_comment_html, reopen_refusal
+from syncd.store import Store
+from syncd.store.offloop import off_loop
+from syncd.store.rows import Link
+from syncd.sync import inbound as plan
+from syncd.sync.answers import OK
+from syncd.sync.routing import AWAITING_COMMENT, Callback, encode
+from syncd.telegram.peers import peer_of
+from syncd.telegram.presses import Press
+from syncd.telegram.replies import Replies
+from syncd.texts import t
+
+log = get_logger(__name__)
+
+
+def bad_rating_buttons(lang: str, issue_id: int, *, reopen: bool) -> list[list[Any]]:
+    rows = [[Button.inline(t(lang, "bad_remark_button"), encode(Callback("remark", issue_id=issue_id)))]]
+    if reopen:
+        rows.insert(0, [Button.inline(t(lang, "reopen_button"), encode(Callback("reopen_issue", issue_id=issue_id)))])
+    # The question waits for the client's message: a way out, as under every such question (syncd.bot.cancel).
+    return [*rows, [Button.inline(t(lang, "cancel_button"), encode(Callback("cancel")))]]
+
+
+class AfterRating:
+    def __init__(self, *, store: Store, okdesk: Okdesk, settings: Settings, replies: Replies) -> None:
+        self.store, self.okdesk, self.settings, self.replies = store, okdesk, settings, replies
+
+    async def ask_what_went_wrong(self, issue: Issue, link: Link, lang: str, reply_to: int | None) -> None:
+        """Called under the client's lock, right after their 👎 was recorded."""
+        until = utcnow() + timedelta(seconds=self.settings.sync.message_wait)
+        await off_loop(self.store.set_dialog, link.tg_user_id, AWAITING_COMMENT,
+                       {"issue_id": issue.id, "until": until.isoformat(), "remark": True})
+        reopen = reopen_refusal(issue, link.okdesk_contact_id, self.settings.okdesk, self.okdesk.okdesk_now()) is None
+        await self.replies.send(peer_of(link), t(lang, "bad_rate_followup", issue_id=issue.id),
+                                buttons=bad_rating_buttons(lang, issue.id, reopen=reopen), reply_to=reply_to)
+        log.info("bad_rating_followup_asked", tg_user_id=link.tg_user_id, issue_id=issue.id, reopen=reopen)
+
+    async def reopen(self, press: Press, issue: Issue, link: Link, lang: str) -> None:
+        """The "Reopen the request" button: ``issue`` as just read, the client's own (checked)."""
+        bound = log.bind(tg_user_id=link.tg_user_id, issue_id=issue.id)
+        statuses = self.settings.okdesk.statuses
+        if not statuses.is_finished(issue.status_code):
+            await press.tell(t(lang, "reopen_already_open", issue_id=issue.id))
+            return
+        refusal = reopen_refusal(issue, link.okdesk_contact_id, self.settings.okdesk, self.okdesk.okdesk_now())
+        if refusal is not None:
+            bound.info("issue_not_reopened", error=refusal)
+            await press.tell(t(lang, "reopen_unavailable", issue_id=issue.id))
+            return
+        comment = reopen_comment_html(self.settings.okdesk, link.contact_name)
+        await off_loop(own_changes.record, self.store, issue.id, issue.status_code, statuses.reopen_code)
+        try:
+            await asyncio.to_thread(self.okdesk.change_status, issue.id, statuses.reopen_code, comment_html=comment,
+                                    comment_public=False if comment is not None else None)
+        except OkdeskError as exc:
+            answer = okdesk_answer(exc)
+        else:
+            answer = OK
+        step = plan.after_reopen(answer)
+        if isinstance(step, plan.Retry):
+            # Perhaps applied, perhaps not: the record stays for the planner's window; the client may press again.
+            bound.warning("issue_reopen_unanswered", error=step.error)
+            await press.tell(t(lang, "okdesk_unavailable"))
+            return
+        if step.choice != plan.REOPENED:
+            await off_loop(own_changes.forget, self.store, issue.id)
+            bound.warning("issue_not_reopened", error=(step.why or "")[:300])
+            await press.tell(t(lang, "reopen_unavailable", issue_id=issue.id))
+            return
+        bound.info("issue_reopened", status=statuses.reopen_code, by="button")
+        await press.answer()
+        await self.replies.send(peer_of(link), t(lang, "reopened_by_button", issue_id=issue.id), reply_to=press.msg_id)
