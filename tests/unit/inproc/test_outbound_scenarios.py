@@ -47,7 +47,7 @@ def test_an_issue_staff_create_is_announced_once_and_none_other_is(
     # The client's own issue from the bot gets its own confirmation only.
     new_issue_mode(tg, user)
     tg.send_text(user, "Не работает сканер")
-    wait_text(tg, user, "создана. Ответы сотрудников придут сюда")
+    wait_text(tg, user, "создана. Ответы службы поддержки придут сюда")
     # The old issue changes: its news comes, never an announcement.
     emu.add_comment(before, "<p>Закрываем старую</p>", author=("employee", employee))
     wait_text(tg, user, "Закрываем старую")
@@ -74,8 +74,8 @@ def test_a_bad_rating_asks_what_went_wrong_and_the_answer_is_a_remark(
     assert followup.text == (f"Жаль, что мы вас подвели. Что пошло не так? Напишите одним сообщением, и мы добавим его "
                              f"к заявке #{issue_id}.\n\nЕсли проблема не решена, заявку можно возобновить.")
     assert followup.reply_to_msg_id == notice.id
-    assert button_texts(followup) == ["🔄 Возобновить заявку", "✍️ Рассказать, что не так"]
-    assert callback_data(followup) == [f"ri:{issue_id}".encode(), f"rm:{issue_id}".encode()]
+    assert button_texts(followup) == ["🔄 Возобновить заявку", "✍️ Рассказать, что не так", "✖ Отмена"]
+    assert callback_data(followup) == [f"ri:{issue_id}".encode(), f"rm:{issue_id}".encode(), b"x"]
     assert emu.issue_rate(issue_id) == "bad"
     edit = tg.wait_for(lambda: ([e for e in tg.edits if e.msg_id == notice.id] or [None])[-1])
     assert edit.text == f"🏁 Заявка #{issue_id} «Ноутбук»: решена.\n\nВаша оценка: 👎 Плохо"
@@ -101,7 +101,9 @@ def test_reopen_after_a_bad_rating_reopens_once_and_is_not_announced_back(
     assert emu.get_issue(issue_id)["status"]["code"] == "opened"
     # The change carries the account's reopen comment, for staff only.
     (private,) = emu.comments_by(issue_id, author=("employee", emu.api_employee_id))
-    assert private["content"] == "Клиент возобновил заявку из Telegram" and private["public"] is False
+    assert private["content"] == ("Клиент Петров Иван возобновил заявку через Telegram-канал службы поддержки (бот). "
+                                  "Причина — в его комментарии, добавленном следом.")
+    assert private["public"] is False
     daemon.wait_cycles(3)
     assert [t for t in texts_to(tg, user) if "→" in t] == []
     # Pressed again: it is open already, nothing is changed.

@@ -54,7 +54,7 @@ def test_a_request_okdesk_failed_is_sent_again_by_the_recheck(
     wait_text(tg, user, f"Спасибо за оценку заявки #{issue_id}! Ваша оценка: 👎 Плохо")
     # A 👎 found applied later is followed by "what went wrong?", as at a press.
     (followup,) = wait_text(tg, user, "Жаль, что мы вас подвели. Что пошло не так?")
-    assert callback_data(followup) == [f"ri:{issue_id}".encode(), f"rm:{issue_id}".encode()]
+    assert callback_data(followup) == [f"ri:{issue_id}".encode(), f"rm:{issue_id}".encode(), b"x"]
     daemon.wait_event("rating_resent", outcome="done")
     assert emu.issue_rate(issue_id) == "bad" and len(accepted(emu, issue_id)) == 1
 

@@ -94,7 +94,7 @@ def test_cancel_on_each_question_says_what_was_cancelled_and_sends_nothing(
     wait_text(tg, user, "Отменено: ваше сообщение не передано в службу поддержки.", count=2)
     wait_edit(tg, finished.id, NOT_SENT)
     # A remark, then /cancel.
-    tg.press_button(user, notice.id, f"rt:{issue_id}:1".encode())
+    tg.press_button(user, notice.id, f"rt:{issue_id}:2".encode())  # 👌: its edit offers the remark
     edit = last_edit(tg, notice.id)
     tg.press_button(user, edit.msg_id, f"rm:{issue_id}".encode())
     (remark,) = wait_text(tg, user, f"Напишите отзыв к заявке #{issue_id}")
