@@ -70,7 +70,10 @@ class InboundWorker(DispatchLoop):
         for job in await off_loop(self.store.due_jobs, now):
             if job.tg_user_id in self._busy:
                 continue
-            wait = self.rate.take(job.tg_user_id)
+            # The client's rate counts what the client sends: a job's first try. Its retries are the
+            # daemon's doing (backoff bounds them); counted, they told a client who sent one message
+            # that they were sending too many.
+            wait = self.rate.take(job.tg_user_id) if job.attempts == 0 else 0.0
             if wait > 0:
                 await self._delay(job, wait)
                 continue

@@ -53,6 +53,20 @@ def test_a_message_okdesk_fails_longer_than_ack_after_is_acknowledged_once_as_a_
     wait_text(tg, user, f"{ADDED} #{issue_id}", count=2)
 
 
+def test_retries_of_one_message_never_tell_the_client_they_send_too_many(
+        make_daemon: MakeDaemon, emu: OkdeskEmulator, tg: TelegramTestServer) -> None:
+    # A client's share of 3 messages a minute is one at once: were retries counted, the second try
+    # would wait for the client's rate and the client would hear "you are sending many messages".
+    daemon, user, issue_id, contact_id, card = start(
+        make_daemon, emu, tg, sync={"client_messages_per_minute": 3, "retry_base": 0.1, "retry_cap": 0.2})
+    emu.add_fault(Fault(kind="status", status=503, path=COMMENTS, method="POST", times=3))
+    tg.send_text(user, "Принтер снова не печатает", reply_to=card.id)
+    wait_text(tg, user, f"{ADDED} #{issue_id}", timeout=30)
+    assert len(daemon.find("inbound_retry")) == 3
+    assert not daemon.find("inbound_client_throttled")
+    assert not [text for text in texts_to(tg, user) if "много сообщений подряд" in text]
+
+
 def test_the_time_a_question_waits_for_the_client_does_not_count(
         make_daemon: MakeDaemon, emu: OkdeskEmulator, tg: TelegramTestServer) -> None:
     daemon, user, issue_id, _, _ = start(make_daemon, emu, tg, sync={**FAST_ACK, "retry_base": 4.0, "retry_cap": 4.0})
