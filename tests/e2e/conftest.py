@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -78,8 +79,12 @@ class Daemon:
     """`syncd run` in a subprocess, its JSON log lines collected as they come."""
 
     def __init__(self, workdir: Path, emu: OkdeskEmulator, tg: TelegramTestServer,
-                 overrides: dict[str, dict[str, Any]] | None = None) -> None:
+                 overrides: dict[str, dict[str, Any]] | None = None, template: Path | None = None) -> None:
         self.workdir, self.emu, self.tg = workdir, emu, tg
+        # A copy of a database migrated once per test process, placed before the first start: the
+        # migration child costs a second of CPU per start, and a 2-core suite starts hundreds. Tests
+        # marked fresh_database (and every database elsewhere than the state directory) start on none.
+        self.template = template
         self.state_dir = workdir / "state"
         self.config_path = workdir / "config.toml"
         self.log_path = workdir / "daemon.log"
@@ -107,6 +112,10 @@ class Daemon:
         session = self.state_dir / "telegram.session"
         if not session.exists():
             self.tg.write_session(session)
+        database = self.state_dir / "syncd.sqlite3"
+        own_database = not self.config().get("state", {}).get("database_url")
+        if self.template is not None and own_database and self.runs == 0 and not database.exists():
+            shutil.copyfile(self.template, database)
         write_config(self.config_path, self.config())
         env = syncd_env(PYTHONUNBUFFERED="1", SYNCD_LOG_FORMAT="json")
         env.update(self.extra_env)
@@ -209,12 +218,29 @@ def tg(tmp_path: Path) -> Iterator[TelegramTestServer]:
         server.stop()
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An SQLite database at the code's head, migrated once in this test process, to be copied."""
+    from syncd.store import make_engine, migrate  # the test process's own import, not the daemon's
+
+    path = tmp_path_factory.mktemp("db") / "template.sqlite3"
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        migrate(engine)
+    finally:
+        engine.dispose()
+    return path
+
+
 @pytest.fixture
-def make_daemon(tmp_path: Path, emu: OkdeskEmulator, tg: TelegramTestServer) -> Iterator[Callable[..., Daemon]]:
+def make_daemon(request: pytest.FixtureRequest, tmp_path: Path, emu: OkdeskEmulator,
+                tg: TelegramTestServer) -> Iterator[Callable[..., Daemon]]:
     made: list[Daemon] = []
+    fresh = request.node.get_closest_marker("fresh_database") is not None
+    template = None if fresh else request.getfixturevalue("migrated_sqlite")
 
     def factory(**overrides: dict[str, Any]) -> Daemon:
-        daemon = Daemon(tmp_path / f"d{len(made)}", emu, tg, overrides)
+        daemon = Daemon(tmp_path / f"d{len(made)}", emu, tg, overrides, template)
         daemon.workdir.mkdir()
         made.append(daemon)
         return daemon

@@ -65,7 +65,7 @@ def test_completion_asks_the_rating_in_one_message_and_a_bad_one_offers_reopen(m
         f"Жаль, что мы вас подвели. Что пошло не так? Напишите одним сообщением, и мы добавим его к заявке "
         f"#{issue_id}.\n\nЕсли проблема не решена, заявку можно возобновить.")
     assert followup.reply_to_msg_id == notice.id
-    assert button_texts(followup) == ["🔄 Возобновить заявку", "✍️ Рассказать, что не так"]
+    assert button_texts(followup) == ["🔄 Возобновить заявку", "✍️ Рассказать, что не так", "✖ Отмена"]
     assert emu.issue_rate(issue_id) == "bad"
     press(tg, user, followup.id, callback_data(followup)[0])
     (reopened,) = wait_text(tg, user, f"Заявка #{issue_id} возобновлена")

@@ -34,6 +34,7 @@ def files_in(directory: Path) -> list[Path]:
     return [p for p in directory.rglob("*") if p.is_file()]
 
 
+@pytest.mark.fresh_database  # the database the daemon makes itself, private from its first byte
 def test_the_state_directory_and_everything_in_it_stay_private(make_daemon, emu, tg, employee) -> None:
     daemon = make_daemon()
     state = daemon.state_dir
