@@ -16,6 +16,7 @@ from typing import Any
 
 from telethon import Button
 
+from syncd.bot.ways_out import cancel_prompt_row
 from syncd.clock import utcnow
 from syncd.config import Settings
 from syncd.logs import get_logger
@@ -43,8 +44,7 @@ def bad_rating_buttons(lang: str, issue_id: int, *, reopen: bool) -> list[list[A
     rows = [[Button.inline(t(lang, "bad_remark_button"), encode(Callback("remark", issue_id=issue_id)))]]
     if reopen:
         rows.insert(0, [Button.inline(t(lang, "reopen_button"), encode(Callback("reopen_issue", issue_id=issue_id)))])
-    # The question waits for the client's message: a way out, as under every such question (syncd.bot.cancel).
-    return [*rows, [Button.inline(t(lang, "cancel_button"), encode(Callback("cancel")))]]
+    return [*rows, cancel_prompt_row(lang)]  # it waits for the client's message: a way out
 
 
 class AfterRating:

@@ -48,13 +48,7 @@ class Cancelling:
         what = what_cancel_cancels(dialog, [j.id for j in jobs], utcnow())
         if _ours(dialog):  # (a linking step, while relinking, is not a question of ours)
             await off_loop(self.store.clear_dialog, user)
-        held = 0
-        burst = self.intake.bursts.take(link.tg_chat_id)
-        if burst is not None:
-            # Messages answering "Comment" or "New request", still gathering: not sent either.
-            for row_id in burst.rows:
-                await off_loop(self.store.mark_handled, row_id)
-            held = 1
+        held = await self._drop_burst(link)
         for job in jobs:
             if await off_loop(self.store.update_job, job.id, only_if_state=[ASKING], state=CANCELLED,
                               done_at=utcnow()) and job.ask_message_id:
@@ -64,11 +58,21 @@ class Cancelling:
         log.info("cancelled_by_command", tg_user_id=user, waiting=what.waiting, jobs=len(what.jobs))
         await self.replies.send(peer_of(link), cancel_text(lang, what))
 
+    async def _drop_burst(self, link: Link) -> bool:
+        """Messages answering "Comment" or "New request", still gathering, are not sent either."""
+        burst = self.intake.bursts.take(link.tg_chat_id)
+        if burst is None:
+            return False
+        for row_id in burst.rows:
+            await off_loop(self.store.mark_handled, row_id)
+        return True
+
     async def on_prompt(self, press: Press, link: Link, lang: str) -> None:
         """The cancel button under "write your comment" / "describe the problem" / "your remark"."""
         # Decided from the database alone, so the press is answered at once (syncd.telegram.presses).
         dialog = await off_loop(self.store.get_dialog, link.tg_user_id)
-        if what_cancel_cancels(dialog, [], utcnow()).waiting is None:
+        gathering = self.intake.bursts.open(link.tg_chat_id)  # its answer, still arriving
+        if what_cancel_cancels(dialog, [], utcnow()).waiting is None and not gathering:
             await press.tell(t(lang, "question_over"))
             await press.edit(buttons=None)
             return
@@ -78,9 +82,13 @@ class Cancelling:
             what = what_cancel_cancels(dialog, [], utcnow())
             if _ours(dialog):
                 await off_loop(self.store.clear_dialog, link.tg_user_id)
-            if what.waiting is None:  # answered meanwhile, by the message the lock waited for
+            # What the client wrote to it within sync.burst_window would otherwise be asked about.
+            held = await self._drop_burst(link)
+            if what.waiting is None and not held:  # answered meanwhile, by the message the lock waited for
                 await press.edit(buttons=None)
                 return
+            if held:
+                what = Cancel(what.waiting, what.issue_id, (*what.jobs, 0))  # 0: the burst's messages
             log.info("cancelled_by_button", tg_user_id=link.tg_user_id, waiting=what.waiting)
             await press.edit(cancel_text(lang, what))
 

@@ -19,7 +19,8 @@ from telethon import Button
 
 from syncd.bot.bursts import Burst, Bursts
 from syncd.bot.expiry import QuestionExpiry
-from syncd.bot.reopen import FinishedIssue, cancel_row, expires
+from syncd.bot.reopen import FinishedIssue, expires
+from syncd.bot.ways_out import cancel_job_row
 from syncd.clock import utcnow
 from syncd.config import Settings
 from syncd.formatting.titles import make_title
@@ -364,7 +365,7 @@ class Intake:
             text = t(lang, "offer_create") if open_issues is not None else t(lang, "ask_where")
             buttons = [[new_button]]
         text = f"{note}\n\n{text}" if note else text
-        sent = await self.replies.send(peer_of(link), text, buttons=[*buttons, cancel_row(lang, job_id)])
+        sent = await self.replies.send(peer_of(link), text, buttons=[*buttons, cancel_job_row(lang, job_id)])
         if sent is None:
             raise NotSent  # asked again later (_ask_or_retry): the job and its messages are safe
         # 0: asked, under an id Telegram did not tell (a repeat refused as a duplicate). An asking job's

@@ -22,6 +22,7 @@ from syncd.bot.profile import VERBS as PROFILE_VERBS
 from syncd.bot.profile import Profile
 from syncd.bot.rating import VERBS as RATING_VERBS
 from syncd.bot.rating import Rating
+from syncd.bot.ways_out import cancel_prompt_row
 from syncd.clock import utcnow
 from syncd.config import Settings
 from syncd.formatting import html_to_telegram
@@ -68,11 +69,6 @@ def menu_action(text: str) -> str | None:
     return COMMANDS.get(command or "") or MENU_LABELS.get(text)
 
 
-def cancel_prompt(lang: str) -> list[list[Any]]:
-    """The cancel button under a question waiting for the client's message (syncd.bot.cancel)."""
-    return [[Button.inline(t(lang, "cancel_button"), encode(Callback("cancel")))]]
-
-
 def menu_keyboard(lang: str) -> list[list[Any]]:
     return [[Button.text(t(lang, "menu_new"), resize=True), Button.text(t(lang, "menu_issues"), resize=True)],
             [Button.text(t(lang, "menu_profile"), resize=True), Button.text(t(lang, "menu_help"), resize=True)]]
@@ -103,7 +99,7 @@ class Menu:
         elif action == "new":
             until = utcnow() + timedelta(seconds=self.settings.sync.message_wait)
             await off_loop(self.store.set_dialog, link.tg_user_id, AWAITING_NEW_ISSUE, {"until": until.isoformat()})
-            await self.replies.send(peer, t(lang, "ask_new_issue"), buttons=cancel_prompt(lang))
+            await self.replies.send(peer, t(lang, "ask_new_issue"), buttons=[cancel_prompt_row(lang)])
         elif action == "issues":
             await self._list(link, lang, 0, edit=None)
         elif action == "profile":
@@ -198,7 +194,7 @@ class Menu:
                        {"issue_id": issue.id, "until": until.isoformat()})
         minutes = max(1, round(self.settings.sync.message_wait / 60))
         sent = await self.replies.send(peer_of(link), t(lang, "ask_comment", issue_id=issue.id, minutes=minutes),
-                                       buttons=cancel_prompt(lang))
+                                       buttons=[cancel_prompt_row(lang)])
         if sent is not None and sent.id is not None:
             await off_loop(self.store.map_message, link.tg_chat_id, sent.id, issue.id)
         return None

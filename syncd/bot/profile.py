@@ -27,7 +27,7 @@ from syncd.telegram.replies import Replies
 from syncd.texts import t
 
 log = get_logger(__name__)
-VERBS = ("unlink", "unlink_yes", "relink")
+VERBS = ("unlink", "unlink_yes", "unlink_no", "relink")
 COMPANY_WAIT_S = 5.0  # the profile opens without the company line rather than wait out Okdesk's retries
 
 
@@ -70,7 +70,7 @@ class Profile:
         peer = peer_of(link)
         if cb.verb == "unlink":
             buttons = [[Button.inline(t(lang, "unlink_yes_button"), encode(Callback("unlink_yes"))),
-                        Button.inline(t(lang, "cancel_button"), encode(Callback("cancel")))]]
+                        Button.inline(t(lang, "cancel_button"), encode(Callback("unlink_no")))]]
             await self.replies.send(peer, t(lang, "unlink_ask"), buttons=buttons)
         elif cb.verb == "unlink_yes":
             forgotten = await off_loop(self.store.unlink, link.tg_user_id)
@@ -80,5 +80,7 @@ class Profile:
                          deliveries_cancelled=forgotten.deliveries)
             await press.edit(buttons=None)  # cosmetic; the unlink itself is done
             await self.replies.send(peer, t(lang, "unlinked"), buttons=share_phone_keyboard(lang))
+        elif cb.verb == "unlink_no":  # its own verb: the cancel of a question would cancel another one
+            await press.edit(t(lang, "unlink_kept"), buttons=None)
         elif cb.verb == "relink":
             await self.replies.send(peer, t(lang, "relink_ask"), buttons=share_phone_keyboard(lang))

@@ -21,6 +21,7 @@ from typing import Any
 from telethon import Button
 
 from syncd.bot.after_rating import AfterRating
+from syncd.bot.ways_out import cancel_prompt_row
 from syncd.clock import utcnow
 from syncd.config import Settings
 from syncd.logs import get_logger
@@ -246,8 +247,8 @@ class Rating:
         # A remark is a public comment on the completed issue, never a reason to reopen it.
         await off_loop(self.store.set_dialog, link.tg_user_id, AWAITING_COMMENT,
                        {"issue_id": issue.id, "until": until.isoformat(), "remark": True})
-        cancel = [[Button.inline(t(lang, "cancel_button"), encode(Callback("cancel")))]]
-        await self.replies.send(peer_of(link), t(lang, "ask_remark", issue_id=issue.id), buttons=cancel)
+        await self.replies.send(peer_of(link), t(lang, "ask_remark", issue_id=issue.id),
+                                buttons=[cancel_prompt_row(lang)])
 
     # ------------------------------------------------------------ ratings sent without an answer
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
 
 from telethon import Button
 
+from syncd.bot.ways_out import cancel_job_row
 from syncd.clock import utcnow
 from syncd.config import Settings
 from syncd.formatting.titles import make_title
@@ -34,11 +34,6 @@ from syncd.telegram.replies import NotSent, Replies
 from syncd.texts import t
 
 log = get_logger(__name__)
-
-
-def cancel_row(lang: str, job_id: int) -> list[Any]:
-    """The last row of every question about a message: cancel it, the message is not sent."""
-    return [Button.inline(t(lang, "cancel_button"), encode(Callback("drop", job_id=job_id)))]
 
 
 def expires(settings: Settings) -> datetime:
@@ -79,7 +74,7 @@ class FinishedIssue:
                 [Button.inline(t(lang, "as_comment_button"), encode(Callback("as_comment", job_id=job.id)))]]
         if reopen:
             rows.insert(0, [Button.inline(t(lang, "reopen_button"), encode(Callback("reopen", job_id=job.id)))])
-        sent = await self.replies.send(peer_of(link), text, buttons=[*rows, cancel_row(lang, job.id)])
+        sent = await self.replies.send(peer_of(link), text, buttons=[*rows, cancel_job_row(lang, job.id)])
         if sent is None:
             raise NotSent  # the caller asks again later; the job waits meanwhile
         # 0: asked, its id untold; next_try_at: when the question expires (syncd.bot.expiry).

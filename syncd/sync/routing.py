@@ -98,7 +98,7 @@ class Callback:
 
 _VERBS = {"v": "view", "r": "refresh", "c": "comment", "p": "portal", "l": "list", "a": "add", "n": "new", "x": "cancel",
           # the profile: unlink (asks first), unlink confirmed, relink with another phone
-          "u": "unlink", "uy": "unlink_yes", "rl": "relink",
+          "u": "unlink", "uy": "unlink_yes", "un": "unlink_no", "rl": "relink",
           # a completed issue: its rating, and a remark after it
           "rt": "rate", "rm": "remark",
           # after a bad rating: reopen the issue (no message of the client's to carry)

@@ -53,6 +53,7 @@ TEXTS: dict[str, dict[str, str]] = {
             "а ответы службы поддержки перестанут сюда приходить. Заявки в системе поддержки останутся."
         ),
         "unlink_yes_button": "Да, отвязать",
+        "unlink_kept": "Хорошо, Telegram остаётся подключённым.",
         "unlinked": (
             "Telegram отвязан, ваши данные в боте удалены. Чтобы подключиться снова, "
             "нажмите «Поделиться номером»."
@@ -186,6 +187,7 @@ TEXTS: dict[str, dict[str, str]] = {
             "and replies from the support desk stop arriving here. Your requests stay in the support system."
         ),
         "unlink_yes_button": "Yes, unlink",
+        "unlink_kept": "All right, Telegram stays linked.",
         "unlinked": "Telegram is unlinked and your data in the bot is deleted. To link again, press “Share my phone number”.",
         "relink_ask": "To link with another number, change it in Telegram and press “Share my phone number” below.",
         "menu_shown": "Choose from the menu below or just write what happened.",

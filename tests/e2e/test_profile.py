@@ -35,7 +35,7 @@ def unlink(tg: Any, user: Any, profile: Any) -> None:
     assert callback_data(profile) == [b"u", b"rl"]
     tg.press_button(user, profile.id, b"u")
     (ask,) = wait_text(tg, user, "Отвязать Telegram от вашего контакта?")
-    assert callback_data(ask) == [b"uy", b"x"]
+    assert callback_data(ask) == [b"uy", b"un"]
     tg.press_button(user, ask.id, b"uy")
     wait_text(tg, user, "Telegram отвязан")
 

@@ -215,3 +215,38 @@ def test_a_burst_cut_by_a_stop_is_gathered_again_as_one_at_the_next_start(
     assert "Вот что он пишет:" in comment["content"]
     assert [a["sha256"] for a in comment["attachments"]] == [sha(photo)]
     assert daemon.find("burst_taken", messages=2)
+
+
+def test_the_prompts_cancel_pressed_while_its_answer_gathers_sends_nothing_and_asks_nothing(
+        make_daemon: MakeDaemon, emu: OkdeskEmulator, tg: TelegramTestServer) -> None:
+    daemon, user, contact_id, issue_id = client_with_issue(make_daemon, emu, tg, "Не печатает принтер",
+                                                           sync={"burst_window": 2})
+    prompt = comment_mode(tg, user, issue_id)
+    tg.send_text(user, "Передумал, всё заработало")  # gathering: more may follow within the window
+    eventually(lambda: daemon.parts.intake.bursts.open(user.id), what="the answer gathering")
+    tg.press_button(user, prompt.id, b"x")
+    told = tg.wait_for(lambda: next((e for e in edits_of(tg, prompt.id) if e.text.startswith("Отменено")), None))
+    assert told.text == (f"Отменено: комментарий к заявке #{issue_id} мы больше не ждём.\n"
+                         "Отменено: ваше сообщение не передано в службу поддержки.")
+    time.sleep(2.5)  # past the burst window: a gathered answer would be asked about or posted now
+    assert ASKED not in texts_to(tg, user)
+    assert emu.comments_by(issue_id, author=("contact", contact_id)) == []
+    assert job_states(daemon) == []
+    assert daemon.errors() == []
+
+
+def test_keeping_the_link_cancels_only_the_unlink_question(
+        make_daemon: MakeDaemon, emu: OkdeskEmulator, tg: TelegramTestServer) -> None:
+    daemon, user, contact_id, issue_id = client_with_issue(make_daemon, emu, tg, "Не печатает принтер")
+    comment_mode(tg, user, issue_id)  # a question waiting for the client's message, left open
+    tg.send_text(user, "👤 Профиль")
+    (profile,) = wait_text(tg, user, "Ваш профиль")
+    tg.press_button(user, profile.id, b"u")
+    (ask,) = wait_text(tg, user, "Отвязать Telegram от вашего контакта?")
+    assert button_texts(ask) == ["Да, отвязать", "✖ Отмена"]
+    tg.press_button(user, ask.id, callback_data(ask)[1])
+    assert wait_edit(tg, ask.id, "Хорошо, Telegram остаётся подключённым.").reply_markup is None
+    assert [r["tg_user_id"] for r in db_rows(daemon, "SELECT tg_user_id FROM links")] == [user.id]
+    # The comment's question is still open: the next message is the comment.
+    tg.send_text(user, "Картридж заменили, всё равно не печатает")
+    wait_text(tg, user, f"{ADDED} #{issue_id}")
