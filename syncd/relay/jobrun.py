@@ -290,7 +290,7 @@ class JobRun:
         words = refusals.words_of(exc.errors)
         step = plan.after_post(okdesk_answer(exc), file_names=[u.file_name for u, _ in files],
                                about_files=_about_attachments(exc), detail=posting.plain(" ".join(words))[:500],
-                               words=words)
+                               words=words, commenting=self.job.action == "comment")
         if not plan.leaves_unsure(step):
             self._back_to_queue()
         if isinstance(step, plan.DropFiles):

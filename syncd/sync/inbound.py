@@ -181,15 +181,16 @@ def after_search(*, found: bool, files: int, seconds_since_first_try: float, win
 
 
 def after_post(answer: Answer, *, file_names: Sequence[str], about_files: bool, detail: str,
-               words: Sequence[str] = ()) -> PostStep:
+               words: Sequence[str] = (), commenting: bool = True) -> PostStep:
     """What Okdesk answered the POST. ``about_files``: its errors speak of attachments; ``detail``:
     its errors as plain words (where it names the files it refuses); ``words``: the same, one line per
-    message (syncd.sync.refusals.words_of), for why."""
+    message (syncd.sync.refusals.words_of), for why; ``commenting``: a comment, not a new issue."""
     kind = answer.kind
     if kind is AnswerKind.OK:
         return Finish()
     if kind in (AnswerKind.TOO_LARGE, AnswerKind.INVALID):
-        return _refused_request(answer, file_names, about_files, detail, words or ([detail] if detail else []))
+        return _refused_request(answer, file_names, about_files, detail, words or ([detail] if detail else []),
+                                commenting)
     if kind in (AnswerKind.TOKEN_REFUSED, AnswerKind.FORBIDDEN):
         return Retry(answer.error, requeue=True)
     if kind is AnswerKind.RATE_LIMITED:
@@ -201,7 +202,7 @@ def after_post(answer: Answer, *, file_names: Sequence[str], about_files: bool, 
 
 
 def _refused_request(answer: Answer, file_names: Sequence[str], about_files: bool, detail: str,
-                     words: Sequence[str]) -> DropFiles | Fail:
+                     words: Sequence[str], commenting: bool) -> DropFiles | Fail:
     too_large = answer.kind is AnswerKind.TOO_LARGE
     if file_names and (too_large or about_files):
         # Okdesk will not take these files: the words go without them, each file named and explained.
@@ -213,7 +214,7 @@ def _refused_request(answer: Answer, file_names: Sequence[str], about_files: boo
         reasons = tuple(refusals.file_reason(words, file_names[i], too_large=too_large) for i in positions)
         return DropFiles(positions=positions, reasons=reasons, error=answer.error)
     # The client hears what happened in plain words, not Okdesk's own (those are in the log).
-    return Fail(answer.error, reason=refusals.post_reason(words, too_large=too_large))
+    return Fail(answer.error, reason=refusals.post_reason(words, too_large=too_large, commenting=commenting))
 
 
 def leaves_unsure(step: PostStep) -> bool:

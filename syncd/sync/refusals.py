@@ -7,6 +7,7 @@ go to the log, and the client reads one of a few plain reasons recognised in the
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -24,6 +25,8 @@ _SIZE = ("размер", "превыша", "слишком больш", "size", 
 _TYPE = ("тип", "расширени", "формат", "type", "extension", "format")
 _CLOSED = ("закрыт", "заверш", "решен", "closed", "completed", "resolved")
 _LONG = ("длин", "too long", "length")
+# The field a line is about ("attachments.0.content_type: …"): Okdesk's field names are never its words.
+_FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*: ")
 
 
 def words_of(errors: Any, field: str = "") -> list[str]:
@@ -43,7 +46,7 @@ def words_of(errors: Any, field: str = "") -> list[str]:
 
 
 def _says(words: Sequence[str], stems: Sequence[str]) -> bool:
-    low = " ".join(words).lower()
+    low = " ".join(_FIELD.sub("", word) for word in words).lower()
     return any(stem in low for stem in stems)
 
 
@@ -61,11 +64,12 @@ def file_reason(words: Sequence[str], file_name: str, *, too_large: bool = False
     return FILE_REFUSED
 
 
-def post_reason(words: Sequence[str], *, too_large: bool = False) -> str | None:
-    """Why Okdesk refused the message as a whole, when its words say something a client can act on."""
+def post_reason(words: Sequence[str], *, too_large: bool = False, commenting: bool = True) -> str | None:
+    """Why Okdesk refused the message as a whole, when its words say something a client can act on.
+    A closed something refusing a new issue (a contract, a service object) is no closed request."""
     if too_large:
         return POST_TOO_LARGE
-    if _says(words, _CLOSED):
+    if commenting and _says(words, _CLOSED):
         return POST_CLOSED
     if _says(words, _LONG):
         return POST_TOO_LONG

@@ -207,6 +207,20 @@ def test_a_refused_message_gets_a_reason_a_client_can_act_on_or_none(words: list
     assert reason is None or reason in TEXTS["ru"] and reason in TEXTS["en"]
 
 
+def test_a_closed_something_refusing_a_new_issue_is_not_called_a_closed_request() -> None:
+    # A 422 to POST /issues naming a closed contract or service object: no request was closed.
+    words = ["base: Договор клиента закрыт"]
+    assert refusals.post_reason(words, commenting=False) is None
+    assert refusals.post_reason(words, commenting=True) == "refusal_closed"
+
+
+def test_a_fields_name_is_not_read_as_okdesks_words() -> None:
+    # "content_type", "file_size", "length_limit": the field names hold stems, the messages do not.
+    assert refusals.file_reason(["attachments.0.content_type: неверное значение"], "a.pdf") == "reason_okdesk_refused"
+    assert refusals.post_reason(["content_length: отсутствует"]) is None
+    assert refusals.file_reason(["attachments: Недопустимый тип файла"], "a.exe") == "reason_okdesk_file_type"
+
+
 def test_a_refusal_not_about_the_files_fails_the_post_files_or_not() -> None:
     answer = Answer(AnswerKind.INVALID, "422 title", status=422)
     assert _post(answer, ["a.pdf"], about_files=False, detail="a.pdf") == plan.Fail("422 title", reason=None)

@@ -122,16 +122,17 @@ def test_a_refused_message_reads_as_plain_words_without_a_status_or_okdesk_words
         make_daemon: MakeDaemon, emu: OkdeskEmulator, tg: TelegramTestServer) -> None:
     daemon, user, _, _, _ = start(make_daemon, emu, tg, telegram={"support_contact": SUPPORT})
     emu.add_fault(Fault(kind="status", status=422, path=r"/api/v1/issues/?$", method="POST", times=None,
-                        body={"errors": {"base": ["Нельзя комментировать закрытую заявку"]}}))
+                        body={"errors": {"base": ["Договор клиента закрыт"]}}))
     new_issue_mode(tg, user)
     sent = tg.send_text(user, "Не работает почта")
     (told,) = wait_text(tg, user, NOT_ACCEPTED)
-    assert told.text == (f"{NOT_ACCEPTED}: заявка закрыта для новых комментариев. Пожалуйста, измените его и "
+    # A new issue: a closed contract is no "request closed to comments"; no reason the client can act on.
+    assert told.text == (f"{NOT_ACCEPTED}. Пожалуйста, измените его и "
                          f"отправьте ещё раз или свяжитесь со службой поддержки другим способом: {SUPPORT}.")
     assert told.reply_to_msg_id == sent
-    assert not re.search(r"HTTP|\d{3}|[{}\[\]']|Нельзя", told.text.replace(SUPPORT, ""))
+    assert not re.search(r"HTTP|\d{3}|[{}\[\]']|Договор", told.text.replace(SUPPORT, ""))
     # Okdesk's own words stay in the log.
-    assert "Нельзя комментировать" in daemon.wait_event("inbound_failed")["error"]
+    assert "Договор клиента закрыт" in daemon.wait_event("inbound_failed")["error"]
     assert len(emu.issue_ids()) == 1
 
 
