@@ -24,12 +24,12 @@ def apply_defaults_and_checks(built: dict[str, dict[str, Any]], env: Mapping[str
         problems.append(f"okdesk.url must start with https:// (got {url!r})")
     positive = ("poll_interval", "bump_evidence", "updated_since_check", "retry_base", "retry_cap", "retry_budget",
                 "global_rate", "max_file_mb", "photo_max_mb", "client_messages_per_minute", "inbound_concurrency",
-                "recheck_interval", "question_ttl", "own_change_window")
+                "recheck_interval", "question_ttl", "own_change_window", "comment_window")
     for key in positive:
         if sync.get(key) is not None and sync[key] <= 0:
             problems.append(f"sync.{key} must be greater than 0")
     for key in ("poll_overlap", "per_chat_interval", "shutdown_grace", "reconcile_min_period", "duplicate_window",
-                "comment_window", "file_retry_window", "album_settle", "burst_window", "hang_timeout",
+                "file_retry_window", "album_settle", "burst_window", "hang_timeout",
                 "personal_data_days", "ack_after"):
         if sync.get(key) is not None and sync[key] < 0:
             problems.append(f"sync.{key} must not be negative")

@@ -72,11 +72,12 @@ class IssueSync:
                            previous=previous, now=self.okdesk.okdesk_now())
         if followed is None:
             return 0
+        own_raw = self.store.get_value(own_changes.key(issue_id))
         memory = Memory(
             followed_at=followed.followed_at, baseline_done=followed.baseline_done,
             status_code=followed.status_code, seen_comment_ids=seen_comments, seen_attachment_ids=seen_files,
             own_comment_ids=self.store.own_comment_ids(issue_id),
-            own_status_change=own_changes.recorded(self.store, issue_id),
+            own_status_change=own_changes.parse(own_raw),
         )
         contact_id = issue.contact_id
         links = self.store.links_for_contacts([contact_id] if contact_id else [])
@@ -97,7 +98,8 @@ class IssueSync:
                                  okdesk_updated_at=issue.updated_at, comments_count=issue.comments_count,
                                  comments_last_at=issue.comments_last_at, baseline_done=True,
                                  last_fetched_at=utcnow()),
-            forget_keys=[own_changes.key(issue_id)] if plan.forget_own_change else [],
+            # Only the record the plan used: a reopening recorded meanwhile is still to be recognised.
+            forget_values={own_changes.key(issue_id): own_raw} if plan.forget_own_change and own_raw else {},
         )
         if not memory.baseline_done:
             log.info("baseline_seen", issue_id=issue_id, comments=len(plan.seen_comment_ids))

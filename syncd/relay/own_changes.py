@@ -32,7 +32,10 @@ def forget(store: Store, issue_id: int) -> None:
 
 
 def recorded(store: Store, issue_id: int) -> OwnStatusChange | None:
-    raw = store.get_value(key(issue_id))
+    return parse(store.get_value(key(issue_id)))
+
+
+def parse(raw: str | None) -> OwnStatusChange | None:
     if not raw:
         return None
     try:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -184,13 +184,13 @@ class Store(InboundStore, StatusStore, PrivacyStore, RatingStore):
 
     def apply_issue_plan(self, issue_id: int, *, outbox_rows: Sequence[dict[str, Any]],
                          seen_comment_ids: Iterable[int], seen_attachment_ids: Iterable[int],
-                         followed_values: dict[str, Any], forget_keys: Sequence[str] = ()) -> int:
-        """Outbox rows, seen marks and the issue's new memory (``forget_keys``: kv values it used up): all
-        or nothing."""
+                         followed_values: dict[str, Any], forget_values: Mapping[str, str] | None = None) -> int:
+        """Outbox rows, seen marks and the issue's new memory (``forget_values``: kv entries it used up,
+        deleted only while they still hold the value it read): all or nothing."""
         with self.engine.begin() as conn:
             added = insert_ignore(conn, outbox, outbox_rows)
-            if forget_keys:
-                conn.execute(delete(kv).where(kv.c.key.in_(list(forget_keys))))
+            for key, value in (forget_values or {}).items():
+                conn.execute(delete(kv).where(kv.c.key == key, kv.c.value == value))
             insert_ignore(conn, seen_comments, [{"okdesk_issue_id": issue_id, "okdesk_comment_id": c}
                                                 for c in seen_comment_ids])
             insert_ignore(conn, seen_attachments, [{"okdesk_issue_id": issue_id, "okdesk_attachment_id": a}

@@ -150,10 +150,11 @@ def test_the_question_settings_are_checked_and_the_older_name_still_loads(tmp_pa
     env = {"SYNCD_OKDESK_URL": "https://acme.okdesk.ru", "SYNCD_OKDESK_API_TOKEN": "tok",
            "SYNCD_TELEGRAM_API_ID": "1", "SYNCD_TELEGRAM_API_HASH": "hash", "SYNCD_TELEGRAM_BOT_TOKEN": "1:bot"}
     cfg = tmp_path / "c.toml"
-    cfg.write_text("[sync]\nquestion_ttl = 0\nburst_window = -1\n")
+    cfg.write_text("[sync]\nquestion_ttl = 0\nburst_window = -1\ncomment_window = 0\n")
     with pytest.raises(ConfigError) as err:
         load_settings(cfg, env)
     assert "sync.question_ttl must be greater than 0" in str(err.value)
+    assert "sync.comment_window must be greater than 0" in str(err.value)  # else every prompt ends at once
     assert "sync.burst_window must not be negative" in str(err.value)
     cfg.write_text("[sync]\ncomment_window = 600\nburst_window = 0\n")
     sync = load_settings(cfg, env).sync

@@ -42,10 +42,25 @@ def test_recorded_read_and_forgotten_with_the_plan(store: Store) -> None:
     assert before - timedelta(seconds=1) <= got.at <= utcnow()
     assert own_changes.recorded(store, 3) is None
     assert own_changes.key(1) == OWN_STATUS_CHANGE_KEY.format(issue_id=1) and len(own_changes.key(2**53)) <= 100
+    read = store.get_value(own_changes.key(1))
+    assert read is not None
     store.apply_issue_plan(1, outbox_rows=[], seen_comment_ids=[], seen_attachment_ids=[],
-                           followed_values={"status_code": "opened"}, forget_keys=[own_changes.key(1)])
+                           followed_values={"status_code": "opened"}, forget_values={own_changes.key(1): read})
     assert own_changes.recorded(store, 1) is None
     assert own_changes.recorded(store, 2) is not None  # another issue's record stays
+
+
+def test_a_record_made_after_the_plan_read_it_is_not_forgotten_with_it(store: Store) -> None:
+    follow(store, 1)
+    own_changes.record(store, 1, "completed", "opened")
+    read = store.get_value(own_changes.key(1))
+    assert read is not None
+    # The client reopens again while the poll plans with what it read: the newer record must stay.
+    store.set_value(own_changes.key(1), read.replace('"completed"', '"closed"'))
+    store.apply_issue_plan(1, outbox_rows=[], seen_comment_ids=[], seen_attachment_ids=[],
+                           followed_values={"status_code": "opened"}, forget_values={own_changes.key(1): read})
+    got = own_changes.recorded(store, 1)
+    assert got is not None and got.from_code == "closed"
 
 
 def test_a_plan_that_rolls_back_keeps_the_record(store: Store) -> None:
@@ -55,7 +70,8 @@ def test_a_plan_that_rolls_back_keeps_the_record(store: Store) -> None:
     broken = dict(good, dedupe_key="b", kind=None)
     with pytest.raises(sa.exc.IntegrityError):
         store.apply_issue_plan(1, outbox_rows=[good, broken], seen_comment_ids=[], seen_attachment_ids=[],
-                               followed_values={"status_code": "opened"}, forget_keys=[own_changes.key(1)])
+                               followed_values={"status_code": "opened"},
+                               forget_values={own_changes.key(1): store.get_value(own_changes.key(1)) or ""})
     assert own_changes.recorded(store, 1) is not None
 
 
