@@ -119,7 +119,7 @@ def build(settings: Settings, engine: Engine, tmp_dir: Path, *, okdesk: Okdesk |
                             tmp_dir=tmp_dir, idle=settings.sync.sender_idle, replies=replies,
                             heartbeat=liveness.heartbeat("inbound", bounds["inbound"]), on_outbox=sender.wake)
     intake = Intake(tg=tg, store=store, okdesk=okdesk, settings=settings, locks=locks, on_new_job=inbound.wake,
-                    replies=replies)
+                    replies=replies, on_outbox=sender.wake)
     # The worker asks the client about a job whose issue was finished meanwhile: through the intake,
     # which is made after it (it wakes the worker): wired here, once both exist.
     inbound.ask_on_finished = intake.ask_on_finished

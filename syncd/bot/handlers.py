@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from telethon import events
 from telethon.tl import types
@@ -105,11 +105,20 @@ class Bot:
     async def _back(self, link: Link, access_hash: int | None) -> None:
         """A client the daemon could not reach (they blocked the bot, or Telegram refused their stored
         address) is heard from again: staff are told first, then the mark is cleared (a crash between the
-        two tells them at the client's next update, once: the same key), and what waited for them goes."""
-        await off_loop(self.notices.reachable_again, link)
-        if await off_loop(self.store.touch_link, link.tg_user_id, access_hash=access_hash):
-            log.info("client_unblocked_bot", tg_user_id=link.tg_user_id)
-            self.on_unblocked()
+        two tells them at the client's next update, once: the same key), and what waited for them goes.
+        ``link`` as read when their update came: the sender may have marked them since, and the mark
+        touch_link clears is what counts."""
+        if link.blocked_at is not None:
+            await off_loop(self.notices.reachable_again, link)
+        cleared = await off_loop(self.store.touch_link, link.tg_user_id, access_hash=access_hash)
+        if cleared is None:
+            return
+        if cleared != link.blocked_at:
+            # Marked after the link was read: that episode's follow-ups go now, after the mark is gone
+            # (a crash in between loses them; the mark is not set again for a client who just wrote).
+            await off_loop(self.notices.reachable_again, replace(link, blocked_at=cleared))
+        log.info("client_unblocked_bot", tg_user_id=link.tg_user_id)
+        self.on_unblocked()
 
     async def _handle(self, event: events.NewMessage.Event, row_id: int, kind: _Kind) -> None:
         if not event.is_private:
@@ -123,10 +132,8 @@ class Bot:
         lang = language_for(getattr(sender, "lang_code", None), self.settings.telegram.default_language)
         link = await off_loop(self.store.get_link, event.sender_id)
         media, own_contact, action, start = event.message.media, kind.own_contact, kind.action, kind.start
-        if link is not None and link.blocked_at is not None:
+        if link is not None:
             await self._back(link, getattr(sender, "access_hash", None))
-        else:
-            await off_loop(self.store.touch_link, event.sender_id, access_hash=getattr(sender, "access_hash", None))
         dialog = await off_loop(self.store.get_dialog, event.sender_id)
         # A typed step of linking (the name, the INN): a client relinking to a new number is linked meanwhile.
         # Text under a question with buttons asks it again, unless the client is linked: theirs is a message.

@@ -57,7 +57,8 @@ ASK_ISSUES = 3  # open issues offered as "Add to #N"
 
 class Intake:
     def __init__(self, *, tg: TelegramPort, store: Store, okdesk: Okdesk, settings: Settings,
-                 locks: UserLocks, on_new_job: Callable[[], None], replies: Replies) -> None:
+                 locks: UserLocks, on_new_job: Callable[[], None], replies: Replies,
+                 on_outbox: Callable[[], None] = lambda: None) -> None:
         self.tg, self.store, self.okdesk, self.settings = tg, store, okdesk, settings
         self.locks, self.on_new_job, self.replies = locks, on_new_job, replies
         self.started_at = utcnow()
@@ -67,7 +68,8 @@ class Intake:
         self.finished = FinishedIssue(store=store, okdesk=okdesk, settings=settings, replies=replies,
                                       requeue=self._requeue_unfinished)
         self.bursts = Bursts(settings.sync.burst_window, self._finish_burst)
-        self.expiry = QuestionExpiry(store=store, settings=settings, replies=replies, locks=locks)
+        self.expiry = QuestionExpiry(store=store, settings=settings, replies=replies, locks=locks,
+                                     on_outbox=on_outbox)
 
     # ------------------------------------------------------------ recording
 

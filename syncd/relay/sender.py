@@ -351,8 +351,9 @@ class OutboxSender(DispatchLoop):
             return
         if failure.kind in ("blocked", "peer_invalid"):
             # Unreachable until they write again (their message brings a fresh access_hash, or unblocks us).
-            self.store.set_blocked(row.chat, now)
-            self.notices.unreachable(row, failure.kind, now)
+            # An episode already running keeps its start: the notices of it are keyed by that.
+            since = self.store.set_blocked(row.chat, now) or now
+            self.notices.unreachable(row, failure.kind, since)
             bound.warning("client_blocked_bot" if failure.kind == "blocked" else "client_unreachable",
                           error=failure.detail)
             return

@@ -2,7 +2,8 @@
 
 Each is written to the outbox (with its random_id) in the same transaction as the job's change it
 tells of, so it is sent exactly once whatever crashes: an ack is marked on its job with the item
-(syncd.store.inbound_repo.ack_job), a failure with the job's end (update_job's ``tell``). Each is a
+(syncd.store.inbound_repo.ack_job), a failure or an unanswered question's expiry (syncd.bot.expiry) with the
+job's end (update_job's ``tell``). Each is a
 reply to the client's (first) message of the job, so the client sees which message it is about.
 """
 
@@ -22,6 +23,7 @@ from syncd.texts import t
 # What a staff notice calls such an item should it never reach the client (keys "staff_what_…").
 WHAT_ACK = "confirmation"
 WHAT_FAILED = "post_failed"
+WHAT_EXPIRED = "question_expired"
 
 
 def support_suffix(settings: Settings, lang: str) -> str:

@@ -72,18 +72,21 @@ class Store(InboundStore, StatusStore, PrivacyStore, RatingStore):
             conn.execute(delete(links).where(links.c.tg_user_id == tg_user_id))
             conn.execute(insert(links).values(tg_user_id=tg_user_id, **values))
 
-    def touch_link(self, tg_user_id: int, *, access_hash: int | None = None, language: str | None = None) -> bool:
-        """A message from the user: they are reachable again; returns True if they had blocked us."""
+    def touch_link(self, tg_user_id: int, *, access_hash: int | None = None,
+                   language: str | None = None) -> datetime | None:
+        """A message from the user: they are reachable again. Returns the mark it cleared (links.blocked_at,
+        the start of the episode the follow-up notices are keyed by), None if they were reachable: read
+        and cleared in one transaction, so a mark the sender set a moment before is reported, never lost."""
         values: dict[str, Any] = {"blocked_at": None}
         if access_hash is not None:
             values["tg_access_hash"] = access_hash
         if language:
             values["language"] = language
         with self.engine.begin() as conn:
-            was_blocked = conn.execute(
-                select(links.c.blocked_at).where(links.c.tg_user_id == tg_user_id)).scalar() is not None
+            cleared: datetime | None = conn.execute(
+                select(links.c.blocked_at).where(links.c.tg_user_id == tg_user_id).with_for_update()).scalar()
             conn.execute(update(links).where(links.c.tg_user_id == tg_user_id).values(**values))
-        return was_blocked
+        return cleared
 
     def links_for_contacts(self, contact_ids: Iterable[int]) -> list[Link]:
         ids = list(set(contact_ids))
@@ -105,9 +108,16 @@ class Store(InboundStore, StatusStore, PrivacyStore, RatingStore):
         with self.engine.connect() as conn:
             return every(Link, conn.execute(select(links).where(links.c.issues_scanned.is_(False))))
 
-    def set_blocked(self, tg_chat_id: int, at: datetime | None) -> None:
+    def set_blocked(self, tg_chat_id: int, at: datetime) -> datetime | None:
+        """The client became unreachable at ``at``, unless they already were: one episode runs from the
+        first mark to their return (touch_link), and its start names it in the notices' keys, so a later
+        mark must not move it. Returns the episode's start (None: no such link)."""
         with self.engine.begin() as conn:
-            conn.execute(update(links).where(links.c.tg_chat_id == tg_chat_id).values(blocked_at=at))
+            conn.execute(update(links).where(links.c.tg_chat_id == tg_chat_id, links.c.blocked_at.is_(None))
+                         .values(blocked_at=at))
+            since: datetime | None = conn.execute(
+                select(links.c.blocked_at).where(links.c.tg_chat_id == tg_chat_id)).scalar()
+        return since
 
     def followed_updated_between(self, start: datetime, end: datetime, limit: int = 20) -> list[tuple[int, datetime]]:
         """Followed issues the store last saw updated within [start, end), the latest first."""

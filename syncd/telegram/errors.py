@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from typing import Any
 
 from telethon import errors
 from telethon.errors.rpcerrorlist import rpc_errors_dict
@@ -24,6 +25,31 @@ _PHOTO_REFUSED = (errors.PhotoInvalidDimensionsError, errors.PhotoSaveFileInvali
                   errors.ImageProcessFailedError, errors.PhotoInvalidError, errors.PhotoContentTypeInvalidError,
                   errors.PhotoFileMissingError)
 
+
+
+class ReplyMessageIdInvalidError(errors.BadRequestError):
+    """REPLY_MESSAGE_ID_INVALID: "The specified reply-to message ID is invalid", among the documented
+    errors of messages.sendMessage and messages.sendMedia (core.telegram.org/method/messages.sendMessage):
+    the message replied to is not there (the client deleted it, say). Telethon 1.45 has no class for it."""
+
+    def __init__(self, request: Any) -> None:
+        super().__init__(request, "REPLY_MESSAGE_ID_INVALID")
+
+
+class ReplyToInvalidError(errors.BadRequestError):
+    """REPLY_TO_INVALID: "The specified reply_to field is invalid" (documented, as above)."""
+
+    def __init__(self, request: Any) -> None:
+        super().__init__(request, "REPLY_TO_INVALID")
+
+
+# Registered with Telethon, which then raises them by name as it does its own (a later Telethon that
+# knows them keeps its own classes).
+rpc_errors_dict.setdefault("REPLY_MESSAGE_ID_INVALID", ReplyMessageIdInvalidError)
+rpc_errors_dict.setdefault("REPLY_TO_INVALID", ReplyToInvalidError)
+# Telegram refused the message a send replies to: the same send goes again as a plain message.
+REPLY_TARGET_REFUSED: tuple[type[Exception], ...] = (rpc_errors_dict["REPLY_MESSAGE_ID_INVALID"],
+                                                     rpc_errors_dict["REPLY_TO_INVALID"])
 
 # Telethon gives the errors it knows a class whose ``message`` is only the generic "BAD_REQUEST":
 # the name Telegram sent is recovered from the class.

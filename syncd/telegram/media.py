@@ -20,6 +20,7 @@ from syncd.formatting import FormattedText
 from syncd.formatting.entity_limits import attempts
 from syncd.logs import get_logger
 from syncd.telegram.entities import to_telethon
+from syncd.telegram.errors import REPLY_TARGET_REFUSED, error_name
 from syncd.telegram.port import TelegramPort
 
 with contextlib.suppress(ImportError):
@@ -85,11 +86,19 @@ async def send_text(client: TelegramPort, peer: Any, text: FormattedText, random
             result = await client(functions.messages.SendMessageRequest(
                 peer=peer, message=version.text.text, random_id=random_id,
                 entities=to_telethon(version.text.entities) or None, no_webpage=True, reply_markup=reply_markup,
-                # A reply to a message the client deleted since: taken as reported of Telegram (the reply
-                # header may name a deleted message; TDLib's Message.reply_to_message_id says so), the
-                # message goes. Telethon 1.45 has no error class for a refused reply target.
                 reply_to=types.InputReplyToMessage(reply_to_msg_id=reply_to) if reply_to else None,
             ))
+        except REPLY_TARGET_REFUSED as exc:
+            # The message replied to is gone (the client deleted it): the same message goes as a plain
+            # one, at once, under the same random_id. A refused send created nothing, so the random_id
+            # is still free (Telegram deduplicates by the messages it made; the test server records a
+            # random_id only with the message it creates). Keeping it stays exactly-once should the
+            # first send have gone after all: its repeat is answered with that message, not a second one.
+            if not reply_to:
+                raise
+            log.info("reply_target_refused_sent_plain", error=error_name(exc), reply_to=reply_to)
+            reply_to = None
+            continue
         except errors.EntitiesTooLongError:
             plainer = next(versions, None)
             if plainer is None:  # nothing left to take away (not expected: the last has no entity)

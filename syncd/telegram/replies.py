@@ -24,7 +24,7 @@ from telethon.tl import functions, types
 
 from syncd.logs import get_logger
 from syncd.store.repo import new_random_id
-from syncd.telegram.errors import error_name
+from syncd.telegram.errors import REPLY_TARGET_REFUSED, error_name
 from syncd.telegram.pacing import Pacer
 from syncd.telegram.peers import without_access_hash
 from syncd.telegram.port import TelegramPort
@@ -184,6 +184,13 @@ class Replies:
                     raise
                 bound.info("access_hash_refused_trying_zero", what=what)
                 request.peer = fallback
+            except REPLY_TARGET_REFUSED as exc:
+                # The message replied to is gone (the client deleted it): at once as a plain message,
+                # the same random_id (a refused request created nothing; see syncd.telegram.media).
+                if getattr(request, "reply_to", None) is None:
+                    raise
+                bound.info("reply_target_refused_sent_plain", what=what, error=error_name(exc))
+                request.reply_to = None
             except errors.RandomIdDuplicateError:
                 if not duplicates:
                     raise

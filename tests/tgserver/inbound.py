@@ -70,6 +70,26 @@ class UserActions:
 
         return self._call(run)
 
+    def delete_message(self, user: TgUser, msg_id: int) -> None:
+        """The user deletes their own message in the bot's chat, for both sides: it is gone from the
+        bot's box (a reply to it is then refused or ignored: Options.reply_to_deleted), and
+        updateDeleteMessages is pushed to the bot."""
+
+        def run() -> None:
+            state = self._state
+            with state.cond:
+                msg = state.messages.get(msg_id)
+                if msg is None or getattr(msg.peer_id, "user_id", None) != user.id or msg.out:
+                    raise ValueError(f"message {msg_id} is not one of user {user.id}'s in the bot's chat")
+                del state.messages[msg_id]
+                update = state.log_update(types.UpdateDeleteMessages(messages=[msg_id], pts=state.next_pts(1),
+                                                                     pts_count=1))
+                pushed = state.updates([update], [])
+                state.cond.notify_all()
+            self._require_core().push(pushed)
+
+        self._call(run)
+
     @staticmethod
     def _private(
         user: TgUser, text: str, entities: list[Any] | None, **extra: Any

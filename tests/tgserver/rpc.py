@@ -104,6 +104,12 @@ class Options:
     # What a send to a deleted account is answered. Documented among messages.sendMessage's errors:
     # INPUT_USER_DEACTIVATED (400). "USER_DEACTIVATED" (401) is the variant some methods are listed with.
     deactivated_error: str = "INPUT_USER_DEACTIVATED"
+    # A send (messages.sendMessage, messages.sendMedia) replying to a message that is not in the chat
+    # (never was, or deleted since, by the user for both sides). REPLY_MESSAGE_ID_INVALID (400) is
+    # documented among both methods' errors ("The specified reply-to message ID is invalid"); that a
+    # deleted target gets it is assumed. "error": refused with it, nothing sent; "ignored": sent, the
+    # reply header naming the missing message.
+    reply_to_deleted: str = "error"
 
 
 @dataclass

@@ -19,6 +19,7 @@ from .media import file_type, lookup, message_media, register_document, register
 from .rpc import Ctx, rpc
 from .rpc_messages import (
     answer_updates,
+    check_reply_target,
     create_outgoing,
     replay_or_check,
     replayed_updates,
@@ -153,6 +154,7 @@ def send_media(ctx: Ctx, req: Any) -> types.Updates:
     replayed = replay_or_check(ctx, peer, [req.random_id])
     if replayed is not None:
         return replayed
+    check_reply_target(ctx, peer, req.reply_to)
     media, stored = resolve_media(ctx, req.media)
     msg, updates = create_outgoing(
         ctx,

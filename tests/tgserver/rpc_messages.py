@@ -164,6 +164,17 @@ def answer_updates(ctx: Ctx, updates: list[Any], messages: list[Any]) -> types.U
     return answer
 
 
+def check_reply_target(ctx: Ctx, peer: types.PeerUser | types.PeerChat, reply_to: Any) -> None:
+    """A reply to a message not in this chat (never was, or deleted since): Options.reply_to_deleted.
+    Checked after the random_id: a repeat of a send that went is its replay, whatever became of its target."""
+    msg_id = reply_to_id(reply_to)
+    if msg_id is None or ctx.options.reply_to_deleted != "error":
+        return
+    target = ctx.state.messages.get(msg_id)
+    if target is None or peer_key(target.peer_id) != peer_key(peer):
+        raise RpcFail("REPLY_MESSAGE_ID_INVALID", 400)
+
+
 @rpc(functions.messages.SendMessageRequest)
 def send_message(ctx: Ctx, req: Any) -> Any:
     peer, replayed = writable_peer(ctx, req.peer, [req.random_id])
@@ -174,6 +185,7 @@ def send_message(ctx: Ctx, req: Any) -> Any:
     replayed = replay_or_check(ctx, peer, [req.random_id])
     if replayed is not None:
         return short_answer(ctx, replayed)
+    check_reply_target(ctx, peer, req.reply_to)
     msg, updates = create_outgoing(
         ctx,
         method="SendMessage",

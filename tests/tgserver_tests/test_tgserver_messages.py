@@ -214,3 +214,53 @@ def test_bot_commands_typing_and_bot_sent_contact(srv: TelegramTestServer, sessi
     run(body)
     assert [c.command for c in srv.bot_commands[("BotCommandScopeDefault", "ru")]] == ["start"]
     assert srv.sent[0].media_kind == "contact"
+
+
+@pytest.mark.parametrize("variant", ["error", "ignored"])
+def test_a_reply_to_a_message_the_user_deleted(srv: TelegramTestServer, session: Path, variant: str) -> None:
+    srv.options.reply_to_deleted = variant
+    user = srv.add_user(first_name="Вера")
+    kept = srv.send_text(user, "останется")
+    gone = srv.send_text(user, "удалено")
+    srv.delete_message(user, gone)
+    assert srv.message(gone) is None
+
+    async def body() -> list[str]:
+        client = await connected(session)
+        outcomes: list[str] = []
+        try:
+            peer = types.InputPeerUser(user_id=user.id, access_hash=user.access_hash)
+            geo = types.InputMediaGeoPoint(geo_point=types.InputGeoPoint(lat=55.75, long=37.62))
+            requests = [
+                functions.messages.SendMessageRequest(peer=peer, message="ответ", random_id=11,
+                                                      reply_to=types.InputReplyToMessage(reply_to_msg_id=gone)),
+                functions.messages.SendMediaRequest(peer=peer, media=geo, message="", random_id=12,
+                                                    reply_to=types.InputReplyToMessage(reply_to_msg_id=gone)),
+                functions.messages.SendMessageRequest(peer=peer, message="никогда не было", random_id=13,
+                                                      reply_to=types.InputReplyToMessage(reply_to_msg_id=10**6)),
+            ]
+            for request in requests:
+                try:
+                    await client(request)
+                    outcomes.append("sent")
+                except errors.BadRequestError:  # Telethon 1.45 has no class of its own for it
+                    outcomes.append("refused")
+            # Refused, nothing was made: the same random_id goes without the reply; a kept target is fine.
+            await client(functions.messages.SendMessageRequest(peer=peer, message="ответ", random_id=11))
+            await client(functions.messages.SendMessageRequest(
+                peer=peer, message="на месте", random_id=14, reply_to=types.InputReplyToMessage(reply_to_msg_id=kept)))
+        finally:
+            await client.disconnect()
+        return outcomes
+
+    outcomes = run(body)
+    errors_seen = [r.error for r in srv.rpc_calls("SendMessage")] + [r.error for r in srv.rpc_calls("SendMedia")]
+    sent = srv.sent_to(user)
+    if variant == "error":
+        assert outcomes == ["refused"] * 3
+        assert errors_seen.count("REPLY_MESSAGE_ID_INVALID") == 3
+        assert [(m.text, m.random_id, m.reply_to_msg_id) for m in sent] == [("ответ", 11, None), ("на месте", 14, kept)]
+        assert srv.replays == []
+    else:
+        assert outcomes == ["sent"] * 3 and "REPLY_MESSAGE_ID_INVALID" not in errors_seen
+        assert sent[0].reply_to_msg_id == gone and [r.message_ids for r in srv.replays] == [[sent[0].id]]

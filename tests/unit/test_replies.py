@@ -143,3 +143,25 @@ def test_edits_and_their_no_change(srv: TelegramTestServer, tmp_path: Path) -> N
     (message,) = srv.sent
     assert message.text == "Карточка"  # Markdown, as Telethon's send_message reads it
     assert [e.text for e in srv.edits] == ["Карточка обновлена"]
+
+
+@pytest.mark.parametrize("variant", ["error", "ignored"])
+def test_a_reply_to_a_message_the_client_deleted_goes_once_plain_when_telegram_refuses_it(
+        srv: TelegramTestServer, tmp_path: Path, variant: str) -> None:
+    srv.options.reply_to_deleted = variant
+    user = srv.add_user(first_name="Vera")
+    thanks = srv.send_text(user, "Спасибо!")
+    srv.delete_message(user, thanks)
+
+    async def body(replies: Replies, pacer: Pacer) -> Sent | None:
+        return await replies.send(user.input_peer(), "Рады помочь!", reply_to=thanks)
+
+    sent = in_client(srv, tmp_path, body)
+    (message,) = srv.sent
+    assert sent == Sent(message.id)
+    calls = srv.rpc_calls("SendMessage")
+    if variant == "error":  # refused, then the same random_id without the reply
+        assert message.reply_to_msg_id is None
+        assert [r.error for r in calls] == ["REPLY_MESSAGE_ID_INVALID", None]
+    else:
+        assert message.reply_to_msg_id == thanks and [r.error for r in calls] == [None]

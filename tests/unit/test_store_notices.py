@@ -7,9 +7,12 @@ from __future__ import annotations
 import json
 from datetime import timedelta, timezone
 
+from sqlalchemy import select
+
 from syncd.clock import utcnow
 from syncd.relay.staff_notices import NoticeQueue
 from syncd.store import Store
+from syncd.store.rows import OutboxItem, one
 from syncd.store.schema import outbox
 from syncd.store.states import BLANK_PAYLOAD, OUTBOX_NOTICE
 from tests.unit import test_store as _store_tests
@@ -33,6 +36,13 @@ def _block(store: Store, queue: NoticeQueue, chat: int, issue_id: int) -> None:
     now = utcnow()
     store.set_blocked(chat, now)
     queue.unreachable(row, "blocked", now)
+
+
+def _item(store: Store, key: str) -> OutboxItem:
+    with store.engine.connect() as conn:
+        row = one(OutboxItem, conn.execute(select(outbox).where(outbox.c.dedupe_key == key)).first())
+    assert row is not None
+    return row
 
 
 def _notices(store: Store, prefix: str) -> list[str]:
@@ -65,6 +75,42 @@ def test_the_follow_up_is_queued_once_per_episode_and_only_for_its_client(store:
     link = store.get_link(5)
     assert link is not None and queue.reachable_again(link) == 1
     assert len(_notices(store, "notice:reachable:5:")) == 2 and len(_notices(store, "notice:blocked:5:")) == 2
+
+
+def test_a_second_mark_keeps_the_episode_begun_by_the_first_and_each_notice_of_it_is_followed_up(
+        store: Store) -> None:
+    queue = NoticeQueue(store, employee_id=3, account_tz=lambda: MSK)
+    _link(store, 5)
+    first = utcnow()
+    assert store.set_blocked(5, first) is not None
+    _delivery(store, 5, 40, "comment:40:chat:5")
+    row = _item(store, "comment:40:chat:5")
+    queue.unreachable(row, "blocked", first)
+    # Marked again within the episode (another delivery refused a moment later): the start stays the first.
+    later = first + timedelta(seconds=5)
+    since = store.set_blocked(5, later)
+    link = store.get_link(5)
+    assert link is not None and link.blocked_at == since
+    assert since is not None and abs((since - first).total_seconds()) < 1
+    _delivery(store, 5, 41, "comment:41:chat:5")
+    queue.unreachable(_item(store, "comment:41:chat:5"), "blocked", since)
+    # Back: both notices of the episode get their follow-up.
+    assert queue.reachable_again(link) == 2
+    assert sorted(k.split(":")[3] for k in _notices(store, "notice:reachable:5:")) == ["40", "41"]
+
+
+def test_touch_link_reports_the_mark_it_cleared(store: Store) -> None:
+    _link(store, 5)
+    assert store.touch_link(5) is None  # reachable: nothing cleared
+    at = utcnow()
+    store.set_blocked(5, at)
+    cleared = store.touch_link(5, access_hash=43)
+    assert cleared is not None and abs((cleared - at).total_seconds()) < 1
+    link = store.get_link(5)
+    assert link is not None and link.blocked_at is None and link.tg_access_hash == 43
+    assert store.touch_link(5) is None
+    assert store.touch_link(99) is None  # no such client
+    assert store.set_blocked(99, at) is None
 
 
 def test_the_follow_up_names_when_the_episode_began_even_once_the_notice_was_blanked(store: Store) -> None:

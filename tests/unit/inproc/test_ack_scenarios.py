@@ -146,3 +146,23 @@ def test_a_file_okdesk_refuses_is_explained_in_plain_words(
     assert told.text.endswith("• setup.exe — система поддержки не принимает файлы этого типа")
     comment = the_comment(emu, daemon, issue_id, contact_id)
     assert "[Файл «setup.exe» не прикреплён: система поддержки не принимает файлы этого типа]" in comment["content"]
+
+
+def test_an_ack_to_a_message_the_client_deleted_reaches_them_once_as_a_plain_message(
+        make_daemon: MakeDaemon, emu: OkdeskEmulator, tg: TelegramTestServer) -> None:
+    assert tg.options.reply_to_deleted == "error"  # Telegram refuses the reply: REPLY_MESSAGE_ID_INVALID
+    daemon, user, issue_id, contact_id, card = start(make_daemon, emu, tg,
+                                                     sync={"ack_after": 2.0, "retry_base": 4.0, "retry_cap": 4.0})
+    emu.add_fault(Fault(kind="status", status=503, path=COMMENTS, method="POST", times=None))
+    sent = tg.send_text(user, "Сканер не сканирует", reply_to=card.id)
+    daemon.wait_event("inbound_retry")
+    tg.delete_message(user, sent)  # before the ack, which would reply to it
+    (ack,) = wait_text(tg, user, ACK)
+    assert ack.reply_to_msg_id is None
+    assert daemon.find("reply_target_refused_sent_plain")
+    emu.clear_faults()
+    wait_text(tg, user, f"{ADDED} #{issue_id}", timeout=30)
+    assert the_comment(emu, daemon, issue_id, contact_id)["content"].startswith("Сканер не сканирует")
+    daemon.wait_cycles(2)
+    assert len(_acks(tg, user)) == 1
+    assert daemon.errors() == []

@@ -36,6 +36,7 @@ ASKED = "Куда добавить это сообщение?"
 NOT_SENT = "✖ Отменено: это сообщение не передано в службу поддержки."
 NOTHING = "Сейчас отменять нечего: мы ни о чём вас не спрашиваем."
 THANKS_ACK = "🙂 Рады помочь! Короткие ответы вроде этого мы не передаём в службу поддержки."
+EXPIRED_NOTE = "⌛ Вы не ответили на вопрос об этом сообщении"
 EXPIRED_ALERT = ("Время ответа на этот вопрос истекло, и сообщение не передано в службу поддержки. "
                  "Если оно ещё нужно, отправьте его снова.")
 
@@ -134,6 +135,28 @@ def test_an_unanswered_question_expires_and_the_client_is_told_so_and_what_now(
     assert emu.comments_by(issue_id, author=("contact", contact_id)) == []
     assert job_states(daemon)[0] == "expired"
     daemon.wait_event("question_expired")
+
+
+def test_an_expiry_note_cut_off_by_a_stop_reaches_the_client_once_at_the_next_start(
+        make_daemon: MakeDaemon, emu: OkdeskEmulator, tg: TelegramTestServer) -> None:
+    daemon, user, _, _ = client_with_issue(make_daemon, emu, tg, "Нет сети",
+                                           sync={"question_ttl": 1, "shutdown_grace": 0.3})
+    msg = tg.send_text(user, "Сеть пропадает каждые пять минут")
+    wait_text(tg, user, ASKED)
+    # The note's send stays in flight at Telegram when the daemon stops; it then fails, having stored nothing.
+    stall = tg.stall("SendMessage", where=lambda request: request.message.startswith(EXPIRED_NOTE))
+    daemon.wait_event("question_expired")
+    assert stall.reached.wait(10)
+    assert daemon.stop() == 0
+    stall.release(error="INTERNAL")
+    assert not [t for t in texts_to(tg, user) if t.startswith(EXPIRED_NOTE)]
+    assert job_states(daemon) == ["expired"]
+    # Started again: the note recorded with the expiry goes, once, still a reply to the message.
+    daemon.start()
+    (told,) = wait_text(tg, user, EXPIRED_NOTE)
+    assert told.reply_to_msg_id == msg
+    daemon.wait_cycles(2)
+    assert len([t for t in texts_to(tg, user) if t.startswith(EXPIRED_NOTE)]) == 1
 
 
 def test_a_short_thanks_is_acknowledged_not_questioned_and_not_sent(
