@@ -5,7 +5,7 @@ group of statuses (the exact status word is on the issue's card):
 
 - 🟢 open or in work: the account's open codes (``okdesk.statuses``), and any code in no group;
 - ⏸ waiting: Okdesk's own ``delayed`` ("Отложена"), which the account counts as open;
-- ✅ finished: its completed and closed codes.
+- 🏁 finished: its completed and closed codes (the mark of the completion message; ✅ is a request just created).
 
 An issue of the client's company that another contact created (seen with company-wide access) carries
 🏢 after the mark. The heading explains the marks (🏢 only on a page that shows it).
@@ -23,7 +23,7 @@ from syncd.formatting.titles import make_title
 from syncd.statuscodes import StatusCodes
 from syncd.texts import t
 
-OPEN_MARK, WAITING_MARK, FINISHED_MARK, COMPANY_MARK = "🟢", "⏸", "✅", "🏢"
+OPEN_MARK, WAITING_MARK, FINISHED_MARK, COMPANY_MARK = "🟢", "⏸", "🏁", "🏢"
 WAITING_CODES = frozenset({"delayed"})  # Okdesk's standard "Отложена"
 TITLE_CHARS = 40
 

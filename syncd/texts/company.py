@@ -49,10 +49,10 @@ TEXTS: dict[str, dict[str, str]] = {
         ),
         "company_not_found": (
             "We could not find a company with INN {inn}. Please check the INN and send it again, "
-            "or contact support{support}. You can also continue as a private person."
+            "or contact the support desk{support}. You can also continue as a private person."
         ),
         "company_several": (
-            "Several companies have this INN, and we cannot choose for you. Please contact support{support}."
+            "Several companies have this INN, and we cannot choose for you. Please contact the support desk{support}."
         ),
         "company_found": "Company: {company}.",
         "entity_ask": "Company: {company}.\nPlease choose the service location your requests are about:",

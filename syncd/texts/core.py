@@ -147,24 +147,24 @@ TEXTS: dict[str, dict[str, str]] = {
         "greeting": (
             "Hello! This is the support bot.\n\n"
             "To get replies on your requests here, share your phone number with the button below: "
-            "we use it to find you in our helpdesk."
+            "we use it to find you in our support system."
         ),
         "share_phone_button": "📱 Share my phone number",
         "linked_as": "You are linked as {name}. Replies from the support desk to your requests will arrive here.",
         "linked_now": "Done! You are linked as {name}. Replies from the support desk to your requests will arrive here.",
         "not_own_contact": "This is not your own number. Please press “Share my phone number” to send your own contact.",
         "several_contacts": (
-            "This number belongs to several contacts and we cannot choose for you. Please contact support{support}."
+            "This number belongs to several contacts and we cannot choose for you. Please contact the support desk{support}."
         ),
         "ask_name": (
             "We could not find you by your phone number. What is your name? Type your last name and first name, "
             "e.g. “Petrov Ivan” (you may add your patronymic as a third word)."
         ),
         "name_invalid": "Please type your last name and first name in letters, e.g. “Petrov Ivan” (2 to 100 characters).",
-        "not_found_call": "We could not find you by your phone number. Please contact support{support}.",
+        "not_found_call": "We could not find you by your phone number. Please contact the support desk{support}.",
         "support_suffix": ": {contact}",
         "private_only": "We answer in private chats only. Please write to the bot directly.",
-        "okdesk_unavailable": "The helpdesk is unavailable right now. Please try again in a few minutes.",
+        "okdesk_unavailable": "The support system is unavailable right now. Please try again in a few minutes.",
         "need_link": "Please link your account first: share your phone number with the button below.",
         "issue_header": "Request #{issue_id} “{title}”",
         "comment_author": "{author}:",
@@ -254,7 +254,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "reason_okdesk_down": "the support system did not accept files for {minutes} min",
         "reason_unavailable": "the file could not be retrieved from Telegram",
         "slow_down": (
-            "You are sending many messages in a row. All of them will reach the helpdesk, with a short delay."
+            "You are sending many messages in a row. All of them will reach the support desk, with a short delay."
         ),
         "kind_location": "Location",
         "kind_contact": "Contact",

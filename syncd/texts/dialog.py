@@ -43,18 +43,18 @@ TEXTS: dict[str, dict[str, str]] = {
         "cancel_comment": "Cancelled: we no longer wait for your comment on request #{issue_id}.",
         "cancel_remark": "Cancelled: we no longer wait for your remark on request #{issue_id}.",
         "cancel_new_issue": "Cancelled: no new request was created.",
-        "cancel_held": "Cancelled: your message was not passed on to the helpdesk.",
-        "cancel_held_many": "Cancelled: your messages ({count}) were not passed on to the helpdesk.",
-        "question_cancelled": "✖ Cancelled: this message was not passed on to the helpdesk.",
+        "cancel_held": "Cancelled: your message was not passed on to the support desk.",
+        "cancel_held_many": "Cancelled: your messages ({count}) were not passed on to the support desk.",
+        "question_cancelled": "✖ Cancelled: this message was not passed on to the support desk.",
         "question_over": "This question is closed already, there is nothing to cancel.",
         "question_expired": (
-            "The time to answer this question is over, and the message was not passed on to the helpdesk. "
+            "The time to answer this question is over, and the message was not passed on to the support desk. "
             "If it is still needed, please send it again."
         ),
-        "question_expired_mark": "⌛ The time to answer is over: the message was not passed on to the helpdesk.",
+        "question_expired_mark": "⌛ The time to answer is over: the message was not passed on to the support desk.",
         "held_expired": (
             "⌛ You did not answer the question about this message within {minutes} min, so we did not "
-            "pass it on to the helpdesk. If it is still needed, please send it again."
+            "pass it on to the support desk. If it is still needed, please send it again."
         ),
         "expired_comment_note": (
             "⌛ The time for a comment on request #{issue_id} is over, so this message was not added to it by itself."
@@ -63,7 +63,7 @@ TEXTS: dict[str, dict[str, str]] = {
             "⌛ The time to describe a new request is over, so no request was created from this message by itself."
         ),
         "thanks_ack": (
-            "🙂 Glad to help! Short replies like this one are not passed on to the helpdesk. "
+            "🙂 Glad to help! Short replies like this one are not passed on to the support desk. "
             "To add something to a request, reply to a message about it: swipe it left "
             "or tap “Reply”."
         ),

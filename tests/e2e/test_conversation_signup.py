@@ -120,5 +120,5 @@ def test_the_menu_button_lists_the_commands_and_help_names_the_support_contact(m
     tg.send_text(english, "/help")
     (english_help,) = wait_text(tg, english, "What this bot can do")
     assert "swipe left on any of our messages about it (or tap it and choose “Reply”)" in english_help.text
-    assert english_help.text.endswith(f"\nTo reach support: {SUPPORT}")
+    assert english_help.text.endswith(f"\nTo reach the support desk: {SUPPORT}")
     assert daemon.errors() == []

@@ -120,7 +120,7 @@ def test_my_issues_open_first_five_a_page_and_only_the_clients_own(make_daemon, 
     user, _ = link_client(tg, emu, daemon, contact_phone=None)
     tg.send_text(user, "📋 Мои заявки")
     (listing,) = wait_text(tg, user, "Ваши заявки (7), страница 1 из 2:")
-    assert listing.text.splitlines()[1] == "🟢 открыта или в работе, ⏸ отложена, ✅ решена или закрыта."
+    assert listing.text.splitlines()[1] == "🟢 открыта или в работе, ⏸ отложена, 🏁 решена или закрыта."
     page1 = inline(listing.reply_markup)
     assert [data for _, data in page1][-1] == b"l:1" and b"l:0" not in [d for _, d in page1]
     shown1 = [int(d[2:]) for _, d in page1 if d.startswith(b"v:")]
@@ -135,7 +135,7 @@ def test_my_issues_open_first_five_a_page_and_only_the_clients_own(make_daemon, 
     page2 = inline(page2_edit.reply_markup)
     assert set(int(d[2:]) for _, d in page2 if d.startswith(b"v:")) == finished
     assert [d for _, d in page2 if d.startswith(b"l:")] == [b"l:0"]
-    assert all(text.startswith("✅ #") for text, d in page2 if d.startswith(b"v:"))
+    assert all(text.startswith("🏁 #") for text, d in page2 if d.startswith(b"v:"))
 
     tg.press_button(user, listing.id, b"l:0")
     back = tg.wait_for(lambda: [e for e in tg.edits if e.msg_id == listing.id and "страница 1 из 2" in e.text])

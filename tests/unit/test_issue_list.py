@@ -25,22 +25,22 @@ class Item:
 
 def test_one_mark_per_group_of_statuses() -> None:
     assert [status_mark(c, STATUSES) for c in ("opened", "in_progress", "delayed", "completed", "closed")] == [
-        "🟢", "🟢", "⏸", "✅", "✅"]
+        "🟢", "🟢", "⏸", "🏁", "🏁"]
     # The account's own status in no group counts as open; so does an issue without one.
     assert status_mark("waiting_for_parts", STATUSES) == "🟢" and status_mark(None, STATUSES) == "🟢"
     custom = StatusCodes(open=("new",), completed=("done",), closed=("archived",))
-    assert [status_mark(c, custom) for c in ("new", "done", "archived", "completed")] == ["🟢", "✅", "✅", "🟢"]
+    assert [status_mark(c, custom) for c in ("new", "done", "archived", "completed")] == ["🟢", "🏁", "🏁", "🟢"]
 
 
 def test_one_page_names_no_page_and_explains_the_marks() -> None:
     page = issue_page([Item(123, "Не печатает принтер", "in_progress"), Item(124, "Сканер", "completed")],
                       contact_id=ME, statuses=STATUSES, lang="ru", page=0, page_size=5)
-    assert page.text == "Ваши заявки (2):\n🟢 открыта или в работе, ⏸ отложена, ✅ решена или закрыта."
-    assert page.buttons == [("🟢 #123 Не печатает принтер", 123), ("✅ #124 Сканер", 124)]
+    assert page.text == "Ваши заявки (2):\n🟢 открыта или в работе, ⏸ отложена, 🏁 решена или закрыта."
+    assert page.buttons == [("🟢 #123 Не печатает принтер", 123), ("🏁 #124 Сканер", 124)]
     assert (page.has_previous, page.has_next) == (False, False)
     english = issue_page([Item(123, "Printer", "delayed")], contact_id=ME, statuses=STATUSES, lang="en", page=0,
                          page_size=5)
-    assert english.text == "Your requests (1):\n🟢 open or in progress, ⏸ on hold, ✅ resolved or closed."
+    assert english.text == "Your requests (1):\n🟢 open or in progress, ⏸ on hold, 🏁 resolved or closed."
     assert english.buttons == [("⏸ #123 Printer", 123)]
 
 
@@ -51,7 +51,7 @@ def test_a_colleagues_issue_is_marked_and_the_mark_explained_only_where_shown() 
     second = issue_page(items, contact_id=ME, statuses=STATUSES, lang="ru", page=1, page_size=1)
     assert second.buttons == [("🟢 🏢 #2 Коллеги", 2)]
     assert second.text.splitlines() == ["Ваши заявки (2), страница 2 из 2:",
-                                        "🟢 открыта или в работе, ⏸ отложена, ✅ решена или закрыта.",
+                                        "🟢 открыта или в работе, ⏸ отложена, 🏁 решена или закрыта.",
                                         "🏢 заявка вашей компании, созданная не вами."]
 
 

@@ -16,7 +16,7 @@ COMMANDS_RU = [("new", "Новая заявка"), ("issues", "Мои заявк
                ("help", "Помощь"), ("cancel", "Отменить наш вопрос")]
 COMMANDS_EN = [("new", "New request"), ("issues", "My requests"), ("profile", "Profile: your contact and number"),
                ("help", "Help"), ("cancel", "Cancel our question")]
-LEGEND = "🟢 открыта или в работе, ⏸ отложена, ✅ решена или закрыта."
+LEGEND = "🟢 открыта или в работе, ⏸ отложена, 🏁 решена или закрыта."
 
 
 def registered(tg: TelegramTestServer) -> dict[str, list[tuple[str, str]]]:
@@ -63,7 +63,7 @@ def test_my_requests_put_the_status_first_and_refresh_says_when_nothing_changed(
     (listing,) = wait_text(tg, user, "Ваши заявки (3):")
     assert listing.text == f"Ваши заявки (3):\n{LEGEND}"
     assert [b.text for row in listing.reply_markup.rows for b in row.buttons] == [
-        f"⏸ #{waiting} Ждём запчасть", f"🟢 #{issue_id} Не печатает принтер", f"✅ #{done} Заменить картридж"]
+        f"⏸ #{waiting} Ждём запчасть", f"🟢 #{issue_id} Не печатает принтер", f"🏁 #{done} Заменить картридж"]
     card = open_card(tg, user, issue_id)
     assert card.text.endswith("\n\nКомментариев пока нет.")
     # Nothing new: said in the press's answer, and the card is left as it is.
