@@ -88,7 +88,8 @@ def test_how_updated_since_is_read_is_learned_and_every_comment_still_arrives(mo
     before = len([r for r in emu.requests if r.path.endswith("/issues/list")])
     daemon.wait_cycles(4)
     polls = len([r for r in emu.requests if r.path.endswith("/issues/list")]) - before
-    assert 4 <= polls <= 6
+    # A poll in flight at the first count is counted before it but ends within the four cycles: one less.
+    assert 3 <= polls <= 6
     emu.add_comment(issue_id, "<p>картридж заменён</p>", author=("employee", employee))
     wait_text(tg, user, "картридж заменён")
     daemon.wait_cycles(3)
