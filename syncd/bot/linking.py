@@ -27,6 +27,7 @@ from syncd.okdesk.errors import OkdeskError
 from syncd.okdesk.models import Contact
 from syncd.okdesk.port import Okdesk
 from syncd.phones import international
+from syncd.relay.telling import support_suffix
 from syncd.store import Store
 from syncd.store.offloop import off_loop
 from syncd.sync.names import FullName, NameProblem, parse_full_name, telegram_label
@@ -47,8 +48,7 @@ class Linking:
         self.company = CompanyLinking(self)
 
     def support(self, lang: str) -> str:
-        contact = self.settings.telegram.support_contact
-        return t(lang, "support_suffix", contact=contact) if contact else ""
+        return support_suffix(self.settings, lang)
 
     async def on_start(self, event: events.NewMessage.Event, lang: str) -> None:
         link = await off_loop(self.store.get_link, event.sender_id)

@@ -16,6 +16,7 @@ from syncd.formatting import FormattedText
 from syncd.store import Store
 from syncd.store.rows import InboundJob, Link
 from syncd.store.states import OUTBOX_TELEGRAM
+from syncd.sync import inbound as plan
 from syncd.sync.codec import delivery_payload
 from syncd.sync.planner import Delivery, Step
 from syncd.texts import t
@@ -49,7 +50,7 @@ def note_row(store: Store, *, job: InboundJob, link: Link, dedupe_key: str, text
 
 
 def ack_row(store: Store, job: InboundJob, link: Link) -> dict[str, Any]:
-    return note_row(store, job=job, link=link, dedupe_key=f"inbound-ack:{job.id}", text=t(link.language, "ack_received"),
+    return note_row(store, job=job, link=link, dedupe_key=f"inbound-ack:{job.id}", text=t(link.language, plan.ACK),
                     what=WHAT_ACK)
 
 

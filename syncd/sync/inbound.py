@@ -235,7 +235,3 @@ def ack_due_at(*, trying_since: datetime, acked: bool, ack_after: float) -> date
         return None
     return trying_since + timedelta(seconds=ack_after)
 
-
-def ack_is_due(*, trying_since: datetime, acked: bool, ack_after: float, now: datetime) -> bool:
-    due = ack_due_at(trying_since=trying_since, acked=acked, ack_after=ack_after)
-    return due is not None and due <= now
