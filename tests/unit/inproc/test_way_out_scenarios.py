@@ -25,6 +25,7 @@ from tests.e2e.inbound_steps import (
     callback_data,
     comment_mode,
     new_issue_mode,
+    open_card,
 )
 from tests.e2e.test_inbound_media import own_comments
 from tests.e2e.test_rating import last_edit
@@ -170,9 +171,9 @@ def test_a_short_thanks_is_acknowledged_not_questioned_and_not_sent(
     assert acks[-1].reply_to_msg_id == sticker
     tg.send_text(user, "👍")
     wait_text(tg, user, THANKS_ACK, count=3)
-    # A thanks as a reply is a comment like any other message.
-    prompt = comment_mode(tg, user, issue_id)
-    tg.send_text(user, "Спасибо", reply_to=prompt.id)
+    # A thanks as a reply is a comment like any other message (no question waits: the reply alone says so).
+    card = open_card(tg, user, issue_id)
+    tg.send_text(user, "Спасибо", reply_to=card.id)
     wait_text(tg, user, f"{ADDED} #{issue_id}")
     (comment,) = own_comments(emu, issue_id, contact_id)
     assert comment["content"] == "Спасибо"
