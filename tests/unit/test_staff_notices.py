@@ -25,7 +25,6 @@ from syncd.sync.notices import (
     reopen_note,
     staff_notice,
 )
-from syncd.texts import notices as staff_texts
 
 MSK = timezone(timedelta(hours=3))
 SINCE = datetime(2026, 12, 8, 6, 5, tzinfo=timezone.utc)  # 09:05 in Moscow
@@ -156,11 +155,6 @@ def test_every_notice_names_the_channel_and_what_to_do_in_russian_only() -> None
         assert "[syncd]" not in text and "syncd" not in text.lower()
         assert not latin_words(text), text
         assert not re.search(r"\b\d{3}\b(?! МБ)", text.replace("2026", "")), text  # no HTTP code
-
-
-def test_no_staff_text_carries_a_latin_word_but_the_products_names() -> None:
-    for key, text in staff_texts.TEXTS["ru"].items():
-        assert not latin_words(re.sub(r"\{\w+\}", "", text)), key
 
 
 def test_the_reopening_note_names_the_client_where_the_setting_asks() -> None:
