@@ -10,7 +10,6 @@ the change is recorded first (syncd.relay.own_changes), so the poll does not ann
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -20,17 +19,13 @@ from syncd.bot.ways_out import cancel_prompt_row
 from syncd.clock import utcnow
 from syncd.config import Settings
 from syncd.logs import get_logger
-from syncd.okdesk.errors import OkdeskError
 from syncd.okdesk.models import Issue
 from syncd.okdesk.port import Okdesk
-from syncd.relay import own_changes
-from syncd.relay.executor import okdesk_answer
-from syncd.relay.reopening import reopen_comment_html, reopen_refusal
+from syncd.relay.reopening import ask_okdesk_to_reopen, reopen_refusal
 from syncd.store import Store
 from syncd.store.offloop import off_loop
 from syncd.store.rows import Link
 from syncd.sync import inbound as plan
-from syncd.sync.answers import OK
 from syncd.sync.routing import AWAITING_COMMENT, Callback, encode
 from syncd.telegram.peers import peer_of
 from syncd.telegram.presses import Press
@@ -73,23 +68,13 @@ class AfterRating:
             bound.info("issue_not_reopened", error=refusal)
             await press.tell(t(lang, "reopen_unavailable", issue_id=issue.id))
             return
-        comment = reopen_comment_html(self.settings.okdesk, link.contact_name)
-        await off_loop(own_changes.record, self.store, issue.id, issue.status_code, statuses.reopen_code)
-        try:
-            await asyncio.to_thread(self.okdesk.change_status, issue.id, statuses.reopen_code, comment_html=comment,
-                                    comment_public=False if comment is not None else None)
-        except OkdeskError as exc:
-            answer = okdesk_answer(exc)
-        else:
-            answer = OK
-        step = plan.after_reopen(answer)
+        step = await ask_okdesk_to_reopen(self.okdesk, self.store, self.settings.okdesk, issue, link.contact_name)
         if isinstance(step, plan.Retry):
             # Perhaps applied, perhaps not: the record stays for the planner's window; the client may press again.
             bound.warning("issue_reopen_unanswered", error=step.error)
             await press.tell(t(lang, "okdesk_unavailable"))
             return
         if step.choice != plan.REOPENED:
-            await off_loop(own_changes.forget, self.store, issue.id)
             bound.warning("issue_not_reopened", error=(step.why or "")[:300])
             await press.tell(t(lang, "reopen_unavailable", issue_id=issue.id))
             return

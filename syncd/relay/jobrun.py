@@ -19,13 +19,13 @@ from syncd.formatting import FormattedText
 from syncd.okdesk.errors import OkdeskError, OkdeskForbidden, OkdeskNotFound, OkdeskValidationError
 from syncd.okdesk.models import Comment, Issue, UploadFile
 from syncd.okdesk.port import Okdesk
-from syncd.relay import author, own_changes, posting
+from syncd.relay import author, posting
 from syncd.relay.content import Combined, IncomingFile
 from syncd.relay.executor import okdesk_answer
 from syncd.relay.files import download
 from syncd.relay.ownership import owned_issue, owns
 from syncd.relay.posting import Dropped
-from syncd.relay.reopening import reopen_comment_html, reopen_refusal
+from syncd.relay.reopening import ask_okdesk_to_reopen, reopen_refusal
 from syncd.relay.telling import support_suffix
 from syncd.store import Store
 from syncd.store.inbound_repo import QUEUED, UNSURE
@@ -34,7 +34,6 @@ from syncd.store.rows import InboundJob, InboxMessage, Link
 from syncd.store.states import OUTBOX_TELEGRAM as TELEGRAM_KIND
 from syncd.sync import inbound as plan
 from syncd.sync import refusals
-from syncd.sync.answers import OK
 from syncd.sync.codec import delivery_payload
 from syncd.sync.inbound import REOPEN_REFUSED, REOPENED
 from syncd.sync.planner import Delivery, Step
@@ -153,25 +152,13 @@ class JobRun:
         if refusal is not None:  # a stale or forged choice
             await off_loop(self._choose, REOPEN_REFUSED, why=refusal)
             return
-        # A private comment goes with it: an account may require one for every status change.
-        comment = reopen_comment_html(self.settings.okdesk, self.link.contact_name)
-        # Before the request: a poll that sees the change while it is in flight must know it is ours.
-        await off_loop(own_changes.record, self.store, issue.id, issue.status_code, statuses.reopen_code)
-        try:
-            await asyncio.to_thread(self.okdesk.change_status, issue.id, statuses.reopen_code, comment_html=comment,
-                                    comment_public=False if comment is not None else None)
-        except OkdeskError as exc:
-            answer = okdesk_answer(exc)
-        else:
-            answer = OK
-        step = plan.after_reopen(answer)
+        step = await ask_okdesk_to_reopen(self.okdesk, self.store, self.settings.okdesk, issue,
+                                          self.link.contact_name)
         if isinstance(step, plan.Retry):
             raise _Stopped(_retry(step))
         await off_loop(self._choose, step.choice, why=step.why)
         if step.choice == REOPENED:
             self.log.info("issue_reopened", status=statuses.reopen_code)
-        else:  # refused: no change of ours is coming, and a later one by staff is news
-            await off_loop(own_changes.forget, self.store, issue.id)
 
     def _choose(self, choice: str, *, why: str | None = None) -> None:
         """Kept with the job: a crash before the comment does not reopen (or try to) a second time."""

@@ -10,13 +10,22 @@ issue and where, and that the reason is the client's comment that follows.
 
 from __future__ import annotations
 
+import asyncio
 import html
 from datetime import datetime, timedelta
 
 from syncd.config import OkdeskSettings
+from syncd.okdesk.errors import OkdeskError
 from syncd.okdesk.models import Issue
+from syncd.okdesk.port import Okdesk
+from syncd.relay import own_changes
+from syncd.relay.executor import okdesk_answer
 from syncd.relay.ownership import owns
 from syncd.statuscodes import StatusCodes
+from syncd.store import Store
+from syncd.store.offloop import off_loop
+from syncd.sync import inbound as plan
+from syncd.sync.answers import OK
 from syncd.sync.notices import client_words, reopen_note
 
 
@@ -45,3 +54,29 @@ def reopen_refusal(issue: Issue, okdesk_contact_id: int, okdesk: OkdeskSettings,
         # Reopening is the requester's: a colleague with company-wide access may comment, not reopen.
         return "a colleague's issue: only its requester reopens it"
     return None
+
+
+async def ask_okdesk_to_reopen(okdesk: Okdesk, store: Store, settings: OkdeskSettings, issue: Issue,
+                               contact_name: str) -> plan.Retry | plan.MarkChoice:
+    """The status change that reopens ``issue``, with the private comment an account may require for
+    every status change (syncd.sync.inbound.after_reopen says what follows).
+
+    It is recorded as the client's own change before the request (syncd.relay.own_changes): a poll that
+    sees it while the answer is still on its way must know it is ours. A refusal for certain forgets the
+    record again: no change of ours is coming, and a later one by staff is news. An unanswered request
+    keeps it for the planner's window, since it may have applied.
+    """
+    comment = reopen_comment_html(settings, contact_name)
+    reopen_code = settings.statuses.reopen_code
+    await off_loop(own_changes.record, store, issue.id, issue.status_code, reopen_code)
+    try:
+        await asyncio.to_thread(okdesk.change_status, issue.id, reopen_code, comment_html=comment,
+                                comment_public=False if comment is not None else None)
+    except OkdeskError as exc:
+        answer = okdesk_answer(exc)
+    else:
+        answer = OK
+    step = plan.after_reopen(answer)
+    if not isinstance(step, plan.Retry) and step.choice != plan.REOPENED:
+        await off_loop(own_changes.forget, store, issue.id)
+    return step
