@@ -10,23 +10,20 @@ the change is recorded first (syncd.relay.own_changes), so the poll does not ann
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from telethon import Button
 
-from syncd.bot.ways_out import cancel_prompt_row
-from syncd.clock import utcnow
+from syncd.bot.ways_out import await_remark, cancel_prompt_row
 from syncd.config import Settings
 from syncd.logs import get_logger
 from syncd.okdesk.models import Issue
 from syncd.okdesk.port import Okdesk
 from syncd.relay.reopening import ask_okdesk_to_reopen, reopen_refusal
 from syncd.store import Store
-from syncd.store.offloop import off_loop
 from syncd.store.rows import Link
 from syncd.sync import inbound as plan
-from syncd.sync.routing import AWAITING_COMMENT, Callback, encode
+from syncd.sync.routing import Callback, encode
 from syncd.telegram.peers import peer_of
 from syncd.telegram.presses import Press
 from syncd.telegram.replies import Replies
@@ -48,9 +45,7 @@ class AfterRating:
 
     async def ask_what_went_wrong(self, issue: Issue, link: Link, lang: str, reply_to: int | None) -> None:
         """Called under the client's lock, right after their 👎 was recorded."""
-        until = utcnow() + timedelta(seconds=self.settings.sync.message_wait)
-        await off_loop(self.store.set_dialog, link.tg_user_id, AWAITING_COMMENT,
-                       {"issue_id": issue.id, "until": until.isoformat(), "remark": True})
+        await await_remark(self.store, self.settings, link.tg_user_id, issue.id)
         reopen = reopen_refusal(issue, link.okdesk_contact_id, self.settings.okdesk, self.okdesk.okdesk_now()) is None
         await self.replies.send(peer_of(link), t(lang, "bad_rate_followup", issue_id=issue.id),
                                 buttons=bad_rating_buttons(lang, issue.id, reopen=reopen), reply_to=reply_to)

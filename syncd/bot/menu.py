@@ -10,7 +10,6 @@ shows anything of the other issue.
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
 from typing import Any
 
 from telethon import Button
@@ -22,8 +21,7 @@ from syncd.bot.profile import VERBS as PROFILE_VERBS
 from syncd.bot.profile import Profile
 from syncd.bot.rating import VERBS as RATING_VERBS
 from syncd.bot.rating import Rating
-from syncd.bot.ways_out import cancel_prompt_row
-from syncd.clock import utcnow
+from syncd.bot.ways_out import await_message, cancel_prompt_row
 from syncd.config import Settings
 from syncd.formatting import html_to_telegram
 from syncd.logs import get_logger
@@ -97,8 +95,7 @@ class Menu:
         elif action == "cancel":
             await self.cancelling.command(link, lang)
         elif action == "new":
-            until = utcnow() + timedelta(seconds=self.settings.sync.message_wait)
-            await off_loop(self.store.set_dialog, link.tg_user_id, AWAITING_NEW_ISSUE, {"until": until.isoformat()})
+            await await_message(self.store, self.settings, link.tg_user_id, AWAITING_NEW_ISSUE)
             await self.replies.send(peer, t(lang, "ask_new_issue"), buttons=[cancel_prompt_row(lang)])
         elif action == "issues":
             await self._list(link, lang, 0, edit=None)
@@ -189,9 +186,7 @@ class Menu:
         return row is not None and row.okdesk_contact_id is not None and row.okdesk_contact_id != link.okdesk_contact_id
 
     async def _ask_comment(self, link: Link, lang: str, issue: Issue) -> None:
-        until = utcnow() + timedelta(seconds=self.settings.sync.message_wait)
-        await off_loop(self.store.set_dialog, link.tg_user_id, AWAITING_COMMENT,
-                       {"issue_id": issue.id, "until": until.isoformat()})
+        await await_message(self.store, self.settings, link.tg_user_id, AWAITING_COMMENT, issue_id=issue.id)
         minutes = max(1, round(self.settings.sync.message_wait / 60))
         sent = await self.replies.send(peer_of(link), t(lang, "ask_comment", issue_id=issue.id, minutes=minutes),
                                        buttons=[cancel_prompt_row(lang)])

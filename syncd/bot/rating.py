@@ -15,14 +15,12 @@ Only the issue's own contact rates it: no company-wide access widens this.
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
 from typing import Any
 
 from telethon import Button
 
 from syncd.bot.after_rating import AfterRating
-from syncd.bot.ways_out import cancel_prompt_row
-from syncd.clock import utcnow
+from syncd.bot.ways_out import await_remark, cancel_prompt_row
 from syncd.config import Settings
 from syncd.logs import get_logger
 from syncd.okdesk.errors import OkdeskError, OkdeskNotFound
@@ -35,7 +33,7 @@ from syncd.store.offloop import off_loop
 from syncd.store.rating_repo import RATING_DONE, UNSURE
 from syncd.store.rows import IssueRating, Link
 from syncd.sync.answers import OK, RATE_DONE, RATE_REFUSED, Answer, AnswerKind, after_rate
-from syncd.sync.routing import AWAITING_COMMENT, Callback, encode
+from syncd.sync.routing import Callback, encode
 from syncd.telegram.peers import peer_of
 from syncd.telegram.presses import Press
 from syncd.telegram.replies import Replies
@@ -243,10 +241,7 @@ class Rating:
         await press.edit(text, formatting_entities=entities, parse_mode=None, buttons=buttons, link_preview=False)
 
     async def _ask_remark(self, issue: Issue, link: Link, lang: str) -> None:
-        until = utcnow() + timedelta(seconds=self.settings.sync.message_wait)
-        # A remark is a public comment on the completed issue, never a reason to reopen it.
-        await off_loop(self.store.set_dialog, link.tg_user_id, AWAITING_COMMENT,
-                       {"issue_id": issue.id, "until": until.isoformat(), "remark": True})
+        await await_remark(self.store, self.settings, link.tg_user_id, issue.id)
         await self.replies.send(peer_of(link), t(lang, "ask_remark", issue_id=issue.id),
                                 buttons=[cancel_prompt_row(lang)])
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import compileall
 import json
 import os
 import re
@@ -219,6 +220,13 @@ def tg(tmp_path: Path) -> Iterator[TelegramTestServer]:
 
 
 @pytest.fixture(scope="session")
+def compiled_syncd() -> None:
+    """syncd's bytecode, written once: each `syncd run` a test starts reads it instead of compiling the
+    package again (where PYTHONDONTWRITEBYTECODE is set, as on many CI machines, nothing else writes it)."""
+    compileall.compile_dir(str(REPO / "syncd"), quiet=1)
+
+
+@pytest.fixture(scope="session")
 def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An SQLite database at the code's head, migrated once in this test process, to be copied."""
     from syncd.store import make_engine, migrate  # the test process's own import, not the daemon's
@@ -234,7 +242,7 @@ def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def make_daemon(request: pytest.FixtureRequest, tmp_path: Path, emu: OkdeskEmulator,
-                tg: TelegramTestServer) -> Iterator[Callable[..., Daemon]]:
+                tg: TelegramTestServer, compiled_syncd: None) -> Iterator[Callable[..., Daemon]]:
     made: list[Daemon] = []
     fresh = request.node.get_closest_marker("fresh_database") is not None
     template = None if fresh else request.getfixturevalue("migrated_sqlite")
