@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from syncd.bot.intake import Intake
+from syncd.bot.ways_out import clients_job
 from syncd.clock import utcnow
 from syncd.logs import get_logger
 from syncd.store import Store
@@ -94,10 +95,8 @@ class Cancelling:
 
     async def on_drop(self, press: Press, cb: Callback, link: Link, lang: str) -> None:
         """The cancel button under a question about a message: the message is not sent."""
-        job = await off_loop(self.store.get_job, int(cb.job_id or 0))
-        if job is None or job.tg_user_id != link.tg_user_id:
-            log.warning("callback_refused_foreign_job", tg_user_id=link.tg_user_id, job_id=cb.job_id)
-            await press.tell(t(lang, "not_yours"))
+        job = await clients_job(self.store, press, cb, link, lang)
+        if job is None:
             return
         if job.state == EXPIRED:
             await press.tell(t(lang, "question_expired"))

@@ -21,7 +21,7 @@ from syncd.bot.profile import VERBS as PROFILE_VERBS
 from syncd.bot.profile import Profile
 from syncd.bot.rating import VERBS as RATING_VERBS
 from syncd.bot.rating import Rating
-from syncd.bot.ways_out import await_message, cancel_prompt_row
+from syncd.bot.ways_out import await_message, cancel_prompt_row, clients_job
 from syncd.config import Settings
 from syncd.formatting import html_to_telegram
 from syncd.logs import get_logger
@@ -210,10 +210,8 @@ class Menu:
 
     async def _choice(self, press: Press, cb: Callback, link: Link, lang: str) -> None:
         """An answer to "where should this message go?" (or "the issue is finished: what now?")."""
-        job = await off_loop(self.store.get_job, int(cb.job_id or 0))
-        if job is None or job.tg_user_id != link.tg_user_id:
-            log.warning("callback_refused_foreign_job", tg_user_id=link.tg_user_id, job_id=cb.job_id)
-            await press.tell(t(lang, "not_yours"))
+        job = await clients_job(self.store, press, cb, link, lang)
+        if job is None:
             return
         # "Reopen" and "as it is" answer a question about a finished issue, nothing else (else forged).
         finished_question = job.action == "comment" and job.okdesk_issue_id is not None

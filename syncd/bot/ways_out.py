@@ -16,10 +16,15 @@ from telethon import Button
 
 from syncd.clock import utcnow
 from syncd.config import Settings
+from syncd.logs import get_logger
 from syncd.store import Store
 from syncd.store.offloop import off_loop
+from syncd.store.rows import InboundJob, Link
 from syncd.sync.routing import AWAITING_COMMENT, Callback, encode
+from syncd.telegram.presses import Press
 from syncd.texts import t
+
+log = get_logger(__name__)
 
 
 async def await_message(store: Store, settings: Settings, tg_user_id: int, state: str, **data: Any) -> None:
@@ -41,3 +46,13 @@ def cancel_prompt_row(lang: str) -> list[Any]:
 def cancel_job_row(lang: str, job_id: int) -> list[Any]:
     """Under a question about a message: cancel it, the message is not sent."""
     return [Button.inline(t(lang, "cancel_button"), encode(Callback("drop", job_id=job_id)))]
+
+
+async def clients_job(store: Store, press: Press, cb: Callback, link: Link, lang: str) -> InboundJob | None:
+    """The job a question's button names, when it is the pressing client's; else the press is refused."""
+    job = await off_loop(store.get_job, int(cb.job_id or 0))
+    if job is None or job.tg_user_id != link.tg_user_id:
+        log.warning("callback_refused_foreign_job", tg_user_id=link.tg_user_id, job_id=cb.job_id)
+        await press.tell(t(lang, "not_yours"))
+        return None
+    return job
